@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// custody: body-worn-camera evidence vault, chain-of-custody ledger and court transfer.
+// No package dependencies: Foundation, Dispatch, XCTest and Debian's OpenSSL 3, FFmpeg 5.1, SQLite 3.
+let package = Package(
+    name: "custody",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "custody", targets: ["custody"]),
+    ],
+    targets: [
+        // C libraries: each wrapped by exactly one Swift module.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "CFFmpeg", pkgConfig: "libavformat",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
+                              "libswscale-dev", "libswresample-dev"])]),
+
+        .target(name: "CustodyCore"),
+        .target(name: "Crypto", dependencies: ["COpenSSL", "CustodyCore"]),
+        .target(name: "SQLite", dependencies: ["CSQLite"]),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
+        .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
+        .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
+        .executableTarget(name: "custody", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger", "Vault"]),
+
+        .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ]
+)

@@ -1,0 +1,27 @@
+#ifndef CUSTODY_CFFMPEG_SHIM_H
+#define CUSTODY_CFFMPEG_SHIM_H
+#include <libavformat/avformat.h>
+#include <libavcodec/avcodec.h>
+#include <libavfilter/avfilter.h>
+#include <libavfilter/buffersink.h>
+#include <libavfilter/buffersrc.h>
+#include <libavutil/avutil.h>
+#include <libavutil/dict.h>
+#include <libavutil/error.h>
+#include <libavutil/opt.h>
+#include <libavutil/channel_layout.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/log.h>
+#include <libswscale/swscale.h>
+#include <libswresample/swresample.h>
+
+/* Macros Swift cannot import. */
+static inline int custody_averror(int e) { return AVERROR(e); }
+static inline int custody_averror_eof(void) { return AVERROR_EOF; }
+static inline int custody_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+static inline int64_t custody_av_nopts_value(void) { return AV_NOPTS_VALUE; }
+static inline AVRational custody_av_time_base_q(void) { return AV_TIME_BASE_Q; }
+static inline void custody_av_strerror(int e, char *buf, size_t size) { av_strerror(e, buf, size); }
+/* av_log is variadic: only its level can be set from Swift. */
+static inline void custody_av_log_quiet(void) { av_log_set_level(AV_LOG_QUIET); }
+#endif

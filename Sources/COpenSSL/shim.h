@@ -1,0 +1,18 @@
+#ifndef CUSTODY_COPENSSL_SHIM_H
+#define CUSTODY_COPENSSL_SHIM_H
+#include <openssl/evp.h>
+#include <openssl/err.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+#include <openssl/bio.h>
+
+/* Macros Swift cannot import. */
+static inline void custody_openssl_free(void *p) { OPENSSL_free(p); }
+static inline long custody_bio_get_mem_data(BIO *b, char **pp) { return BIO_get_mem_data(b, pp); }
+static inline int custody_evp_md_ctx_size(const EVP_MD_CTX *ctx) { return EVP_MD_CTX_get_size(ctx); }
+static inline long custody_ssl_set_mode_auto_retry(SSL_CTX *ctx) { return SSL_CTX_set_mode(ctx, SSL_MODE_AUTO_RETRY); }
+static inline long custody_ssl_set_min_tls12(SSL_CTX *ctx) { return SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION); }
+#endif
