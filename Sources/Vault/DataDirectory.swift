@@ -1,0 +1,74 @@
+import CustodyCore
+import Crypto
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// The layout of a custody data directory (see README, "Data directory").
+public struct DataDirectory: Sendable {
+    public let root: String
+
+    public init(root: String) {
+        self.root = (root as NSString).standardizingPath
+    }
+
+    public var database: String { root + "/custody.sqlite" }
+    public var chunks: String { root + "/chunks" }
+    public var uploads: String { root + "/uploads" }
+    public var bundles: String { root + "/bundles" }
+    public var keys: String { root + "/keys" }
+    public var ledgerPrivateKey: String { keys + "/ledger.key" }
+    public var ledgerPublicKey: String { keys + "/ledger.pub" }
+    public var linkSecret: String { keys + "/link.secret" }
+
+    /// True when `custody init` has run here.
+    public var isInitialized: Bool { FS.exists(database) && FS.exists(ledgerPrivateKey) }
+
+    /// Creates whatever is missing: folders (0700), keys (0600). Never replaces an existing key.
+    /// Returns true when it created the signing key, i.e. this is a new vault.
+    @discardableResult
+    public func create() throws -> Bool {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for dir in [root, chunks, uploads, bundles, keys] { try FS.mkdir(dir, 0o700) }
+        var created = false
+        if !FS.exists(ledgerPrivateKey) {
+            let key = try Ed25519Key.generate()
+            try FS.writeFileDurably(ledgerPrivateKey, Array(try key.privateKeyPEM().utf8), mode: 0o600)
+            try FS.writeFileDurably(ledgerPublicKey, Array(try key.publicKeyPEM().utf8), mode: 0o644)
+            created = true
+        }
+        if !FS.exists(linkSecret) {
+            try FS.writeFileDurably(linkSecret, Array(Hex.encode(try SecureRandom.bytes(32)).utf8), mode: 0o600)
+        }
+        return created
+    }
+
+    /// The ledger signing key. Refuses a key file others can read.
+    public func loadLedgerKey() throws -> Ed25519Key {
+        try checkPrivate(ledgerPrivateKey)
+        let pem = try String(contentsOfFile: ledgerPrivateKey, encoding: .utf8)
+        return try Ed25519Key(pem: pem)
+    }
+
+    /// The secret that signs download links.
+    public func loadLinkSecret() throws -> [UInt8] {
+        try checkPrivate(linkSecret)
+        let text = try String(contentsOfFile: linkSecret, encoding: .utf8)
+        guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else {
+            throw CustodyError.failure("\(linkSecret) is damaged: expected 64 hex digits")
+        }
+        return bytes
+    }
+
+    private func checkPrivate(_ path: String) throws {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw CustodyError.failure("\(path) is missing: run `custody init` for this data directory")
+        }
+        if st.st_mode & 0o077 != 0 {
+            throw CustodyError.refused("\(path) is readable by other users (mode \(String(st.st_mode & 0o777, radix: 8))): "
+                                       + "run `chmod 600 \(path)`")
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import CustodyCore
+import Media
+
+/// A catalogued recording (or a derived clip) and where its bytes are.
+public struct Exhibit: Sendable, Equatable {
+    public enum Status: String, Sendable {
+        /// libavformat could read it.
+        case ok
+        /// Stored as evidence but not playable; `unreadableReason` says why.
+        case unreadable
+    }
+
+    /// Catalog number, e.g. `EX-000042`.
+    public var id: String
+    public var sha256: SHA256Digest
+    public var size: Int64
+    public var chunkSize: Int
+    public var filename: String?
+    public var device: String
+    public var officer: String
+    public var capturedAt: String?
+    public var ingestedAt: String
+    public var status: Status
+    public var unreadableReason: String?
+    public var media: MediaInfo?
+    /// For a derived exhibit: its parent's SHA-256, and the redaction spec that made it.
+    public var parentSHA256: SHA256Digest?
+    public var specSHA256: SHA256Digest?
+    public var spec: String?
+}
+
+/// Where an exhibit came from and who brought it in.
+public struct IngestSource: Sendable {
+    public var filename: String?
+    public var device: String
+    public var capturedAt: String?
+    /// For derived exhibits.
+    public var parentSHA256: SHA256Digest?
+    public var specSHA256: SHA256Digest?
+    public var spec: String?
+
+    public init(filename: String?, device: String, capturedAt: String? = nil, parentSHA256: SHA256Digest? = nil,
+                specSHA256: SHA256Digest? = nil, spec: String? = nil) {
+        self.filename = filename
+        self.device = device
+        self.capturedAt = capturedAt
+        self.parentSHA256 = parentSHA256
+        self.specSHA256 = specSHA256
+        self.spec = spec
+    }
+}

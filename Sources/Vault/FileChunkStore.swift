@@ -1,0 +1,114 @@
+import CustodyCore
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Chunks as files `chunks/ab/<sha256>` (first two hex digits as folder), written
+/// temp -> fsync -> rename -> fsync dir. Temporaries live in `chunks/.tmp/<pid>-<n>`.
+///
+/// Staged writes are batched: each `put` writes its temp file and asks the kernel to start
+/// writeback at once, `sync` (every 32 chunks or when the caller asks) fsyncs, renames and fsyncs
+/// the folders. Not thread-safe: one writer thread per instance.
+public final class FileChunkStore: ChunkStore, @unchecked Sendable {
+    public let root: String
+    private let tempDir: String
+    private var pending: [(fd: Int32, temp: String, final: String, digest: SHA256Digest)] = []
+    private var pendingNames = Set<SHA256Digest>()
+    private var counter = 0
+    private let batch = 32
+
+    public init(root: String) throws {
+        self.root = root
+        self.tempDir = root + "/.tmp"
+        try FS.mkdir(root, 0o700)
+        try FS.mkdir(tempDir, 0o700)
+    }
+
+    deinit {
+        // Staged but never synced: nothing refers to them, drop them.
+        for p in pending {
+            close(p.fd)
+            unlink(p.temp)
+        }
+    }
+
+    public func path(for digest: SHA256Digest) -> String {
+        let hex = digest.hex
+        return "\(root)/\(hex.prefix(2))/\(hex)"
+    }
+
+    public func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws {
+        if pendingNames.contains(digest) || contains(digest) { return }
+        counter += 1
+        let temp = "\(tempDir)/\(getpid())-\(counter)"
+        let fd = try FS.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444)
+        do {
+            try FS.writeAll(fd, bytes, path: temp)
+            // DONTNEED starts writeback now (and keeps the page cache from filling with evidence we
+            // will not read again), so the later fsync mostly waits for nothing.
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        pending.append((fd, temp, path(for: digest), digest))
+        pendingNames.insert(digest)
+        if pending.count >= batch { try sync() }
+    }
+
+    public func sync() throws {
+        guard !pending.isEmpty else { return }
+        var dirs = Set<String>()
+        var newDirs = false
+        defer {
+            for p in pending { close(p.fd); unlink(p.temp) }
+            pending.removeAll()
+            pendingNames.removeAll()
+        }
+        for p in pending {
+            try FS.fsync(p.fd, path: p.temp)
+        }
+        for p in pending {
+            let dir = (p.final as NSString).deletingLastPathComponent
+            if !FS.exists(dir) {
+                try FS.mkdir(dir, 0o700)
+                newDirs = true
+            }
+            if FS.exists(p.final) { continue }
+            try FS.rename(p.temp, p.final)
+            dirs.insert(dir)
+        }
+        for dir in dirs { try FS.fsyncDirectory(dir) }
+        if newDirs { try FS.fsyncDirectory(root) }
+    }
+
+    public func read(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let file = path(for: digest)
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        if fd < 0 {
+            if errno == ENOENT { throw ChunkStoreError.missing(digest) }
+            throw SystemError(call: "open", path: file, errno: errno)
+        }
+        defer { close(fd) }
+        var st = stat()
+        try FS.call("fstat", file) { fstat(fd, &st) }
+        if Int(st.st_size) > buffer.count { throw ChunkStoreError.tooLarge(digest, Int(st.st_size)) }
+        return try FS.readFull(fd, buffer, path: file)
+    }
+
+    public func contains(_ digest: SHA256Digest) -> Bool {
+        FS.exists(path(for: digest))
+    }
+
+    public func removeAbandonedTemporaries() throws -> Int {
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tempDir)) ?? [] {
+            guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
+            if pid == getpid() || FS.processAlive(pid) { continue }
+            if unlink("\(tempDir)/\(name)") == 0 { removed += 1 }
+        }
+        return removed
+    }
+}

@@ -1,0 +1,116 @@
+import CustodyCore
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// A failed system call: which call, on what, and errno's text.
+public struct SystemError: Error, CustomStringConvertible, Sendable {
+    public let call: String
+    public let path: String
+    public let errno: Int32
+
+    public var description: String { "\(call) \(path): \(String(cString: strerror(errno)))" }
+    /// ENOSPC / EDQUOT: the disk is full.
+    public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
+}
+
+/// Thin, errno-checked wrappers over the POSIX calls the vault needs; EINTR is retried.
+enum FS {
+    @discardableResult
+    static func call(_ name: String, _ path: String, _ body: () -> Int32) throws -> Int32 {
+        while true {
+            let rc = body()
+            if rc >= 0 { return rc }
+            if errno == EINTR { continue }
+            throw SystemError(call: name, path: path, errno: errno)
+        }
+    }
+
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws -> Int32 {
+        try call("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// Writes all of `bytes` to `fd`.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "write", path: path, errno: errno)
+            }
+            offset += n
+        }
+    }
+
+    /// Reads until `buffer` is full or end of file; returns the bytes read.
+    static func readFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+        var filled = 0
+        while filled < buffer.count {
+            let n = Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw SystemError(call: "read", path: path, errno: errno)
+            }
+            if n == 0 { break }
+            filled += n
+        }
+        return filled
+    }
+
+    static func fsync(_ fd: Int32, path: String) throws {
+        try call("fsync", path) { Glibc.fsync(fd) }
+    }
+
+    /// fsyncs a directory so that a rename or create inside it is durable.
+    static func fsyncDirectory(_ path: String) throws {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try fsync(fd, path: path)
+    }
+
+    static func rename(_ from: String, _ to: String) throws {
+        try call("rename", "\(from) -> \(to)") { Glibc.rename(from, to) }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0
+    }
+
+    static func mkdir(_ path: String, _ mode: mode_t = 0o755) throws {
+        if Glibc.mkdir(path, mode) != 0 && errno != EEXIST {
+            throw SystemError(call: "mkdir", path: path, errno: errno)
+        }
+    }
+
+    /// Writes a small file durably and atomically: temp -> fsync -> rename -> fsync dir.
+    static func writeFileDurably(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        let temp = "\(path).tmp-\(getpid())"
+        let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode)
+        do {
+            try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
+            _ = fchmod(fd, mode)
+            try fsync(fd, path: temp)
+            close(fd)
+            try rename(temp, path)
+        } catch {
+            close(fd)
+            unlink(temp)
+            throw error
+        }
+        try fsyncDirectory((path as NSString).deletingLastPathComponent)
+    }
+
+    static func fileSize(_ path: String) throws -> Int64 {
+        var st = stat()
+        try call("stat", path) { stat(path, &st) }
+        return Int64(st.st_size)
+    }
+
+    /// True when the process `pid` exists (used to tell live temp files from a crashed run's leftovers).
+    static func processAlive(_ pid: Int32) -> Bool {
+        kill(pid, 0) == 0 || errno == EPERM
+    }
+}

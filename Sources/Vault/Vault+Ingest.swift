@@ -1,0 +1,117 @@
+import CustodyCore
+import Crypto
+import Dispatch
+import Foundation
+import Ledger
+import Media
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// The outcome of ingesting one file.
+public struct IngestResult: Sendable {
+    public let exhibit: Exhibit
+    /// True when the vault already held these exact bytes; nothing new was stored.
+    public let duplicate: Bool
+}
+
+extension Vault {
+    /// Stores the file at `path` as an exhibit: one pass over the bytes computes the whole-file SHA-256
+    /// and, on the second core, the chunk hashes and chunk writes; then libavformat probes it.
+    /// The exhibit exists only once its chunks are durable and the catalog transaction has committed.
+    ///
+    /// - Parameters:
+    ///   - expectedSHA256: when the caller knows the hash (a camera or dock sent it), a mismatch
+    ///     stores nothing and throws an integrity error.
+    ///   - progress: called after each chunk with (bytes done, total bytes).
+    public func ingest(path: String, source: IngestSource, actor: Actor, chunkSize: Int = Vault.defaultChunkSize,
+                       expectedSHA256: SHA256Digest? = nil,
+                       progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
+        precondition(chunkSize > 0 && chunkSize <= Vault.maxChunkSize)
+        let fd: Int32
+        do { fd = try FS.open(path, O_RDONLY) } catch {
+            throw CustodyError.usage("cannot read \(path): \(error)")
+        }
+        defer { close(fd) }
+        var st = stat()
+        try FS.call("fstat", path) { fstat(fd, &st) }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw CustodyError.usage("\(path) is not a regular file") }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let total = Int64(st.st_size)
+
+        let (sha256, chunks) = try hashAndStore(fd: fd, path: path, total: total, chunkSize: chunkSize, progress: progress)
+        if let expectedSHA256, expectedSHA256 != sha256 {
+            throw CustodyError.integrity("\(path) has SHA-256 \(sha256), not the expected \(expectedSHA256)")
+        }
+        let probe = MediaProbe.probe(path: path)
+        return try db.transaction {
+            if let existing = try catalog.exhibit(sha256: sha256) {
+                try record(CustodyEvent(actor: actor, action: .ingest, exhibit: existing.id, objectSHA256: sha256.hex,
+                                        details: ["duplicate": "true", "filename": source.filename ?? "",
+                                                  "device": source.device]))
+                return IngestResult(exhibit: existing, duplicate: true)
+            }
+            var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
+                                  device: source.device, officer: actor.id, capturedAt: source.capturedAt,
+                                  ingestedAt: Timestamp.rfc3339(), status: .ok, unreadableReason: nil, media: nil,
+                                  parentSHA256: source.parentSHA256, specSHA256: source.specSHA256, spec: source.spec)
+            switch probe {
+            case .readable(let info):
+                exhibit.media = info
+                if exhibit.capturedAt == nil { exhibit.capturedAt = info.creationTime.flatMap(Timestamp.normalize) }
+            case .unreadable(let reason):
+                exhibit.status = .unreadable
+                exhibit.unreadableReason = reason
+            }
+            exhibit = try catalog.insert(exhibit, chunks: chunks)
+            var details = ["device": source.device, "size": String(total), "status": exhibit.status.rawValue]
+            if let name = source.filename { details["filename"] = name }
+            if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
+            try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
+                                    exhibit: exhibit.id, objectSHA256: sha256.hex, details: details))
+            return IngestResult(exhibit: exhibit, duplicate: false)
+        }
+    }
+
+    /// Reads `fd` chunk by chunk. For each chunk, one core feeds the whole-file hash while the other
+    /// hashes and stages the chunk. Returns the file's SHA-256 and the chunk list, all chunks durable.
+    private func hashAndStore(fd: Int32, path: String, total: Int64, chunkSize: Int,
+                              progress: ((Int64, Int64) -> Void)?) throws -> (SHA256Digest, [(SHA256Digest, Int)]) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        let whole = SHA256()
+        let store = self.store
+        var chunks = [(SHA256Digest, Int)]()
+        var done: Int64 = 0
+        while true {
+            let n = try FS.readFull(fd, buffer, path: path)
+            if n == 0 { break }
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+            var digest: SHA256Digest?
+            var failure: (any Error)?
+            Parallel.both({ whole.update(bytes) }, {
+                let d = SHA256.hash(bytes)
+                do {
+                    try store.put(d, bytes)
+                    digest = d
+                } catch {
+                    failure = error
+                }
+            })
+            if let failure { throw Self.storageError(failure, path: path) }
+            chunks.append((digest!, n))
+            done += Int64(n)
+            progress?(done, total)
+            if n < chunkSize { break }
+        }
+        do { try store.sync() } catch { throw Self.storageError(error, path: path) }
+        return (whole.finalize(), chunks)
+    }
+
+    static func storageError(_ error: any Error, path: String) -> CustodyError {
+        if let e = error as? SystemError, e.isDiskFull {
+            return CustodyError.failure("the vault's disk is full while storing \(path): nothing was stored; free space and retry")
+        }
+        return CustodyError.failure("storing \(path) failed", cause: error)
+    }
+}

@@ -1,0 +1,71 @@
+import CustodyCore
+import Crypto
+import Foundation
+import Ledger
+import SQLite
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// An opened custody vault: catalog, chunk store and custody event log in one data directory.
+/// One instance per thread; several processes may open the same directory at once.
+public final class Vault {
+    public static let defaultChunkSize = 4 << 20
+    public static let maxChunkSize = 64 << 20
+
+    public let directory: DataDirectory
+    public let db: Database
+    public let catalog: Catalog
+    public let events: EventLog
+    public let store: ChunkStore
+
+    /// Opens an initialized data directory; removes temp files of crashed runs.
+    public init(directory: DataDirectory) throws {
+        guard directory.isInitialized else {
+            throw CustodyError.usage("\(directory.root) is not a custody data directory: run `custody init --data \(directory.root)`")
+        }
+        self.directory = directory
+        do {
+            db = try Database(path: directory.database)
+            catalog = try Catalog(db: db)
+            events = try EventLog(db: db)
+        } catch let e as SQLiteError {
+            throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
+        }
+        store = try FileChunkStore(root: directory.chunks)
+        _ = try store.removeAbandonedTemporaries()
+    }
+
+    /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
+    public static func initialize(_ directory: DataDirectory, org: String?, actor: Actor) throws -> (Vault, created: Bool) {
+        let created = try directory.create()
+        // The database is created on first open, its schema by the migrations. It names officers
+        // and devices, so only the service account may read it (WAL files inherit the mode).
+        _ = try Database(path: directory.database)
+        chmod(directory.database, 0o600)
+        let vault = try Vault(directory: directory)
+        try vault.db.transaction {
+            if let org { try vault.catalog.setSetting("org", org) }
+            if try vault.catalog.setting("org") == nil { try vault.catalog.setSetting("org", "local") }
+            if created {
+                try vault.events.append(CustodyEvent(actor: actor, action: .initialize,
+                                                     details: ["org": try vault.organization()]))
+            }
+        }
+        return (vault, created)
+    }
+
+    /// The organisation name given to `custody init --org` (default `local`).
+    public func organization() throws -> String { try catalog.setting("org") ?? "local" }
+
+    /// Appends a custody event. If it cannot be written, the access it records must not happen.
+    @discardableResult
+    public func record(_ event: CustodyEvent) throws -> CustodyEvent {
+        do {
+            return try events.append(event)
+        } catch {
+            throw CustodyError.failure("cannot write the custody event, so the \(event.action.rawValue) is refused",
+                                       cause: error)
+        }
+    }
+}

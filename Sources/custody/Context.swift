@@ -1,0 +1,35 @@
+import CustodyCore
+import Foundation
+import Ledger
+import Vault
+
+/// What most commands share: where the data directory is, who is acting, the opened vault.
+enum Context {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// `--data`, then `$CUSTODY_DATA`, then `./var/custody`.
+    static func directory(_ args: Arguments) -> DataDirectory {
+        let path = args.value("data") ?? environment["CUSTODY_DATA"] ?? "var/custody"
+        return DataDirectory(root: URL(fileURLWithPath: path).standardizedFileURL.path)
+    }
+
+    static func openVault(_ args: Arguments) throws -> Vault {
+        try Vault(directory: directory(args))
+    }
+
+    /// The acting officer from `--as` or `$CUSTODY_ACTOR`. Without one, a command that touches
+    /// evidence is refused, and the refusal itself is a custody event.
+    static func actor(_ args: Arguments, vault: Vault?, action: CustodyEvent.Action, exhibit: String? = nil) throws -> Actor {
+        let id = args.value("as") ?? environment["CUSTODY_ACTOR"]
+        if let id, Actor.isValidID(id) { return .officer(id) }
+        let reason = id == nil
+            ? "no acting officer: give --as ID or set CUSTODY_ACTOR"
+            : "acting officer ID must be 1-64 letters, digits or ._@- characters"
+        if let vault {
+            let user = Actor.isValidID(environment["USER"] ?? "") ? environment["USER"]! : "unknown"
+            _ = try? vault.record(CustodyEvent(actor: Actor(id: user, kind: .system), action: action, exhibit: exhibit,
+                                           outcome: .refused, reason: reason))
+        }
+        throw CustodyError.refused(reason)
+    }
+}

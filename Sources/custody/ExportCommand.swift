@@ -1,0 +1,51 @@
+import CustodyCore
+import Vault
+
+struct ExportCommand: Command {
+    static let name = "export"
+    static let summary = "Write an exhibit's original bytes to a file, checking every chunk as it is read."
+    static let usage = """
+        export EXHIBIT --out FILE --reason TEXT [--as ID] [--data DIR] [--json]
+
+        A damaged chunk stops the export with an error naming the exhibit and chunk; nothing is left at FILE.
+        FILE must not exist yet.
+        """
+    static let options: [OptionSpec] = [
+        .option("out", "FILE", "where to write the bytes (must not exist)"),
+        .option("reason", "TEXT", "why it is exported; recorded in the ledger (required)"),
+        .actor, .data, .json,
+    ]
+
+    let args: Arguments
+    let reference: String
+    let out: String
+    let reason: String
+
+    init(_ args: Arguments) throws {
+        reference = try args.positionals(exactly: ["EXHIBIT"])[0]
+        guard let out = args.value("out"), !out.isEmpty else { throw CustodyError.usage("missing --out FILE") }
+        guard let reason = args.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CustodyError.usage("missing --reason TEXT: every export is recorded with its reason")
+        }
+        guard reason.utf8.count <= 1000 else { throw CustodyError.usage("--reason is longer than 1000 bytes") }
+        self.args = args
+        self.out = out
+        self.reason = reason
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let exhibit = try vault.catalog.find(reference)
+        let actor = try Context.actor(args, vault: vault, action: .export, exhibit: exhibit.id)
+        let bar = ProgressBar("export \(exhibit.id)")
+        defer { bar.finish() }
+        try vault.export(exhibit, to: out, actor: actor, reason: reason, progress: bar.update)
+        bar.finish()
+        if args.flag("json") {
+            Output.json(["id": exhibit.id, "sha256": exhibit.sha256.hex, "size": exhibit.size, "out": out])
+        } else {
+            print("\(exhibit.id)  \(exhibit.sha256.hex)  \(out)")
+        }
+        return 0
+    }
+}

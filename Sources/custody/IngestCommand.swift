@@ -1,0 +1,82 @@
+import CustodyCore
+import Foundation
+import Vault
+
+struct IngestCommand: Command {
+    static let name = "ingest"
+    static let summary = "Store recordings in the vault: hash, chunk, probe and catalogue each file."
+    static let usage = """
+        ingest FILE... --device ID [--captured-at RFC3339] [--chunk-size BYTES] [--as ID] [--data DIR] [--json]
+
+        Each file is read once. A file already in the vault (same SHA-256) stores nothing new and says so.
+        A damaged or non-video file is still stored, flagged `unreadable` with the reason.
+        """
+    static let options: [OptionSpec] = [
+        .option("device", "ID", "camera or dock the recordings came from (required)"),
+        .option("captured-at", "RFC3339", "when they were recorded (default: the container's creation time)"),
+        .option("chunk-size", "BYTES", "chunk size, 64 KiB to 64 MiB (default 4 MiB)"),
+        .actor, .data, .json,
+    ]
+
+    let args: Arguments
+    let files: [String]
+    let device: String
+    let capturedAt: String?
+    let chunkSize: Int
+
+    init(_ args: Arguments) throws {
+        guard !args.positionals.isEmpty else { throw CustodyError.usage("missing FILE: name one or more recordings") }
+        guard let device = args.value("device") else { throw CustodyError.usage("missing --device ID") }
+        guard Actor.isValidID(device) else {
+            throw CustodyError.usage("--device must be 1-64 letters, digits or ._@- characters")
+        }
+        if let text = args.value("captured-at") {
+            guard let normal = Timestamp.normalize(text) else {
+                throw CustodyError.usage("--captured-at \(text) is not an RFC 3339 time like 2026-11-01T09:15:00Z")
+            }
+            capturedAt = normal
+        } else {
+            capturedAt = nil
+        }
+        self.chunkSize = try args.int("chunk-size", in: (64 << 10)...Vault.maxChunkSize) ?? Vault.defaultChunkSize
+        self.args = args
+        self.files = args.positionals
+        self.device = device
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let actor = try Context.actor(args, vault: vault, action: .ingest)
+        var results = [[String: Any]]()
+        var failures = 0
+        for file in files {
+            let bar = ProgressBar((file as NSString).lastPathComponent)
+            do {
+                let source = IngestSource(filename: (file as NSString).lastPathComponent, device: device,
+                                          capturedAt: capturedAt)
+                let r = try vault.ingest(path: file, source: source, actor: actor, chunkSize: chunkSize,
+                                         progress: bar.update)
+                bar.finish()
+                results.append(["file": file, "id": r.exhibit.id, "sha256": r.exhibit.sha256.hex,
+                                "size": r.exhibit.size, "duplicate": r.duplicate, "status": r.exhibit.status.rawValue])
+                if !args.flag("json") {
+                    var line = "\(r.exhibit.id)  \(r.exhibit.sha256.hex)  \(file)"
+                    if r.duplicate { line += "  (already in the vault: nothing new stored)" }
+                    if r.exhibit.status == .unreadable {
+                        line += "  (stored, flagged unreadable: \(r.exhibit.unreadableReason ?? "unknown"))"
+                    }
+                    print(line)
+                }
+            } catch let e as CustodyError {
+                bar.finish()
+                failures += 1
+                _ = try? vault.record(.init(actor: actor, action: .ingest, outcome: .failed, reason: e.message,
+                                        details: ["filename": (file as NSString).lastPathComponent, "device": device]))
+                Output.error(e.description)
+                if e.kind != .usage { throw e }
+            }
+        }
+        if args.flag("json") { Output.json(results) }
+        return failures == 0 ? 0 : 2
+    }
+}

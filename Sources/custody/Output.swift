@@ -1,0 +1,75 @@
+import Foundation
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Printing for the CLI: results on stdout, errors and progress on stderr.
+enum Output {
+    static func error(_ message: String) { writeErr("custody: error: \(message)\n") }
+    static func note(_ message: String) { writeErr("custody: \(message)\n") }
+
+    static func writeErr(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    /// Pretty JSON with sorted keys, for `--json`.
+    static func json(_ value: Any) {
+        let data = try! JSONSerialization.data(withJSONObject: value,
+                                               options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+}
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal, at most 10 times a second.
+final class ProgressBar {
+    private let label: String
+    private let enabled: Bool
+    private var lastDraw = 0.0
+    private let started = Date()
+
+    init(_ label: String) {
+        self.label = label
+        self.enabled = Output.stderrIsTerminal
+    }
+
+    func update(_ done: Int64, _ total: Int64) {
+        guard enabled else { return }
+        let now = Date().timeIntervalSince1970
+        guard now - lastDraw >= 0.1 || done == total else { return }
+        lastDraw = now
+        let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let elapsed = Date().timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed / 1_048_576 : 0
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %@ %.0f MiB/s", label, bar, fraction * 100,
+                               Format.bytes(done), rate))
+    }
+
+    func finish() {
+        guard enabled else { return }
+        Output.writeErr("\r\u{1B}[K")
+    }
+}
+
+enum Format {
+    static func bytes(_ n: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n)
+        var unit = 0
+        while value >= 1024 && unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(n) B" : String(format: "%.1f %@", value, units[unit])
+    }
+
+    static func duration(_ seconds: Double?) -> String {
+        guard let seconds else { return "-" }
+        let s = Int(seconds.rounded())
+        return String(format: "%d:%02d:%02d", s / 3600, (s / 60) % 60, s % 60)
+    }
+}

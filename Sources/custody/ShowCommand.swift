@@ -1,0 +1,61 @@
+import CustodyCore
+import Ledger
+import Vault
+
+struct ShowCommand: Command {
+    static let name = "show"
+    static let summary = "Show one exhibit: identity, provenance, media details, derived exhibits."
+    static let usage = """
+        show EXHIBIT [--as ID] [--data DIR] [--json]
+
+        EXHIBIT is a catalog ID (EX-000001) or a unique SHA-256 prefix of at least 6 hex digits.
+        Viewing is a custody event, so an acting officer is needed.
+        """
+    static let options: [OptionSpec] = [.actor, .data, .json]
+
+    let args: Arguments
+    let reference: String
+
+    init(_ args: Arguments) throws {
+        reference = try args.positionals(exactly: ["EXHIBIT"])[0]
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let exhibit = try vault.catalog.find(reference)
+        let actor = try Context.actor(args, vault: vault, action: .view, exhibit: exhibit.id)
+        try vault.record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
+        let derived = try vault.catalog.derived(from: exhibit)
+        let parent = try exhibit.parentSHA256.flatMap { try vault.catalog.exhibit(sha256: $0) }
+        let chunks = try vault.catalog.chunks(of: exhibit)
+        if args.flag("json") {
+            var o = ExhibitJSON.object(exhibit)
+            o["chunks"] = chunks.count
+            o["derived"] = derived.map { ["id": $0.id, "sha256": $0.sha256.hex] }
+            if let parent { o["parent"] = parent.id }
+            if let spec = exhibit.spec { o["spec"] = spec }
+            Output.json(o)
+            return 0
+        }
+        var rows: [(String, String)] = [
+            ("Exhibit", exhibit.id), ("SHA-256", exhibit.sha256.hex),
+            ("Size", "\(exhibit.size) bytes (\(Format.bytes(exhibit.size)), \(chunks.count) chunks)"),
+            ("File", exhibit.filename ?? "-"), ("Device", exhibit.device), ("Ingested by", exhibit.officer),
+            ("Ingested at", exhibit.ingestedAt), ("Captured at", exhibit.capturedAt ?? "-"),
+            ("Status", exhibit.status.rawValue + (exhibit.unreadableReason.map { ": \($0)" } ?? "")),
+        ]
+        if let m = exhibit.media {
+            rows.append(("Media", ExhibitJSON.mediaSummary(exhibit)))
+            rows.append(("Container", m.container))
+            for (k, v) in m.tags.sorted(by: { $0.key < $1.key }) { rows.append(("  " + k, v)) }
+        }
+        if let p = exhibit.parentSHA256 { rows.append(("Derived from", "\(parent?.id ?? "?") \(p.hex)")) }
+        if let s = exhibit.specSHA256 { rows.append(("Spec SHA-256", s.hex)) }
+        if let spec = exhibit.spec { rows.append(("Spec", spec)) }
+        for d in derived { rows.append(("Derived", "\(d.id) \(d.sha256.hex)")) }
+        let width = rows.map(\.0.count).max() ?? 0
+        for (k, v) in rows { print("\(k.padding(toLength: width, withPad: " ", startingAt: 0))  \(v)") }
+        return 0
+    }
+}
