@@ -22,7 +22,7 @@ extension Vault {
             try writeVerified(exhibit, to: destination, progress: progress)
         } catch {
             let message = (error as? CustodyError)?.message ?? String(describing: error)
-            try? record(CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id,
+            _ = try? record(CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id,
                                      objectSHA256: exhibit.sha256.hex, outcome: .failed, reason: message,
                                      details: ["destination": destination]))
             throw error
