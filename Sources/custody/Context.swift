@@ -20,7 +20,7 @@ enum Context {
     /// The acting officer from `--as` or `$CUSTODY_ACTOR`. Without one, a command that touches
     /// evidence is refused, and the refusal itself is a custody event.
     static func actor(_ args: Arguments, vault: Vault?, action: CustodyEvent.Action, exhibit: String? = nil) throws -> Actor {
-        let id = args.value("as") ?? environment["CUSTODY_ACTOR"]
+        let id = args.value("as") ?? environment["CUSTODY_ACTOR"].flatMap { $0.isEmpty ? nil : $0 }
         if let id, Actor.isValidID(id) { return .officer(id) }
         let reason = id == nil
             ? "no acting officer: give --as ID or set CUSTODY_ACTOR"

@@ -26,8 +26,8 @@ struct InitCommand: Command {
 
     func run() throws -> Int32 {
         let directory = Context.directory(args)
-        let actor = Actor.isValidID(args.value("as") ?? Context.environment["CUSTODY_ACTOR"] ?? "")
-            ? Actor.officer(args.value("as") ?? Context.environment["CUSTODY_ACTOR"]!) : Actor.system
+        // init needs no officer; when one is given the first ledger event names them.
+        let actor = (try? Context.actor(args, vault: nil, action: .initialize)) ?? Actor.system
         let (vault, created) = try Vault.initialize(directory, org: org, actor: actor)
         let organization = try vault.organization()
         if args.flag("json") {

@@ -1,0 +1,77 @@
+import CustodyCore
+import Crypto
+import XCTest
+@testable import Vault
+
+/// Behaviour every `ChunkStore` must have. Each backend's test case calls `runAll` with a factory.
+enum ChunkStoreConformance {
+    static func runAll(_ make: () throws -> ChunkStore, file: StaticString = #filePath, line: UInt = #line) throws {
+        try roundTrip(try make())
+        try idempotentPut(try make())
+        try missingChunk(try make())
+        try bufferTooSmall(try make())
+        try manyChunksAcrossSyncBatches(try make())
+    }
+
+    static func bytes(_ seed: UInt8, _ count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
+    }
+
+    static func put(_ store: ChunkStore, _ data: [UInt8]) throws -> SHA256Digest {
+        let d = SHA256.hash(data)
+        try data.withUnsafeBytes { try store.put(d, $0) }
+        return d
+    }
+
+    static func read(_ store: ChunkStore, _ d: SHA256Digest, capacity: Int = 1 << 20) throws -> [UInt8] {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
+        defer { buffer.deallocate() }
+        let n = try store.read(d, into: buffer)
+        return Array(buffer[0..<n])
+    }
+
+    static func roundTrip(_ store: ChunkStore) throws {
+        let data = bytes(1, 100_000)
+        let d = try put(store, data)
+        try store.sync()
+        XCTAssertTrue(store.contains(d))
+        XCTAssertEqual(try read(store, d), data)
+        let empty = try put(store, [])
+        try store.sync()
+        XCTAssertEqual(try read(store, empty), [])
+    }
+
+    static func idempotentPut(_ store: ChunkStore) throws {
+        let data = bytes(2, 5000)
+        let d = try put(store, data)
+        _ = try put(store, data)
+        try store.sync()
+        _ = try put(store, data)
+        try store.sync()
+        XCTAssertEqual(try read(store, d), data)
+    }
+
+    static func missingChunk(_ store: ChunkStore) throws {
+        let d = SHA256.hash([9, 9, 9])
+        XCTAssertFalse(store.contains(d))
+        XCTAssertThrowsError(try read(store, d)) { XCTAssertEqual($0 as? ChunkStoreError, .missing(d)) }
+    }
+
+    static func bufferTooSmall(_ store: ChunkStore) throws {
+        let d = try put(store, bytes(3, 4096))
+        try store.sync()
+        XCTAssertThrowsError(try read(store, d, capacity: 1024)) {
+            XCTAssertEqual($0 as? ChunkStoreError, .tooLarge(d, 4096))
+        }
+    }
+
+    static func manyChunksAcrossSyncBatches(_ store: ChunkStore) throws {
+        var digests = [(SHA256Digest, [UInt8])]()
+        for i in 0..<100 {
+            let data = bytes(UInt8(i), 1000 + i)
+            digests.append((try put(store, data), data))
+        }
+        try store.sync()
+        for (d, data) in digests { XCTAssertEqual(try read(store, d), data) }
+    }
+}

@@ -1,0 +1,48 @@
+import CustodyCore
+import Crypto
+import Foundation
+import TestSupport
+import XCTest
+@testable import Vault
+
+final class FileChunkStoreTests: XCTestCase {
+    func testConformance() throws {
+        let dir = TemporaryDirectory()
+        var n = 0
+        try ChunkStoreConformance.runAll {
+            n += 1
+            return try FileChunkStore(root: dir.file("chunks\(n)"))
+        }
+    }
+
+    func testLayoutIsFanOutByFirstTwoHexDigitsAndChunksAreReadOnly() throws {
+        let dir = TemporaryDirectory()
+        let store = try FileChunkStore(root: dir.file("chunks"))
+        let d = try ChunkStoreConformance.put(store, Array("evidence".utf8))
+        try store.sync()
+        let path = dir.file("chunks/\(d.hex.prefix(2))/\(d.hex)")
+        XCTAssertEqual(store.path(for: d), path)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), Data("evidence".utf8))
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o444)
+    }
+
+    func testUnsyncedChunksAreInvisibleAndDroppedWithTheStore() throws {
+        let dir = TemporaryDirectory()
+        var store: FileChunkStore? = try FileChunkStore(root: dir.file("chunks"))
+        let d = try ChunkStoreConformance.put(store!, [1, 2, 3])
+        XCTAssertFalse(store!.contains(d))
+        store = nil
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("chunks/.tmp")), [])
+    }
+
+    func testRemovesTemporariesOfDeadProcessesOnly() throws {
+        let dir = TemporaryDirectory()
+        let store = try FileChunkStore(root: dir.file("chunks"))
+        // pid 4194304 is above Linux's pid_max limit, so no such process can exist.
+        FileManager.default.createFile(atPath: dir.file("chunks/.tmp/4194304-1"), contents: Data([1]))
+        FileManager.default.createFile(atPath: dir.file("chunks/.tmp/\(getpid())-999"), contents: Data([1]))
+        XCTAssertEqual(try store.removeAbandonedTemporaries(), 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("chunks/.tmp")), ["\(getpid())-999"])
+    }
+}

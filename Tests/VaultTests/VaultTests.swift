@@ -1,0 +1,136 @@
+import CustodyCore
+import Crypto
+import Foundation
+import Ledger
+import TestSupport
+import XCTest
+@testable import Vault
+
+final class VaultTests: XCTestCase {
+    let officer = Actor.officer("PC-4471")
+    var dir: TemporaryDirectory!
+    var vault: Vault!
+
+    override func setUpWithError() throws {
+        dir = TemporaryDirectory()
+        vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "test", actor: officer).0
+    }
+
+    func ingest(_ path: String, chunkSize: Int = 64 << 10) throws -> IngestResult {
+        try vault.ingest(path: path, source: IngestSource(filename: (path as NSString).lastPathComponent, device: "BW2-1"),
+                         actor: officer, chunkSize: chunkSize)
+    }
+
+    func testIngestHashesLikeSha256sumAndChunksInOrder() throws {
+        let r = try ingest(TestPaths.fixture("bodycam-a.mp4"))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4")))
+        XCTAssertEqual(r.exhibit.sha256, SHA256.hash(bytes))
+        XCTAssertEqual(r.exhibit.id, "EX-000001")
+        XCTAssertFalse(r.duplicate)
+        let chunks = try vault.catalog.chunks(of: r.exhibit)
+        XCTAssertEqual(chunks.count, (bytes.count + (64 << 10) - 1) / (64 << 10))
+        for (i, c) in chunks.enumerated() {
+            let slice = bytes[(i * (64 << 10))..<min(bytes.count, (i + 1) * (64 << 10))]
+            XCTAssertEqual(c.digest, SHA256.hash(Data(slice)))
+            XCTAssertEqual(c.size, slice.count)
+        }
+    }
+
+    func testDuplicateStoresNothingNewAndIsRecorded() throws {
+        let first = try ingest(TestPaths.fixture("bodycam-b.mp4"))
+        let chunkFiles = try FileManager.default.subpathsOfDirectory(atPath: vault.directory.chunks).count
+        let second = try ingest(TestPaths.fixture("bodycam-b.mp4"))
+        XCTAssertTrue(second.duplicate)
+        XCTAssertEqual(second.exhibit.id, first.exhibit.id)
+        XCTAssertEqual(try vault.catalog.all().count, 1)
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: vault.directory.chunks).count, chunkFiles)
+        let events = try vault.events.events(exhibit: first.exhibit.id)
+        XCTAssertEqual(events.map(\.action), [.ingest, .ingest])
+        XCTAssertEqual(events.last?.details["duplicate"], "true")
+    }
+
+    func testCorruptFilesAreStoredAndFlaggedUnreadable() throws {
+        for name in ["truncated.mp4", "random.bin"] {
+            let r = try ingest(TestPaths.fixture(name))
+            XCTAssertEqual(r.exhibit.status, .unreadable, name)
+            XCTAssertNotNil(r.exhibit.unreadableReason)
+            XCTAssertNil(r.exhibit.media)
+        }
+        XCTAssertEqual(try vault.catalog.all().count, 2)
+    }
+
+    func testExportRoundTripsAndRefusesToOverwrite() throws {
+        let r = try ingest(TestPaths.fixture("bodycam-a.mp4"), chunkSize: 64 << 10)
+        let out = dir.file("out.mp4")
+        try vault.export(r.exhibit, to: out, actor: officer, reason: "CPS request 17")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)),
+                       try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4"))))
+        XCTAssertThrowsError(try vault.export(r.exhibit, to: out, actor: officer, reason: "again")) {
+            XCTAssertEqual(($0 as? CustodyError)?.kind, .usage)
+        }
+        let export = try XCTUnwrap(vault.events.events(exhibit: r.exhibit.id).last { $0.action == .export })
+        XCTAssertEqual(export.reason, "CPS request 17")
+        XCTAssertEqual(export.outcome, .ok)
+    }
+
+    func testFlippedByteInAChunkFailsExportAndVerifyNamingTheChunk() throws {
+        let r = try ingest(TestPaths.fixture("bodycam-a.mp4"), chunkSize: 64 << 10)
+        let other = try ingest(TestPaths.fixture("bodycam-b.mp4"), chunkSize: 64 << 10)
+        let chunks = try vault.catalog.chunks(of: r.exhibit)
+        let path = (vault.store as! FileChunkStore).path(for: chunks[1].digest)
+        chmod(path, 0o644)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+
+        let out = dir.file("damaged.mp4")
+        XCTAssertThrowsError(try vault.export(r.exhibit, to: out, actor: officer, reason: "test")) { error in
+            let e = error as? CustodyError
+            XCTAssertEqual(e?.kind, .integrity)
+            XCTAssertTrue(e?.message.contains("\(r.exhibit.id) chunk 1") ?? false, e?.message ?? "")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("partial") }, [])
+        XCTAssertEqual(try vault.events.events(exhibit: r.exhibit.id).last?.outcome, .failed)
+
+        let report = try vault.verify(actor: officer)
+        XCTAssertFalse(report.isIntact)
+        XCTAssertEqual(report.damagedExhibits, [r.exhibit.id])
+        XCTAssertEqual(report.damage.first?.chunkIndex, 1)
+        XCTAssertEqual(report.damage.first?.chunk, chunks[1].digest)
+        XCTAssertFalse(report.damagedExhibits.contains(other.exhibit.id))
+    }
+
+    func testMissingChunkIsReportedByVerify() throws {
+        let r = try ingest(TestPaths.fixture("bodycam-b.mp4"), chunkSize: 64 << 10)
+        let chunks = try vault.catalog.chunks(of: r.exhibit)
+        XCTAssertEqual(unlink((vault.store as! FileChunkStore).path(for: chunks[0].digest)), 0)
+        let report = try vault.verify(actor: officer)
+        XCTAssertEqual(report.damage.count, 1)
+        XCTAssertTrue(report.damage[0].problem.contains("missing"), report.damage[0].problem)
+    }
+
+    func testFindByIDOrUniquePrefix() throws {
+        let a = try ingest(TestPaths.fixture("bodycam-a.mp4"))
+        XCTAssertEqual(try vault.catalog.find("ex-000001").id, a.exhibit.id)
+        XCTAssertEqual(try vault.catalog.find(String(a.exhibit.sha256.hex.prefix(8))).id, a.exhibit.id)
+        XCTAssertEqual(try vault.catalog.find(a.exhibit.sha256.hex.uppercased()).id, a.exhibit.id)
+        XCTAssertThrowsError(try vault.catalog.find("EX-000099"))
+        XCTAssertThrowsError(try vault.catalog.find("abc"))
+        XCTAssertThrowsError(try vault.catalog.find("' OR 1=1 --"))
+    }
+
+    func testInitTwiceKeepsTheKeysAndKeysArePrivate() throws {
+        let key = try String(contentsOfFile: vault.directory.ledgerPrivateKey, encoding: .utf8)
+        let (_, created) = try Vault.initialize(vault.directory, org: nil, actor: officer)
+        XCTAssertFalse(created)
+        XCTAssertEqual(try String(contentsOfFile: vault.directory.ledgerPrivateKey, encoding: .utf8), key)
+        for path in [vault.directory.ledgerPrivateKey, vault.directory.linkSecret, vault.directory.database] {
+            let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+            XCTAssertEqual(mode, 0o600, path)
+        }
+        XCTAssertEqual(try vault.organization(), "test")
+        chmod(vault.directory.ledgerPrivateKey, 0o644)
+        XCTAssertThrowsError(try vault.directory.loadLedgerKey())
+    }
+}
