@@ -73,36 +73,52 @@ extension Vault {
         }
     }
 
-    /// Reads `fd` chunk by chunk. For each chunk, one core feeds the whole-file hash while the other
-    /// hashes and stages the chunk. Returns the file's SHA-256 and the chunk list, all chunks durable.
+    /// Reads `fd` chunk by chunk through three rotating buffers. While one core feeds chunk i into the
+    /// whole-file hash and writes chunk i-1 to the store, the other hashes chunk i and reads chunk i+1,
+    /// so hashing, reading and writing overlap. Returns the file's SHA-256 and the chunk list, all
+    /// chunks durable.
     private func hashAndStore(fd: Int32, path: String, total: Int64, chunkSize: Int,
                               progress: ((Int64, Int64) -> Void)?) throws -> (SHA256Digest, [(SHA256Digest, Int)]) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096)
-        defer { buffer.deallocate() }
+        let slots = (0..<3).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096) }
+        defer { slots.forEach { $0.deallocate() } }
         let whole = SHA256()
         let store = self.store
         var chunks = [(SHA256Digest, Int)]()
         var done: Int64 = 0
-        while true {
-            let n = try FS.readFull(fd, buffer, path: path)
-            if n == 0 { break }
-            let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        var n = try FS.readFull(fd, slots[0], path: path)
+        var previous: (digest: SHA256Digest, bytes: UnsafeRawBufferPointer)?
+        var i = 0
+        while n > 0 || previous != nil {
+            let bytes = UnsafeRawBufferPointer(rebasing: slots[i % 3][0..<n])
+            let next = slots[(i + 1) % 3]
+            let readMore = n == chunkSize  // a short read is the end of the file
             var digest: SHA256Digest?
-            var failure: (any Error)?
-            Parallel.both({ whole.update(bytes) }, {
-                let d = SHA256.hash(bytes)
-                do {
-                    try store.put(d, bytes)
-                    digest = d
-                } catch {
-                    failure = error
+            var nextCount = 0
+            var writeError: (any Error)?
+            var readError: (any Error)?
+            Parallel.both({
+                if n > 0 { whole.update(bytes) }
+                if let previous {
+                    do { try store.put(previous.digest, previous.bytes) } catch { writeError = error }
+                }
+            }, {
+                if n > 0 { digest = SHA256.hash(bytes) }
+                if readMore {
+                    do { nextCount = try FS.readFull(fd, next, path: path) } catch { readError = error }
                 }
             })
-            if let failure { throw Self.storageError(failure, path: path) }
-            chunks.append((digest!, n))
-            done += Int64(n)
-            progress?(done, total)
-            if n < chunkSize { break }
+            if let writeError { throw Self.storageError(writeError, path: path) }
+            if let readError { throw CustodyError.failure("reading \(path) failed", cause: readError) }
+            if let digest {
+                chunks.append((digest, n))
+                previous = (digest, bytes)
+                done += Int64(n)
+                progress?(done, total)
+            } else {
+                previous = nil
+            }
+            n = readMore ? nextCount : 0
+            i += 1
         }
         do { try store.sync() } catch { throw Self.storageError(error, path: path) }
         return (whole.finalize(), chunks)
