@@ -31,7 +31,7 @@ extension Command {
 enum Commands {
     nonisolated(unsafe) static let all: [any Command.Type] = [
         InitCommand.self, IngestCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self,
-        VerifyCommand.self,
+        VerifyCommand.self, DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self,
     ]
 
     static var overview: String {

@@ -1,0 +1,89 @@
+import CustodyCore
+import Vault
+
+struct DeviceAddCommand: Command {
+    static let name = "device add"
+    static let summary = "Register a docking station and print its upload token (shown once, stored hashed)."
+    static let usage = "device add NAME [--as ID] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.actor, .data, .json]
+
+    let args: Arguments
+    let device: String
+
+    init(_ args: Arguments) throws {
+        device = try args.positionals(exactly: ["NAME"])[0]
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let actor = try Context.actor(args, vault: vault, action: .device)
+        let token = try DeviceRegistry(db: vault.db).add(device, by: actor, events: vault.events)
+        if args.flag("json") {
+            Output.json(["device": device, "token": token])
+        } else {
+            print(token)
+            Output.note("device \(device) added. The token above is shown only once: configure the dock with it "
+                        + "(Authorization: Bearer <token>).")
+        }
+        return 0
+    }
+}
+
+struct DeviceListCommand: Command {
+    static let name = "device list"
+    static let summary = "List registered docking stations and whether they are active."
+    static let usage = "device list [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.data, .json]
+
+    let args: Arguments
+
+    init(_ args: Arguments) throws {
+        _ = try args.positionals(exactly: [])
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let devices = try DeviceRegistry(db: vault.db).list()
+        if args.flag("json") {
+            Output.json(devices.map { d -> [String: Any] in
+                var o: [String: Any] = ["name": d.name, "created_at": d.createdAt, "created_by": d.createdBy,
+                                        "active": d.isActive]
+                o["revoked_at"] = d.revokedAt
+                return o
+            })
+        } else if devices.isEmpty {
+            print("No devices: `custody device add NAME --as OFFICER` registers a dock.")
+        } else {
+            for d in devices {
+                print("\(d.name)  \(d.isActive ? "active " : "revoked")  added \(d.createdAt) by \(d.createdBy)"
+                      + (d.revokedAt.map { ", revoked \($0)" } ?? ""))
+            }
+        }
+        return 0
+    }
+}
+
+struct DeviceRevokeCommand: Command {
+    static let name = "device revoke"
+    static let summary = "Revoke a docking station's token; its uploads are refused from now on."
+    static let usage = "device revoke NAME [--as ID] [--data DIR]"
+    static let options: [OptionSpec] = [.actor, .data]
+
+    let args: Arguments
+    let device: String
+
+    init(_ args: Arguments) throws {
+        device = try args.positionals(exactly: ["NAME"])[0]
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let actor = try Context.actor(args, vault: vault, action: .device)
+        try DeviceRegistry(db: vault.db).revoke(device, by: actor, events: vault.events)
+        print("Revoked \(device).")
+        return 0
+    }
+}

@@ -1,0 +1,36 @@
+import CustodyCore
+import SQLite
+import TestSupport
+import XCTest
+@testable import Vault
+
+final class DeviceRegistryTests: XCTestCase {
+    func testTokensAuthenticateUntilRevokedAndAreStoredOnlyHashed() throws {
+        let dir = TemporaryDirectory()
+        let vault = try Vault.initialize(DataDirectory(root: dir.file("d")), org: nil, actor: .officer("PC-1")).0
+        let devices = try DeviceRegistry(db: vault.db)
+        let token = try devices.add("dock-7", by: .officer("PC-1"), events: vault.events)
+        let other = try devices.add("dock-8", by: .officer("PC-1"), events: vault.events)
+        XCTAssertTrue(token.hasPrefix("cdt_"))
+        XCTAssertNotEqual(token, other)
+        XCTAssertEqual(try devices.authenticate(token: token), "dock-7")
+        XCTAssertEqual(try devices.authenticate(token: other), "dock-8")
+        XCTAssertNil(try devices.authenticate(token: token + "x"))
+        XCTAssertNil(try devices.authenticate(token: ""))
+        XCTAssertNil(try devices.authenticate(token: String(repeating: "a", count: 10_000)))
+
+        // The database file never holds the token itself.
+        let raw = try Data(contentsOf: URL(fileURLWithPath: vault.directory.database))
+            + ((try? Data(contentsOf: URL(fileURLWithPath: vault.directory.database + "-wal"))) ?? Data())
+        XCTAssertNil(raw.range(of: Data(token.utf8)))
+
+        XCTAssertThrowsError(try devices.add("dock-7", by: .officer("PC-1"), events: vault.events))
+        XCTAssertThrowsError(try devices.add("../etc", by: .officer("PC-1"), events: vault.events))
+        try devices.revoke("dock-7", by: .officer("PC-1"), events: vault.events)
+        XCTAssertNil(try devices.authenticate(token: token))
+        XCTAssertEqual(try devices.authenticate(token: other), "dock-8")
+        XCTAssertThrowsError(try devices.revoke("dock-7", by: .officer("PC-1"), events: vault.events))
+        XCTAssertEqual(try devices.list().map(\.isActive), [false, true])
+        XCTAssertEqual(try vault.events.events().filter { $0.action == .device }.count, 3)
+    }
+}
