@@ -24,7 +24,9 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
         .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
-        .executableTarget(name: "custody", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger", "Vault"]),
+        .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault"]),
+        .executableTarget(
+            name: "custody", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger", "Vault", "Service"]),
 
         .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
@@ -32,6 +34,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
     ]
 )
