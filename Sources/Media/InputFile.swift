@@ -1,0 +1,52 @@
+import CFFmpeg
+
+/// An opened media file: owns libavformat's demuxer context and closes it when released.
+final class InputFile {
+    let context: UnsafeMutablePointer<AVFormatContext>
+    let path: String
+
+    /// Opens `path` and reads enough packets to know every stream's parameters.
+    init(path: String) throws {
+        MediaLibrary.quietLogs()
+        var ctx: UnsafeMutablePointer<AVFormatContext>?
+        try MediaError.check(avformat_open_input(&ctx, path, nil, nil), "avformat_open_input", path)
+        guard let ctx else { throw MediaError("avformat_open_input", code: custody_averror_invaliddata(), context: path) }
+        self.context = ctx
+        self.path = path
+        try MediaError.check(avformat_find_stream_info(ctx, nil), "avformat_find_stream_info", path)
+    }
+
+    deinit {
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = context
+        avformat_close_input(&ctx)
+    }
+
+    var streams: [UnsafeMutablePointer<AVStream>] {
+        (0..<Int(context.pointee.nb_streams)).compactMap { context.pointee.streams[$0] }
+    }
+
+    /// The stream libavformat would pick for `type`, if any.
+    func bestStream(_ type: AVMediaType) -> UnsafeMutablePointer<AVStream>? {
+        let index = av_find_best_stream(context, type, -1, -1, nil, 0)
+        return index >= 0 ? context.pointee.streams[Int(index)] : nil
+    }
+
+    /// Every entry of an `AVDictionary` (container or stream metadata).
+    static func entries(_ dict: OpaquePointer?) -> [String: String] {
+        var out = [String: String]()
+        var entry: UnsafeMutablePointer<AVDictionaryEntry>?
+        while let e = av_dict_get(dict, "", entry, AV_DICT_IGNORE_SUFFIX) {
+            if let key = e.pointee.key, let value = e.pointee.value {
+                out[String(cString: key)] = String(cString: value)
+            }
+            entry = e
+        }
+        return out
+    }
+}
+
+/// Process-wide libav* settings.
+enum MediaLibrary {
+    /// libav* would print warnings about damaged input on stderr; custody reports them itself.
+    static func quietLogs() { custody_av_log_quiet() }
+}

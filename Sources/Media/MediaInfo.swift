@@ -1,0 +1,75 @@
+/// What libavformat found in a recording. Stored as JSON in the catalog (`exhibits.media`), so field
+/// names are part of the catalog format (snake_case keys, documented in the README).
+public struct MediaInfo: Codable, Sendable, Equatable {
+    /// Container as libavformat names it, e.g. `mov,mp4,m4a,3gp,3g2,mj2`.
+    public var container: String
+    public var durationSeconds: Double?
+    public var bitRate: Int64?
+    /// The container's `creation_time` tag as written by the camera.
+    public var creationTime: String?
+    /// Container metadata (camera serial, model, encoder, ...).
+    public var tags: [String: String]
+    public var video: VideoInfo?
+    public var audio: AudioInfo?
+
+    public init(container: String, durationSeconds: Double?, bitRate: Int64?, creationTime: String?,
+                tags: [String: String], video: VideoInfo?, audio: AudioInfo?) {
+        self.container = container
+        self.durationSeconds = durationSeconds
+        self.bitRate = bitRate
+        self.creationTime = creationTime
+        self.tags = tags
+        self.video = video
+        self.audio = audio
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case container, tags, video, audio
+        case durationSeconds = "duration"
+        case bitRate = "bit_rate"
+        case creationTime = "creation_time"
+    }
+}
+
+public struct VideoInfo: Codable, Sendable, Equatable {
+    public var codec: String
+    public var width: Int
+    public var height: Int
+    /// Average frames per second; nil when the container does not say.
+    public var frameRate: Double?
+    /// Frames counted by the container index; nil when it does not say.
+    public var frames: Int64?
+    public var pixelFormat: String?
+
+    public init(codec: String, width: Int, height: Int, frameRate: Double?, frames: Int64?, pixelFormat: String?) {
+        self.codec = codec
+        self.width = width
+        self.height = height
+        self.frameRate = frameRate
+        self.frames = frames
+        self.pixelFormat = pixelFormat
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case codec, width, height, frames
+        case frameRate = "frame_rate"
+        case pixelFormat = "pixel_format"
+    }
+}
+
+public struct AudioInfo: Codable, Sendable, Equatable {
+    public var codec: String
+    public var sampleRate: Int
+    public var channels: Int
+
+    public init(codec: String, sampleRate: Int, channels: Int) {
+        self.codec = codec
+        self.sampleRate = sampleRate
+        self.channels = channels
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case codec, channels
+        case sampleRate = "sample_rate"
+    }
+}
