@@ -2,9 +2,12 @@ import CustodyCore
 import Foundation
 import SQLite
 
-/// The append-only table of custody events, in the catalog database.
+/// The custody ledger: the append-only `events` table and the RFC 6962 Merkle tree over the
+/// events' canonical leaves (`ledger_hashes`), in the catalog database. Signed checkpoints of the
+/// tree are in `checkpoints` (see `EventLog+Checkpoints.swift`).
 public final class EventLog {
     public let db: Database
+    let tree: TreeStorage
 
     static let migrations = [
         Migration(1, """
@@ -27,51 +30,107 @@ public final class EventLog {
             CREATE TRIGGER events_no_delete BEFORE DELETE ON events
                 BEGIN SELECT RAISE(ABORT, 'custody events are append-only'); END;
             """),
+        Migration(2, """
+            CREATE TABLE ledger_hashes (id INTEGER PRIMARY KEY, hash BLOB NOT NULL);
+            CREATE TRIGGER ledger_hashes_no_update BEFORE UPDATE ON ledger_hashes
+                BEGIN SELECT RAISE(ABORT, 'the ledger tree is append-only'); END;
+            CREATE TRIGGER ledger_hashes_no_delete BEFORE DELETE ON ledger_hashes
+                BEGIN SELECT RAISE(ABORT, 'the ledger tree is append-only'); END;
+            CREATE TABLE checkpoints (
+                num INTEGER PRIMARY KEY,
+                size INTEGER NOT NULL UNIQUE,
+                created_at TEXT NOT NULL,
+                note TEXT NOT NULL
+            );
+            CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+                BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+            CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+                BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+            """),
     ]
 
     public init(db: Database) throws {
         self.db = db
         try db.migrate("ledger", Self.migrations)
+        tree = try TreeStorage(db: db)
     }
 
-    /// Appends `event`, assigning its sequence number. Durable when it returns (or, inside a caller's
-    /// transaction, when that transaction commits).
+    /// Appends `event`, assigning its sequence number and adding its leaf to the tree. Durable when
+    /// it returns (or, inside a caller's transaction, when that transaction commits).
     @discardableResult
     public func append(_ event: CustodyEvent) throws -> CustodyEvent {
+        try append([event])[0]
+    }
+
+    /// Appends `events` in order in one transaction: one fsync for the whole batch.
+    @discardableResult
+    public func append(_ events: [CustodyEvent]) throws -> [CustodyEvent] {
         try db.transaction {
-            var e = event
-            e.seq = try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0
-            try db.query(
+            let insert = try db.prepare(
                 """
                 INSERT INTO events (seq, time, actor, actor_kind, action, exhibit, case_id, object_sha256,
                                     outcome, reason, details)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                [.integer(e.seq), .text(e.time), .text(e.actor.id), .text(e.actor.kind.rawValue),
-                 .text(e.action.rawValue), .optional(e.exhibit), .optional(e.caseID), .optional(e.objectSHA256),
-                 .text(e.outcome.rawValue), .optional(e.reason), .text(Self.encodeDetails(e.details))])
-            return e
+                """)
+            var seq = try size()
+            return try events.map { event in
+                var e = event
+                e.seq = Int64(seq)
+                try insert.run([
+                    .integer(e.seq), .text(e.time), .text(e.actor.id), .text(e.actor.kind.rawValue),
+                    .text(e.action.rawValue), .optional(e.exhibit), .optional(e.caseID), .optional(e.objectSHA256),
+                    .text(e.outcome.rawValue), .optional(e.reason), .text(Self.encodeDetails(e.details)),
+                ])
+                try tree.appendLeaf(Merkle.leafHash(e.leafBytes), index: seq)
+                seq += 1
+                return e
+            }
         }
     }
 
     /// Events oldest first, optionally only those naming `exhibit`.
     public func events(exhibit: String? = nil, from seq: Int64 = 0, limit: Int = Int.max) throws -> [CustodyEvent] {
-        let columns = "seq, time, actor, actor_kind, action, exhibit, case_id, object_sha256, outcome, reason, details"
         let rows: [Row]
         if let exhibit {
-            rows = try db.query("SELECT \(columns) FROM events WHERE exhibit = ? AND seq >= ? ORDER BY seq LIMIT ?",
+            rows = try db.query("SELECT \(Self.columns) FROM events WHERE exhibit = ? AND seq >= ? ORDER BY seq LIMIT ?",
                                 [.text(exhibit), .integer(seq), .int(limit)])
         } else {
-            rows = try db.query("SELECT \(columns) FROM events WHERE seq >= ? ORDER BY seq LIMIT ?",
+            rows = try db.query("SELECT \(Self.columns) FROM events WHERE seq >= ? ORDER BY seq LIMIT ?",
                                 [.integer(seq), .int(limit)])
         }
         return try rows.map(Self.decode)
     }
 
-    /// Number of events in the log.
-    public func count() throws -> Int64 {
-        try db.query("SELECT COUNT(*) FROM events").first?.int(0) ?? 0
+    /// One event by sequence number.
+    public func event(seq: Int64) throws -> CustodyEvent? {
+        try db.query("SELECT \(Self.columns) FROM events WHERE seq = ?", [.integer(seq)]).first.map(Self.decode)
     }
+
+    /// Number of events in the log (the tree size).
+    public func count() throws -> Int64 {
+        Int64(try size())
+    }
+
+    func size() throws -> UInt64 {
+        UInt64(try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0)
+    }
+
+    /// The Merkle root of the first `size` events.
+    public func root(size: UInt64) throws -> SHA256Digest {
+        try tree.root(size: size)
+    }
+
+    /// The audit path of event `index` in the tree of the first `size` events (RFC 9162 2.1.3.1).
+    public func inclusionProof(index: UInt64, size: UInt64) throws -> [SHA256Digest] {
+        try Merkle.inclusionProof(index: index, size: size, complete: tree.hash)
+    }
+
+    /// The proof that the tree of `oldSize` events is a prefix of the tree of `newSize` (RFC 9162 2.1.4.1).
+    public func consistencyProof(oldSize: UInt64, newSize: UInt64) throws -> [SHA256Digest] {
+        try Merkle.consistencyProof(oldSize: oldSize, newSize: newSize, complete: tree.hash)
+    }
+
+    static let columns = "seq, time, actor, actor_kind, action, exhibit, case_id, object_sha256, outcome, reason, details"
 
     static func encodeDetails(_ details: [String: String]) -> String {
         String(decoding: CanonicalJSON.encode(.object(details.mapValues { .string($0) })), as: UTF8.self)

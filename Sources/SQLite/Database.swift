@@ -85,6 +85,15 @@ public final class Database {
         }
     }
 
+    /// Runs `body` in a read transaction: every query in it sees one snapshot of the database, while
+    /// writers in other connections go on (WAL). Inside an open transaction it just runs `body`.
+    public func readTransaction<T>(_ body: () throws -> T) throws -> T {
+        if isInTransaction { return try body() }
+        try execute("BEGIN DEFERRED")
+        defer { try? execute("COMMIT") }
+        return try body()
+    }
+
     /// The rowid of the last inserted row on this connection.
     public var lastInsertRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 

@@ -96,6 +96,9 @@ public final class Statement {
         sqlite3_reset(handle)
     }
 
+    /// Ends a partly read result so the statement can run again (and releases its read snapshot).
+    public func reset() { sqlite3_reset(handle) }
+
     /// Every remaining row.
     public func all() throws -> [Row] {
         var rows = [Row]()

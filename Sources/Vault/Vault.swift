@@ -37,7 +37,10 @@ public final class Vault {
     }
 
     /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
-    public static func initialize(_ directory: DataDirectory, org: String?, actor: Actor) throws -> (Vault, created: Bool) {
+    /// `origin` names the ledger's checkpoints (default `<org>/custody`); it is fixed at creation,
+    /// since every checkpoint ever signed names it.
+    public static func initialize(_ directory: DataDirectory, org: String?, origin: String? = nil,
+                                  actor: Actor) throws -> (Vault, created: Bool) {
         let created = try directory.create()
         // The database is created on first open, its schema by the migrations. It names officers
         // and devices, so only the service account may read it (WAL files inherit the mode).
@@ -47,11 +50,20 @@ public final class Vault {
         try vault.db.transaction {
             if let org { try vault.catalog.setSetting("org", org) }
             if try vault.catalog.setting("org") == nil { try vault.catalog.setSetting("org", "local") }
+            if let fixed = try vault.catalog.setting("ledger_origin") {
+                if let origin, origin != fixed {
+                    throw CustodyError.usage("the ledger origin of this vault is \(fixed); it cannot change")
+                }
+            } else {
+                try vault.catalog.setSetting("ledger_origin", origin ?? "\(try vault.organization())/custody")
+            }
             if created {
                 try vault.events.append(CustodyEvent(actor: actor, action: .initialize,
-                                                     details: ["org": try vault.organization()]))
+                                                     details: ["org": try vault.organization(),
+                                                               "origin": try vault.ledgerOrigin()]))
             }
         }
+        try vault.checkpoint()
         return (vault, created)
     }
 

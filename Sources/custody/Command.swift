@@ -31,7 +31,9 @@ extension Command {
 enum Commands {
     nonisolated(unsafe) static let all: [any Command.Type] = [
         InitCommand.self, IngestCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self,
-        VerifyCommand.self, DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self,
+        VerifyCommand.self, LedgerLogCommand.self, LedgerCheckpointCommand.self, LedgerProofCommand.self,
+        LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
+        DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self,
     ]
 
     static var overview: String {
@@ -83,14 +85,19 @@ enum Commands {
                 print(command.help, terminator: "")
                 return 0
             }
-            return try command.init(args).run()
+            let status = try command.init(args).run()
+            try Context.checkpointOpenedVaults()
+            return status
         } catch let e as CustodyError {
+            // The refusal or failure may itself have been logged: checkpoint it too.
+            do { try Context.checkpointOpenedVaults() } catch { Output.error("\(error)") }
             Output.error(e.description)
             if e.kind == .usage && e.message.hasPrefix("unknown option") || e.message.hasPrefix("missing") {
                 Output.note("see `custody \(command.name) --help`")
             }
             return e.exitCode
         } catch {
+            do { try Context.checkpointOpenedVaults() } catch { Output.error("\(error)") }
             Output.error(String(describing: error))
             return 3
         }

@@ -13,8 +13,19 @@ enum Context {
         return DataDirectory(root: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
 
+    /// Vaults this process opened: each gets a signed checkpoint of its ledger when the command ends.
+    nonisolated(unsafe) private static var opened = [Vault]()
+
     static func openVault(_ args: Arguments) throws -> Vault {
-        try Vault(directory: directory(args))
+        let vault = try Vault(directory: directory(args))
+        opened.append(vault)
+        return vault
+    }
+
+    /// Signs a checkpoint covering the events this command appended (the CLI is one thread).
+    static func checkpointOpenedVaults() throws {
+        defer { opened.removeAll() }
+        for vault in opened { try vault.checkpoint() }
     }
 
     /// The acting officer from `--as` or `$CUSTODY_ACTOR`. Without one, a command that touches

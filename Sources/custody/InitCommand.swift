@@ -4,9 +4,10 @@ import Vault
 struct InitCommand: Command {
     static let name = "init"
     static let summary = "Create a data directory: catalog database, chunk store and keys. Harmless to repeat."
-    static let usage = "init [--data DIR] [--org NAME] [--as ID] [--json]"
+    static let usage = "init [--data DIR] [--org NAME] [--origin NAME] [--as ID] [--json]"
     static let options: [OptionSpec] = [
-        .data, .option("org", "NAME", "organisation name; the ledger origin is <org>/custody (default: local)"),
+        .data, .option("org", "NAME", "organisation name (default: local)"),
+        .option("origin", "NAME", "the ledger's checkpoint origin, fixed at creation (default: <org>/custody)"),
         .actor, .json,
     ]
 
@@ -20,6 +21,12 @@ struct InitCommand: Command {
                 throw CustodyError.usage("--org must be 1-100 printable characters without spaces or '+'")
             }
         }
+        if let origin = args.value("origin") {
+            guard (1...200).contains(origin.utf8.count),
+                  origin.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x2b }) else {
+                throw CustodyError.usage("--origin must be 1-200 printable characters without spaces or '+'")
+            }
+        }
         self.args = args
         self.org = args.value("org")
     }
@@ -28,15 +35,15 @@ struct InitCommand: Command {
         let directory = Context.directory(args)
         // init needs no officer; when one is given the first ledger event names them.
         let actor = (try? Context.actor(args, vault: nil, action: .initialize)) ?? Actor.system
-        let (vault, created) = try Vault.initialize(directory, org: org, actor: actor)
+        let (vault, created) = try Vault.initialize(directory, org: org, origin: args.value("origin"), actor: actor)
         let organization = try vault.organization()
         if args.flag("json") {
             Output.json(["data": directory.root, "created": created, "org": organization,
-                         "public_key": directory.ledgerPublicKey])
+                         "origin": try vault.ledgerOrigin(), "public_key": directory.ledgerPublicKey])
         } else {
             print(created ? "Created custody data directory \(directory.root) (org \(organization))."
                           : "\(directory.root) is already a custody data directory (org \(organization)); nothing to do.")
-            print("Ledger public key: \(directory.ledgerPublicKey)")
+            print("Ledger origin: \(try vault.ledgerOrigin()); public key: \(directory.ledgerPublicKey)")
         }
         return 0
     }

@@ -25,12 +25,15 @@ enum Output {
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal, at most 10 times a second.
 final class ProgressBar {
     private let label: String
+    /// nil for bytes; otherwise what is counted ("events").
+    private let unit: String?
     private let enabled: Bool
     private var lastDraw = 0.0
     private let started = Date()
 
-    init(_ label: String) {
+    init(_ label: String, unit: String? = nil) {
         self.label = label
+        self.unit = unit
         self.enabled = Output.stderrIsTerminal
     }
 
@@ -43,10 +46,11 @@ final class ProgressBar {
         let width = 30
         let filled = Int(fraction * Double(width))
         let elapsed = Date().timeIntervalSince(started)
-        let rate = elapsed > 0 ? Double(done) / elapsed / 1_048_576 : 0
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %@ %.0f MiB/s", label, bar, fraction * 100,
-                               Format.bytes(done), rate))
+        let amount = unit.map { "\(done) \($0), \(Int(rate))/s" }
+            ?? "\(Format.bytes(done)) \(Int(rate / 1_048_576)) MiB/s"
+        Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %@", label, bar, fraction * 100, amount))
     }
 
     func finish() {

@@ -1,0 +1,102 @@
+import Crypto
+import CustodyCore
+
+/// C2SP `tlog-proof`: a self-contained, offline-verifiable proof that an event is in the ledger.
+/// custody puts the event's canonical leaf bytes in the `extra` line, so the proof alone names the
+/// event and its leaf hash can be recomputed from it.
+public struct InclusionProof: Sendable, Equatable {
+    public static let header = "c2sp.org/tlog-proof@v1"
+    public var leaf: [UInt8]?
+    public var index: UInt64
+    public var hashes: [[UInt8]]
+    /// The signed checkpoint note the proof leads to, verbatim.
+    public var checkpoint: String
+
+    public init(leaf: [UInt8]?, index: UInt64, hashes: [[UInt8]], checkpoint: String) {
+        self.leaf = leaf
+        self.index = index
+        self.hashes = hashes
+        self.checkpoint = checkpoint
+    }
+
+    public var text: String {
+        var out = Self.header + "\n"
+        if let leaf { out += "extra \(Base64.encode(leaf))\n" }
+        out += "index \(index)\n"
+        for h in hashes { out += Base64.encode(h) + "\n" }
+        return out + "\n" + checkpoint
+    }
+
+    public static let maxBytes = 256 * 1024
+
+    public init(parsing text: String) throws {
+        guard text.utf8.count <= Self.maxBytes else { throw CustodyError.usage("the proof file is too large") }
+        guard let blank = text.range(of: "\n\n") else { throw CustodyError.usage("the proof has no checkpoint") }
+        var lines = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard lines.popFirst() == Substring(Self.header) else {
+            throw CustodyError.usage("not a tlog-proof: the first line must be \(Self.header)")
+        }
+        if let first = lines.first, first.hasPrefix("extra ") {
+            guard let bytes = Base64.decode(String(first.dropFirst(6))) else {
+                throw CustodyError.usage("the proof's extra line is not base64")
+            }
+            leaf = bytes
+            lines.removeFirst()
+        }
+        guard let line = lines.popFirst(), line.hasPrefix("index "), let index = UInt64(line.dropFirst(6)),
+              String(index) == line.dropFirst(6) else { throw CustodyError.usage("the proof has no valid index line") }
+        self.index = index
+        hashes = try lines.map { line in
+            guard let h = Base64.decode(String(line)), h.count == 32 else {
+                throw CustodyError.usage("the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
+            }
+            return h
+        }
+        checkpoint = String(text[blank.upperBound...])
+    }
+
+    /// Checks the checkpoint's signature and that the leaf (from `extra`, or given) is at `index` in it.
+    public func verify(verifier: NoteVerifier, leaf given: [UInt8]? = nil) throws -> Checkpoint {
+        let cp = try Checkpoint.open(checkpoint, verifier: verifier)
+        guard let leaf = given ?? leaf else { throw CustodyError.usage("the proof carries no leaf and none was given") }
+        guard Merkle.verifyInclusion(index: index, size: cp.size, leafHash: Merkle.leafHash(leaf).bytes,
+                                     proof: hashes, root: cp.root.bytes) else {
+            throw CustodyError.integrity("the inclusion proof for event \(index) does not lead to the checkpoint's root")
+        }
+        return cp
+    }
+}
+
+/// A consistency proof between two checkpoints, in the same line style as `tlog-proof` (custody's
+/// own format, since C2SP defines none): header, `old <size>`, `new <size>`, one base64 hash per
+/// line, a blank line, then the newer signed checkpoint verbatim.
+public struct ConsistencyProof: Sendable, Equatable {
+    public static let header = "custody/consistency-proof@v1"
+    public var oldSize: UInt64
+    public var newSize: UInt64
+    public var hashes: [[UInt8]]
+    public var checkpoint: String
+
+    public init(oldSize: UInt64, newSize: UInt64, hashes: [[UInt8]], checkpoint: String) {
+        self.oldSize = oldSize
+        self.newSize = newSize
+        self.hashes = hashes
+        self.checkpoint = checkpoint
+    }
+
+    public var text: String {
+        "\(Self.header)\nold \(oldSize)\nnew \(newSize)\n" + hashes.map { Base64.encode($0) + "\n" }.joined()
+            + "\n" + checkpoint
+    }
+
+    /// Checks both checkpoints' signatures and that the old tree is a prefix of the new one.
+    public func verify(old: Checkpoint, verifier: NoteVerifier) throws -> Checkpoint {
+        let new = try Checkpoint.open(checkpoint, verifier: verifier)
+        guard new.size == newSize, old.size == oldSize,
+              Merkle.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: old.root.bytes,
+                                       newRoot: new.root.bytes, proof: hashes) else {
+            throw CustodyError.integrity("the log at size \(newSize) is not consistent with the checkpoint of size \(oldSize)")
+        }
+        return new
+    }
+}

@@ -1,0 +1,101 @@
+import Crypto
+import CustodyCore
+import Foundation
+
+/// C2SP `signed-note` with Ed25519 keys: a text ending in a newline, a blank line, then signature
+/// lines `— <key name> base64(key ID || signature)`. The signature covers the text including its
+/// final newline. The key ID is the first four bytes of SHA-256(name || 0x0A || 0x01 || public key).
+public struct NoteSigner: Sendable {
+    public let name: String
+    public let key: Ed25519Key
+    public let keyID: [UInt8]
+
+    public init(name: String, key: Ed25519Key) throws {
+        guard NoteVerifier.isValidKeyName(name) else {
+            throw CustodyError.usage("a note key name must be non-empty without spaces or '+': \(name)")
+        }
+        self.name = name
+        self.key = key
+        self.keyID = NoteVerifier.keyID(name: name, publicKey: try key.publicBytes())
+    }
+
+    /// The signed note for `text` (which must end in a newline).
+    public func sign(_ text: String) throws -> String {
+        precondition(text.hasSuffix("\n"), "note text ends in a newline")
+        let signature = try key.sign(Array(text.utf8))
+        return text + "\n\u{2014} \(name) \(Base64.encode(keyID + signature))\n"
+    }
+
+    public var verifier: NoteVerifier {
+        get throws { try NoteVerifier(name: name, publicKey: key.publicBytes()) }
+    }
+}
+
+/// Checks notes signed by one known Ed25519 key.
+public struct NoteVerifier: Sendable {
+    public let name: String
+    public let publicKey: [UInt8]
+    public let keyID: [UInt8]
+
+    public init(name: String, publicKey: [UInt8]) throws {
+        guard publicKey.count == 32 else { throw CustodyError.usage("an Ed25519 public key has 32 bytes") }
+        self.name = name
+        self.publicKey = publicKey
+        self.keyID = Self.keyID(name: name, publicKey: publicKey)
+    }
+
+    /// Parses a C2SP verifier key: `<name>+<8 hex digits key ID>+<base64(0x01 || public key)>`.
+    public init(vkey: String) throws {
+        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        guard parts.count == 3, let raw = Base64.decode(String(parts[2])), raw.count == 33, raw[0] == 0x01 else {
+            throw CustodyError.usage("not an Ed25519 verifier key (name+keyid+base64): \(vkey.prefix(80))")
+        }
+        try self.init(name: String(parts[0]), publicKey: Array(raw[1...]))
+        guard Hex.encode(keyID) == parts[1] else { throw CustodyError.usage("the verifier key's ID does not match its key") }
+    }
+
+    /// The C2SP verifier key string.
+    public var vkey: String { "\(name)+\(Hex.encode(keyID))+\(Base64.encode([0x01] + publicKey))" }
+
+    static func keyID(name: String, publicKey: [UInt8]) -> [UInt8] {
+        Array(SHA256.hash(Array(name.utf8) + [0x0a, 0x01] + publicKey).bytes.prefix(4))
+    }
+
+    static func isValidKeyName(_ name: String) -> Bool {
+        !name.isEmpty && !name.contains("+") && !name.unicodeScalars.contains { $0.properties.isWhitespace }
+    }
+
+    /// Maximum note size accepted, against hostile input.
+    public static let maxNoteBytes = 64 * 1024
+
+    /// Returns the note's text when it carries a valid signature by this key. Signatures by other keys
+    /// are ignored; a bad signature by this key, or none at all, is an error saying which.
+    public func open(_ note: String) throws -> String {
+        guard note.utf8.count <= Self.maxNoteBytes else { throw CustodyError.integrity("the note is too large") }
+        guard !note.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }) else {
+            throw CustodyError.integrity("the note contains control characters")
+        }
+        guard let split = note.range(of: "\n\n", options: .backwards) else {
+            throw CustodyError.integrity("the note has no signature block")
+        }
+        let text = String(note[..<split.lowerBound]) + "\n"
+        let lines = note[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+        guard note.hasSuffix("\n"), lines.last == "", lines.count >= 2 else {
+            throw CustodyError.integrity("the note's signature lines are malformed")
+        }
+        var verified = false
+        for line in lines.dropLast() {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false)
+            guard fields.count == 3, fields[0] == "\u{2014}", let raw = Base64.decode(String(fields[2])), raw.count >= 4
+            else { throw CustodyError.integrity("malformed signature line: \(line.prefix(120))") }
+            guard fields[1] == name && Array(raw.prefix(4)) == keyID else { continue }
+            let key = try Ed25519Key(publicBytes: publicKey)
+            guard key.verify(Array(raw.dropFirst(4)), for: Array(text.utf8)) else {
+                throw CustodyError.integrity("the signature by \(name) does not verify: the note was altered or forged")
+            }
+            verified = true
+        }
+        guard verified else { throw CustodyError.integrity("the note is not signed by \(name) (key ID \(Hex.encode(keyID)))") }
+        return text
+    }
+}

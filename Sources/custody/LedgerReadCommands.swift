@@ -1,0 +1,126 @@
+import CustodyCore
+import Foundation
+import Ledger
+import Vault
+
+struct LedgerLogCommand: Command {
+    static let name = "ledger log"
+    static let summary = "Print the chain-of-custody timeline, oldest first (all events, or one exhibit's)."
+    static let usage = "ledger log [EXHIBIT] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.data, .json]
+
+    let args: Arguments
+    let reference: String?
+
+    init(_ args: Arguments) throws {
+        guard args.positionals.count <= 1 else { throw CustodyError.usage("unexpected argument \(args.positionals[1])") }
+        reference = args.positionals.first
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let exhibit = try reference.map { try vault.catalog.find($0).id }
+        let events = try vault.events.events(exhibit: exhibit)
+        if args.flag("json") {
+            Output.json(events.map(LedgerJSON.event))
+            return 0
+        }
+        for e in events {
+            var line = "\(e.seq)  \(e.time)  \(e.actor.kind.rawValue):\(e.actor.id)  \(e.action.rawValue)  \(e.outcome.rawValue)"
+            if let x = e.exhibit { line += "  \(x)" }
+            if let c = e.caseID { line += "  case \(c)" }
+            if let r = e.reason { line += "  reason: \(r)" }
+            if !e.details.isEmpty {
+                line += "  " + e.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }
+            print(line)
+        }
+        if events.isEmpty { Output.note(exhibit.map { "no events for \($0)" } ?? "the ledger is empty") }
+        return 0
+    }
+}
+
+struct LedgerCheckpointCommand: Command {
+    static let name = "ledger checkpoint"
+    static let summary = "Sign a checkpoint of the ledger if it grew, and print the newest (C2SP tlog-checkpoint)."
+    static let usage = """
+        ledger checkpoint [--data DIR] [--json]
+
+        Keep copies of checkpoints outside the server: `custody ledger verify --checkpoint FILE` later
+        proves that no event before it was changed, removed or reordered.
+        """
+    static let options: [OptionSpec] = [.data, .json]
+
+    let args: Arguments
+
+    init(_ args: Arguments) throws {
+        _ = try args.positionals(exactly: [])
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        guard let stored = try vault.checkpoint() else { throw CustodyError.usage("the ledger is empty") }
+        if args.flag("json") {
+            let cp = try Checkpoint.open(stored.note, verifier: vault.noteVerifier())
+            Output.json(["number": stored.number, "size": stored.size, "created_at": stored.createdAt,
+                         "origin": cp.origin, "root": cp.root.hex, "note": stored.note])
+        } else {
+            print(stored.note, terminator: "")
+        }
+        return 0
+    }
+}
+
+struct LedgerKeyCommand: Command {
+    static let name = "ledger key"
+    static let summary = "Print the ledger's verifier key (C2SP vkey) and its Ed25519 public key as PEM."
+    static let usage = "ledger key [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.data, .json]
+
+    let args: Arguments
+
+    init(_ args: Arguments) throws {
+        _ = try args.positionals(exactly: [])
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let vault = try Context.openVault(args)
+        let verifier = try vault.noteVerifier()
+        let pem = try String(contentsOfFile: vault.directory.ledgerPublicKey, encoding: .utf8)
+        if args.flag("json") {
+            Output.json(["origin": verifier.name, "key_id": Hex.encode(verifier.keyID), "vkey": verifier.vkey, "pem": pem])
+        } else {
+            print(verifier.vkey)
+            print(pem, terminator: pem.hasSuffix("\n") ? "" : "\n")
+        }
+        return 0
+    }
+}
+
+/// JSON shapes shared by the ledger commands.
+enum LedgerJSON {
+    static func event(_ e: CustodyEvent) -> [String: Any] {
+        var o: [String: Any] = ["seq": e.seq, "time": e.time, "actor": e.actor.id, "actor_kind": e.actor.kind.rawValue,
+                                "action": e.action.rawValue, "outcome": e.outcome.rawValue, "details": e.details,
+                                "leaf_hash": Merkle.leafHash(e.leafBytes).hex]
+        o["exhibit"] = e.exhibit
+        o["case"] = e.caseID
+        o["object_sha256"] = e.objectSHA256
+        o["reason"] = e.reason
+        return o
+    }
+
+    /// Reads a checkpoint or proof file given on the command line, with a size limit.
+    static func readFile(_ path: String, what: String) throws -> String {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+        guard let size = attributes?[.size] as? Int else { throw CustodyError.usage("cannot read \(what) \(path)") }
+        guard size <= NoteVerifier.maxNoteBytes * 4 else { throw CustodyError.usage("\(path) is too large for \(what)") }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CustodyError.usage("\(what) \(path) is not UTF-8 text")
+        }
+        return text
+    }
+}
