@@ -25,6 +25,8 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
         .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
         .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault"]),
+        // Drives the ledger in-process for Scripts/bench; not installed.
+        .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         .executableTarget(
             name: "custody", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger", "Vault", "Service"]),
 
@@ -35,6 +37,6 @@ let package = Package(
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
     ]
 )

@@ -27,15 +27,8 @@ public struct InclusionProof: Sendable, Equatable {
         return out + "\n" + checkpoint
     }
 
-    public static let maxBytes = 256 * 1024
-
     public init(parsing text: String) throws {
-        guard text.utf8.count <= Self.maxBytes else { throw CustodyError.usage("the proof file is too large") }
-        guard let blank = text.range(of: "\n\n") else { throw CustodyError.usage("the proof has no checkpoint") }
-        var lines = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
-        guard lines.popFirst() == Substring(Self.header) else {
-            throw CustodyError.usage("not a tlog-proof: the first line must be \(Self.header)")
-        }
+        var (lines, checkpoint) = try ProofText.split(text, header: Self.header)
         if let first = lines.first, first.hasPrefix("extra ") {
             guard let bytes = Base64.decode(String(first.dropFirst(6))) else {
                 throw CustodyError.usage("the proof's extra line is not base64")
@@ -43,16 +36,9 @@ public struct InclusionProof: Sendable, Equatable {
             leaf = bytes
             lines.removeFirst()
         }
-        guard let line = lines.popFirst(), line.hasPrefix("index "), let index = UInt64(line.dropFirst(6)),
-              String(index) == line.dropFirst(6) else { throw CustodyError.usage("the proof has no valid index line") }
-        self.index = index
-        hashes = try lines.map { line in
-            guard let h = Base64.decode(String(line)), h.count == 32 else {
-                throw CustodyError.usage("the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
-            }
-            return h
-        }
-        checkpoint = String(text[blank.upperBound...])
+        index = try ProofText.number("index", &lines)
+        hashes = try ProofText.hashes(lines)
+        self.checkpoint = checkpoint
     }
 
     /// Checks the checkpoint's signature and that the leaf (from `extra`, or given) is at `index` in it.
@@ -89,6 +75,14 @@ public struct ConsistencyProof: Sendable, Equatable {
             + "\n" + checkpoint
     }
 
+    public init(parsing text: String) throws {
+        var (lines, checkpoint) = try ProofText.split(text, header: Self.header)
+        oldSize = try ProofText.number("old", &lines)
+        newSize = try ProofText.number("new", &lines)
+        hashes = try ProofText.hashes(lines)
+        self.checkpoint = checkpoint
+    }
+
     /// Checks both checkpoints' signatures and that the old tree is a prefix of the new one.
     public func verify(old: Checkpoint, verifier: NoteVerifier) throws -> Checkpoint {
         let new = try Checkpoint.open(checkpoint, verifier: verifier)
@@ -98,5 +92,39 @@ public struct ConsistencyProof: Sendable, Equatable {
             throw CustodyError.integrity("the log at size \(newSize) is not consistent with the checkpoint of size \(oldSize)")
         }
         return new
+    }
+}
+
+/// The line syntax both proof formats share.
+enum ProofText {
+    static let maxBytes = 256 * 1024
+
+    /// The lines between the header and the blank line, and the checkpoint note after it.
+    static func split(_ text: String, header: String) throws -> (ArraySlice<Substring>, String) {
+        guard text.utf8.count <= maxBytes else { throw CustodyError.usage("the proof is larger than \(maxBytes) bytes") }
+        guard let blank = text.range(of: "\n\n") else { throw CustodyError.usage("the proof has no checkpoint") }
+        var lines = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
+        guard lines.popFirst() == Substring(header) else {
+            throw CustodyError.usage("not a \(header) proof: the first line must be \(header)")
+        }
+        return (lines, String(text[blank.upperBound...]))
+    }
+
+    /// `<key> <decimal>` with no leading zeroes.
+    static func number(_ key: String, _ lines: inout ArraySlice<Substring>) throws -> UInt64 {
+        guard let line = lines.popFirst(), line.hasPrefix(key + " "), let n = UInt64(line.dropFirst(key.count + 1)),
+              String(n) == line.dropFirst(key.count + 1) else {
+            throw CustodyError.usage("the proof has no valid \(key) line")
+        }
+        return n
+    }
+
+    static func hashes(_ lines: ArraySlice<Substring>) throws -> [[UInt8]] {
+        try lines.map { line in
+            guard let h = Base64.decode(String(line)), h.count == 32 else {
+                throw CustodyError.usage("the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
+            }
+            return h
+        }
     }
 }

@@ -46,7 +46,9 @@ public struct NoteVerifier: Sendable {
 
     /// Parses a C2SP verifier key: `<name>+<8 hex digits key ID>+<base64(0x01 || public key)>`.
     public init(vkey: String) throws {
-        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "+", omittingEmptySubsequences: false)
+        // Names hold no '+', so the first two split off name and ID; base64 may contain '+'.
+        let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines)
+            .split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let raw = Base64.decode(String(parts[2])), raw.count == 33, raw[0] == 0x01 else {
             throw CustodyError.usage("not an Ed25519 verifier key (name+keyid+base64): \(vkey.prefix(80))")
         }

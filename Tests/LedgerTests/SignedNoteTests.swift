@@ -39,6 +39,8 @@ final class SignedNoteTests: XCTestCase {
                     goNote.replacingOccurrences(of: "problem,", with: "problem,\u{07}")] {
             XCTAssertThrowsError(try verifier.open(bad), bad)
         }
+        // A key whose base64 holds a '+' (transparency-dev/formats note tests).
+        XCTAssertEqual(try NoteVerifier(vkey: "TEST+7997405c+AQcC+FTVKf0jlTdHDY3rbevmnKxxPjigCXlVtGe6RIr6").name, "TEST")
         XCTAssertThrowsError(try NoteVerifier(vkey: "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"))
     }
 
