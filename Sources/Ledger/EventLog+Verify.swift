@@ -17,6 +17,9 @@ public struct LedgerReport: Sendable {
 }
 
 extension EventLog {
+    /// A signed root the rebuilt tree must reach at its size.
+    typealias Target = (label: String, root: SHA256Digest)
+
     static let appendOnlyTriggers = ["events_no_update", "events_no_delete", "ledger_hashes_no_update",
                                      "ledger_hashes_no_delete", "checkpoints_no_update", "checkpoints_no_delete"]
 
@@ -27,7 +30,8 @@ extension EventLog {
                        progress: ((UInt64, UInt64) -> Void)? = nil) throws -> LedgerReport {
         var report = LedgerReport()
         try db.readTransaction {  // one snapshot of all three tables
-            let existing = Set(try db.query("SELECT name FROM sqlite_master WHERE type = 'trigger'").compactMap { $0.text(0) })
+            let existing = Set(try db.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+                .compactMap { $0.text(0) })
             for name in Self.appendOnlyTriggers where !existing.contains(name) {
                 report.problems.append("the append-only trigger \(name) has been removed from the database")
             }
@@ -47,8 +51,8 @@ extension EventLog {
 
     /// Parses and signature-checks every stored and external checkpoint; returns them by tree size.
     private func checkpointTargets(verifier: NoteVerifier, external: [(label: String, note: String)],
-                                   report: inout LedgerReport) throws -> [UInt64: [(label: String, root: SHA256Digest)]] {
-        var targets = [UInt64: [(label: String, root: SHA256Digest)]]()
+                                   report: inout LedgerReport) throws -> [UInt64: [Target]] {
+        var targets = [UInt64: [Target]]()
         var previous: StoredCheckpoint?
         for stored in try checkpoints() {
             let label = "checkpoint \(stored.number)"
@@ -85,7 +89,7 @@ extension EventLog {
 
     /// Streams the events and the stored hashes side by side (both in append order), rebuilding the
     /// tree in a stack of complete subtrees and comparing roots wherever a checkpoint was taken.
-    private func scan(total: UInt64, targets: inout [UInt64: [(label: String, root: SHA256Digest)]],
+    private func scan(total: UInt64, targets: inout [UInt64: [Target]],
                       report: inout LedgerReport, progress: ((UInt64, UInt64) -> Void)?) throws {
         let events = try db.prepare("SELECT \(Self.columns) FROM events ORDER BY seq")
         let hashes = try db.prepare("SELECT id, hash FROM ledger_hashes ORDER BY id")
@@ -122,7 +126,8 @@ extension EventLog {
                 level += 1
                 index >>= 1
                 try compareStored(node, id: TreeStorage.storedIndex(level: level, index: index),
-                                  what: "the stored tree hash at level \(level) index \(index) does not match the events")
+                                  what: "the stored tree hash at level \(level) index \(index) does not match "
+                                      + "the events")
             }
             stack.append(node)
             n += 1

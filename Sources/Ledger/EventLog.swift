@@ -92,8 +92,9 @@ public final class EventLog {
     public func events(exhibit: String? = nil, from seq: Int64 = 0, limit: Int = Int.max) throws -> [CustodyEvent] {
         let rows: [Row]
         if let exhibit {
-            rows = try db.query("SELECT \(Self.columns) FROM events WHERE exhibit = ? AND seq >= ? ORDER BY seq LIMIT ?",
-                                [.text(exhibit), .integer(seq), .int(limit)])
+            rows = try db.query(
+                "SELECT \(Self.columns) FROM events WHERE exhibit = ? AND seq >= ? ORDER BY seq LIMIT ?",
+                [.text(exhibit), .integer(seq), .int(limit)])
         } else {
             rows = try db.query("SELECT \(Self.columns) FROM events WHERE seq >= ? ORDER BY seq LIMIT ?",
                                 [.integer(seq), .int(limit)])
@@ -130,10 +131,13 @@ public final class EventLog {
         try Merkle.consistencyProof(oldSize: oldSize, newSize: newSize, complete: tree.hash)
     }
 
-    static let columns = "seq, time, actor, actor_kind, action, exhibit, case_id, object_sha256, outcome, reason, details"
+    static let columns =
+        "seq, time, actor, actor_kind, action, exhibit, case_id, object_sha256, outcome, reason, details"
 
     static func encodeDetails(_ details: [String: String]) -> String {
-        String(decoding: CanonicalJSON.encode(.object(details.mapValues { .string($0) })), as: UTF8.self)
+        var out = [UInt8]()
+        CanonicalJSON.writeStringObject(details, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func decode(_ row: Row) throws -> CustodyEvent {
@@ -142,7 +146,7 @@ public final class EventLog {
               let action = row.text(4).flatMap(CustodyEvent.Action.init(rawValue:)),
               let outcome = row.text(8).flatMap(CustodyEvent.Outcome.init(rawValue:)),
               let detailsText = row.text(10),
-              let details = try? JSONSerialization.jsonObject(with: Data(detailsText.utf8)) as? [String: String]
+              let details = CanonicalJSON.parseStringObject(detailsText)
         else {
             throw CustodyError.integrity("custody event row \(row.int(0).map(String.init) ?? "?") is malformed")
         }

@@ -47,7 +47,8 @@ public struct InclusionProof: Sendable, Equatable {
         guard let leaf = given ?? leaf else { throw CustodyError.usage("the proof carries no leaf and none was given") }
         guard Merkle.verifyInclusion(index: index, size: cp.size, leafHash: Merkle.leafHash(leaf).bytes,
                                      proof: hashes, root: cp.root.bytes) else {
-            throw CustodyError.integrity("the inclusion proof for event \(index) does not lead to the checkpoint's root")
+            throw CustodyError.integrity("the inclusion proof for event \(index) does not lead to the checkpoint's "
+                                         + "root")
         }
         return cp
     }
@@ -89,7 +90,8 @@ public struct ConsistencyProof: Sendable, Equatable {
         guard new.size == newSize, old.size == oldSize,
               Merkle.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: old.root.bytes,
                                        newRoot: new.root.bytes, proof: hashes) else {
-            throw CustodyError.integrity("the log at size \(newSize) is not consistent with the checkpoint of size \(oldSize)")
+            throw CustodyError.integrity("the log at size \(newSize) is not consistent with the checkpoint of size "
+                                         + "\(oldSize)")
         }
         return new
     }
@@ -101,7 +103,9 @@ enum ProofText {
 
     /// The lines between the header and the blank line, and the checkpoint note after it.
     static func split(_ text: String, header: String) throws -> (ArraySlice<Substring>, String) {
-        guard text.utf8.count <= maxBytes else { throw CustodyError.usage("the proof is larger than \(maxBytes) bytes") }
+        guard text.utf8.count <= maxBytes else {
+            throw CustodyError.usage("the proof is larger than \(maxBytes) bytes")
+        }
         guard let blank = text.range(of: "\n\n") else { throw CustodyError.usage("the proof has no checkpoint") }
         var lines = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
         guard lines.popFirst() == Substring(header) else {

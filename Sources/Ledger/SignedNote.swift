@@ -53,7 +53,9 @@ public struct NoteVerifier: Sendable {
             throw CustodyError.usage("not an Ed25519 verifier key (name+keyid+base64): \(vkey.prefix(80))")
         }
         try self.init(name: String(parts[0]), publicKey: Array(raw[1...]))
-        guard Hex.encode(keyID) == parts[1] else { throw CustodyError.usage("the verifier key's ID does not match its key") }
+        guard Hex.encode(keyID) == parts[1] else {
+            throw CustodyError.usage("the verifier key's ID does not match its key")
+        }
     }
 
     /// The C2SP verifier key string.
@@ -97,7 +99,9 @@ public struct NoteVerifier: Sendable {
             }
             verified = true
         }
-        guard verified else { throw CustodyError.integrity("the note is not signed by \(name) (key ID \(Hex.encode(keyID)))") }
+        guard verified else {
+            throw CustodyError.integrity("the note is not signed by \(name) (key ID \(Hex.encode(keyID)))")
+        }
         return text
     }
 }

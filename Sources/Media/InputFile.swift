@@ -10,7 +10,9 @@ final class InputFile {
         MediaLibrary.quietLogs()
         var ctx: UnsafeMutablePointer<AVFormatContext>?
         try MediaError.check(avformat_open_input(&ctx, path, nil, nil), "avformat_open_input", path)
-        guard let ctx else { throw MediaError("avformat_open_input", code: custody_averror_invaliddata(), context: path) }
+        guard let ctx else {
+            throw MediaError("avformat_open_input", code: custody_averror_invaliddata(), context: path)
+        }
         self.context = ctx
         self.path = path
         try MediaError.check(avformat_find_stream_info(ctx, nil), "avformat_find_stream_info", path)

@@ -38,3 +38,44 @@ final class CanonicalLeafTests: XCTestCase {
         XCTAssertEqual(stored.leafBytes, e.leafBytes)
     }
 }
+
+final class CanonicalFastPathTests: XCTestCase {
+    let awkward = ["", "plain", "quote\" back\\ nl\n tab\t nul\u{0} del\u{7f}", "é € 😀 \u{FB33}", "/slash", "\u{1F}"]
+
+    func testDirectLeafEncodingEqualsTheDictionaryEncoding() {
+        var generator = SystemRandomNumberGenerator()
+        for n in 0..<500 {
+            let pick = { self.awkward.randomElement(using: &generator)! }
+            let details = Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0...4, using: &generator)).map {
+                ("\(pick())k\($0)", pick())
+            })
+            let e = CustodyEvent(seq: Int64(n), time: pick(), actor: Actor(id: "PC-\(n)", kind: .recipient),
+                                 action: .allCases.randomElement(using: &generator)!,
+                                 exhibit: Bool.random(using: &generator) ? pick() : nil,
+                                 caseID: Bool.random(using: &generator) ? pick() : nil,
+                                 objectSHA256: Bool.random(using: &generator) ? pick() : nil,
+                                 outcome: .allCases.randomElement(using: &generator)!,
+                                 reason: Bool.random(using: &generator) ? pick() : nil, details: details)
+            XCTAssertEqual(e.leafBytes, e.leafBytesViaDictionary, "\(e)")
+        }
+    }
+
+    func testStringObjectParserAgreesWithFoundation() throws {
+        var inputs = [#"{}"#, #" { "a" : "b" , "c":"d" } "#, #"{"k":"\u00e9\ud83d\ude00\/\b\f\n\r\t\"\\"}"#]
+        for a in awkward {
+            for b in awkward {
+                var out = [UInt8]()
+                CanonicalJSON.writeStringObject(["x" + a: b, "y": a], into: &out)
+                inputs.append(String(decoding: out, as: UTF8.self))
+            }
+        }
+        for text in inputs {
+            let expected = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]
+            XCTAssertEqual(CanonicalJSON.parseStringObject(text), expected, text)
+        }
+        for bad in ["", "{", "{\"a\":1}", "{\"a\":\"b\",}", "{\"a\":\"b\"} x", "{\"a\":\"b\",\"a\":\"c\"}", "[]",
+                    "{\"a\":\"\\ud83d\"}", "{\"a\":\"\\udc00\"}", "{\"a\":\"\\x\"}", "{\"a\":\"\n\"}", "{'a':'b'}"] {
+            XCTAssertNil(CanonicalJSON.parseStringObject(bad), bad)
+        }
+    }
+}
