@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
         .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
+        .target(name: "HTTPServer", dependencies: []),
         .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault"]),
         .executableTarget(
             name: "custody", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger", "Vault", "Service"]),
@@ -36,5 +37,6 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )
