@@ -57,7 +57,8 @@ func eventually(timeout: Double = 5, file: StaticString = #filePath, line: UInt 
 }
 
 /// A plain TCP client for sending exactly the bytes a test wants, malformed ones included.
-final class RawClient {
+/// Unchecked Sendable: a test may send from one thread while it reads on another.
+final class RawClient: @unchecked Sendable {
     let fd: Int32
 
     init(port: UInt16, receiveTimeout: Double = 5) throws {
