@@ -18,6 +18,7 @@ public struct ChunkedBodyDecoder: Sendable {
         case size, extensions, sizeLF, data, dataCR, dataLF, trailer, trailerLF, done
     }
 
+    /// Line, trailer and body-size limits.
     public let limits: HTTPLimits
     private var state = State.size
     private var chunkSize: Int64 = 0
@@ -30,6 +31,7 @@ public struct ChunkedBodyDecoder: Sendable {
     /// Sum of all declared chunk sizes so far.
     public private(set) var declaredBytes: Int64 = 0
 
+    /// A decoder positioned before the first chunk-size line.
     public init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
     }
@@ -68,7 +70,8 @@ public struct ChunkedBodyDecoder: Sendable {
                 guard sizeDigits < 15 else { throw HTTPRequestError(.badRequest, "chunk size too large") }
                 chunkSize = chunkSize << 4 | Int64(digit)
                 sizeDigits += 1
-            } else if sizeDigits > 0 && (byte == UInt8(ascii: ";") || byte == ByteClass.space || byte == ByteClass.tab) {
+            } else if sizeDigits > 0 && (byte == UInt8(ascii: ";") || byte == ByteClass.space
+                                         || byte == ByteClass.tab) {
                 state = .extensions
             } else if sizeDigits > 0 && byte == ByteClass.cr {
                 state = .sizeLF

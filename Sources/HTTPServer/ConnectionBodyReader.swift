@@ -50,7 +50,7 @@ final class InputBuffer {
 final class ConnectionBodyReader: HTTPBodySource {
     private let socket: ConnectionSocket
     private let input: InputBuffer
-    private let timeout: Double
+    private var timeout: Double
     private var remaining: Int64
     private var chunked: ChunkedBodyDecoder?
     private var needsContinue: Bool
@@ -137,6 +137,8 @@ final class ConnectionBodyReader: HTTPBodySource {
     /// Reads and discards up to `limit` remaining body bytes so the connection can be reused; returns
     /// whether the body is now complete.
     func drain(limit: Int) -> Bool {
+        // The response is waiting: a client that stalls here is not worth the full body timeout.
+        timeout = min(timeout, 2)
         var discarded = 0
         withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { scratch in
             while !isFinished && !failed && discarded < limit {

@@ -7,6 +7,7 @@ public struct HTTPConnectionInfo: Sendable {
     /// 0 for the first request on the connection, 1 for the next kept-alive one, and so on.
     public let requestIndex: Int
 
+    /// Connection details as the server reports them; public so handlers can be tested alone.
     public init(id: UInt64, remoteAddress: String, requestIndex: Int) {
         self.id = id
         self.remoteAddress = remoteAddress
@@ -24,13 +25,16 @@ public protocol HTTPHandler: Sendable {
 
 /// A handler made from a closure, for small services and tests.
 public struct HTTPClosureHandler: HTTPHandler {
+    /// The closure type: same arguments and result as `handle`.
     public typealias Closure = @Sendable (HTTPRequestHead, HTTPBody, HTTPConnectionInfo) throws -> HTTPResponse
     private let closure: Closure
 
+    /// Wraps `closure`, which is called on connection threads, possibly several at once.
     public init(_ closure: @escaping Closure) {
         self.closure = closure
     }
 
+    /// Calls the closure.
     public func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) throws
         -> HTTPResponse
     {
@@ -45,6 +49,7 @@ public struct HTTPRequestRecord: Sendable {
     public let method: String
     /// The raw path without query, or "" when the head could not be parsed.
     public let path: String
+    /// The status code sent.
     public let status: Int
     /// From the end of the request head to the end of the response, in seconds.
     public let duration: Double
@@ -52,6 +57,7 @@ public struct HTTPRequestRecord: Sendable {
     public let bodyBytesIn: Int64
     /// Response bytes written, head included.
     public let bytesOut: Int64
+    /// See `HTTPConnectionInfo.id`.
     public let connectionID: UInt64
 }
 
@@ -64,13 +70,18 @@ public protocol HTTPServerObserver: Sendable {
 }
 
 extension HTTPServerObserver {
+    /// Does nothing by default.
     public func connectionRejected() {}
 }
 
 /// Counters kept by the server itself.
 public struct HTTPServerStatistics: Sendable, Equatable {
+    /// Connections admitted since start.
     public var connectionsAccepted: UInt64 = 0
+    /// Connections refused with 503 over `maxConnections`.
     public var connectionsRejected: UInt64 = 0
+    /// Requests answered, refused ones included.
     public var requestsCompleted: UInt64 = 0
+    /// Connections open right now.
     public var openConnections: Int = 0
 }

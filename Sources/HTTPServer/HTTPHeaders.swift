@@ -7,9 +7,12 @@ import Foundation
 public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionaryLiteral {
     /// One header field as it appeared: name spelled as sent, value without surrounding whitespace.
     public struct Field: Sendable, Equatable {
+        /// The field name as sent; compare it case-insensitively.
         public var name: String
+        /// The value without leading and trailing whitespace.
         public var value: String
 
+        /// A field from its name and value.
         public init(name: String, value: String) {
             self.name = name
             self.value = value
@@ -26,6 +29,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields = pairs.map { Field(name: $0.0, value: $0.1) }
     }
 
+    /// Headers from a literal such as `["Content-Type": "text/plain"]`, in order.
     public init(dictionaryLiteral elements: (String, String)...) {
         self.init(elements)
     }
@@ -77,6 +81,7 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         listElements(for: name).contains { $0.caseInsensitiveCompare(token) == .orderedSame }
     }
 
+    /// Iterates the fields in order.
     public func makeIterator() -> IndexingIterator<[Field]> {
         fields.makeIterator()
     }

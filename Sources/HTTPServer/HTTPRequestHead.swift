@@ -2,17 +2,23 @@ import Foundation
 
 /// The HTTP version of a request line; only 1.0 and 1.1 are served.
 public struct HTTPVersion: Sendable, Hashable, CustomStringConvertible {
+    /// The digit before the dot.
     public let major: Int
+    /// The digit after the dot.
     public let minor: Int
 
+    /// A version from its two digits.
     public init(major: Int, minor: Int) {
         self.major = major
         self.minor = minor
     }
 
+    /// HTTP/1.0: no keep-alive unless asked, no chunked requests.
     public static let http1_0 = HTTPVersion(major: 1, minor: 0)
+    /// HTTP/1.1.
     public static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
+    /// "HTTP/1.1" as on the wire.
     public var description: String { "HTTP/\(major).\(minor)" }
 }
 
@@ -32,13 +38,16 @@ public struct HTTPRequestHead: Sendable {
     public var method: String
     /// The request target exactly as sent (origin-form `/path?query`, or `*`, or absolute-form).
     public var target: String
+    /// The protocol version of the request line.
     public var version: HTTPVersion
+    /// Every header field in order; never log their values.
     public var headers: HTTPHeaders
     /// Body framing derived from Content-Length / Transfer-Encoding.
     public var framing: HTTPBodyFraming
     /// Whether the client sent `Expect: 100-continue` and waits before sending the body.
     public var expectsContinue: Bool
 
+    /// A request head; the parser makes these, tests of handlers may too.
     public init(method: String, target: String, version: HTTPVersion = .http1_1, headers: HTTPHeaders = [:],
                 framing: HTTPBodyFraming = .none, expectsContinue: Bool = false) {
         self.method = method
@@ -122,4 +131,24 @@ public struct HTTPRequestHead: Sendable {
 extension HTTPRequestHead: CustomStringConvertible {
     /// Method, path and version only: the query may carry signed-link secrets and headers carry tokens.
     public var description: String { "\(method) \(path) \(version)" }
+}
+
+/// A request the server refuses, with the status to answer and a short reason safe to show the client.
+///
+/// Thrown by the head parser, the body decoders and `HTTPBody`; a handler may rethrow it and the server
+/// answers with `status` (e.g. 413 when the body exceeds the limit) and closes the connection.
+public struct HTTPRequestError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The status to answer with.
+    public let status: HTTPStatus
+    /// What is wrong, safe to send back: never contains header values.
+    public let message: String
+
+    /// A refusal with `status` and a short `message`.
+    public init(_ status: HTTPStatus, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+
+    /// "400 Bad Request: reason".
+    public var description: String { "\(status): \(message)" }
 }

@@ -7,6 +7,7 @@ import Foundation
 /// so a client cannot make it buffer more than `maxLineLength` bytes of one line. After it throws,
 /// the parser must not be fed again; `reset()` it for the next connection.
 public struct HTTPRequestHeadParser: Sendable {
+    /// The limits enforced while parsing.
     public let limits: HTTPLimits
 
     private var line: [UInt8] = []
@@ -14,6 +15,7 @@ public struct HTTPRequestHeadParser: Sendable {
     private var requestLine: (method: String, target: String, version: HTTPVersion)?
     private var headers = HTTPHeaders()
 
+    /// A parser waiting for the first byte of a request.
     public init(limits: HTTPLimits = HTTPLimits()) {
         self.limits = limits
         line.reserveCapacity(256)
@@ -125,7 +127,8 @@ public struct HTTPRequestHeadParser: Sendable {
         while let b = value.last, b == ByteClass.space || b == ByteClass.tab { value.removeLast() }
         guard value.allSatisfy(ByteClass.isFieldValue) else {
             // Covers bare CR, NUL and other controls: never passed on to a handler or a log.
-            throw HTTPRequestError(.badRequest, "control character in value of \(String(decoding: name, as: UTF8.self))")
+            let fieldName = String(decoding: name, as: UTF8.self)
+            throw HTTPRequestError(.badRequest, "control character in value of \(fieldName)")
         }
         let text = value.allSatisfy { $0 < 0x80 }
             ? String(decoding: value, as: UTF8.self)
@@ -151,5 +154,105 @@ public struct HTTPRequestHeadParser: Sendable {
         }
         return HTTPRequestHead(method: method, target: target, version: version, headers: headers,
                                framing: framing, expectsContinue: expectsContinue)
+    }
+}
+
+/// Message framing rules (RFC 9112 section 6): the checks that stop request smuggling live here.
+extension HTTPRequestHeadParser {
+    /// Decides how the body is delimited, rejecting every ambiguous combination.
+    static func framing(of headers: HTTPHeaders, version: HTTPVersion, limits: HTTPLimits) throws
+        -> HTTPBodyFraming
+    {
+        let hasLength = headers.contains(name: "Content-Length")
+        if headers.contains(name: "Transfer-Encoding") {
+            // A front end and this server could disagree on which one wins: refuse both (section 6.3).
+            guard !hasLength else {
+                throw HTTPRequestError(.badRequest, "both Content-Length and Transfer-Encoding")
+            }
+            guard version == .http1_1 else {
+                throw HTTPRequestError(.badRequest, "Transfer-Encoding in an HTTP/1.0 request")
+            }
+            let codings = headers.listElements(for: "Transfer-Encoding").map { $0.lowercased() }
+            guard !codings.isEmpty else { throw HTTPRequestError(.badRequest, "empty Transfer-Encoding") }
+            if let unknown = codings.first(where: { $0 != "chunked" }) {
+                guard unknown.utf8.allSatisfy(ByteClass.isToken) else {
+                    throw HTTPRequestError(.badRequest, "malformed Transfer-Encoding")
+                }
+                throw HTTPRequestError(.notImplemented, "transfer coding \(unknown) is not supported")
+            }
+            guard codings.count == 1 else { throw HTTPRequestError(.badRequest, "chunked applied more than once") }
+            return .chunked
+        }
+        guard hasLength else { return .none }
+        let length = try contentLength(headers)
+        guard length <= limits.maxBodyBytes else {
+            throw HTTPRequestError(.contentTooLarge, "body of \(length) bytes exceeds \(limits.maxBodyBytes)")
+        }
+        return .contentLength(length)
+    }
+
+    /// The single Content-Length value; repeated identical values are allowed (section 6.3 item 5).
+    static func contentLength(_ headers: HTTPHeaders) throws -> Int64 {
+        var result: Int64?
+        for value in headers.values(for: "Content-Length") {
+            for element in value.split(separator: ",", omittingEmptySubsequences: false) {
+                let trimmed = element.trimmingCharacters(in: [" ", "\t"])
+                let length = try parseDecimal(trimmed)
+                if let result, result != length {
+                    throw HTTPRequestError(.badRequest, "conflicting Content-Length values")
+                }
+                result = length
+            }
+        }
+        guard let result else { throw HTTPRequestError(.badRequest, "empty Content-Length") }
+        return result
+    }
+
+    /// 1*DIGIT without sign or whitespace, rejecting overflow instead of wrapping.
+    static func parseDecimal(_ text: String) throws -> Int64 {
+        guard !text.isEmpty else { throw HTTPRequestError(.badRequest, "empty Content-Length") }
+        var value: Int64 = 0
+        for byte in text.utf8 {
+            guard ByteClass.isDigit(byte) else { throw HTTPRequestError(.badRequest, "non-digit in Content-Length") }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
+            guard !o1, !o2 else { throw HTTPRequestError(.badRequest, "Content-Length overflows") }
+            value = sum
+        }
+        return value
+    }
+}
+
+/// Byte classes of RFC 9110 used by the decoders.
+enum ByteClass {
+    static let cr = UInt8(ascii: "\r")
+    static let lf = UInt8(ascii: "\n")
+    static let space = UInt8(ascii: " ")
+    static let tab = UInt8(ascii: "\t")
+    static let colon = UInt8(ascii: ":")
+
+    /// tchar: the characters allowed in a token (method, header name, transfer coding).
+    static func isToken(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(b)
+        }
+    }
+
+    /// field-vchar, SP or HTAB: what a header value may contain (obs-text allowed, controls not).
+    static func isFieldValue(_ b: UInt8) -> Bool {
+        b == tab || (b >= 0x20 && b != 0x7F)
+    }
+
+    /// Visible ASCII: what a request target may contain.
+    static func isTargetByte(_ b: UInt8) -> Bool {
+        b > 0x20 && b < 0x7F
+    }
+
+    static func isDigit(_ b: UInt8) -> Bool {
+        b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")
     }
 }

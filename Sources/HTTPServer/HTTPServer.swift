@@ -7,6 +7,7 @@ import Foundation
 public final class HTTPServer: @unchecked Sendable {
     private enum State { case idle, running, stopping, stopped }
 
+    /// The configuration the server was made with.
     public let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     let observer: (any HTTPServerObserver)?
@@ -24,6 +25,7 @@ public final class HTTPServer: @unchecked Sendable {
     private var stats = HTTPServerStatistics()
     private var boundPort: UInt16?
 
+    /// A server that is not listening yet: call `start()`. The observer, if any, sees every request.
     public init(configuration: HTTPServerConfiguration = HTTPServerConfiguration(), handler: any HTTPHandler,
                 observer: (any HTTPServerObserver)? = nil) {
         self.configuration = configuration
@@ -112,16 +114,17 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    /// Blocks until the server has stopped: not accepting and every connection closed.
+    /// Blocks until the server has stopped: not accepting and every connection closed. Returns at once
+    /// for a server that was never started.
     public func waitUntilStopped() {
-        locked { while state != .stopped { condition.wait() } }
+        locked { while state != .stopped && state != .idle { condition.wait() } }
     }
 
     /// Like `waitUntilStopped()` but gives up after `timeout` seconds; returns whether it stopped.
     public func waitUntilStopped(timeout: Double) -> Bool {
         let limit = Date(timeIntervalSinceNow: timeout)
         return locked {
-            while state != .stopped {
+            while state != .stopped && state != .idle {
                 if !condition.wait(until: limit) { return state == .stopped }
             }
             return true

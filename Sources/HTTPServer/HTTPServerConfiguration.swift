@@ -4,6 +4,7 @@ public struct HTTPServerConfiguration: Sendable {
     public var host: String
     /// Port to bind; 0 picks a free one (read it back from `start()`).
     public var port: UInt16
+    /// Request size limits (head, lines, fields, body).
     public var limits: HTTPLimits
     /// The whole request head must arrive within this time of its first byte (of the accept for a new
     /// connection): a slowloris client trickling header bytes is cut off with 408.
@@ -24,6 +25,7 @@ public struct HTTPServerConfiguration: Sendable {
     /// listen() backlog.
     public var backlog: Int32
 
+    /// A configuration with production defaults; tests shorten the timeouts.
     public init(host: String = "127.0.0.1", port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
                 writeTimeout: Double = 30, maxConnections: Int = 64, shutdownGracePeriod: Double = 10,
@@ -39,5 +41,28 @@ public struct HTTPServerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxDrainBytes = maxDrainBytes
         self.backlog = backlog
+    }
+}
+
+/// Size limits applied while decoding requests; each exceeded limit answers a specific status.
+public struct HTTPLimits: Sendable, Equatable {
+    /// Longest request line, header line, chunk-size line or trailer line, excluding its CRLF.
+    /// A longer request line answers 414, a longer header or trailer line 431, a longer chunk line 400.
+    public var maxLineLength: Int
+    /// Most bytes of a request head (request line, header lines and every CRLF including the final empty
+    /// line); also bounds the trailer section of a chunked body. Exceeding it answers 431.
+    public var maxHeadBytes: Int
+    /// Most header fields (and most trailer fields). Exceeding it answers 431.
+    public var maxHeaderCount: Int
+    /// Largest accepted request body, declared or chunked. Exceeding it answers 413.
+    public var maxBodyBytes: Int64
+
+    /// Defaults: 8 KiB lines, 16 KiB heads, 100 fields, 64 GiB bodies (a four-hour bodycam recording).
+    public init(maxLineLength: Int = 8 * 1024, maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100,
+                maxBodyBytes: Int64 = 64 << 30) {
+        self.maxLineLength = maxLineLength
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
     }
 }

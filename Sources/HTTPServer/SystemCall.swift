@@ -2,16 +2,21 @@
 
 /// A failed system call: the call, its errno and what the server was doing.
 public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    /// The function that failed, e.g. "bind".
     public let call: String
+    /// The errno it left.
     public let errno: Int32
+    /// What the server was doing, e.g. "binding 127.0.0.1:8080".
     public let context: String
 
+    /// An error for `call` failing with `errno`.
     public init(call: String, errno: Int32, context: String) {
         self.call = call
         self.errno = errno
         self.context = context
     }
 
+    /// The call, the context and strerror's text.
     public var description: String {
         "\(call) failed while \(context): \(String(cString: strerror(errno))) (errno \(errno))"
     }

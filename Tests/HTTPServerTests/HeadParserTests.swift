@@ -78,15 +78,19 @@ final class HeadParserTests: XCTestCase {
         XCTAssertEqual(head.version, .http1_0)
         XCTAssertFalse(head.keepAlive)
         XCTAssertTrue(try XCTUnwrap(parseHead("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").head).keepAlive)
-        XCTAssertFalse(try XCTUnwrap(parseHead("GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n").head).keepAlive)
+        let close = "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n"
+        XCTAssertFalse(try XCTUnwrap(parseHead(close).head).keepAlive)
     }
 
     func testFramingVariants() throws {
-        let chunked = try XCTUnwrap(parseHead("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n").head)
+        let te = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: Chunked\r\n\r\n"
+        let chunked = try XCTUnwrap(parseHead(te).head)
         XCTAssertEqual(chunked.framing, .chunked)
-        let same = try XCTUnwrap(parseHead("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n").head)
+        let cl = "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 7, 7\r\nContent-Length: 7\r\n\r\n"
+        let same = try XCTUnwrap(parseHead(cl).head)
         XCTAssertEqual(same.framing, .contentLength(7))
-        let expect = try XCTUnwrap(parseHead("PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n").head)
+        let ex = "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-Continue\r\nContent-Length: 1\r\n\r\n"
+        let expect = try XCTUnwrap(parseHead(ex).head)
         XCTAssertTrue(expect.expectsContinue)
         XCTAssertEqual(try XCTUnwrap(parseHead("GET / HTTP/1.1\r\nHost: h\r\n\r\n").head).framing, .none)
     }
@@ -134,7 +138,8 @@ final class HeadParserTests: XCTestCase {
     }
 
     func testHeadersDescriptionNeverShowsValues() throws {
-        let head = try XCTUnwrap(parseHead("GET /x?sig=s3cret HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer t0ken\r\n\r\n").head)
+        let text = "GET /x?sig=s3cret HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer t0ken\r\n\r\n"
+        let head = try XCTUnwrap(parseHead(text).head)
         XCTAssertFalse("\(head.headers)".contains("t0ken"))
         XCTAssertFalse("\(head)".contains("s3cret"))
     }

@@ -77,7 +77,8 @@ final class RawClient: @unchecked Sendable {
             close(fd)
             throw NSError(domain: "connect", code: Int(code))
         }
-        var tv = timeval(tv_sec: Int(receiveTimeout), tv_usec: Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1e6))
+        let micros = Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1e6)
+        var tv = timeval(tv_sec: Int(receiveTimeout), tv_usec: micros)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
@@ -141,7 +142,8 @@ struct RawResponse {
         var headers: [String: String] = [:]
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers[line[..<colon].lowercased()] = value
         }
         let length = Int(headers["content-length"] ?? "0") ?? 0
         guard buffer.count >= headEnd + 4 + length else { return nil }

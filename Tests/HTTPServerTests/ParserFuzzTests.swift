@@ -116,7 +116,8 @@ final class ParserFuzzTests: XCTestCase {
                 let outcome = try exercise(bytes, splits: splits, limits: limits)
                 counts["\(outcome)", default: 0] += 1
             } catch {
-                XCTFail("iteration \(iteration): \(error) for input \(String(decoding: bytes, as: UTF8.self).debugDescription)")
+                let text = String(decoding: bytes, as: UTF8.self).debugDescription
+                XCTFail("iteration \(iteration): \(error) for input \(text)")
                 return
             }
         }

@@ -31,7 +31,8 @@ final class ParserLimitTests: XCTestCase {
     func testTotalHeadBytesBoundaryAnswers431() throws {
         let base = "GET / HTTP/1.1\r\nHost: h\r\nX-Pad: \r\n\r\n"
         let limit = 200
-        let exact = base.replacingOccurrences(of: "X-Pad: ", with: "X-Pad: " + String(repeating: "p", count: limit - base.utf8.count))
+        let padding = String(repeating: "p", count: limit - base.utf8.count)
+        let exact = base.replacingOccurrences(of: "X-Pad: ", with: "X-Pad: " + padding)
         XCTAssertEqual(exact.utf8.count, limit)
         let limits = HTTPLimits(maxHeadBytes: limit)
         XCTAssertNil(refusal(exact, limits: limits))

@@ -50,7 +50,8 @@ final class RawSocketTests: XCTestCase {
         XCTAssertEqual(chunked.readResponse()?.status, 413)
         XCTAssertTrue(chunked.readToEnd().closed)
         let fits = try RawClient(port: live.port)
-        fits.send("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n" + String(repeating: "z", count: 1000))
+        fits.send("POST /up HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n"
+                  + String(repeating: "z", count: 1000))
         XCTAssertEqual(fits.readResponse()?.text, "POST /up 1000")
     }
 
@@ -73,16 +74,20 @@ final class RawSocketTests: XCTestCase {
         let live = try LiveServer { request, _, _ in .text(.ok, request.path) }
         defer { live.stop() }
         let client = try RawClient(port: live.port)
-        client.send("POST /ignored HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789GET /next HTTP/1.1\r\nHost: h\r\n\r\n")
+        client.send("POST /ignored HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789"
+                    + "GET /next HTTP/1.1\r\nHost: h\r\n\r\n")
         XCTAssertEqual(client.readResponse()?.text, "/ignored")
         XCTAssertEqual(client.readResponse()?.text, "/next", "leftover body bytes must not be parsed as a request")
     }
 
     func testLargeUnreadBodyClosesTheConnection() throws {
-        let live = try LiveServer(HTTPServerConfiguration(maxDrainBytes: 100)) { request, _, _ in .text(.ok, request.path) }
+        let live = try LiveServer(HTTPServerConfiguration(maxDrainBytes: 100)) { request, _, _ in
+            .text(.ok, request.path)
+        }
         defer { live.stop() }
         let client = try RawClient(port: live.port)
-        client.send("POST /ignored HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n" + String(repeating: "G", count: 5000))
+        client.send("POST /ignored HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n"
+                    + String(repeating: "G", count: 5000))
         let response = client.readResponse()
         XCTAssertEqual(response?.headers["connection"], "close")
         XCTAssertTrue(client.readToEnd().closed)
