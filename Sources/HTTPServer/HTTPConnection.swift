@@ -86,12 +86,18 @@ final class HTTPConnection {
         } catch {
             response = .error(HTTPRequestError(.internalServerError, "the request could not be handled"))
         }
-        let keepAlive = head.keepAlive && !server.isStopping && finishBody(reader, head: head)
+        var keepAlive = head.keepAlive && !server.isStopping && finishBody(reader, head: head)
         let writer = ResponseWriter(socket: socket, writeTimeout: configuration.writeTimeout)
         var bytesOut: Int64 = 0
         var written = true
         do {
             bytesOut = try writer.write(response, headOnly: head.method == "HEAD", keepAlive: keepAlive)
+        } catch ResponseWriter.Failure.fileUnavailable {
+            // Nothing was sent yet: a file the handler named cannot be read, which is the server's fault.
+            response = .error(HTTPRequestError(.internalServerError, "the response body could not be read"))
+            keepAlive = false
+            bytesOut = (try? writer.write(response, headOnly: false, keepAlive: false)) ?? 0
+            written = bytesOut > 0
         } catch {
             written = false
         }
@@ -100,7 +106,8 @@ final class HTTPConnection {
             duration: Deadline.now.seconds(since: start), bodyBytesIn: body.bytesRead, bytesOut: bytesOut,
             connectionID: id))
         guard written && keepAlive else {
-            if reader.isFinished || !written { socket.close() } else { socket.lingeringClose() }
+            // Even with the body read, pipelined requests may sit unread: close without a reset.
+            if written { socket.lingeringClose() } else { socket.close() }
             return false
         }
         return true

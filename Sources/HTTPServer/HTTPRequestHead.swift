@@ -58,9 +58,16 @@ public struct HTTPRequestHead: Sendable {
         self.expectsContinue = expectsContinue
     }
 
-    /// The raw (still percent-encoded) path: the target up to `?` or `#`.
+    /// The raw (still percent-encoded) path: the target up to `?` or `#`, without the scheme and
+    /// authority of an absolute-form target (`http://host/p` gives `/p`).
     public var path: String {
-        String(target.prefix { $0 != "?" && $0 != "#" })
+        var rest = Substring(target)
+        for scheme in ["http://", "https://"] where rest.lowercased().hasPrefix(scheme) {
+            rest = rest.dropFirst(scheme.count)
+            rest = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }).map { rest[$0...] } ?? ""
+            if !rest.hasPrefix("/") { rest = "/" + rest }
+        }
+        return String(rest.prefix { $0 != "?" && $0 != "#" })
     }
 
     /// The raw query string after `?` (without fragment), or nil when there is none.

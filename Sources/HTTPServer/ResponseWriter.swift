@@ -7,6 +7,11 @@ struct ResponseWriter {
     let writeTimeout: Double
     static let fileBufferSize = 256 * 1024
 
+    enum Failure: Error {
+        /// The file region could not be opened or sized; nothing was written.
+        case fileUnavailable(SystemCallError)
+    }
+
     /// Writes `response`; a HEAD request gets the head only. Returns the bytes written.
     func write(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool) throws -> Int64 {
         var file: OpenFile?
@@ -19,7 +24,12 @@ struct ResponseWriter {
             bodyBytes = bytes
             length = Int64(bytes.count)
         case .file(let region):
-            let opened = try OpenFile(region)
+            let opened: OpenFile
+            do {
+                opened = try OpenFile(region)
+            } catch let error as SystemCallError {
+                throw Failure.fileUnavailable(error)
+            }
             file = opened
             length = opened.length
         }

@@ -109,6 +109,15 @@ final class RawSocketTests: XCTestCase {
         XCTAssertEqual(other.readResponse()?.status, 200)
     }
 
+    func testMissingResponseFileAnswers500() throws {
+        let live = try LiveServer { _, _, _ in .file(.ok, HTTPFileRegion(path: "/nonexistent/custody-test-file")) }
+        defer { live.stop() }
+        let client = try RawClient(port: live.port)
+        client.send("GET /f HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(client.readResponse()?.status, 500)
+        XCTAssertEqual(live.observer.records.get().map(\.status), [500])
+    }
+
     func testMaxConnectionsExceededGets503() throws {
         let live = try LiveServer(HTTPServerConfiguration(maxConnections: 2), handler: Self.hello)
         defer { live.stop() }
@@ -133,11 +142,13 @@ final class RawSocketTests: XCTestCase {
         defer { live.stop() }
         let slow = try RawClient(port: live.port, receiveTimeout: 5)
         let started = Date()
+        let stop = Locked(false)
+        defer { stop.set(true) }
         let trickle = Thread {
             for byte in Array("GET / HTTP/1.1\r\nHost: h\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaa".utf8) {
-                slow.send([byte])
-                Thread.sleep(forTimeInterval: 1.0 / 3)  // faster than one byte a second: still too slow overall
-                if Date().timeIntervalSince(started) > 4 { return }
+                slow.send([byte])  // one header byte per second
+                Thread.sleep(forTimeInterval: 1)
+                if stop.get() { return }
             }
         }
         trickle.start()
