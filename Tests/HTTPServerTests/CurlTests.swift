@@ -84,6 +84,7 @@ final class CurlTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("Expect: 100-continue"), "curl did not ask: \(result.stderr)")
         XCTAssertFalse(result.stderr.contains("HTTP/1.1 100 Continue"), "the server invited the body")
         XCTAssertLessThan(elapsed, 4, "curl waited for its expect timeout and sent the body")
+        eventually { live.observer.records.get().count == 1 }  // recorded just after the response is sent
         let records = live.observer.records.get()
         XCTAssertEqual(records.map(\.status), [401])
         XCTAssertEqual(records.first?.bodyBytesIn, 0)
