@@ -24,6 +24,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
         .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
+        .target(name: "HTTPServer", dependencies: []),
         .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
@@ -38,5 +39,6 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "TestSupport"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )

@@ -1,0 +1,68 @@
+/// Where the server listens and how it protects itself. Times are in seconds.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind, numeric or a name; "127.0.0.1" by default (loopback only).
+    public var host: String
+    /// Port to bind; 0 picks a free one (read it back from `start()`).
+    public var port: UInt16
+    /// Request size limits (head, lines, fields, body).
+    public var limits: HTTPLimits
+    /// The whole request head must arrive within this time of its first byte (of the accept for a new
+    /// connection): a slowloris client trickling header bytes is cut off with 408.
+    public var headerTimeout: Double
+    /// A kept-alive connection with no new request for this long is closed.
+    public var idleTimeout: Double
+    /// A request body that delivers no byte for this long fails with 408.
+    public var bodyReadTimeout: Double
+    /// A response write that makes no progress for this long drops the connection.
+    public var writeTimeout: Double
+    /// Connections served at once; one more gets 503 and is closed.
+    public var maxConnections: Int
+    /// How long `shutdown()` lets in-flight requests run before closing their connections.
+    public var shutdownGracePeriod: Double
+    /// Unread request body bytes the server reads and discards to keep a connection alive after a
+    /// handler that did not read its body; with more left the connection is closed instead.
+    public var maxDrainBytes: Int
+    /// listen() backlog.
+    public var backlog: Int32
+
+    /// A configuration with production defaults; tests shorten the timeouts.
+    public init(host: String = "127.0.0.1", port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
+                headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
+                writeTimeout: Double = 30, maxConnections: Int = 64, shutdownGracePeriod: Double = 10,
+                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 128) {
+        self.host = host
+        self.port = port
+        self.limits = limits
+        self.headerTimeout = headerTimeout
+        self.idleTimeout = idleTimeout
+        self.bodyReadTimeout = bodyReadTimeout
+        self.writeTimeout = writeTimeout
+        self.maxConnections = maxConnections
+        self.shutdownGracePeriod = shutdownGracePeriod
+        self.maxDrainBytes = maxDrainBytes
+        self.backlog = backlog
+    }
+}
+
+/// Size limits applied while decoding requests; each exceeded limit answers a specific status.
+public struct HTTPLimits: Sendable, Equatable {
+    /// Longest request line, header line, chunk-size line or trailer line, excluding its CRLF.
+    /// A longer request line answers 414, a longer header or trailer line 431, a longer chunk line 400.
+    public var maxLineLength: Int
+    /// Most bytes of a request head (request line, header lines and every CRLF including the final empty
+    /// line); also bounds the trailer section of a chunked body. Exceeding it answers 431.
+    public var maxHeadBytes: Int
+    /// Most header fields (and most trailer fields). Exceeding it answers 431.
+    public var maxHeaderCount: Int
+    /// Largest accepted request body, declared or chunked. Exceeding it answers 413.
+    public var maxBodyBytes: Int64
+
+    /// Defaults: 8 KiB lines, 16 KiB heads, 100 fields, 64 GiB bodies (a four-hour bodycam recording).
+    public init(maxLineLength: Int = 8 * 1024, maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100,
+                maxBodyBytes: Int64 = 64 << 30) {
+        self.maxLineLength = maxLineLength
+        self.maxHeadBytes = maxHeadBytes
+        self.maxHeaderCount = maxHeaderCount
+        self.maxBodyBytes = maxBodyBytes
+    }
+}

@@ -1,0 +1,101 @@
+@preconcurrency import Glibc
+
+/// A failed system call: the call, its errno and what the server was doing.
+public struct SystemCallError: Error, Sendable, CustomStringConvertible {
+    /// The function that failed, e.g. "bind".
+    public let call: String
+    /// The errno it left.
+    public let errno: Int32
+    /// What the server was doing, e.g. "binding 127.0.0.1:8080".
+    public let context: String
+
+    /// An error for `call` failing with `errno`.
+    public init(call: String, errno: Int32, context: String) {
+        self.call = call
+        self.errno = errno
+        self.context = context
+    }
+
+    /// The call, the context and strerror's text.
+    public var description: String {
+        "\(call) failed while \(context): \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+}
+
+/// Runs a system call that returns -1 and sets errno on failure, retrying EINTR.
+@discardableResult
+func systemCall<T: BinaryInteger>(_ call: String, _ context: @autoclosure () -> String,
+                                  _ body: () -> T) throws -> T {
+    while true {
+        let result = body()
+        if result >= 0 { return result }
+        let code = errno
+        if code == EINTR { continue }
+        throw SystemCallError(call: call, errno: code, context: context())
+    }
+}
+
+/// A point on the monotonic clock after which an operation gives up.
+struct Deadline: Sendable, Comparable {
+    let nanoseconds: UInt64
+
+    static var now: Deadline {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Deadline(nanoseconds: UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec))
+    }
+
+    static func after(_ seconds: Double) -> Deadline {
+        Deadline(nanoseconds: now.nanoseconds + UInt64(max(0, seconds) * 1e9))
+    }
+
+    static let distantFuture = Deadline(nanoseconds: UInt64.max / 2)
+
+    /// Milliseconds left, rounded up so a poll does not wake just before the deadline; 0 when passed.
+    var remainingMilliseconds: Int32 {
+        let now = Deadline.now.nanoseconds
+        guard nanoseconds > now else { return 0 }
+        return Int32(min((nanoseconds - now + 999_999) / 1_000_000, UInt64(Int32.max)))
+    }
+
+    func seconds(since start: Deadline) -> Double {
+        Double(nanoseconds &- start.nanoseconds) / 1e9
+    }
+
+    static func < (lhs: Deadline, rhs: Deadline) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+}
+
+/// Why waiting on a socket ended without data.
+enum WaitError: Error {
+    /// The deadline passed.
+    case timedOut
+    /// The server's wake-up pipe fired (shutdown) while the connection was idle.
+    case woken
+}
+
+/// Waits until `fd` is ready for `events` or the deadline passes; also wakes when `wakeFD` is readable.
+func waitFor(_ fd: Int32, events: Int16, until deadline: Deadline, wakeFD: Int32? = nil) throws {
+    var fds = [pollfd(fd: fd, events: events, revents: 0)]
+    if let wakeFD { fds.append(pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)) }
+    while true {
+        let timeout = deadline.remainingMilliseconds
+        if timeout == 0 && deadline < .distantFuture {
+            // One last non-blocking look so a deadline of "now" still sees data that is already there.
+            let ready = try systemCall("poll", "waiting on a socket") { poll(&fds, nfds_t(fds.count), 0) }
+            if ready == 0 { throw WaitError.timedOut }
+        } else {
+            let ready = try systemCall("poll", "waiting on a socket") {
+                poll(&fds, nfds_t(fds.count), deadline == .distantFuture ? -1 : timeout)
+            }
+            if ready == 0 { continue }
+        }
+        if fds.count > 1 && fds[1].revents != 0 && fds[0].revents == 0 { throw WaitError.woken }
+        if fds[0].revents != 0 { return }
+    }
+}
+
+/// Sets O_NONBLOCK on a descriptor.
+func setNonBlocking(_ fd: Int32) throws {
+    let flags = try systemCall("fcntl", "reading socket flags") { fcntl(fd, F_GETFL) }
+    try systemCall("fcntl", "making a socket non-blocking") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+}
