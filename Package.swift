@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
         .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
         .target(name: "HTTPServer", dependencies: []),
-        .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault"]),
+        .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault", "SQLite", "HTTPServer"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         .executableTarget(
@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "TestSupport"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "TestSupport"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "Vault", "Ledger", "HTTPServer", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]

@@ -33,7 +33,7 @@ enum Commands {
         InitCommand.self, IngestCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self,
         VerifyCommand.self, LedgerLogCommand.self, LedgerCheckpointCommand.self, LedgerProofCommand.self,
         LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
-        DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self,
+        DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, ServeCommand.self,
     ]
 
     static var overview: String {

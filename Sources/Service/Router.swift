@@ -1,0 +1,62 @@
+import CustodyCore
+import Foundation
+import HTTPServer
+import SQLite
+import Vault
+
+/// Maps requests to custody's endpoints. Upload routes (tus) join here.
+struct Router: HTTPHandler {
+    let directory: DataDirectory
+    let metrics: Metrics
+
+    /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
+    /// upload IDs or signed-link parameters).
+    static func route(_ path: String) -> String {
+        switch path {
+        case "/healthz": return "healthz"
+        case "/metrics": return "metrics"
+        default: return "other"
+        }
+    }
+
+    func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) throws -> HTTPResponse {
+        switch (request.method, request.path) {
+        case ("GET", "/healthz"), ("HEAD", "/healthz"): return health()
+        case ("GET", "/metrics"), ("HEAD", "/metrics"):
+            return .text(.ok, metrics.render(), headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"])
+        case (_, "/healthz"), (_, "/metrics"):
+            return .text(.methodNotAllowed, "use GET\n", headers: ["Allow": "GET, HEAD"])
+        default:
+            return .text(.notFound, "no such endpoint\n")
+        }
+    }
+
+    /// 200 when the catalog answers a query, 503 otherwise, so a load balancer stops sending uploads.
+    private func health() -> HTTPResponse {
+        do {
+            let db = try Database(path: directory.database, readOnly: true, busyTimeoutMs: 2000)
+            let events = try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0
+            let body = try JSONSerialization.data(withJSONObject: ["status": "ok", "events": events],
+                                                  options: [.sortedKeys])
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], data: body + Data("\n".utf8))
+        } catch {
+            return .text(.serviceUnavailable, "catalog unavailable\n")
+        }
+    }
+}
+
+/// Feeds request metrics and one log line per request (method, route, status, timing; no headers).
+struct RequestObserver: HTTPServerObserver {
+    let metrics: Metrics
+    let log: Log
+
+    func requestCompleted(_ record: HTTPRequestRecord) {
+        let route = Router.route(record.path)
+        metrics.increment("custody_http_requests_total{route=\"\(route)\",status=\"\(record.status)\"}")
+        metrics.observe("custody_http_request_seconds", seconds: record.duration)
+        metrics.increment("custody_http_received_bytes_total", by: Double(record.bodyBytesIn))
+        log.info("request", ["method": record.method, "route": route, "status": record.status,
+                             "ms": Int(record.duration * 1000), "bytes_in": record.bodyBytesIn,
+                             "bytes_out": record.bytesOut, "connection": Int(record.connectionID)])
+    }
+}
