@@ -12,14 +12,24 @@ public struct ServiceConfiguration: Sendable {
     public var publicURL: String?
     /// How far checkpoints may lag behind the newest event, in seconds.
     public var checkpointInterval: Double
+    /// Seconds an unfinished upload may sit without a byte before it expires (default 7 days).
+    public var uploadTTL: Int64
+    /// How often expired uploads are looked for.
+    public var sweepInterval: Double
+    /// The largest Upload-Length accepted.
+    public var maxUploadBytes: Int64
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
-                checkpointInterval: Double = 1) {
+                checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
+                maxUploadBytes: Int64 = 64 << 30) {
         self.directory = directory
         self.host = host
         self.port = port
         self.publicURL = publicURL
         self.checkpointInterval = checkpointInterval
+        self.uploadTTL = uploadTTL
+        self.sweepInterval = sweepInterval
+        self.maxUploadBytes = maxUploadBytes
     }
 }
 
@@ -30,7 +40,8 @@ public final class CustodyService: @unchecked Sendable {
     public let log: Log
     public let metrics: Metrics
     let server: HTTPServer
-    let checkpointer: Checkpointer
+    let checkpointer: PeriodicTask
+    let sweeper: PeriodicTask
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
         _ = try Vault(directory: configuration.directory)  // refuses a directory `custody init` never made
@@ -38,24 +49,49 @@ public final class CustodyService: @unchecked Sendable {
         self.log = log
         metrics = Metrics()
         Self.describeMetrics(metrics)
-        let router = Router(directory: configuration.directory, metrics: metrics)
+        let tus = TusHandler(configuration: configuration, pool: VaultPool(directory: configuration.directory),
+                             metrics: metrics, log: log)
+        let router = Router(directory: configuration.directory, metrics: metrics, tus: tus)
         server = HTTPServer(configuration: HTTPServerConfiguration(host: configuration.host, port: configuration.port),
                             handler: router, observer: RequestObserver(metrics: metrics, log: log))
-        checkpointer = Checkpointer(directory: configuration.directory, interval: configuration.checkpointInterval,
-                                    log: log, metrics: metrics)
+        checkpointer = PeriodicTask("checkpointer", directory: configuration.directory,
+                                    interval: configuration.checkpointInterval, log: log) { [metrics] vault in
+            if let stored = try vault.checkpoint() { metrics.set("custody_ledger_checkpoint_size", Double(stored.size)) }
+        }
+        sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
+                               interval: configuration.sweepInterval, log: log) { [log] vault in
+            for upload in try UploadStore(vault: vault).expire() {
+                log.info("upload expired", ["upload": upload.id, "owner": upload.owner, "offset": upload.offset])
+            }
+        }
     }
 
     /// Starts listening and checkpointing; returns the bound port.
     @discardableResult
     public func start() throws -> UInt16 {
+        try finishInterruptedIngests()
         let port: UInt16
         do { port = try server.start() } catch {
             throw CustodyError.failure("cannot listen on \(configuration.host):\(configuration.port)", cause: error)
         }
         checkpointer.start()
+        sweeper.start()
         log.info("listening", ["host": configuration.host, "port": Int(port), "data": configuration.directory.root,
                                "public_url": configuration.publicURL ?? "http://\(configuration.host):\(port)"])
         return port
+    }
+
+    /// Uploads whose last byte was stored before a crash, but whose ingest was not: ingest them now.
+    private func finishInterruptedIngests() throws {
+        let store = try UploadStore(vault: Vault(directory: configuration.directory))
+        for upload in try store.unfinishedCompletions() {
+            do {
+                let done = try store.complete(upload)
+                log.info("upload ingested after restart", ["upload": done.id, "exhibit": done.exhibit ?? ""])
+            } catch {
+                log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error)])
+            }
+        }
     }
 
     /// SIGTERM and SIGINT stop the service gracefully.
@@ -67,6 +103,7 @@ public final class CustodyService: @unchecked Sendable {
     /// Blocks until the server has stopped, then stops the checkpointer (after a final checkpoint).
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        sweeper.stop()
         checkpointer.stop()
         log.info("stopped", [:])
     }
@@ -76,6 +113,9 @@ public final class CustodyService: @unchecked Sendable {
         m.describe("custody_http_request_seconds", type: "histogram", "Time from request head to response sent.")
         m.describe("custody_http_received_bytes_total", type: "counter", "Request body bytes received.")
         m.describe("custody_ledger_checkpoint_size", type: "gauge", "Events covered by the newest signed checkpoint.")
-        m.describe("custody_ledger_checkpoint_failures_total", type: "counter", "Checkpoints that could not be signed.")
+        m.describe("custody_uploads_in_progress", type: "gauge", "Upload requests receiving bytes right now.")
+        m.describe("custody_upload_bytes_total", type: "counter", "Bytes durably received by tus uploads.")
+        m.describe("custody_ingests_total", type: "counter", "Uploads completed and ingested into the vault.")
+        m.describe("custody_upload_failures_total", type: "counter", "Upload requests refused or failed, by reason.")
     }
 }

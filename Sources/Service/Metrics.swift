@@ -31,6 +31,12 @@ public final class Metrics: @unchecked Sendable {
         counters[name, default: 0] += value
     }
 
+    /// Moves a gauge up or down.
+    public func add(_ name: String, _ delta: Double) {
+        lock.lock(); defer { lock.unlock() }
+        gauges[name, default: 0] += delta
+    }
+
     public func set(_ name: String, _ value: Double) {
         lock.lock(); defer { lock.unlock() }
         gauges[name] = value

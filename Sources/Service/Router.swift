@@ -4,10 +4,11 @@ import HTTPServer
 import SQLite
 import Vault
 
-/// Maps requests to custody's endpoints. Upload routes (tus) join here.
+/// Maps requests to custody's endpoints: health, metrics, and tus uploads under `/files/`.
 struct Router: HTTPHandler {
     let directory: DataDirectory
     let metrics: Metrics
+    let tus: TusHandler
 
     /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
     /// upload IDs or signed-link parameters).
@@ -15,11 +16,13 @@ struct Router: HTTPHandler {
         switch path {
         case "/healthz": return "healthz"
         case "/metrics": return "metrics"
+        case "/files", _ where path.hasPrefix("/files/"): return "tus"
         default: return "other"
         }
     }
 
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) throws -> HTTPResponse {
+        if Self.route(request.path) == "tus" { return tus.handle(request, body: body, connection: connection) }
         switch (request.method, request.path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"): return health()
         case ("GET", "/metrics"), ("HEAD", "/metrics"):

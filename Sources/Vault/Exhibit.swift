@@ -34,16 +34,19 @@ public struct IngestSource: Sendable {
     public var filename: String?
     public var device: String
     public var capturedAt: String?
+    /// The officer who wore the camera, when not the actor ingesting (a dock uploads for an officer).
+    public var officer: String?
     /// For derived exhibits.
     public var parentSHA256: SHA256Digest?
     public var specSHA256: SHA256Digest?
     public var spec: String?
 
-    public init(filename: String?, device: String, capturedAt: String? = nil, parentSHA256: SHA256Digest? = nil,
-                specSHA256: SHA256Digest? = nil, spec: String? = nil) {
+    public init(filename: String?, device: String, capturedAt: String? = nil, officer: String? = nil,
+                parentSHA256: SHA256Digest? = nil, specSHA256: SHA256Digest? = nil, spec: String? = nil) {
         self.filename = filename
         self.device = device
         self.capturedAt = capturedAt
+        self.officer = officer
         self.parentSHA256 = parentSHA256
         self.specSHA256 = specSHA256
         self.spec = spec

@@ -52,7 +52,7 @@ extension Vault {
                 return IngestResult(exhibit: existing, duplicate: true)
             }
             var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
-                                  device: source.device, officer: actor.id, capturedAt: source.capturedAt,
+                                  device: source.device, officer: source.officer ?? actor.id, capturedAt: source.capturedAt,
                                   ingestedAt: Timestamp.rfc3339(), status: .ok, unreadableReason: nil, media: nil,
                                   parentSHA256: source.parentSHA256, specSHA256: source.specSHA256, spec: source.spec)
             switch probe {

@@ -53,3 +53,15 @@ final class SHA256Tests: XCTestCase {
         XCTAssertNil(Base64.urlDecode("ab+c"))
     }
 }
+
+final class SHA1Tests: XCTestCase {
+    func testKnownAnswers() {
+        // FIPS 180 examples.
+        for (input, hex) in [("abc", "a9993e364706816aba3e25717850c26c9cd0d89d"),
+                             ("", "da39a3ee5e6b4b0d3255bfef95601890afd80709")] {
+            let h = SHA1()
+            Array(input.utf8).withUnsafeBytes { h.update($0) }
+            XCTAssertEqual(Hex.encode(h.finalize()), hex)
+        }
+    }
+}

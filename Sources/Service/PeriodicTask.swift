@@ -1,0 +1,88 @@
+import CustodyCore
+import Foundation
+import Vault
+
+/// Runs `work` every `interval` seconds on its own thread with its own vault connection, and once
+/// more when stopped: the ledger checkpointer and the upload expiry sweep.
+final class PeriodicTask: @unchecked Sendable {
+    private let name: String
+    private let directory: DataDirectory
+    private let interval: Double
+    private let log: Log
+    private let work: (Vault) throws -> Void
+    private let condition = NSCondition()
+    private var running = false
+    private var finished = true
+
+    init(_ name: String, directory: DataDirectory, interval: Double, log: Log, work: @escaping (Vault) throws -> Void) {
+        self.name = name
+        self.directory = directory
+        self.interval = interval
+        self.log = log
+        self.work = work
+    }
+
+    func start() {
+        condition.lock()
+        running = true
+        finished = false
+        condition.unlock()
+        let thread = Thread { [self] in loop() }
+        thread.name = "custody-\(name)"
+        thread.start()
+    }
+
+    /// Wakes the thread and waits for its final run.
+    func stop() {
+        condition.lock()
+        running = false
+        condition.broadcast()
+        while !finished { condition.wait() }
+        condition.unlock()
+    }
+
+    private func loop() {
+        var vault: Vault?
+        var keepGoing = true
+        while keepGoing {
+            condition.lock()
+            if running { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+            keepGoing = running
+            condition.unlock()
+            do {
+                if vault == nil { vault = try Vault(directory: directory) }
+                try work(vault!)
+            } catch {
+                log.error("\(name) failed", ["error": String(describing: error)])
+                vault = nil  // reopen next time
+            }
+        }
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
+
+/// Vault connections for request threads: SQLite connections are not shared between threads, and
+/// opening one per request would cost more than the request.
+final class VaultPool: @unchecked Sendable {
+    private let directory: DataDirectory
+    private let lock = NSLock()
+    private var idle = [Vault]()
+
+    init(directory: DataDirectory) { self.directory = directory }
+
+    func with<T>(_ body: (Vault) throws -> T) throws -> T {
+        lock.lock()
+        let pooled = idle.popLast()
+        lock.unlock()
+        let vault = try pooled ?? Vault(directory: directory)
+        defer {
+            lock.lock()
+            if idle.count < 16 { idle.append(vault) }
+            lock.unlock()
+        }
+        return try body(vault)
+    }
+}

@@ -1,0 +1,91 @@
+import CustodyCore
+import Crypto
+import Foundation
+import HTTPServer
+import Vault
+
+/// tus 1.0.0 vocabulary: the headers custody reads and writes, and how its errors become statuses.
+enum Tus {
+    static let version = "1.0.0"
+    static let extensions = "creation,creation-with-upload,termination,checksum,expiration"
+    static let checksumAlgorithms = "sha1,sha256"
+    static let offsetContentType = "application/offset+octet-stream"
+    static let checksumMismatch = HTTPStatus(code: 460, reasonPhrase: "Checksum Mismatch")
+    static let locked = HTTPStatus(code: 423, reasonPhrase: "Locked")
+    static let insufficientStorage = HTTPStatus(code: 507, reasonPhrase: "Insufficient Storage")
+    static let preconditionFailed = HTTPStatus(code: 412, reasonPhrase: "Precondition Failed")
+    static let unsupportedMediaType = HTTPStatus(code: 415, reasonPhrase: "Unsupported Media Type")
+
+    /// A refusal with the status to answer, a message for the dock, and a short reason for metrics.
+    struct Refusal: Error {
+        let status: HTTPStatus
+        let message: String
+        let reason: String
+        /// Whether this refusal is an access attempt worth a ledger event (auth, ownership).
+        var isAccessAttempt = false
+    }
+
+    /// Every tus response carries Tus-Resumable.
+    static func response(_ status: HTTPStatus, _ headers: HTTPHeaders = [:], text: String? = nil) -> HTTPResponse {
+        var h = headers
+        h.replaceOrAdd(name: "Tus-Resumable", value: version)
+        h.replaceOrAdd(name: "Cache-Control", value: "no-store")
+        guard let text else { return HTTPResponse(status: status, headers: h) }
+        return .text(status, text + "\n", headers: h)
+    }
+
+    /// A non-negative decimal header (Upload-Length, Upload-Offset); nil when absent.
+    static func integer(_ request: HTTPRequestHead, _ name: String) throws -> Int64? {
+        guard let text = request.headers[name] else { return nil }
+        guard text.utf8.count <= 19, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+              let value = Int64(text) else {
+            throw Refusal(status: .badRequest, message: "\(name) must be a non-negative integer", reason: "bad_header")
+        }
+        return value
+    }
+
+    /// `Upload-Checksum: <algorithm> <base64 digest>`.
+    static func checksum(_ request: HTTPRequestHead) throws -> UploadChecksum? {
+        guard let text = request.headers["Upload-Checksum"] else { return nil }
+        let parts = text.split(separator: " ")
+        guard parts.count == 2, let algorithm = UploadChecksum.Algorithm(rawValue: String(parts[0])) else {
+            throw Refusal(status: .badRequest, message: "Upload-Checksum must be `sha1 <base64>` or `sha256 <base64>`",
+                          reason: "bad_checksum_header")
+        }
+        guard let digest = Base64.decode(String(parts[1])), digest.count == (algorithm == .sha1 ? 20 : 32) else {
+            throw Refusal(status: .badRequest, message: "Upload-Checksum: the digest is not base64 of the right length",
+                          reason: "bad_checksum_header")
+        }
+        return UploadChecksum(algorithm: algorithm, expected: digest)
+    }
+
+    /// RFC 9110 IMF-fixdate, for Upload-Expires.
+    static func httpDate(_ unix: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(unix)))
+    }
+
+    /// The status and message for an upload store error.
+    static func refusal(_ error: UploadError) -> Refusal {
+        switch error {
+        case .notFound: return Refusal(status: .notFound, message: "no such upload", reason: "not_found")
+        case .gone(let state): return Refusal(status: .gone, message: "the upload is \(state.rawValue)", reason: "gone")
+        case .offsetMismatch(let current):
+            return Refusal(status: .conflict, message: current >= 0 ? "Upload-Offset must be \(current)"
+                                                                   : "the upload moved on meanwhile; HEAD it again",
+                           reason: "offset_mismatch")
+        case .tooLong: return Refusal(status: .contentTooLarge, message: "the body goes past Upload-Length",
+                                      reason: "too_long")
+        case .checksumMismatch: return Refusal(status: checksumMismatch, message: "the body does not match "
+                                               + "Upload-Checksum; it was discarded, send it again", reason: "checksum")
+        case .quarantined(let reason):
+            return Refusal(status: checksumMismatch, message: "the recording was not accepted: \(reason); its bytes "
+                           + "are kept in quarantine", reason: "sha256_mismatch")
+        case .diskFull: return Refusal(status: insufficientStorage, message: "the evidence server's disk is full; "
+                                       + "nothing of this request was kept, retry later", reason: "disk_full")
+        }
+    }
+}
