@@ -129,6 +129,11 @@ struct TusHandler {
             throw Tus.Refusal(status: .badRequest, message: "Upload-Offset is required", reason: "no_offset")
         }
         let upload = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
+        if upload.state == .completed && offset == upload.length && (body.declaredLength ?? 0) == 0 {
+            // A client repeating its last, empty PATCH: the upload is already done.
+            return Tus.response(.noContent, ["Upload-Offset": String(upload.length),
+                                             "Custody-Exhibit": upload.exhibit ?? ""])
+        }
         guard upload.state == .active else { throw Tus.refusal(.gone(upload.state)) }
         guard offset == upload.offset else { throw Tus.refusal(.offsetMismatch(current: upload.offset)) }
         let done = try receive(upload, request: request, body: body)
