@@ -38,6 +38,41 @@ class CLITestCase: XCTestCase {
         return r.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// Starts `custody serve` on this data directory and returns it, its port (from the `listening`
+    /// log line), and its log, which keeps being collected until the process exits.
+    func serve(port: Int = 0) throws -> (process: Process, port: Int, log: CollectedOutput) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data]
+        let stderr = Pipe()
+        process.standardError = stderr
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let log = CollectedOutput()
+        let reader = stderr.fileHandleForReading
+        DispatchQueue.global().async {
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                log.append(chunk)
+            }
+            log.close()
+        }
+        // A restart may log finished ingests before it listens.
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline {
+            for line in log.lines {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      object["msg"] as? String == "listening", let port = object["port"] as? Int else { continue }
+                return (process, port, log)
+            }
+            if log.isClosed { break }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        process.terminate()
+        throw NSError(domain: "custody serve did not start: \(log.text)", code: 1)
+    }
+
     /// Writes `mebibytes` MiB of incompressible, non-repeating bytes.
     func makeLargeFile(_ path: String, mebibytes: Int) throws {
         var block = [UInt8](repeating: 0, count: 1 << 20)
@@ -53,5 +88,24 @@ class CLITestCase: XCTestCase {
             withUnsafeBytes(of: UInt64(m)) { block.replaceSubrange(0..<8, with: $0) }
             try handle.write(contentsOf: block)
         }
+    }
+}
+
+/// Output of a child process, collected on another thread.
+final class CollectedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private var closed = false
+
+    func append(_ chunk: Data) { lock.lock(); data += chunk; lock.unlock() }
+    func close() { lock.lock(); closed = true; lock.unlock() }
+    var isClosed: Bool { lock.lock(); defer { lock.unlock() }; return closed }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+    var lines: [String] { text.split(separator: "\n").map(String.init) }
+
+    /// Waits until the process closed its end (it exited), at most `seconds`.
+    func waitForClose(_ seconds: Double) {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !isClosed && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
     }
 }

@@ -4,36 +4,6 @@ import XCTest
 
 /// Real docks: tuspy (PyPI) against `custody serve`, killed with SIGKILL mid-upload and restarted.
 final class UploadCLITests: CLITestCase {
-    /// Starts `custody serve` and returns it with the port from its `listening` log line.
-    func serve(port: Int = 0) throws -> (Process, Int) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data]
-        let stderr = Pipe()
-        process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // Log lines until the one saying where it listens (a restart may first finish ingests).
-        var buffer = Data()
-        var object: [String: Any] = [:]
-        while object["msg"] as? String != "listening" {
-            while !buffer.contains(UInt8(ascii: "\n")) {
-                let chunk = stderr.fileHandleForReading.availableData
-                guard !chunk.isEmpty else {
-                    throw NSError(domain: "serve exited before listening: " + String(decoding: buffer, as: UTF8.self),
-                                  code: 1)
-                }
-                buffer += chunk
-            }
-            let line = buffer.prefix { $0 != UInt8(ascii: "\n") }
-            buffer = buffer.dropFirst(line.count + 1)
-            object = try XCTUnwrap(try JSONSerialization.jsonObject(with: line) as? [String: Any])
-        }
-        // Keep draining the log so the daemon never blocks on a full pipe.
-        DispatchQueue.global().async { _ = stderr.fileHandleForReading.readDataToEndOfFile() }
-        return (process, try XCTUnwrap(object["port"] as? Int))
-    }
-
     static let client = """
         import json, sys, threading
         from tusclient import client
@@ -78,7 +48,7 @@ final class UploadCLITests: CLITestCase {
         }
         files.append(TestPaths.fixture("bodycam-a.mp4"))  // one chunk: done before the kill
         let state = dir.file("urls.json")
-        var (daemon, port) = try serve()
+        var (daemon, port, _) = try serve()
         let uploader = Process()
         uploader.executableURL = URL(fileURLWithPath: TestPaths.python)
         uploader.arguments = ["-c", Self.client, String(port), token, "start", state] + files
@@ -105,7 +75,7 @@ final class UploadCLITests: CLITestCase {
         }
         XCTAssertGreaterThan(resumedBelowTheEnd, 0, "the kill came too late to interrupt anything")
 
-        (daemon, port) = try serve(port: port)
+        (daemon, port, _) = try serve(port: port)
         defer { daemon.terminate(); daemon.waitUntilExit() }
         let resume = try runProcess(TestPaths.python, ["-c", Self.client, String(port), token, "resume", state] + files)
         XCTAssertEqual(resume.status, 0, resume.stderr)
