@@ -13,6 +13,7 @@ struct TusHandler {
     let metrics: Metrics
     let log: Log
     let busy = BusyUploads()
+    let sessions = IngestSessions()
 
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) -> HTTPResponse {
         if request.method == "OPTIONS" {
@@ -172,12 +173,15 @@ struct TusHandler {
                     guard let current = try store.get(upload.id), current.offset == upload.offset else {
                         throw UploadError.offsetMismatch(current: -1)
                     }
-                    var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL) {
-                        try body.read(into: $0)
-                    }
+                    let session = try sessions.take(current, path: store.dataPath(current.id),
+                                                    directory: configuration.directory)
+                    var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL,
+                                                   read: { try body.read(into: $0) }, written: session.feed)
                     metrics.increment("custody_upload_bytes_total", by: Double(updated.offset - current.offset))
-                    if updated.isFinished {
-                        updated = try store.complete(updated)
+                    if !updated.isFinished {
+                        sessions.put(updated.id, session)  // only after a clean append: it saw exactly the bytes kept
+                    } else {
+                        updated = try store.complete(updated, session: session)
                         metrics.increment("custody_ingests_total")
                         log.info("upload ingested", ["upload": updated.id, "dock": updated.owner,
                                                      "exhibit": updated.exhibit ?? "", "bytes": updated.length])
@@ -224,5 +228,34 @@ final class BusyUploads: @unchecked Sendable {
 extension String {
     func trimmingSuffix(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
+
+/// Ingest sessions of uploads in progress, so the bytes are hashed and chunked as they arrive. A
+/// session missing (after a restart, or evicted) is rebuilt from the upload's durable bytes.
+final class IngestSessions: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byUpload = [String: IngestSession]()
+    private var order = [String]()
+    static let maxKept = 16
+
+    /// The session for `upload`, taken out while a request feeds it.
+    func take(_ upload: Upload, path: String, directory: DataDirectory) throws -> IngestSession {
+        lock.lock()
+        let kept = byUpload.removeValue(forKey: upload.id)
+        order.removeAll { $0 == upload.id }
+        lock.unlock()
+        if let kept, kept.received == upload.offset { return kept }
+        let session = try IngestSession(directory: directory)
+        try session.feed(file: path, count: upload.offset)
+        return session
+    }
+
+    func put(_ id: String, _ session: IngestSession) {
+        lock.lock()
+        defer { lock.unlock() }
+        byUpload[id] = session
+        order.append(id)
+        if order.count > Self.maxKept { byUpload.removeValue(forKey: order.removeFirst()) }
     }
 }

@@ -15,8 +15,18 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     private let tempDir: String
     private var pending: [(fd: Int32, temp: String, final: String, digest: SHA256Digest)] = []
     private var pendingNames = Set<SHA256Digest>()
-    private var counter = 0
     private let batch = 32
+
+    /// Temp names must be unique across every store instance of the process (the service runs one
+    /// per connection and one per upload), so the counter is process-wide.
+    private static let counterLock = NSLock()
+    nonisolated(unsafe) private static var counter = 0
+    private static func nextCounter() -> Int {
+        counterLock.lock()
+        defer { counterLock.unlock() }
+        counter += 1
+        return counter
+    }
 
     public init(root: String) throws {
         self.root = root
@@ -40,8 +50,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
 
     public func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws {
         if pendingNames.contains(digest) || contains(digest) { return }
-        counter += 1
-        let temp = "\(tempDir)/\(getpid())-\(counter)"
+        let temp = "\(tempDir)/\(getpid())-\(Self.nextCounter())"
         let fd = try FS.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444)
         do {
             try FS.writeAll(fd, bytes, path: temp)

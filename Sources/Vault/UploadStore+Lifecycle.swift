@@ -9,15 +9,21 @@ extension UploadStore {
     /// Ingests a fully received upload into the vault (the dock is the actor; the officer and camera
     /// come from its metadata) and removes its data file. A recording whose SHA-256 differs from the
     /// announced `sha256` is moved to `uploads/quarantine/` instead, recorded, and refused.
-    public func complete(_ upload: Upload) throws -> Upload {
+    /// With a `session` that received every byte, nothing is read again but for the media probe.
+    public func complete(_ upload: Upload, session: IngestSession? = nil) throws -> Upload {
         guard upload.state == .active, upload.isFinished else { throw UploadError.gone(upload.state) }
         let m = upload.metadata
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
         let result: IngestResult
         do {
-            result = try vault.ingest(path: dataPath(upload.id), source: source, actor: .device(upload.owner),
-                                      expectedSHA256: m.sha256)
+            if let session, session.received == upload.length {
+                result = try vault.ingest(received: session, path: dataPath(upload.id), source: source,
+                                          actor: .device(upload.owner), expectedSHA256: m.sha256)
+            } else {
+                result = try vault.ingest(path: dataPath(upload.id), source: source, actor: .device(upload.owner),
+                                          expectedSHA256: m.sha256)
+            }
         } catch let e as CustodyError where e.kind == .integrity && m.sha256 != nil {
             return try quarantine(upload, reason: e.message)
         }

@@ -97,8 +97,11 @@ public final class UploadStore {
     /// Appends the bytes `read` yields at the upload's offset. With a checksum, the whole request is
     /// discarded on mismatch; without one, bytes received before an interrupted body are kept (tus
     /// core), so the dock resumes after them. Returns the upload with its new, durable offset.
+    /// `written` sees every block once it is written, in order (the upload's ingest session hashes
+    /// and chunks it); after an error it may have seen bytes that were then discarded.
     public func append(_ upload: Upload, checksum: UploadChecksum?, ttl: Int64,
-                       read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Upload {
+                       read: (UnsafeMutableRawBufferPointer) throws -> Int,
+                       written: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Upload {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
         let path = dataPath(upload.id)
         let fd = try FS.open(path, O_WRONLY)
@@ -124,6 +127,7 @@ public final class UploadStore {
                 sha256?.update(bytes)
                 try FS.writeAll(fd, bytes, path: path)
                 received += Int64(n)
+                try written(bytes)
             }
         } catch let e as UploadError {
             _ = ftruncate(fd, off_t(upload.offset))

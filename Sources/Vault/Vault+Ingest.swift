@@ -43,8 +43,15 @@ extension Vault {
         if let expectedSHA256, expectedSHA256 != sha256 {
             throw CustodyError.integrity("\(path) has SHA-256 \(sha256), not the expected \(expectedSHA256)")
         }
-        let probe = MediaProbe.probe(path: path)
-        return try db.transaction {
+        return try catalogue(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
+                             probe: MediaProbe.probe(path: path), source: source, actor: actor)
+    }
+
+    /// Records stored bytes as an exhibit (or, when the vault already holds them, as a duplicate) in
+    /// one transaction with its ingest event. Every chunk must already be durable.
+    func catalogue(sha256: SHA256Digest, total: Int64, chunkSize: Int, chunks: [(SHA256Digest, Int)],
+                   probe: MediaProbe.Result, source: IngestSource, actor: Actor) throws -> IngestResult {
+        try db.transaction {
             if let existing = try catalog.exhibit(sha256: sha256) {
                 try record(CustodyEvent(actor: actor, action: .ingest, exhibit: existing.id, objectSHA256: sha256.hex,
                                         details: ["duplicate": "true", "filename": source.filename ?? "",
@@ -52,9 +59,10 @@ extension Vault {
                 return IngestResult(exhibit: existing, duplicate: true)
             }
             var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
-                                  device: source.device, officer: source.officer ?? actor.id, capturedAt: source.capturedAt,
-                                  ingestedAt: Timestamp.rfc3339(), status: .ok, unreadableReason: nil, media: nil,
-                                  parentSHA256: source.parentSHA256, specSHA256: source.specSHA256, spec: source.spec)
+                                  device: source.device, officer: source.officer ?? actor.id,
+                                  capturedAt: source.capturedAt, ingestedAt: Timestamp.rfc3339(), status: .ok,
+                                  unreadableReason: nil, media: nil, parentSHA256: source.parentSHA256,
+                                  specSHA256: source.specSHA256, spec: source.spec)
             switch probe {
             case .readable(let info):
                 exhibit.media = info
