@@ -118,8 +118,15 @@ public final class UploadStore {
         var received: Int64 = 0
         var interruption: (any Error)?
         do {
-            while true {
-                let n = try read(buffer)
+            var ended = false
+            while !ended {
+                // Fill the buffer (a socket read returns what has arrived): fewer, larger writes.
+                var n = 0
+                while n < buffer.count {
+                    let k = try read(UnsafeMutableRawBufferPointer(rebasing: buffer[n...]))
+                    if k == 0 { ended = true; break }
+                    n += k
+                }
                 if n == 0 { break }
                 guard received + Int64(n) <= upload.length - upload.offset else { throw UploadError.tooLong }
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
