@@ -56,7 +56,9 @@ public final class CustodyService: @unchecked Sendable {
                             handler: router, observer: RequestObserver(metrics: metrics, log: log))
         checkpointer = PeriodicTask("checkpointer", directory: configuration.directory,
                                     interval: configuration.checkpointInterval, log: log) { [metrics] vault in
-            if let stored = try vault.checkpoint() { metrics.set("custody_ledger_checkpoint_size", Double(stored.size)) }
+            if let stored = try vault.checkpoint() {
+                metrics.set("custody_ledger_checkpoint_size", Double(stored.size))
+            }
         }
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { [log] vault in

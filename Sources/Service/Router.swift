@@ -41,7 +41,8 @@ struct Router: HTTPHandler {
             let events = try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0
             let body = try JSONSerialization.data(withJSONObject: ["status": "ok", "events": events],
                                                   options: [.sortedKeys])
-            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"], data: body + Data("\n".utf8))
+            return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"],
+                                data: body + Data("\n".utf8))
         } catch {
             return .text(.serviceUnavailable, "catalog unavailable\n")
         }

@@ -41,7 +41,9 @@ struct TusHandler {
             metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
             var headers: HTTPHeaders = [:]
             if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
-            if refusal.status == .unauthorized { headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"") }
+            if refusal.status == .unauthorized {
+                headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
+            }
             return Tus.response(refusal.status, headers, text: refusal.message)
         } catch {
             metrics.increment("custody_upload_failures_total{reason=\"internal\"}")

@@ -21,8 +21,6 @@ enum Tus {
         let status: HTTPStatus
         let message: String
         let reason: String
-        /// Whether this refusal is an access attempt worth a ledger event (auth, ownership).
-        var isAccessAttempt = false
     }
 
     /// Every tus response carries Tus-Resumable.

@@ -61,7 +61,8 @@ public struct UploadMetadata: Sendable, Equatable {
             throw CustodyError.usage("Upload-Metadata is longer than \(Self.maxHeaderBytes) bytes")
         }
         for pair in header.split(separator: ",", omittingEmptySubsequences: false) {
-            let parts = pair.trimmingCharacters(in: .whitespaces).split(separator: " ", omittingEmptySubsequences: false)
+            let parts = pair.trimmingCharacters(in: .whitespaces)
+                .split(separator: " ", omittingEmptySubsequences: false)
             guard (1...2).contains(parts.count), let key = parts.first, !key.isEmpty,
                   key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
                 throw CustodyError.usage("Upload-Metadata is malformed (expected `key base64,key base64`)")

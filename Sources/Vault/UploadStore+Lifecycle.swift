@@ -78,7 +78,8 @@ extension UploadStore {
             try vault.db.transaction {
                 try setState(e)
                 try vault.record(CustodyEvent(actor: .system, action: .upload, outcome: .failed,
-                                              reason: "abandoned upload expired; its \(upload.offset) bytes were removed",
+                                              reason: "abandoned upload expired; its \(upload.offset) bytes "
+                                                  + "were removed",
                                               details: ["upload": upload.id, "owner": upload.owner]))
             }
             unlink(dataPath(upload.id))

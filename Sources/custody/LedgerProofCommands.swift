@@ -20,7 +20,9 @@ struct LedgerProofCommand: Command {
 
     init(_ args: Arguments) throws {
         let text = try args.positionals(exactly: ["SEQ"])[0]
-        guard let seq = UInt64(text) else { throw CustodyError.usage("SEQ must be an event sequence number, not \(text)") }
+        guard let seq = UInt64(text) else {
+            throw CustodyError.usage("SEQ must be an event sequence number, not \(text)")
+        }
         self.seq = seq
         self.args = args
     }
@@ -36,7 +38,9 @@ struct LedgerProofCommand: Command {
             }
             checkpoint = found
         } else {
-            guard let latest = try vault.events.latestCheckpoint() else { throw CustodyError.usage("the ledger is empty") }
+            guard let latest = try vault.events.latestCheckpoint() else {
+                throw CustodyError.usage("the ledger is empty")
+            }
             checkpoint = latest
         }
         guard seq < checkpoint.size, let event = try vault.events.event(seq: Int64(seq)) else {

@@ -13,7 +13,9 @@ struct LedgerLogCommand: Command {
     let reference: String?
 
     init(_ args: Arguments) throws {
-        guard args.positionals.count <= 1 else { throw CustodyError.usage("unexpected argument \(args.positionals[1])") }
+        guard args.positionals.count <= 1 else {
+            throw CustodyError.usage("unexpected argument \(args.positionals[1])")
+        }
         reference = args.positionals.first
         self.args = args
     }
@@ -27,12 +29,14 @@ struct LedgerLogCommand: Command {
             return 0
         }
         for e in events {
-            var line = "\(e.seq)  \(e.time)  \(e.actor.kind.rawValue):\(e.actor.id)  \(e.action.rawValue)  \(e.outcome.rawValue)"
+            var line = "\(e.seq)  \(e.time)  \(e.actor.kind.rawValue):\(e.actor.id)  \(e.action.rawValue)  "
+                + e.outcome.rawValue
             if let x = e.exhibit { line += "  \(x)" }
             if let c = e.caseID { line += "  case \(c)" }
             if let r = e.reason { line += "  reason: \(r)" }
             if !e.details.isEmpty {
-                line += "  " + e.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                line += "  " + e.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+                    .joined(separator: " ")
             }
             print(line)
         }
@@ -91,7 +95,8 @@ struct LedgerKeyCommand: Command {
         let verifier = try vault.noteVerifier()
         let pem = try String(contentsOfFile: vault.directory.ledgerPublicKey, encoding: .utf8)
         if args.flag("json") {
-            Output.json(["origin": verifier.name, "key_id": Hex.encode(verifier.keyID), "vkey": verifier.vkey, "pem": pem])
+            Output.json(["origin": verifier.name, "key_id": Hex.encode(verifier.keyID), "vkey": verifier.vkey,
+                         "pem": pem])
         } else {
             print(verifier.vkey)
             print(pem, terminator: pem.hasSuffix("\n") ? "" : "\n")
@@ -117,7 +122,9 @@ enum LedgerJSON {
     static func readFile(_ path: String, what: String) throws -> String {
         let attributes = try? FileManager.default.attributesOfItem(atPath: path)
         guard let size = attributes?[.size] as? Int else { throw CustodyError.usage("cannot read \(what) \(path)") }
-        guard size <= NoteVerifier.maxNoteBytes * 4 else { throw CustodyError.usage("\(path) is too large for \(what)") }
+        guard size <= NoteVerifier.maxNoteBytes * 4 else {
+            throw CustodyError.usage("\(path) is too large for \(what)")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CustodyError.usage("\(what) \(path) is not UTF-8 text")
         }

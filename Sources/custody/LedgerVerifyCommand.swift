@@ -36,7 +36,8 @@ struct LedgerVerifyCommand: Command {
         bar.finish()
         if args.flag("json") {
             Output.json(["intact": report.isIntact, "events": report.size, "root": report.root.hex,
-                         "checkpoints": report.checkpointsChecked, "checkpoint_files": report.externalCheckpointsChecked,
+                         "checkpoints": report.checkpointsChecked,
+                         "checkpoint_files": report.externalCheckpointsChecked,
                          "uncovered_events": report.uncovered, "problems": report.problems])
         } else {
             for p in report.problems { print("MISMATCH  \(p)") }

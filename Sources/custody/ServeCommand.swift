@@ -26,8 +26,8 @@ struct ServeCommand: Command {
         _ = try args.positionals(exactly: [])
         (host, port) = try Self.parseListen(args.value("listen") ?? "127.0.0.1:8080")
         if let url = args.value("public-url") {
-            guard url.utf8.count <= 2048, let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""),
-                  parsed.host != nil else {
+            guard url.utf8.count <= 2048, let parsed = URL(string: url),
+                  ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
                 throw CustodyError.usage("--public-url must be an http(s) URL, not \(url.prefix(100))")
             }
         }
