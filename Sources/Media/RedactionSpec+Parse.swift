@@ -35,7 +35,9 @@ private struct Parser {
     let bounds: RedactionSpec.Bounds
 
     func object(_ value: Any, _ path: String, keys: Set<String>) throws -> [String: Any] {
-        guard let o = value as? [String: Any] else { throw RedactionSpecError(path, "must be an object") }
+        guard let o = value as? [String: Any] else {
+            throw RedactionSpecError(path.isEmpty ? "spec" : path, "must be an object")
+        }
         if let unknown = o.keys.sorted().first(where: { !keys.contains($0) }) {
             let allowed = keys.sorted().joined(separator: ", ")
             throw RedactionSpecError(path.isEmpty ? unknown : "\(path).\(unknown)",
