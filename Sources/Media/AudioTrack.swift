@@ -37,12 +37,14 @@ final class AudioTrack {
         let d = decoder.context
         rate = d.pointee.sample_rate
         guard rate > 0, d.pointee.ch_layout.nb_channels > 0 else {
-            throw MediaError("avcodec_open2", code: custody_averror_invaliddata(), context: "audio without a sample rate or channels")
+            throw MediaError("avcodec_open2", code: custody_averror_invaliddata(),
+                             context: "audio without a sample rate or channels")
         }
         if d.pointee.ch_layout.order == AV_CHANNEL_ORDER_UNSPEC {
             av_channel_layout_default(&d.pointee.ch_layout, d.pointee.ch_layout.nb_channels)
         }
-        encoder = try .aacEncoder(sampleRate: rate, layout: &d.pointee.ch_layout, globalHeader: output.wantsGlobalHeader)
+        encoder = try .aacEncoder(sampleRate: rate, layout: &d.pointee.ch_layout,
+                                  globalHeader: output.wantsGlobalHeader)
         var swr: OpaquePointer?
         try MediaError.check(swr_alloc_set_opts2(&swr, &encoder.context.pointee.ch_layout, AV_SAMPLE_FMT_FLTP, rate,
                                                  &d.pointee.ch_layout, d.pointee.sample_fmt, rate, 0, nil),
@@ -100,7 +102,8 @@ final class AudioTrack {
         for (a, b) in mutes where a < hi && b > lo {
             let from = Int(max(a, lo) - p), to = Int(min(b, hi) - p)
             for c in 0..<channels {
-                let plane = UnsafeMutableRawPointer(custody_frame_plane(f, Int32(c))!).assumingMemoryBound(to: Float.self)
+                let plane = UnsafeMutableRawPointer(custody_frame_plane(f, Int32(c))!)
+                    .assumingMemoryBound(to: Float.self)
                 (plane + from).update(repeating: 0, count: to - from)
             }
         }
@@ -131,7 +134,9 @@ final class AudioTrack {
                 var planes = [UnsafeMutableRawPointer?](repeating: UnsafeMutableRawPointer(mutating: z.baseAddress!),
                                                         count: channels)
                 let wrote = av_audio_fifo_write(fifo, &planes, n)
-                guard wrote == n else { throw MediaError("av_audio_fifo_write", code: min(wrote, -1), context: "audio") }
+                guard wrote == n else {
+                    throw MediaError("av_audio_fifo_write", code: min(wrote, -1), context: "audio")
+                }
             }
             left -= Int64(n)
         }

@@ -5,7 +5,9 @@ final class Frame {
     let pointer: UnsafeMutablePointer<AVFrame>
 
     init() throws {
-        guard let f = av_frame_alloc() else { throw MediaError("av_frame_alloc", code: custody_averror(ENOMEM), context: "frame") }
+        guard let f = av_frame_alloc() else {
+            throw MediaError("av_frame_alloc", code: custody_averror(ENOMEM), context: "frame")
+        }
         pointer = f
     }
 
@@ -22,7 +24,9 @@ final class Packet {
     let pointer: UnsafeMutablePointer<AVPacket>
 
     init() throws {
-        guard let p = av_packet_alloc() else { throw MediaError("av_packet_alloc", code: custody_averror(ENOMEM), context: "packet") }
+        guard let p = av_packet_alloc() else {
+            throw MediaError("av_packet_alloc", code: custody_averror(ENOMEM), context: "packet")
+        }
         pointer = p
     }
 
@@ -98,7 +102,8 @@ extension CodecContext {
     /// Opens a decoder for `stream`, using `threads` threads (decoding is bit-exact for any count).
     static func decoder(for stream: UnsafeMutablePointer<AVStream>, threads: Int32 = 2) throws -> CodecContext {
         guard let par = stream.pointee.codecpar else {
-            throw MediaError("avcodec_find_decoder", code: custody_averror_invaliddata(), context: "stream without parameters")
+            throw MediaError("avcodec_find_decoder", code: custody_averror_invaliddata(),
+                             context: "stream without parameters")
         }
         let name = String(cString: avcodec_get_name(par.pointee.codec_id))
         guard let codec = avcodec_find_decoder(par.pointee.codec_id) else {

@@ -89,7 +89,8 @@ final class PictureConverter {
         out.pointer.pointee.width = width
         out.pointer.pointee.height = height
         try MediaError.check(av_frame_get_buffer(out.pointer, 0), "av_frame_get_buffer", "yuv420p picture")
-        try MediaError.check(sws_scale_frame(context, out.pointer, source.pointer), "sws_scale_frame", "yuv420p picture")
+        try MediaError.check(sws_scale_frame(context, out.pointer, source.pointer), "sws_scale_frame",
+                             "yuv420p picture")
         out.pointer.pointee.pts = source.pointer.pointee.pts
         out.pointer.pointee.best_effort_timestamp = source.pointer.pointee.best_effort_timestamp
     }

@@ -8,7 +8,8 @@ final class OutputFile {
 
     init(path: String) throws {
         var ctx: UnsafeMutablePointer<AVFormatContext>?
-        try MediaError.check(avformat_alloc_output_context2(&ctx, nil, "mp4", path), "avformat_alloc_output_context2", path)
+        try MediaError.check(avformat_alloc_output_context2(&ctx, nil, "mp4", path), "avformat_alloc_output_context2",
+                             path)
         guard let ctx else {
             throw MediaError("avformat_alloc_output_context2", code: custody_averror(ENOMEM), context: path)
         }

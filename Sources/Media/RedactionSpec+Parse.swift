@@ -148,7 +148,8 @@ private struct Parser {
                 let ko = try object(k, kp, keys: ["t", "rect"])
                 let t = try time(ko["t"], kp + ".t")
                 guard t >= window.from && t <= window.to else {
-                    throw RedactionSpecError(kp + ".t", "\(t) is outside the region's window [\(window.from), \(window.to)]")
+                    throw RedactionSpecError(kp + ".t",
+                                             "\(t) is outside the region's window [\(window.from), \(window.to)]")
                 }
                 if let previous = track.last, t <= previous.t {
                     throw RedactionSpecError(kp + ".t", "\(t) must be after the previous point (\(previous.t))")

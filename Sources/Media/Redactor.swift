@@ -10,7 +10,9 @@ public struct RedactionError: Error, CustomStringConvertible, Sendable, Equatabl
     public let message: String
 
     public static let cancelled = RedactionError(kind: .cancelled, message: "the redaction was cancelled")
-    static func unsupported(_ message: String) -> RedactionError { RedactionError(kind: .unsupported, message: message) }
+    static func unsupported(_ message: String) -> RedactionError {
+        RedactionError(kind: .unsupported, message: message)
+    }
 
     public var description: String { message }
 }

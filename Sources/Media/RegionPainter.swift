@@ -20,7 +20,8 @@ enum RegionPainter {
             // Chroma: from the sample holding the first luma pixel to the one holding the last.
             let px0 = x0 >> shift, py0 = y0 >> shift
             let px1 = (x1 + (1 << shift) - 1) >> shift, py1 = (y1 + (1 << shift) - 1) >> shift
-            let area = Area(base: custody_frame_plane(frame, Int32(plane)), stride: Int(custody_frame_linesize(frame, Int32(plane))),
+            let area = Area(base: custody_frame_plane(frame, Int32(plane)),
+                            stride: Int(custody_frame_linesize(frame, Int32(plane))),
                             x: px0, y: py0, width: px1 - px0, height: py1 - py0)
             switch style {
             case .black: area.fill(plane == 0 ? 16 : 128)

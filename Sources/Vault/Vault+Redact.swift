@@ -12,8 +12,9 @@ extension Vault {
     /// is copied out of the chunk store (every chunk checked) into a private temp folder under
     /// `uploads/`, redacted there, and the result ingested with its parent's SHA-256, the spec's
     /// SHA-256 and the spec text. Two `redact` events: one on the parent before its bytes are read
-    /// (`role=source`), one on the derived exhibit in the transaction that catalogs it. The original is never touched. Temp files are removed on success, failure and
-    /// cancellation (and, after a crash, by the next redaction).
+    /// (`role=source`), one on the derived exhibit in the transaction that catalogs it. The original is
+    /// never touched. Temp files are removed on success, failure and cancellation (and, after a crash,
+    /// by the next redaction).
     ///
     /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too.
     /// - Throws: `CustodyError` (usage: unreadable exhibit, invalid spec, unsupported source; failure:

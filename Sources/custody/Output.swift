@@ -63,7 +63,8 @@ final class ProgressBar {
         let width = 30
         let filled = Int(f * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %.0f s", label, bar, f * 100, Date().timeIntervalSince(started)))
+        let elapsed = Date().timeIntervalSince(started)
+        Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %.0f s", label, bar, f * 100, elapsed))
     }
 
     func finish() {

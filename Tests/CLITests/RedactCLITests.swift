@@ -28,12 +28,14 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(again["duplicate"] as? Bool, true)
         XCTAssertEqual(again["sha256"] as? String, made["sha256"] as? String)
 
-        let shown = try XCTUnwrap(json(try custody(["show", "EX-000002", "--json"], actor: "PC-4471")) as? [String: Any])
+        let shown = try XCTUnwrap(json(try custody(["show", "EX-000002", "--json"], actor: "PC-4471"))
+                                  as? [String: Any])
         XCTAssertEqual(shown["parent_sha256"] as? String, parent["sha256"] as? String)
         XCTAssertEqual(shown["spec_sha256"] as? String, try sha256(spec))
         XCTAssertEqual(shown["parent"] as? String, "EX-000001")
         XCTAssertEqual(shown["officer"] as? String, "PC-4471")
-        let parentShown = try XCTUnwrap(json(try custody(["show", "EX-000001", "--json"], actor: "PC-4471")) as? [String: Any])
+        let parentShown = try XCTUnwrap(json(try custody(["show", "EX-000001", "--json"], actor: "PC-4471"))
+                                        as? [String: Any])
         XCTAssertEqual((parentShown["derived"] as? [[String: Any]])?.first?["id"] as? String, "EX-000002")
 
         let log = try XCTUnwrap(json(try custody(["ledger", "log", "EX-000001", "--json"])) as? [[String: Any]])
@@ -45,7 +47,8 @@ final class RedactCLITests: CLITestCase {
         let verify = try XCTUnwrap(json(try custody(["verify", "--json"], actor: "PC-4471")) as? [String: Any])
         XCTAssertEqual(verify["intact"] as? Bool, true)
         let out = dir.file("derived.mp4")
-        XCTAssertEqual(try custody(["export", "EX-000002", "--out", out, "--reason", "check"], actor: "PC-4471").status, 0)
+        let export = try custody(["export", "EX-000002", "--out", out, "--reason", "check"], actor: "PC-4471")
+        XCTAssertEqual(export.status, 0, export.stderr)
         let probe = try runProcess(try XCTUnwrap(which("ffprobe")), ["-v", "error", "-count_frames", "-select_streams",
                                    "v:0", "-show_entries", "stream=codec_name,nb_read_frames", "-of", "csv=p=0", out])
         XCTAssertEqual(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "h264,90")
@@ -96,8 +99,11 @@ final class RedactCLITests: CLITestCase {
         // Interrupt once the redaction's temp folder exists, i.e. while it decodes and encodes.
         let uploads = dir.file("data/uploads")
         let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, process.isRunning,
-              !((try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []).contains(where: { $0.hasPrefix(".redact-") }) {
+        func redacting() -> Bool {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []
+            return names.contains { $0.hasPrefix(".redact-") }
+        }
+        while Date() < deadline, process.isRunning, !redacting() {
             usleep(10_000)
         }
         usleep(200_000)

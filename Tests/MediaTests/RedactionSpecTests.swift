@@ -42,8 +42,11 @@ final class RedactionSpecTests: XCTestCase {
         XCTAssertEqual(r.rect(at: 2.25), .init(x: 100, y: 50, width: 48, height: 48))
         XCTAssertEqual(r.rect(at: 2.9), .init(x: 100, y: 50, width: 32, height: 32), "held after the last keyframe")
         XCTAssertNil(r.rect(at: 3), "the window is half-open")
-        let keyframesOnly = try parse(#"{"reason": "r", "blur": [{"from": 1, "to": 3, "keyframes": [{"t": 2, "rect": [8, 8, 8, 8]}]}]}"#)
-        XCTAssertEqual(keyframesOnly.regions[0].rect(at: 1), .init(x: 8, y: 8, width: 8, height: 8), "held before the first")
+        let keyframesOnly = try parse("""
+            {"reason": "r", "blur": [{"from": 1, "to": 3, "keyframes": [{"t": 2, "rect": [8, 8, 8, 8]}]}]}
+            """)
+        XCTAssertEqual(keyframesOnly.regions[0].rect(at: 1), .init(x: 8, y: 8, width: 8, height: 8),
+                       "held before the first")
     }
 
     func testEveryRuleNamesTheField() {
@@ -61,7 +64,8 @@ final class RedactionSpecTests: XCTestCase {
         assertRejected(#"{"reason": "r", "blur": {}}"#, field: "blur", "list")
         assertRejected(#"{"reason": "r", "blur": [{"from": 2, "to": 2, "rect": [0, 0, 8, 8]}]}"#, field: "blur[0]",
                        "must be before")
-        assertRejected(#"{"reason": "r", "blur": [{"from": 1, "rect": [0, 0, 8, 8]}]}"#, field: "blur[0].to", "required")
+        assertRejected(#"{"reason": "r", "blur": [{"from": 1, "rect": [0, 0, 8, 8]}]}"#, field: "blur[0].to",
+                       "required")
         assertRejected(#"{"reason": "r", "blur": [{"from": 1, "to": 2}]}"#, field: "blur[0].rect", "required")
         assertRejected(#"{"reason": "r", "blur": [{"from": 1, "to": 2, "rect": [0, 0, 8, 8], "colour": 1}]}"#,
                        field: "blur[0].colour", "unknown key")
@@ -87,7 +91,8 @@ final class RedactionSpecTests: XCTestCase {
                        "x + w = 400 exceeds the frame width 320")
         assertRejected(moving + #"[{"t": 1.5, "box": [0, 0, 8, 8]}]}]}"#, field: "blur[0].keyframes[0].box", "unknown")
         assertRejected(#"{"reason": "r", "mute": [{"from": 1, "to": 5}]}"#, field: "mute[0].to", "past the end")
-        assertRejected(#"{"reason": "r", "mute": [{"from": 1, "to": 2}, {"from": 3, "to": 2}]}"#, field: "mute[1]", "before")
+        assertRejected(#"{"reason": "r", "mute": [{"from": 1, "to": 2}, {"from": 3, "to": 2}]}"#, field: "mute[1]",
+                       "before")
         assertRejected(#"{"reason": "r", "mute": [{"from": 1, "to": 2, "gain": 0}]}"#, field: "mute[0].gain", "unknown")
     }
 
@@ -98,7 +103,8 @@ final class RedactionSpecTests: XCTestCase {
         let mutes = Array(repeating: #"{"from": 0, "to": 1}"#, count: RedactionSpec.maxMutes + 1).joined(separator: ",")
         assertRejected(#"{"reason": "r", "mute": [\#(mutes)]}"#, field: "mute", "at most 256")
         let keyframes = (0...RedactionSpec.maxKeyframes).map { #"{"t": \#(Double($0) / 2000), "rect": [0, 0, 8, 8]}"# }
-        assertRejected(#"{"reason": "r", "blur": [{"from": 0, "to": 1, "keyframes": [\#(keyframes.joined(separator: ","))]}]}"#,
+        let list = keyframes.joined(separator: ",")
+        assertRejected(#"{"reason": "r", "blur": [{"from": 0, "to": 1, "keyframes": [\#(list)]}]}"#,
                        field: "blur[0].keyframes", "at most 1024")
         let big = #"{"reason": "\#(String(repeating: "x", count: RedactionSpec.maxBytes))"}"#
         assertRejected(big, field: "spec", "limit")

@@ -39,8 +39,9 @@ final class RedactorRegionTests: XCTestCase {
 
     func testBlackBoxIsBlackOnlyInsideItsRectangleAndWindow() throws {
         let dir = TemporaryDirectory("redact-black")
-        let out = try redact(#"{"reason": "r", "blur": [{"from": 1.0, "to": 2.0, "rect": [40, 40, 80, 60], "style": "black"}]}"#,
-                             in: dir)
+        let out = try redact("""
+            {"reason": "r", "blur": [{"from": 1.0, "to": 2.0, "rect": [40, 40, 80, 60], "style": "black"}]}
+            """, in: dir)
         let src = try MediaMeasure.lumaFrames(source, width: w, height: h, in: dir)
         let got = try MediaMeasure.lumaFrames(out, width: w, height: h, in: dir)
         XCTAssertEqual(got.count, 120)
@@ -56,7 +57,8 @@ final class RedactorRegionTests: XCTestCase {
 
     func testBlurHidesTheRegionAndLeavesTheRestAlone() throws {
         let dir = TemporaryDirectory("redact-blur")
-        let out = try redact(#"{"reason": "r", "blur": [{"from": 1.0, "to": 3.0, "rect": [100, 60, 120, 100]}]}"#, in: dir)
+        let out = try redact(#"{"reason": "r", "blur": [{"from": 1.0, "to": 3.0, "rect": [100, 60, 120, 100]}]}"#,
+                             in: dir)
         let src = try MediaMeasure.lumaFrames(source, width: w, height: h, in: dir)
         let got = try MediaMeasure.lumaFrames(out, width: w, height: h, in: dir)
         let box = Box(x: 100, y: 60, w: 120, h: 100), away = Box(x: 0, y: 180, w: 320, h: 60)

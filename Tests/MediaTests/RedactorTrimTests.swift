@@ -52,8 +52,8 @@ final class RedactorTrimTests: XCTestCase {
 
     func testSameSpecGivesByteIdenticalOutput() throws {
         let dir = TemporaryDirectory("redact-repro")
-        let spec = String(decoding: try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("redaction-spec.json"))),
-                          as: UTF8.self)
+        let specURL = URL(fileURLWithPath: TestPaths.fixture("redaction-spec.json"))
+        let spec = String(decoding: try Data(contentsOf: specURL), as: UTF8.self)
         let a = try redact(spec, in: dir).path, b = try redact(spec, in: dir).path
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: a)), try Data(contentsOf: URL(fileURLWithPath: b)))
         let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: a)), as: UTF8.self)
@@ -73,9 +73,9 @@ final class RedactorTrimTests: XCTestCase {
     /// Makes a source with the ffmpeg CLI (measurement and fixtures only; custody links libav*).
     func makeSource(_ name: String, _ args: [String], in dir: TemporaryDirectory) throws -> String {
         let out = dir.file(name)
+        let pattern = "testsrc2=size=320x240:rate=30:duration=2"
         let r = try runProcess(try MediaMeasure.tool("ffmpeg"), ["-hide_banner", "-loglevel", "error", "-y",
-                                                                "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=2"]
-                               + args + [out])
+                                                                "-f", "lavfi", "-i", pattern] + args + [out])
         XCTAssertEqual(r.status, 0, r.stderr)
         return out
     }
@@ -97,7 +97,8 @@ final class RedactorTrimTests: XCTestCase {
         let src = try makeSource("cam.avi", ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100:duration=2",
                                              "-c:v", "mjpeg", "-q:v", "5", "-c:a", "pcm_s16le", "-ac", "2"], in: dir)
         let (out, result) = try redact("""
-            {"reason": "r", "clip": [0.5, 1.5], "blur": [{"from": 0, "to": 2, "rect": [40, 40, 80, 60], "style": "black"}],
+            {"reason": "r", "clip": [0.5, 1.5],
+             "blur": [{"from": 0, "to": 2, "rect": [40, 40, 80, 60], "style": "black"}],
              "mute": [{"from": 1.0, "to": 1.5}]}
             """, source: src, in: dir)
         XCTAssertEqual(result.videoFrames, 30)
@@ -129,11 +130,13 @@ final class RedactorTrimTests: XCTestCase {
     func testVariableFrameRateKeepsItsTimestamps() throws {
         let dir = TemporaryDirectory("redact-vfr")
         // 30 fps for the first second, then 15 fps.
-        let src = try makeSource("vfr.mp4", ["-vf", "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'", "-fps_mode", "passthrough",
-                                             "-c:v", "libx264", "-preset", "ultrafast", "-threads", "1"], in: dir)
+        let src = try makeSource("vfr.mp4", ["-vf", "setpts='if(lt(N,30),N/30,1+(N-30)/15)/TB'",
+                                             "-fps_mode", "passthrough", "-c:v", "libx264", "-preset", "ultrafast",
+                                             "-threads", "1"], in: dir)
         let (out, result) = try redact(#"{"reason": "r", "clip": [0.5, 2.0]}"#, source: src, in: dir)
         XCTAssertEqual(result.videoFrames, 30, "15 frames in [0.5, 1.0) at 30 fps, 15 in [1.0, 2.0) at 15 fps")
-        let r = try runProcess(try MediaMeasure.tool("ffprobe"), ["-v", "error", "-select_streams", "v:0", "-show_entries",
+        let r = try runProcess(try MediaMeasure.tool("ffprobe"), ["-v", "error", "-select_streams", "v:0",
+                                                                  "-show_entries",
                                                                   "frame=pts_time", "-of", "csv=p=0", out])
         // The first frame's line carries an extra (side data) field: take the first one.
         let times = r.stdout.split(separator: "\n").compactMap { line in
