@@ -18,6 +18,7 @@ final class VideoTrack {
     private let packet: Packet
     private var converter: PictureConverter?
     private var lastTS: Int64?
+    private var wrotePacket = false
     private(set) var frames = 0
     /// True once a decoded frame reached the end of the clip.
     private(set) var done = false
@@ -62,13 +63,24 @@ final class VideoTrack {
         p.pointee.color_range = AVCOL_RANGE_MPEG
         frames += 1
         try encoder.send(p)
-        while try encoder.receive(packet) { try write(packet) }
+        try drain(write)
     }
 
     /// Drains the encoder.
     func finish(write: (Packet) throws -> Void) throws {
         try encoder.send(nil as UnsafeMutablePointer<AVFrame>?)
-        while try encoder.receive(packet) { try write(packet) }
+        try drain(write)
+    }
+
+    /// Hands on every packet the encoder has ready; the first loses x264's version SEI.
+    private func drain(_ write: (Packet) throws -> Void) throws {
+        while try encoder.receive(packet) {
+            if !wrotePacket {
+                try EncoderVersionSEI.strip(packet)
+                wrotePacket = true
+            }
+            try write(packet)
+        }
     }
 
     /// The frame itself when it is a writable yuv420p picture of the encoder's size, else a converted copy.

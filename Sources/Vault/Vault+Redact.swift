@@ -38,7 +38,7 @@ extension Vault {
         let spec: RedactionSpec
         do {
             spec = try RedactionSpec.parse(specBytes, bounds: .init(width: video.width, height: video.height,
-                                                                     duration: media.durationSeconds ?? 0))
+                                                                     duration: media.durationSeconds ?? .infinity))
         } catch let e as RedactionSpecError {
             event(.refused, "invalid redaction spec: \(e)")
             throw CustodyError.usage("the redaction spec is invalid: \(e)")
