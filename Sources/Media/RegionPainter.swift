@@ -64,32 +64,53 @@ enum RegionPainter {
             }
         }
 
-        /// A separable box blur inside the area, replicating its edge pixels.
+        /// A separable box blur inside the area, replicating its edge pixels: rows, then columns.
         func boxBlur(radius: Int) {
-            var line = [Int](repeating: 0, count: max(width, height))
+            let longest = max(width, height)
+            let line = UnsafeMutablePointer<UInt8>.allocate(capacity: longest)
+            let sums = UnsafeMutablePointer<Int32>.allocate(capacity: longest + 2 * radius + 1)
+            defer {
+                line.deallocate()
+                sums.deallocate()
+            }
             for r in 0..<height {
                 let p = row(r)
-                for c in 0..<width { line[c] = Int(p[c]) }
-                Self.blurLine(&line, count: width, radius: radius) { c, v in p[c] = v }
+                line.update(from: p, count: width)
+                Self.blurLine(line, count: width, radius: radius, sums: sums)
+                p.update(from: line, count: width)
             }
             for c in 0..<width {
-                for r in 0..<height { line[r] = Int(row(r)[c]) }
-                Self.blurLine(&line, count: height, radius: radius) { r, v in row(r)[c] = v }
+                var p = base + y * stride + x + c
+                for r in 0..<height {
+                    line[r] = p.pointee
+                    p += stride
+                }
+                Self.blurLine(line, count: height, radius: radius, sums: sums)
+                p = base + y * stride + x + c
+                for r in 0..<height {
+                    p.pointee = line[r]
+                    p += stride
+                }
             }
         }
 
-        /// Sliding-window mean over `line[0..<count]` with clamped edges; `store` receives each result.
-        static func blurLine(_ line: inout [Int], count: Int, radius: Int, store: (Int, UInt8) -> Void) {
-            let n = 2 * radius + 1
-            func at(_ i: Int) -> Int { line[min(max(i, 0), count - 1)] }
-            var sum = 0
-            for i in -radius...radius { sum += at(i) }
-            var out = [UInt8](repeating: 0, count: count)
-            for i in 0..<count {
-                out[i] = UInt8((sum + n / 2) / n)
-                sum += at(i + radius + 1) - at(i - radius)
+        /// Replaces `line[0..<count]` by its sliding mean over 2 * radius + 1 samples, edges clamped,
+        /// through prefix sums (`sums` holds count + 2 * radius + 1 values).
+        static func blurLine(_ line: UnsafeMutablePointer<UInt8>, count: Int, radius: Int,
+                             sums: UnsafeMutablePointer<Int32>) {
+            let n = Int32(2 * radius + 1)
+            let first = Int32(line[0]), last = Int32(line[count - 1])
+            sums[0] = 0
+            var k = 0
+            while k < count + 2 * radius {
+                let i = k - radius
+                let v = i < 0 ? first : (i >= count ? last : Int32(line[i]))
+                sums[k + 1] = sums[k] + v
+                k += 1
             }
-            for i in 0..<count { store(i, out[i]) }
+            for i in 0..<count {
+                line[i] = UInt8((sums[i + 2 * radius + 1] - sums[i] + n / 2) / n)
+            }
         }
     }
 }
