@@ -91,21 +91,35 @@ final class RedactorRegionTests: XCTestCase {
     }
 
     func testMutedRangeIsSilentAndTheRestIsNot() throws {
-        let dir = TemporaryDirectory("redact-mute")
-        // Source times: the clip starts at 0.5 s, so the mute is output [1.0, 2.0).
-        let out = try redact(#"{"reason": "r", "clip": [0.5, 3.5], "mute": [{"from": 1.5, "to": 2.5}]}"#, in: dir)
-        let samples = try MediaMeasure.monoSamples(out, in: dir)
-        XCTAssertEqual(Double(samples.count) / 48000, 3.0, accuracy: 0.03)
-        // AAC frames overlap by 1024 samples (21 ms): skip 25 ms at each edge of the muted range.
-        let muted = MediaMeasure.dBFS(samples, rate: 48000, from: 1.025, to: 1.975)
-        let before = MediaMeasure.dBFS(samples, rate: 48000, from: 0.05, to: 0.975)
-        let after = MediaMeasure.dBFS(samples, rate: 48000, from: 2.025, to: 2.95)
-        print("mute: muted \(muted) dBFS, before \(before) dBFS, after \(after) dBFS")
-        XCTAssertLessThan(muted, -80)
-        XCTAssertGreaterThan(before, -30)
-        XCTAssertGreaterThan(after, -30)
-        // The cut is sample-accurate: 5 ms either side of the edges is already loud / silent.
-        XCTAssertGreaterThan(MediaMeasure.dBFS(samples, rate: 48000, from: 0.97, to: 0.995), -30)
-        XCTAssertGreaterThan(MediaMeasure.dBFS(samples, rate: 48000, from: 2.005, to: 2.03), -30)
+        // Source times; the clip's start is output time 0. The second clip starts mid-GOP, so the
+        // demuxer seeks to the keyframe before 0.7 s and the audio is cut from decoded samples.
+        for (clip, mute) in [((0.5, 3.5), (1.5, 2.5)), ((1.2, 3.8), (2.0, 2.5))] {
+            let dir = TemporaryDirectory("redact-mute")
+            let out = try redact("""
+                {"reason": "r", "clip": [\(clip.0), \(clip.1)], "mute": [{"from": \(mute.0), "to": \(mute.1)}]}
+                """, in: dir)
+            let samples = try MediaMeasure.monoSamples(out, in: dir)
+            let (a, b) = (mute.0 - clip.0, mute.1 - clip.0)
+            XCTAssertEqual(Double(samples.count) / 48000, clip.1 - clip.0, accuracy: 0.03)
+            // AAC frames overlap by 1024 samples (21 ms): skip 25 ms at each edge of the muted range.
+            let muted = MediaMeasure.dBFS(samples, rate: 48000, from: a + 0.025, to: b - 0.025)
+            let before = MediaMeasure.dBFS(samples, rate: 48000, from: 0.05, to: a - 0.025)
+            let after = MediaMeasure.dBFS(samples, rate: 48000, from: b + 0.025, to: clip.1 - clip.0 - 0.05)
+            print("mute \(mute) in clip \(clip): muted \(muted) dBFS, before \(before) dBFS, after \(after) dBFS")
+            XCTAssertLessThan(muted, -80)
+            XCTAssertGreaterThan(before, -30)
+            XCTAssertGreaterThan(after, -30)
+            // The cut is sample-accurate and in sync: 5 ms outside the edges it is already loud.
+            XCTAssertGreaterThan(MediaMeasure.dBFS(samples, rate: 48000, from: a - 0.03, to: a - 0.005), -30)
+            XCTAssertGreaterThan(MediaMeasure.dBFS(samples, rate: 48000, from: b + 0.005, to: b + 0.03), -30)
+            // Sync: exact digital silence begins within one AAC frame pair (2048 samples, 43 ms) after
+            // the muted range's start, so the audio is not shifted against the clip.
+            let first = Int((a - 0.1) * 48000)
+            let silentFrom = try XCTUnwrap((first..<samples.count - 2048).first { i in
+                samples[i..<i + 2048].allSatisfy { $0 == 0 }
+            })
+            XCTAssertTrue((Int(a * 48000)...Int(a * 48000) + 2048).contains(silentFrom),
+                          "silence starts at sample \(silentFrom)")
+        }
     }
 }
