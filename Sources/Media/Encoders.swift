@@ -17,13 +17,12 @@ extension CodecContext {
     static func h264Encoder(like decoder: CodecContext, timeBase: AVRational, frameRate: AVRational,
                             globalHeader: Bool) throws -> CodecContext {
         guard let codec = avcodec_find_encoder_by_name("libx264") else {
-            throw MediaError("avcodec_find_encoder_by_name", code: custody_averror(ENOSYS),
-                             context: "libx264 is not available in this FFmpeg build")
+            throw RedactionError.unsupported("libx264 is not available in this FFmpeg build: install libavcodec with x264")
         }
         let d = decoder.context.pointee
         guard d.width % 2 == 0 && d.height % 2 == 0 else {
-            throw MediaError("avcodec_open2", code: custody_averror(EINVAL),
-                             context: "H.264 4:2:0 needs an even frame size; the source is \(d.width)x\(d.height)")
+            throw RedactionError.unsupported("the source is \(d.width)x\(d.height); H.264 4:2:0 needs an even width "
+                                             + "and height")
         }
         let options = ["preset": EncoderSettings.x264Preset, "crf": EncoderSettings.x264CRF]
         return try CodecContext(codec: codec, label: "libx264 encoder", options: options) { ctx in

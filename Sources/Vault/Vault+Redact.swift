@@ -70,7 +70,7 @@ extension Vault {
             throw CustodyError.usage("cannot redact \(exhibit.id): \(e.message)")
         } catch let e as MediaError {
             event(.failed, e.description)
-            throw CustodyError.failure("redacting \(exhibit.id) failed in \(e.call): \(e.message)", cause: e)
+            throw CustodyError.failure("redacting \(exhibit.id) failed: \(e.description)")
         } catch {
             event(.failed, (error as? CustodyError)?.message ?? String(describing: error))
             throw error

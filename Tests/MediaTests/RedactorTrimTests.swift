@@ -148,4 +148,14 @@ final class RedactorTrimTests: XCTestCase {
         XCTAssertEqual(times[15], 0.5, accuracy: 0.001, "the 15 fps part starts at source 1.0 s")
         XCTAssertEqual(times.last ?? -1, 1.5 - 1.0 / 15, accuracy: 0.001)
     }
+
+    func testOddFrameSizeFailsWithAClearError() throws {
+        let dir = TemporaryDirectory("redact-odd")
+        let src = try makeSource("odd.mkv", ["-t", "0.5", "-vf", "format=rgb24,crop=319:239", "-c:v", "ffv1"], in: dir)
+        XCTAssertThrowsError(try redact(#"{"reason": "r"}"#, source: src, in: dir)) { error in
+            XCTAssertEqual((error as? RedactionError)?.kind, .unsupported)
+            XCTAssertTrue("\(error)".contains("319x239; H.264 4:2:0 needs an even width and height"), "\(error)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["odd.mkv"])
+    }
 }
