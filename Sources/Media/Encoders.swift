@@ -17,7 +17,8 @@ extension CodecContext {
     static func h264Encoder(like decoder: CodecContext, timeBase: AVRational, frameRate: AVRational,
                             globalHeader: Bool) throws -> CodecContext {
         guard let codec = avcodec_find_encoder_by_name("libx264") else {
-            throw RedactionError.unsupported("libx264 is not available in this FFmpeg build: install libavcodec with x264")
+            throw RedactionError.unsupported("libx264 is not available in this FFmpeg build: "
+                                             + "install a libavcodec built with x264")
         }
         let d = decoder.context.pointee
         guard d.width % 2 == 0 && d.height % 2 == 0 else {
