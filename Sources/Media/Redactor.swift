@@ -41,6 +41,20 @@ public enum Redactor {
     public static func redact(input: String, output: String, spec: RedactionSpec,
                               progress: ((Double) -> Void)? = nil,
                               isCancelled: (() -> Bool)? = nil) throws -> RedactionResult {
+        try redact(try InputFile(path: input), output: output, spec: spec, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// The same, reading the recording through `source` (e.g. straight from the vault's chunk store):
+    /// only the bytes the demuxer asks for are read, so a short clip of a long recording is quick.
+    public static func redact(source: MediaSource, output: String, spec: RedactionSpec,
+                              progress: ((Double) -> Void)? = nil,
+                              isCancelled: (() -> Bool)? = nil) throws -> RedactionResult {
+        try redact(try InputFile(source: source), output: output, spec: spec, progress: progress,
+                   isCancelled: isCancelled)
+    }
+
+    static func redact(_ input: InputFile, output: String, spec: RedactionSpec, progress: ((Double) -> Void)?,
+                       isCancelled: (() -> Bool)?) throws -> RedactionResult {
         do {
             let job = try RedactionJob(input: input, output: output, spec: spec)
             return try job.run(progress: progress ?? { _ in }, isCancelled: isCancelled ?? { false })
@@ -72,10 +86,10 @@ final class RedactionJob {
     let encoded: Packet
     let frame: Frame
 
-    init(input path: String, output outPath: String, spec: RedactionSpec) throws {
-        input = try InputFile(path: path)
+    init(input: InputFile, output outPath: String, spec: RedactionSpec) throws {
+        self.input = input
         guard let vstream = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
-            throw RedactionError.unsupported("\(path) has no video stream to redact")
+            throw RedactionError.unsupported("\(input.path) has no video stream to redact")
         }
         let out = try OutputFile(path: outPath)
         output = out
@@ -110,6 +124,7 @@ final class RedactionJob {
             if isCancelled() { throw RedactionError.cancelled }
             packet.unref()
             let r = av_read_frame(input.context, packet.pointer)
+            if let failure = input.io?.failure { throw failure }
             if r == custody_averror_eof() { reachedEnd = true; break }
             try MediaError.check(r, "av_read_frame", input.path)
             let p = packet.pointer.pointee

@@ -8,13 +8,13 @@ import Media
 #endif
 
 extension Vault {
-    /// Makes a derived exhibit from `exhibit` as `specBytes` (a JSON `RedactionSpec`) says: the source
-    /// is copied out of the chunk store (every chunk checked) into a private temp folder under
-    /// `uploads/`, redacted there, and the result ingested with its parent's SHA-256, the spec's
-    /// SHA-256 and the spec text. Two `redact` events: one on the parent before its bytes are read
-    /// (`role=source`), one on the derived exhibit in the transaction that catalogs it. The original is
-    /// never touched. Temp files are removed on success, failure and cancellation (and, after a crash,
-    /// by the next redaction).
+    /// Makes a derived exhibit from `exhibit` as `specBytes` (a JSON `RedactionSpec`) says: libavformat
+    /// reads the source straight from the chunk store (each chunk checked against its SHA-256 as it is
+    /// loaded, and only the chunks the clip needs), the result is written to a private temp folder
+    /// under `uploads/` and ingested with its parent's SHA-256, the spec's SHA-256 and the spec text.
+    /// Two `redact` events: one on the parent before its bytes are read (`role=source`), one on the
+    /// derived exhibit in the transaction that catalogs it. The original is never touched. Temp files
+    /// are removed on success, failure and cancellation (and, after a crash, by the next redaction).
     ///
     /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too.
     /// - Throws: `CustodyError` (usage: unreadable exhibit, invalid spec, unsupported source; failure:
@@ -52,9 +52,9 @@ extension Vault {
         do { try FS.mkdir(work, 0o700) } catch { throw CustodyError.failure("cannot create \(work)", cause: error) }
         defer { try? FileManager.default.removeItem(atPath: work) }
         do {
-            let source = work + "/source", output = work + "/redacted.mp4"
-            try materialize(exhibit, to: source)
-            _ = try Redactor.redact(input: source, output: output, spec: spec, progress: progress,
+            let output = work + "/redacted.mp4"
+            let source = try ExhibitSource(vault: self, exhibit: exhibit)
+            _ = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
                                     isCancelled: isCancelled)
             if isCancelled?() == true { throw RedactionError.cancelled }
             let stem = ((exhibit.filename ?? exhibit.id) as NSString).deletingPathExtension
@@ -74,20 +74,6 @@ extension Vault {
         } catch {
             event(.failed, (error as? CustodyError)?.message ?? String(describing: error))
             throw error
-        }
-    }
-
-    /// Writes the original bytes of `exhibit` to `path` (a private temp file), checking every chunk.
-    private func materialize(_ exhibit: Exhibit, to path: String) throws {
-        let fd = try FS.open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        defer { close(fd) }
-        try readVerified(exhibit) { bytes in
-            do { try FS.writeAll(fd, bytes, path: path) } catch {
-                if let e = error as? SystemError, e.isDiskFull {
-                    throw CustodyError.failure("the vault's disk is full: there is no room to redact \(exhibit.id)")
-                }
-                throw CustodyError.failure("writing \(path) failed", cause: error)
-            }
         }
     }
 

@@ -104,4 +104,44 @@ final class VaultRedactTests: XCTestCase {
         vault.removeAbandonedRedactions()
         XCTAssertEqual(try uploadsLeftovers(), [])
     }
+
+    func testTheChunkStoreIsReadDirectlyOnlyWhereNeededAndGivesTheSameBytesAsTheFile() throws {
+        // 8 KiB chunks: bodycam-a (208 KiB, index first) spans 26 of them.
+        let parent = try vault.ingest(path: TestPaths.fixture("bodycam-a.mp4"),
+                                      source: IngestSource(filename: "a.mp4", device: "BW2-1"), actor: officer,
+                                      chunkSize: 8 << 10).exhibit
+        let json = #"{"reason": "r", "clip": [3.2, 3.6], "blur": [{"from": 3.2, "to": 3.5, "rect": [0, 0, 64, 64]}]}"#
+        let spec = try RedactionSpec.parse(Array(json.utf8), bounds: .init(width: 320, height: 240, duration: 4))
+        let source = try ExhibitSource(vault: vault, exhibit: parent)
+        let viaChunks = dir.file("via-chunks.mp4"), viaFile = dir.file("via-file.mp4")
+        let result = try Redactor.redact(source: source, output: viaChunks, spec: spec)
+        XCTAssertEqual(result.videoFrames, 12)
+        _ = try Redactor.redact(input: TestPaths.fixture("bodycam-a.mp4"), output: viaFile, spec: spec)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: viaChunks)),
+                       try Data(contentsOf: URL(fileURLWithPath: viaFile)))
+        let total = try vault.catalog.chunks(of: parent).count
+        print("clip [3.2, 3.6] of bodycam-a read \(source.chunksLoaded) of \(total) chunks")
+        // Decoding starts at the keyframe at 2.0 s: the index, the probe and 2.0-3.6 s are 14 chunks.
+        XCTAssertLessThan(source.chunksLoaded, total * 2 / 3, "a late clip skips the start of the recording")
+    }
+
+    func testADamagedChunkStopsTheRedactionWithAnIntegrityError() throws {
+        let parent = try vault.ingest(path: TestPaths.fixture("bodycam-a.mp4"),
+                                      source: IngestSource(filename: "a.mp4", device: "BW2-1"), actor: officer,
+                                      chunkSize: 64 << 10).exhibit
+        let chunks = try vault.catalog.chunks(of: parent)
+        let path = (vault.store as! FileChunkStore).path(for: chunks[2].digest)
+        chmod(path, 0o644)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[100] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try vault.redact(parent, spec: try specBytes, reason: "r", actor: officer)) { error in
+            let e = error as? CustodyError
+            XCTAssertEqual(e?.kind, .integrity, "\(error)")
+            XCTAssertTrue(e?.message.contains("\(parent.id) chunk 2") ?? false, "\(error)")
+        }
+        XCTAssertEqual(try vault.catalog.derived(from: parent), [])
+        XCTAssertEqual(try uploadsLeftovers(), [])
+        XCTAssertEqual(try vault.events.events(exhibit: parent.id).last?.outcome, .failed)
+    }
 }
