@@ -158,4 +158,23 @@ final class RedactorTrimTests: XCTestCase {
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["odd.mkv"])
     }
+
+    func testTrimOfABFrameSourceMidGOPIsFrameAccurate() throws {
+        let dir = TemporaryDirectory("redact-bframes")
+        // B-frames (reordering) and 2 s GOPs: the cut at 1.1 s is 33 frames into a GOP, reached by a seek.
+        let src = try makeSource("bframes.mp4", ["-c:v", "libx264", "-preset", "veryfast", "-g", "60", "-bf", "3",
+                                                 "-threads", "1"], in: dir)
+        let (out, result) = try redact(#"{"reason": "r", "clip": [1.1, 1.7]}"#, source: src, in: dir)
+        XCTAssertEqual(result.videoFrames, 18)
+        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir)
+        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir)
+        XCTAssertEqual(got.count, 18)
+        for (i, frame) in got.enumerated() {
+            // The best match among the source frames two either side of the expected one.
+            let candidates = (31 + i)...(35 + i)
+            let scores = candidates.map { (frame: $0, psnr: MediaMeasure.psnr(frame, source[$0])) }
+            let best = scores.max { $0.psnr < $1.psnr }?.frame
+            XCTAssertEqual(best, 33 + i, "output frame \(i) is source frame \(33 + i)")
+        }
+    }
 }
