@@ -6,6 +6,7 @@
 #include <libavfilter/buffersink.h>
 #include <libavfilter/buffersrc.h>
 #include <libavutil/avutil.h>
+#include <libavutil/audio_fifo.h>
 #include <libavutil/dict.h>
 #include <libavutil/error.h>
 #include <libavutil/opt.h>
@@ -24,4 +25,8 @@ static inline AVRational custody_av_time_base_q(void) { return AV_TIME_BASE_Q; }
 static inline void custody_av_strerror(int e, char *buf, size_t size) { av_strerror(e, buf, size); }
 /* av_log is variadic: only its level can be set from Swift. */
 static inline void custody_av_log_quiet(void) { av_log_set_level(AV_LOG_QUIET); }
+/* AVFrame.data and linesize are fixed-size arrays, which Swift sees as tuples. */
+static inline uint8_t *custody_frame_plane(const AVFrame *f, int i) { return f->extended_data[i]; }
+static inline int custody_frame_linesize(const AVFrame *f, int i) { return f->linesize[i]; }
+static inline void **custody_frame_planes(AVFrame *f) { return (void **)f->extended_data; }
 #endif

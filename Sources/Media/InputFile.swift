@@ -4,6 +4,8 @@ import CFFmpeg
 final class InputFile {
     let context: UnsafeMutablePointer<AVFormatContext>
     let path: String
+    /// The custom I/O when the bytes come from a `MediaSource` rather than a file.
+    let io: SourceIO?
 
     /// Opens `path` and reads enough packets to know every stream's parameters.
     init(path: String) throws {
@@ -15,7 +17,34 @@ final class InputFile {
         }
         self.context = ctx
         self.path = path
+        io = nil
         try MediaError.check(avformat_find_stream_info(ctx, nil), "avformat_find_stream_info", path)
+    }
+
+    /// Opens a recording read through `source` instead of a file (libavformat custom I/O).
+    /// An error the source throws (say, a damaged chunk) is rethrown as it is, not as libav's EIO.
+    init(source: MediaSource) throws {
+        MediaLibrary.quietLogs()
+        let io = try SourceIO(source)
+        guard let fresh = avformat_alloc_context() else {
+            throw MediaError("avformat_alloc_context", code: custody_averror(ENOMEM), context: source.label)
+        }
+        fresh.pointee.pb = io.context
+        fresh.pointee.flags |= AVFMT_FLAG_CUSTOM_IO
+        var ctx: UnsafeMutablePointer<AVFormatContext>? = fresh
+        // On failure avformat_open_input frees the context (but not custom I/O, which `io` owns).
+        let opened = avformat_open_input(&ctx, source.label, nil, nil)
+        if let failure = io.failure { throw failure }
+        try MediaError.check(opened, "avformat_open_input", source.label)
+        guard let ctx else {
+            throw MediaError("avformat_open_input", code: custody_averror_invaliddata(), context: source.label)
+        }
+        self.context = ctx
+        self.path = source.label
+        self.io = io
+        let found = avformat_find_stream_info(ctx, nil)
+        if let failure = io.failure { throw failure }
+        try MediaError.check(found, "avformat_find_stream_info", source.label)
     }
 
     deinit {

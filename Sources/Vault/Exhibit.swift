@@ -40,9 +40,12 @@ public struct IngestSource: Sendable {
     public var parentSHA256: SHA256Digest?
     public var specSHA256: SHA256Digest?
     public var spec: String?
+    /// Why the derived exhibit was made (`--reason`); recorded in its custody event.
+    public var reason: String?
 
     public init(filename: String?, device: String, capturedAt: String? = nil, officer: String? = nil,
-                parentSHA256: SHA256Digest? = nil, specSHA256: SHA256Digest? = nil, spec: String? = nil) {
+                parentSHA256: SHA256Digest? = nil, specSHA256: SHA256Digest? = nil, spec: String? = nil,
+                reason: String? = nil) {
         self.filename = filename
         self.device = device
         self.capturedAt = capturedAt
@@ -50,5 +53,6 @@ public struct IngestSource: Sendable {
         self.parentSHA256 = parentSHA256
         self.specSHA256 = specSHA256
         self.spec = spec
+        self.reason = reason
     }
 }

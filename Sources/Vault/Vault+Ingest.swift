@@ -53,9 +53,12 @@ extension Vault {
                    probe: MediaProbe.Result, source: IngestSource, actor: Actor) throws -> IngestResult {
         try db.transaction {
             if let existing = try catalog.exhibit(sha256: sha256) {
-                try record(CustodyEvent(actor: actor, action: .ingest, exhibit: existing.id, objectSHA256: sha256.hex,
-                                        details: ["duplicate": "true", "filename": source.filename ?? "",
-                                                  "device": source.device]))
+                var details = ["duplicate": "true", "filename": source.filename ?? "", "device": source.device]
+                if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
+                if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
+                try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
+                                        exhibit: existing.id, objectSHA256: sha256.hex, reason: source.reason,
+                                        details: details))
                 return IngestResult(exhibit: existing, duplicate: true)
             }
             var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
@@ -75,8 +78,10 @@ extension Vault {
             var details = ["device": source.device, "size": String(total), "status": exhibit.status.rawValue]
             if let name = source.filename { details["filename"] = name }
             if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
+            if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
             try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
-                                    exhibit: exhibit.id, objectSHA256: sha256.hex, details: details))
+                                    exhibit: exhibit.id, objectSHA256: sha256.hex, reason: source.reason,
+                                    details: details))
             return IngestResult(exhibit: exhibit, duplicate: false)
         }
     }

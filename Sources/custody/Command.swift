@@ -31,8 +31,8 @@ extension Command {
 enum Commands {
     nonisolated(unsafe) static let all: [any Command.Type] = [
         InitCommand.self, IngestCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self,
-        VerifyCommand.self, LedgerLogCommand.self, LedgerCheckpointCommand.self, LedgerProofCommand.self,
-        LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
+        RedactCommand.self, VerifyCommand.self, LedgerLogCommand.self, LedgerCheckpointCommand.self,
+        LedgerProofCommand.self, LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, ServeCommand.self,
     ]
 

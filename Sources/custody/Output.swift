@@ -53,6 +53,20 @@ final class ProgressBar {
         Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %@", label, bar, fraction * 100, amount))
     }
 
+    /// Draws a fraction of work done (0...1) as a percentage, for work not counted in bytes.
+    func update(fraction: Double) {
+        guard enabled else { return }
+        let now = Date().timeIntervalSince1970
+        guard now - lastDraw >= 0.1 || fraction >= 1 else { return }
+        lastDraw = now
+        let f = min(1, max(0, fraction))
+        let width = 30
+        let filled = Int(f * Double(width))
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        let elapsed = Date().timeIntervalSince(started)
+        Output.writeErr(String(format: "\r%@ [%@] %3.0f%% %.0f s", label, bar, f * 100, elapsed))
+    }
+
     func finish() {
         guard enabled else { return }
         Output.writeErr("\r\u{1B}[K")

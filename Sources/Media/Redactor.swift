@@ -1,0 +1,185 @@
+import CFFmpeg
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Why a redaction stopped without a result (libav* failures are `MediaError`s).
+public struct RedactionError: Error, CustomStringConvertible, Sendable, Equatable {
+    public enum Kind: Sendable { case cancelled, unsupported }
+    public let kind: Kind
+    public let message: String
+
+    public static let cancelled = RedactionError(kind: .cancelled, message: "the redaction was cancelled")
+    static func unsupported(_ message: String) -> RedactionError {
+        RedactionError(kind: .unsupported, message: message)
+    }
+
+    public var description: String { message }
+}
+
+/// What a finished redaction wrote.
+public struct RedactionResult: Sendable, Equatable {
+    /// Video frames in the output: the source frames whose timestamp is in [clip.start, clip.end).
+    public let videoFrames: Int
+    /// Audio samples per channel in the output (0 when the source has no audio).
+    public let audioSamples: Int64
+}
+
+/// Makes a derived clip from a recording: frame-accurate trim, hidden regions and muted audio,
+/// re-encoded as H.264 (libx264) + AAC in an MP4 with its index first (`+faststart`), at the
+/// source's size, frame rate and sample rate. The same input and spec always give the same bytes with
+/// the same FFmpeg and x264 builds (fixed encoder settings, bit-exact flags, no wall-clock metadata).
+public enum Redactor {
+    /// Seconds to start decoding before `clip.start`, so the audio decoder is primed and the video
+    /// decoder starts at the keyframe before the cut.
+    static let preroll = 0.5
+
+    /// Writes the derived clip of `input` to `output` (which is replaced). `progress` receives the fraction
+    /// of the source range processed; `isCancelled` is polled for every packet, and a cancelled or
+    /// failed run removes `output`. The spec should have been checked with `RedactionSpec.parse` against
+    /// this source.
+    public static func redact(input: String, output: String, spec: RedactionSpec,
+                              progress: ((Double) -> Void)? = nil,
+                              isCancelled: (() -> Bool)? = nil) throws -> RedactionResult {
+        try redact(try InputFile(path: input), output: output, spec: spec, progress: progress, isCancelled: isCancelled)
+    }
+
+    /// The same, reading the recording through `source` (e.g. straight from the vault's chunk store):
+    /// only the bytes the demuxer asks for are read, so a short clip of a long recording is quick.
+    public static func redact(source: MediaSource, output: String, spec: RedactionSpec,
+                              progress: ((Double) -> Void)? = nil,
+                              isCancelled: (() -> Bool)? = nil) throws -> RedactionResult {
+        try redact(try InputFile(source: source), output: output, spec: spec, progress: progress,
+                   isCancelled: isCancelled)
+    }
+
+    static func redact(_ input: InputFile, output: String, spec: RedactionSpec, progress: ((Double) -> Void)?,
+                       isCancelled: (() -> Bool)?) throws -> RedactionResult {
+        do {
+            let job = try RedactionJob(input: input, output: output, spec: spec)
+            return try job.run(progress: progress ?? { _ in }, isCancelled: isCancelled ?? { false })
+        } catch {
+            unlink(output)
+            throw error
+        }
+    }
+
+    /// The picture size and duration a spec is checked against, read from the file at `path`.
+    public static func bounds(of path: String) throws -> RedactionSpec.Bounds {
+        let input = try InputFile(path: path)
+        let info = try MediaProbe.describe(input)
+        guard let video = info.video else { throw RedactionError.unsupported("\(path) has no video stream") }
+        return RedactionSpec.Bounds(width: video.width, height: video.height, duration: info.durationSeconds ?? 0)
+    }
+}
+
+/// One run of the redactor: the opened input, decoders, encoders and the output file.
+final class RedactionJob {
+    let input: InputFile
+    let output: OutputFile
+    let spec: RedactionSpec
+    let video: VideoTrack
+    let audio: AudioTrack?
+    let videoOut: Int32
+    let audioOut: Int32?
+    let packet: Packet
+    let encoded: Packet
+    let frame: Frame
+
+    init(input: InputFile, output outPath: String, spec: RedactionSpec) throws {
+        self.input = input
+        guard let vstream = input.bestStream(AVMEDIA_TYPE_VIDEO) else {
+            throw RedactionError.unsupported("\(input.path) has no video stream to redact")
+        }
+        let out = try OutputFile(path: outPath)
+        output = out
+        self.spec = spec
+        let v = try VideoTrack(stream: vstream, output: out, spec: spec)
+        video = v
+        let a = try input.bestStream(AVMEDIA_TYPE_AUDIO).map {
+            try AudioTrack(stream: $0, output: out, clip: spec.clip, mutes: spec.mutes)
+        }
+        audio = a
+        videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate)
+        audioOut = try a.map { try out.addStream(for: $0.encoder) }
+        packet = try Packet()
+        encoded = try Packet()
+        frame = try Frame()
+    }
+
+    func run(progress: (Double) -> Void, isCancelled: () -> Bool) throws -> RedactionResult {
+        try output.writeHeader()
+        let duration = input.context.pointee.duration
+        let end = spec.clip?.to ?? (duration > 0 ? Double(duration) / Double(AV_TIME_BASE) : 0)
+        var begin = 0.0
+        if let start = spec.clip?.from, start > 0 {
+            begin = max(0, start - Redactor.preroll)
+            // On failure the demuxer stays at the start, which is slower but as exact.
+            if av_seek_frame(input.context, -1, Int64(begin * Double(AV_TIME_BASE)), AVSEEK_FLAG_BACKWARD) < 0 {
+                begin = 0
+            }
+        }
+        var reachedEnd = false
+        while !(video.done && (audio?.done ?? true)) {
+            if isCancelled() { throw RedactionError.cancelled }
+            packet.unref()
+            let r = av_read_frame(input.context, packet.pointer)
+            if let failure = input.io?.failure { throw failure }
+            if r == custody_averror_eof() { reachedEnd = true; break }
+            try MediaError.check(r, "av_read_frame", input.path)
+            let p = packet.pointer.pointee
+            if p.stream_index == video.streamIndex {
+                try video.decoder.send(packet.pointer)
+                try drainVideoDecoder()
+            } else if let audio, p.stream_index == audio.streamIndex {
+                try audio.decoder.send(packet.pointer)
+                try drainAudioDecoder(audio)
+            } else {
+                continue
+            }
+            let ts = p.pts != custody_av_nopts_value() ? p.pts : p.dts
+            if ts != custody_av_nopts_value(), end > begin {
+                let t = Double(ts) * input.context.pointee.streams[Int(p.stream_index)]!.pointee.time_base.seconds
+                progress(min(1, max(0, (t - begin) / (end - begin))))
+            }
+        }
+        if reachedEnd {
+            try video.decoder.send(nil as UnsafeMutablePointer<AVPacket>?)
+            try drainVideoDecoder()
+            if let audio {
+                try audio.decoder.send(nil as UnsafeMutablePointer<AVPacket>?)
+                try drainAudioDecoder(audio)
+            }
+        }
+        if isCancelled() { throw RedactionError.cancelled }
+        try video.finish { try write($0, video: true) }
+        try audio?.finish { try write($0, video: false) }
+        try output.finish()
+        progress(1)
+        guard video.frames > 0 else {
+            throw RedactionError.unsupported("no video frame of the source falls in the clip")
+        }
+        return RedactionResult(videoFrames: video.frames, audioSamples: audio?.samples ?? 0)
+    }
+
+    private func drainVideoDecoder() throws {
+        while try video.decoder.receive(frame) {
+            try video.process(frame) { try write($0, video: true) }
+        }
+    }
+
+    private func drainAudioDecoder(_ audio: AudioTrack) throws {
+        while try audio.decoder.receive(frame) {
+            try audio.process(frame) { try write($0, video: false) }
+        }
+    }
+
+    private func write(_ packet: Packet, video isVideo: Bool) throws {
+        if isVideo {
+            if packet.pointer.pointee.duration == 0 { packet.pointer.pointee.duration = video.frameDuration }
+            try output.write(packet, from: video.encoder.context.pointee.time_base, stream: videoOut)
+        } else if let audio, let audioOut {
+            try output.write(packet, from: audio.encoder.context.pointee.time_base, stream: audioOut)
+        }
+    }
+}

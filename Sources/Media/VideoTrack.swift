@@ -1,0 +1,104 @@
+import CFFmpeg
+
+/// The video half of a redaction: keeps the decoded frames whose timestamp is in [clip.start, clip.end),
+/// converts them to yuv420p if needed, hides the regions active at each frame's source time, and
+/// re-encodes them with timestamps shifted so that source time `clip.start` is output time 0.
+final class VideoTrack {
+    let decoder: CodecContext
+    let encoder: CodecContext
+    let streamIndex: Int32
+    let frameRate: AVRational
+    /// One frame's duration in the encoder's time base, for the last packet's duration.
+    let frameDuration: Int64
+    private let timeBase: AVRational
+    private let startTS: Int64
+    private let endTS: Int64
+    private let regions: [RedactionSpec.Region]
+    private let scratch: Frame
+    private let packet: Packet
+    private var converter: PictureConverter?
+    private var lastTS: Int64?
+    private var wrotePacket = false
+    private(set) var frames = 0
+    /// True once a decoded frame reached the end of the clip.
+    private(set) var done = false
+
+    init(stream: UnsafeMutablePointer<AVStream>, output: OutputFile, spec: RedactionSpec) throws {
+        decoder = try CodecContext.decoder(for: stream)
+        streamIndex = stream.pointee.index
+        timeBase = stream.pointee.time_base
+        let rates = [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate, decoder.context.pointee.framerate]
+        frameRate = rates.first { $0.num > 0 && $0.den > 0 && $0.seconds < 1000 } ?? AVRational(num: 30, den: 1)
+        encoder = try .h264Encoder(like: decoder, timeBase: timeBase, frameRate: frameRate,
+                                   globalHeader: output.wantsGlobalHeader)
+        frameDuration = max(1, av_rescale_q(1, av_inv_q(frameRate), timeBase))
+        let perSecond = Double(timeBase.den) / Double(timeBase.num)
+        startTS = Int64(((spec.clip?.from ?? 0) * perSecond).rounded())
+        endTS = spec.clip.map { Int64(($0.to * perSecond).rounded()) } ?? Int64.max
+        regions = spec.regions
+        scratch = try Frame()
+        packet = try Packet()
+    }
+
+    /// Trims, paints and encodes one decoded frame; `write` receives each encoded packet.
+    func process(_ frame: Frame, write: (Packet) throws -> Void) throws {
+        guard !done else { return }
+        var ts = frame.pointer.pointee.best_effort_timestamp
+        if ts == custody_av_nopts_value() { ts = (lastTS ?? startTS - frameDuration) + frameDuration }
+        if let lastTS, ts <= lastTS { return }  // a repeated timestamp cannot be muxed
+        guard ts >= startTS else { return }
+        guard ts < endTS else {
+            done = true
+            return
+        }
+        lastTS = ts
+        let picture = try yuv420p(frame)
+        let t = Double(ts) * Double(timeBase.num) / Double(timeBase.den)
+        for region in regions {
+            if let rect = region.rect(at: t) { RegionPainter.paint(picture.pointer, rect: rect, style: region.style) }
+        }
+        let p = picture.pointer
+        p.pointee.pts = ts - startTS
+        p.pointee.pict_type = AV_PICTURE_TYPE_NONE
+        p.pointee.color_range = AVCOL_RANGE_MPEG
+        frames += 1
+        try encoder.send(p)
+        try drain(write)
+    }
+
+    /// Drains the encoder.
+    func finish(write: (Packet) throws -> Void) throws {
+        try encoder.send(nil as UnsafeMutablePointer<AVFrame>?)
+        try drain(write)
+    }
+
+    /// Hands on every packet the encoder has ready; the first loses x264's version SEI.
+    private func drain(_ write: (Packet) throws -> Void) throws {
+        while try encoder.receive(packet) {
+            if !wrotePacket {
+                try EncoderVersionSEI.strip(packet)
+                wrotePacket = true
+            }
+            try write(packet)
+        }
+    }
+
+    /// The frame itself when it is a writable yuv420p picture of the encoder's size, else a converted copy.
+    private func yuv420p(_ frame: Frame) throws -> Frame {
+        let f = frame.pointer.pointee
+        let e = encoder.context.pointee
+        if f.format == AV_PIX_FMT_YUV420P.rawValue && f.width == e.width && f.height == e.height {
+            try MediaError.check(av_frame_make_writable(frame.pointer), "av_frame_make_writable", "video frame")
+            return frame
+        }
+        guard f.width == e.width && f.height == e.height else {
+            throw RedactionError.unsupported("the picture size changes mid-stream (\(e.width)x\(e.height) to "
+                                             + "\(f.width)x\(f.height)); custody cannot redact such a recording")
+        }
+        if converter == nil {
+            converter = try PictureConverter(width: f.width, height: f.height, from: AVPixelFormat(rawValue: f.format))
+        }
+        try converter!.convert(frame, into: scratch)
+        return scratch
+    }
+}

@@ -1,0 +1,81 @@
+import CustodyCore
+import Crypto
+import Media
+
+/// An exhibit's original bytes read at random offsets straight from the chunk store, for libavformat.
+/// Every chunk is checked against its SHA-256 when it is loaded; a damaged or missing chunk throws an
+/// integrity error naming the exhibit and chunk. The two most recent chunks are kept, since a demuxer
+/// reads mostly forwards but hops between nearby audio and video samples.
+final class ExhibitSource: MediaSource {
+    let size: Int64
+    let label: String
+    private let vault: Vault
+    private let exhibit: Exhibit
+    private let chunks: [(digest: SHA256Digest, size: Int)]
+    /// Byte offset of each chunk's first byte.
+    private let offsets: [Int64]
+    private var cache: [(index: Int, buffer: UnsafeMutableRawBufferPointer, count: Int)] = []
+    /// Chunks loaded (and hashed) so far: how much of the exhibit was actually read.
+    private(set) var chunksLoaded = 0
+
+    init(vault: Vault, exhibit: Exhibit) throws {
+        self.vault = vault
+        self.exhibit = exhibit
+        chunks = try vault.catalog.chunks(of: exhibit)
+        var offsets = [Int64]()
+        var total: Int64 = 0
+        for c in chunks {
+            offsets.append(total)
+            total += Int64(c.size)
+        }
+        guard total == exhibit.size else {
+            throw CustodyError.integrity("the chunks of \(exhibit.id) add up to \(total) bytes, not \(exhibit.size)")
+        }
+        self.offsets = offsets
+        size = total
+        label = exhibit.id
+    }
+
+    deinit { cache.forEach { $0.buffer.deallocate() } }
+
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset < size, buffer.count > 0 else { return 0 }
+        let index = chunkIndex(containing: offset)
+        let chunk = try load(index)
+        let start = Int(offset - offsets[index])
+        let n = min(buffer.count, chunk.count - start)
+        buffer.baseAddress!.copyMemory(from: chunk.buffer.baseAddress! + start, byteCount: n)
+        return n
+    }
+
+    /// The last chunk whose first byte is at or before `offset`.
+    private func chunkIndex(containing offset: Int64) -> Int {
+        var lo = 0, hi = offsets.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if offsets[mid] <= offset { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    private func load(_ index: Int) throws -> (buffer: UnsafeMutableRawBufferPointer, count: Int) {
+        if let hit = cache.firstIndex(where: { $0.index == index }) {
+            let entry = cache.remove(at: hit)
+            cache.append(entry)
+            return (entry.buffer, entry.count)
+        }
+        let buffer = cache.count >= 2
+            ? cache.removeFirst().buffer
+            : UnsafeMutableRawBufferPointer.allocate(byteCount: max(exhibit.chunkSize, 1), alignment: 4096)
+        do {
+            let bytes = try vault.readChunk(chunks[index].digest, size: chunks[index].size, index: index, of: exhibit,
+                                            into: buffer)
+            cache.append((index, buffer, bytes.count))
+            chunksLoaded += 1
+            return (buffer, bytes.count)
+        } catch {
+            buffer.deallocate()
+            throw error
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import CustodyCore
+import Crypto
+import Foundation
+import Ledger
+import Media
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+extension Vault {
+    /// Makes a derived exhibit from `exhibit` as `specBytes` (a JSON `RedactionSpec`) says: libavformat
+    /// reads the source straight from the chunk store (each chunk checked against its SHA-256 as it is
+    /// loaded, and only the chunks the clip needs), the result is written to a private temp folder
+    /// under `uploads/` and ingested with its parent's SHA-256, the spec's SHA-256 and the spec text.
+    /// Two `redact` events: one on the parent before its bytes are read (`role=source`), one on the
+    /// derived exhibit in the transaction that catalogs it. The original is never touched. Temp files
+    /// are removed on success, failure and cancellation (and, after a crash, by the next redaction).
+    ///
+    /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too.
+    /// - Throws: `CustodyError` (usage: unreadable exhibit, invalid spec, unsupported source; failure:
+    ///   libav*, I/O), or `RedactionError.cancelled` when `isCancelled` returned true: nothing is stored.
+    public func redact(_ exhibit: Exhibit, spec specBytes: [UInt8], reason: String, actor: Actor,
+                       progress: ((Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> IngestResult {
+        let specSHA256 = SHA256.hash(specBytes)
+        func event(_ outcome: CustodyEvent.Outcome, _ why: String) {
+            _ = try? record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id,
+                                         objectSHA256: exhibit.sha256.hex, outcome: outcome, reason: why,
+                                         details: ["spec_sha256": specSHA256.hex, "request_reason": reason]))
+        }
+        guard exhibit.status == .ok, let media = exhibit.media, let video = media.video else {
+            let why = exhibit.status == .unreadable
+                ? "exhibit \(exhibit.id) is unreadable (\(exhibit.unreadableReason ?? "no reason recorded")), so it "
+                  + "cannot be redacted; its original bytes can still be exported"
+                : "exhibit \(exhibit.id) has no video stream to redact"
+            event(.refused, why)
+            throw CustodyError.usage(why)
+        }
+        let spec: RedactionSpec
+        do {
+            spec = try RedactionSpec.parse(specBytes, bounds: .init(width: video.width, height: video.height,
+                                                                     duration: media.durationSeconds ?? .infinity))
+        } catch let e as RedactionSpecError {
+            event(.refused, "invalid redaction spec: \(e)")
+            throw CustodyError.usage("the redaction spec is invalid: \(e)")
+        }
+        // Reading the original is an access: its event comes first, on the parent, and the derived
+        // exhibit gets its own `redact` event when it is catalogued.
+        try record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
+                                reason: reason, details: ["role": "source", "spec_sha256": specSHA256.hex]))
+        removeAbandonedRedactions()
+        let work = directory.uploads + "/.redact-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        do { try FS.mkdir(work, 0o700) } catch { throw CustodyError.failure("cannot create \(work)", cause: error) }
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        do {
+            let output = work + "/redacted.mp4"
+            let source = try ExhibitSource(vault: self, exhibit: exhibit)
+            _ = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
+                                    isCancelled: isCancelled)
+            if isCancelled?() == true { throw RedactionError.cancelled }
+            let stem = ((exhibit.filename ?? exhibit.id) as NSString).deletingPathExtension
+            let name = "\(stem).redacted-\(specSHA256.hex.prefix(8)).mp4"
+            return try ingest(path: output, source: IngestSource(
+                filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
+                specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason), actor: actor)
+        } catch let e as RedactionError where e.kind == .cancelled {
+            event(.failed, "cancelled; nothing was stored")
+            throw e
+        } catch let e as RedactionError {
+            event(.failed, e.message)
+            throw CustodyError.usage("cannot redact \(exhibit.id): \(e.message)")
+        } catch let e as MediaError {
+            event(.failed, e.description)
+            throw CustodyError.failure("redacting \(exhibit.id) failed: \(e.description)")
+        } catch {
+            event(.failed, (error as? CustodyError)?.message ?? String(describing: error))
+            throw error
+        }
+    }
+
+    /// Removes the temp folders of redactions whose process is gone (killed, or the machine lost power).
+    func removeAbandonedRedactions() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.uploads) else { return }
+        for name in names where name.hasPrefix(".redact-") {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, let pid = Int32(parts[1]), pid != getpid(), !FS.processAlive(pid) else { continue }
+            try? FileManager.default.removeItem(atPath: directory.uploads + "/" + name)
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import CustodyCore
+import Dispatch
+import Foundation
+import Media
+import Vault
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+struct RedactCommand: Command {
+    static let name = "redact"
+    static let summary = "Make a derived exhibit: frame-accurate clip, blurred or blacked-out regions, muted audio."
+    static let usage = """
+        redact EXHIBIT --spec FILE --reason TEXT [--as ID] [--data DIR] [--json]
+
+        FILE is a JSON redaction spec (see README and Fixtures/redaction-spec.json): optional "clip"
+        [start, end] in source seconds, "blur" regions {from, to, rect: [x, y, w, h], style: blur|black,
+        keyframes: [{t, rect}]}, "mute" ranges {from, to}, and a required "reason".
+        The result is H.264 + AAC MP4 (+faststart) at the source's size and frame rate, stored as a new
+        exhibit naming its parent's SHA-256 and the spec's SHA-256; the original is untouched. The same spec
+        on the same exhibit gives the same bytes (reported as a duplicate). Ctrl-C stops it and stores
+        nothing (exit 130). An unreadable exhibit cannot be redacted (exit 2).
+        """
+    static let options: [OptionSpec] = [
+        .option("spec", "FILE", "the redaction spec (JSON, at most 1 MiB)"),
+        .option("reason", "TEXT", "why the redaction is made; recorded in the ledger (required)"),
+        .actor, .data, .json,
+    ]
+
+    let args: Arguments
+    let reference: String
+    let specPath: String
+    let reason: String
+
+    init(_ args: Arguments) throws {
+        reference = try args.positionals(exactly: ["EXHIBIT"])[0]
+        guard let spec = args.value("spec"), !spec.isEmpty else { throw CustodyError.usage("missing --spec FILE") }
+        guard let reason = args.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CustodyError.usage("missing --reason TEXT: every redaction is recorded with its reason")
+        }
+        guard reason.utf8.count <= 1000 else { throw CustodyError.usage("--reason is longer than 1000 bytes") }
+        self.args = args
+        self.specPath = spec
+        self.reason = reason
+    }
+
+    func run() throws -> Int32 {
+        let specBytes = try readSpec()
+        let vault = try Context.openVault(args)
+        let exhibit = try vault.catalog.find(reference)
+        let actor = try Context.actor(args, vault: vault, action: .redact, exhibit: exhibit.id)
+        let bar = ProgressBar("redact \(exhibit.id)")
+        let interrupt = Interrupt()
+        defer {
+            interrupt.stop()
+            bar.finish()
+        }
+        let result: IngestResult
+        do {
+            result = try vault.redact(exhibit, spec: specBytes, reason: reason, actor: actor,
+                                      progress: bar.update(fraction:), isCancelled: interrupt.isSet)
+        } catch let e as RedactionError where e.kind == .cancelled {
+            bar.finish()
+            Output.error("redaction of \(exhibit.id) interrupted: nothing was stored")
+            return 130
+        }
+        bar.finish()
+        let derived = result.exhibit
+        if args.flag("json") {
+            Output.json(["id": derived.id, "sha256": derived.sha256.hex, "parent": exhibit.sha256.hex,
+                         "parent_id": exhibit.id, "spec_sha256": derived.specSHA256?.hex ?? "",
+                         "duplicate": result.duplicate])
+        } else {
+            print("\(derived.id)  \(derived.sha256.hex)  derived from \(exhibit.id)"
+                  + (result.duplicate ? "  (already stored: same exhibit, same spec)" : ""))
+        }
+        return 0
+    }
+
+    private func readSpec() throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: specPath) else {
+            throw CustodyError.usage("cannot read the spec \(specPath)")
+        }
+        defer { try? handle.close() }
+        let data = try handle.read(upToCount: RedactionSpec.maxBytes + 1) ?? Data()
+        guard data.count <= RedactionSpec.maxBytes else {
+            throw CustodyError.usage("the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
+        }
+        return [UInt8](data)
+    }
+}
+
+/// Turns SIGINT (Ctrl-C) into a flag the redactor polls, so it can stop cleanly and remove its temp
+/// files instead of dying half-way; restores the default action when stopped.
+final class Interrupt: @unchecked Sendable {
+    private let lock = NSLock()
+    private var raised = false
+    private let source: DispatchSourceSignal
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [weak self] in self?.raise() }
+        source.resume()
+    }
+
+    private func raise() {
+        lock.lock()
+        raised = true
+        lock.unlock()
+    }
+
+    func isSet() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return raised
+    }
+
+    func stop() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `custody redact` through the built binary.
+final class RedactCLITests: CLITestCase {
+    let spec = TestPaths.fixture("redaction-spec.json")
+
+    func ingestFixtures(_ names: [String]) throws -> [[String: Any]] {
+        try XCTUnwrap(json(try custody(["ingest"] + names.map(TestPaths.fixture) + ["--device", "BW2-000417", "--json"],
+                                       actor: "PC-4471")) as? [[String: Any]])
+    }
+
+    func sha256(_ path: String) throws -> String {
+        String(try runProcess(try XCTUnwrap(which("sha256sum")), [path]).stdout.prefix(64))
+    }
+
+    func testRedactEndToEnd() throws {
+        let parent = try ingestFixtures(["bodycam-a.mp4"])[0]
+        let args = ["redact", "EX-000001", "--spec", spec, "--reason", "CPS 17", "--json"]
+        let made = try XCTUnwrap(json(try custody(args, actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(made["id"] as? String, "EX-000002")
+        XCTAssertEqual(made["parent"] as? String, parent["sha256"] as? String)
+        XCTAssertEqual(made["spec_sha256"] as? String, try sha256(spec))
+        XCTAssertEqual(made["duplicate"] as? Bool, false)
+
+        let again = try XCTUnwrap(json(try custody(args, actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(again["duplicate"] as? Bool, true)
+        XCTAssertEqual(again["sha256"] as? String, made["sha256"] as? String)
+
+        let shown = try XCTUnwrap(json(try custody(["show", "EX-000002", "--json"], actor: "PC-4471"))
+                                  as? [String: Any])
+        XCTAssertEqual(shown["parent_sha256"] as? String, parent["sha256"] as? String)
+        XCTAssertEqual(shown["spec_sha256"] as? String, try sha256(spec))
+        XCTAssertEqual(shown["parent"] as? String, "EX-000001")
+        XCTAssertEqual(shown["officer"] as? String, "PC-4471")
+        let parentShown = try XCTUnwrap(json(try custody(["show", "EX-000001", "--json"], actor: "PC-4471"))
+                                        as? [String: Any])
+        XCTAssertEqual((parentShown["derived"] as? [[String: Any]])?.first?["id"] as? String, "EX-000002")
+
+        let log = try XCTUnwrap(json(try custody(["ledger", "log", "EX-000001", "--json"])) as? [[String: Any]])
+        let redactions = log.filter { $0["action"] as? String == "redact" }
+        XCTAssertEqual(redactions.count, 2, "one per run, each before the original was read")
+        XCTAssertEqual(redactions.first?["reason"] as? String, "CPS 17")
+        XCTAssertTrue(try eventRows().contains("redact|ok|EX-000002"))
+
+        let verify = try XCTUnwrap(json(try custody(["verify", "--json"], actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(verify["intact"] as? Bool, true)
+        let out = dir.file("derived.mp4")
+        let export = try custody(["export", "EX-000002", "--out", out, "--reason", "check"], actor: "PC-4471")
+        XCTAssertEqual(export.status, 0, export.stderr)
+        let probe = try runProcess(try XCTUnwrap(which("ffprobe")), ["-v", "error", "-count_frames", "-select_streams",
+                                   "v:0", "-show_entries", "stream=codec_name,nb_read_frames", "-of", "csv=p=0", out])
+        XCTAssertEqual(probe.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "h264,90")
+        XCTAssertEqual(try sha256(out), made["sha256"] as? String)
+    }
+
+    func testUnreadableExhibitMissingActorAndBadSpecAreRefused() throws {
+        _ = try ingestFixtures(["truncated.mp4", "bodycam-b.mp4"])
+        let unreadable = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(unreadable.status, 2)
+        XCTAssertTrue(unreadable.stderr.contains("EX-000001 is unreadable"), unreadable.stderr)
+        let noActor = try custody(["redact", "EX-000002", "--spec", spec, "--reason", "r"])
+        XCTAssertEqual(noActor.status, 2)
+        XCTAssertTrue(noActor.stderr.contains("acting officer"), noActor.stderr)
+        // bodycam-b is 3 s long: the fixture spec's clip ends at 3.5 s.
+        let tooLong = try custody(["redact", "EX-000002", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(tooLong.status, 2)
+        XCTAssertTrue(tooLong.stderr.contains("clip[1]: 3.5 s is past the end"), tooLong.stderr)
+        let noReason = try custody(["redact", "EX-000002", "--spec", spec], actor: "PC-4471")
+        XCTAssertEqual(noReason.status, 2)
+        let rows = try eventRows()
+        XCTAssertTrue(rows.contains("redact|refused|EX-000001"), "\(rows)")
+        XCTAssertEqual(rows.filter { $0 == "redact|refused|EX-000002" }.count, 2, "\(rows)")
+        XCTAssertEqual(try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any]).count, 2, "nothing derived")
+    }
+
+    func testCtrlCStopsCleanlyAndStoresNothing() throws {
+        // A 60 s source so the redaction is still running when the signal arrives.
+        let long = dir.file("long.mp4")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), [
+            "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=60",
+            "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=60", "-c:v", "libx264",
+            "-preset", "ultrafast", "-threads", "1", "-c:a", "aac", "-ac", "1", long])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try custody(["ingest", long, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        try Data(#"{"reason": "r", "blur": [{"from": 0, "to": 60, "rect": [0, 0, 160, 120]}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: dir.file("spec.json")))
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        process.arguments = ["redact", "EX-000001", "--spec", dir.file("spec.json"), "--reason", "r"]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["CUSTODY_DATA": data, "CUSTODY_ACTOR": "PC-4471"]) { $1 }
+        let errPipe = Pipe()
+        process.standardError = errPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Interrupt once the redaction's temp folder exists, i.e. while it decodes and encodes.
+        let uploads = dir.file("data/uploads")
+        let deadline = Date().addingTimeInterval(20)
+        func redacting() -> Bool {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []
+            return names.contains { $0.hasPrefix(".redact-") }
+        }
+        while Date() < deadline, process.isRunning, !redacting() {
+            usleep(10_000)
+        }
+        usleep(200_000)
+        XCTAssertTrue(process.isRunning, "the redaction finished before it could be interrupted")
+        process.interrupt()
+        process.waitUntilExit()
+        let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(process.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("interrupted: nothing was stored"), stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: uploads), [], "no temp files left")
+        XCTAssertEqual(try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any]).count, 1, "nothing derived")
+        XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
+    }
+}
