@@ -49,6 +49,21 @@ final class ConnectionSocket: @unchecked Sendable {
         }
     }
 
+    /// The first byte the peer sent, left unread; nil if it closed first.
+    func peekFirstByte(until deadline: Deadline) throws -> UInt8? {
+        let fd = descriptor
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(fd, &byte, 1, Int32(MSG_PEEK))
+            if n >= 0 { return n == 1 ? byte : nil }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: try waitFor(fd, events: Int16(POLLIN), until: deadline)
+            default: throw SystemCallError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
+            }
+        }
+    }
+
     /// Reads at most `buffer.count` bytes; returns 0 when the peer closed its side.
     func receive(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline) throws -> Int {
         if let channel { return try step(until: deadline) { try channel.read(into: buffer) } }

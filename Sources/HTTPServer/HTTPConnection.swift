@@ -23,6 +23,12 @@ final class HTTPConnection {
     /// Serves requests until the peer closes, a timeout fires, an error forces a close, or shutdown.
     func run() {
         if let tls = configuration.tls {
+            guard let first = try? socket.peekFirstByte(until: firstHeadDeadline) else { return socket.close() }
+            // A request line starts with a method in capitals; a TLS record never does. Say so in plain text.
+            if (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+                return refuse(HTTPRequestError(.badRequest, "this port speaks HTTPS only: use an https:// URL"),
+                              method: "", path: "")
+            }
             // A failed or unfinished handshake leaves no channel to answer on: just close.
             guard (try? socket.secure(with: tls, until: firstHeadDeadline)) != nil else { return socket.close() }
         }
