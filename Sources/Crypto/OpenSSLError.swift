@@ -19,6 +19,12 @@ public struct OpenSSLError: Error, CustomStringConvertible, Sendable {
         self.details = details
     }
 
+    /// An error OpenSSL queued nothing for, e.g. a failed system call underneath it.
+    init(_ call: String, detail: String) {
+        self.call = call
+        self.details = [detail]
+    }
+
     public var description: String {
         details.isEmpty ? "\(call) failed" : "\(call) failed: \(details.joined(separator: "; "))"
     }

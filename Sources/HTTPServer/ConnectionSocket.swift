@@ -9,6 +9,8 @@ import Foundation
 final class ConnectionSocket: @unchecked Sendable {
     private let lock = NSLock()
     private var fd: Int32
+    /// The security layer (TLS) once its handshake finished; used by the owning thread only.
+    private var channel: (any HTTPSecureChannel)?
     let remoteAddress: String
 
     init(fd: Int32, remoteAddress: String) {
@@ -27,11 +29,48 @@ final class ConnectionSocket: @unchecked Sendable {
 
     /// Waits until the peer sent something, until `deadline`, or until `wakeFD` becomes readable.
     func waitReadable(until deadline: Deadline, wakeFD: Int32? = nil) throws {
+        if channel?.hasBufferedInput == true { return }
         try waitFor(descriptor, events: Int16(POLLIN), until: deadline, wakeFD: wakeFD)
+    }
+
+    /// Runs the handshake of `security` over this socket; afterwards every receive and send goes through
+    /// the secured channel. A peer that does not finish by `deadline` fails with `WaitError.timedOut`.
+    func secure(with security: any HTTPTransportSecurity, until deadline: Deadline) throws {
+        let fd = descriptor
+        let secured = try security.secureChannel(for: fd)
+        while true {
+            switch try secured.handshake() {
+            case .done:
+                channel = secured
+                return
+            case .wantRead: try waitFor(fd, events: Int16(POLLIN), until: deadline)
+            case .wantWrite: try waitFor(fd, events: Int16(POLLOUT), until: deadline)
+            }
+        }
+    }
+
+    /// The first byte the peer sent, left unread; nil if it closed first.
+    func peekFirstByte(until deadline: Deadline) throws -> UInt8? {
+        let fd = descriptor
+        var byte: UInt8 = 0
+        while true {
+            let n = recv(fd, &byte, 1, Int32(MSG_PEEK))
+            if n >= 0 { return n == 1 ? byte : nil }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: try waitFor(fd, events: Int16(POLLIN), until: deadline)
+            default: throw SystemCallError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
+            }
+        }
     }
 
     /// Reads at most `buffer.count` bytes; returns 0 when the peer closed its side.
     func receive(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline) throws -> Int {
+        if let channel { return try step(until: deadline) { try channel.read(into: buffer) } }
+        return try receivePlain(into: buffer, until: deadline)
+    }
+
+    private func receivePlain(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline) throws -> Int {
         let fd = descriptor
         while true {
             let n = recv(fd, buffer.baseAddress, buffer.count, 0)
@@ -49,6 +88,15 @@ final class ConnectionSocket: @unchecked Sendable {
         let fd = descriptor
         var offset = 0
         while offset < bytes.count {
+            if let channel {
+                let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
+                let n = try step(until: deadline) { try channel.write(rest) }
+                guard n > 0 else {
+                    throw SystemCallError(call: "write", errno: EPIPE, context: "writing to \(remoteAddress)")
+                }
+                offset += n
+                continue
+            }
             // MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE and kill the process.
             let n = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             if n >= 0 {
@@ -63,6 +111,18 @@ final class ConnectionSocket: @unchecked Sendable {
         }
     }
 
+    /// Repeats one secured-channel step, polling for what it wants, until it is done or `deadline` passes.
+    private func step(until deadline: Deadline, _ body: () throws -> HTTPSecureChannelProgress) throws -> Int {
+        let fd = descriptor
+        while true {
+            switch try body() {
+            case .done(let n): return n
+            case .wantRead: try waitFor(fd, events: Int16(POLLIN), until: deadline)
+            case .wantWrite: try waitFor(fd, events: Int16(POLLOUT), until: deadline)
+            }
+        }
+    }
+
     func send(_ bytes: [UInt8], until deadline: Deadline) throws {
         try bytes.withUnsafeBytes { try send($0, until: deadline) }
     }
@@ -73,12 +133,15 @@ final class ConnectionSocket: @unchecked Sendable {
     func lingeringClose(maxWait: Double = 1, maxBytes: Int = 1 << 20) {
         let fd = descriptor
         guard fd >= 0 else { return }
+        channel?.close()  // close_notify first: the peer then knows the response is complete
+        channel = nil
         shutdown(fd, Int32(SHUT_WR))
         let deadline = Deadline.after(maxWait)
         var discarded = 0
         withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer in
             while discarded < maxBytes {
-                guard let n = try? receive(into: buffer, until: deadline), n > 0 else { break }
+                // Raw reads: whatever still arrives is discarded, so it need not be decrypted.
+                guard let n = try? receivePlain(into: buffer, until: deadline), n > 0 else { break }
                 discarded += n
             }
         }
@@ -96,6 +159,8 @@ final class ConnectionSocket: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if fd >= 0 {
+            channel?.close()
+            channel = nil
             Glibc.close(fd)
             fd = -1
         }

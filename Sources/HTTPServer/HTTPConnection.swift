@@ -7,6 +7,8 @@ final class HTTPConnection {
     private let input: InputBuffer
     private var parser: HTTPRequestHeadParser
     private var requestIndex = 0
+    /// The TLS handshake (if any) and the first request head must both arrive by then.
+    private let firstHeadDeadline: Deadline
 
     init(id: UInt64, socket: ConnectionSocket, server: HTTPServer) {
         self.id = id
@@ -15,10 +17,21 @@ final class HTTPConnection {
         self.configuration = server.configuration
         self.input = InputBuffer(capacity: 64 * 1024)
         self.parser = HTTPRequestHeadParser(limits: configuration.limits)
+        self.firstHeadDeadline = .after(configuration.headerTimeout)
     }
 
     /// Serves requests until the peer closes, a timeout fires, an error forces a close, or shutdown.
     func run() {
+        if let tls = configuration.tls {
+            guard let first = try? socket.peekFirstByte(until: firstHeadDeadline) else { return socket.close() }
+            // A request line starts with a method in capitals; a TLS record never does. Say so in plain text.
+            if (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
+                return refuse(HTTPRequestError(.badRequest, "this port speaks HTTPS only: use an https:// URL"),
+                              method: "", path: "")
+            }
+            // A failed or unfinished handshake leaves no channel to answer on: just close.
+            guard (try? socket.secure(with: tls, until: firstHeadDeadline)) != nil else { return socket.close() }
+        }
         while true {
             let head: HTTPRequestHead
             do {
@@ -42,7 +55,7 @@ final class HTTPConnection {
     /// idle timeout, shutdown).
     private func readHead() throws -> HTTPRequestHead? {
         let isFirst = requestIndex == 0
-        var deadline = Deadline.after(isFirst ? configuration.headerTimeout : configuration.idleTimeout)
+        var deadline = isFirst ? firstHeadDeadline : Deadline.after(configuration.idleTimeout)
         var started = false
         while true {
             if !input.isEmpty {

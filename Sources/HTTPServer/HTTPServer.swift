@@ -60,6 +60,11 @@ public final class HTTPServer: @unchecked Sendable {
         try locked {
             guard state == .idle else { throw SystemCallError(call: "start", errno: EALREADY, context: "starting") }
         }
+        if configuration.tls != nil {
+            // The security layer writes to sockets with write(2), not send(MSG_NOSIGNAL): a peer that went
+            // away would raise SIGPIPE and kill the process.
+            signal(SIGPIPE, SIG_IGN)
+        }
         let fd = try Listener.bind(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         let port = Listener.localPort(of: fd)
         var pipeFDs: [Int32] = [-1, -1]
@@ -196,6 +201,8 @@ public final class HTTPServer: @unchecked Sendable {
     /// 503 instead of a reset; beyond `maxConnections` such threads, the socket is just closed.
     private func reject(_ socket: ConnectionSocket) {
         observer?.connectionRejected()
+        // A TLS client cannot read a plain-text 503, and a handshake here would stall the accept loop.
+        if configuration.tls != nil { return socket.close() }
         let response = HTTPResponse.error(HTTPRequestError(.serviceUnavailable, "too many connections"))
         let writer = ResponseWriter(socket: socket, writeTimeout: 0)
         _ = try? writer.write(response, headOnly: false, keepAlive: false)

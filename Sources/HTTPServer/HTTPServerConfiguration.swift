@@ -24,12 +24,16 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxDrainBytes: Int
     /// listen() backlog.
     public var backlog: Int32
+    /// Secures every connection (HTTPS) when set; nil serves plain HTTP. With it set, a connection beyond
+    /// `maxConnections` is closed without the plain-text 503.
+    public var tls: (any HTTPTransportSecurity)?
 
     /// A configuration with production defaults; tests shorten the timeouts.
     public init(host: String = "127.0.0.1", port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
                 writeTimeout: Double = 30, maxConnections: Int = 64, shutdownGracePeriod: Double = 10,
-                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 128) {
+                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 128,
+                tls: (any HTTPTransportSecurity)? = nil) {
         self.host = host
         self.port = port
         self.limits = limits
@@ -41,6 +45,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxDrainBytes = maxDrainBytes
         self.backlog = backlog
+        self.tls = tls
     }
 }
 

@@ -18,10 +18,12 @@ public struct ServiceConfiguration: Sendable {
     public var sweepInterval: Double
     /// The largest Upload-Length accepted.
     public var maxUploadBytes: Int64
+    /// Serve HTTPS with this certificate and key; nil serves plain HTTP.
+    public var tls: TLSFiles?
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
-                maxUploadBytes: Int64 = 64 << 30) {
+                maxUploadBytes: Int64 = 64 << 30, tls: TLSFiles? = nil) {
         self.directory = directory
         self.host = host
         self.port = port
@@ -30,6 +32,7 @@ public struct ServiceConfiguration: Sendable {
         self.uploadTTL = uploadTTL
         self.sweepInterval = sweepInterval
         self.maxUploadBytes = maxUploadBytes
+        self.tls = tls
     }
 }
 
@@ -52,8 +55,11 @@ public final class CustodyService: @unchecked Sendable {
         let tus = TusHandler(configuration: configuration, pool: VaultPool(directory: configuration.directory),
                              metrics: metrics, log: log)
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus)
-        server = HTTPServer(configuration: HTTPServerConfiguration(host: configuration.host, port: configuration.port),
-                            handler: router, observer: RequestObserver(metrics: metrics, log: log))
+        var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port)
+        if let files = configuration.tls {
+            do { http.tls = try TLSTransportSecurity(files) } catch { throw CustodyError.usage(error.description) }
+        }
+        server = HTTPServer(configuration: http, handler: router, observer: RequestObserver(metrics: metrics, log: log))
         checkpointer = PeriodicTask("checkpointer", directory: configuration.directory,
                                     interval: configuration.checkpointInterval, log: log) { [metrics] vault in
             if let stored = try vault.checkpoint() {
@@ -78,8 +84,10 @@ public final class CustodyService: @unchecked Sendable {
         }
         checkpointer.start()
         sweeper.start()
+        let scheme = configuration.tls == nil ? "http" : "https"
         log.info("listening", ["host": configuration.host, "port": Int(port), "data": configuration.directory.root,
-                               "public_url": configuration.publicURL ?? "http://\(configuration.host):\(port)"])
+                               "tls": configuration.tls != nil,
+                               "public_url": configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"])
         return port
     }
 

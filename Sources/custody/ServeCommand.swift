@@ -6,21 +6,25 @@ struct ServeCommand: Command {
     static let name = "serve"
     static let summary = "Run the evidence service: /healthz, /metrics, and ledger checkpoints every second."
     static let usage = """
-        serve [--listen HOST:PORT] [--public-url URL] [--data DIR]
+        serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--data DIR]
 
         Listens on 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the `listening` log
-        line says which). Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully:
+        line says which). With --tls-cert and --tls-key it speaks HTTPS only (TLS 1.2 or newer); the key
+        file must be mode 0600 or stricter. Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully:
         requests in flight finish, then a last checkpoint is signed.
         """
     static let options: [OptionSpec] = [
         .option("listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080)"),
-        .option("public-url", "URL", "the URL clients reach the service at, if not http://HOST:PORT"),
+        .option("public-url", "URL", "the URL clients reach the service at, if not http(s)://HOST:PORT"),
+        .option("tls-cert", "FILE", "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"),
+        .option("tls-key", "FILE", "the certificate's unencrypted PEM private key, mode 0600; needs --tls-cert"),
         .data,
     ]
 
     let args: Arguments
     let host: String
     let port: UInt16
+    let tls: TLSFiles?
 
     init(_ args: Arguments) throws {
         _ = try args.positionals(exactly: [])
@@ -30,6 +34,12 @@ struct ServeCommand: Command {
                   ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
                 throw CustodyError.usage("--public-url must be an http(s) URL, not \(url.prefix(100))")
             }
+        }
+        switch (args.value("tls-cert"), args.value("tls-key")) {
+        case (let cert?, let key?): tls = TLSFiles(certificateFile: cert, privateKeyFile: key)
+        case (nil, nil): tls = nil
+        case (_?, nil): throw CustodyError.usage("--tls-cert needs --tls-key (the certificate's private key)")
+        case (nil, _?): throw CustodyError.usage("--tls-key needs --tls-cert (the certificate chain it belongs to)")
         }
         self.args = args
     }
@@ -50,7 +60,7 @@ struct ServeCommand: Command {
 
     func run() throws -> Int32 {
         let configuration = ServiceConfiguration(directory: Context.directory(args), host: host, port: port,
-                                                 publicURL: args.value("public-url"))
+                                                 publicURL: args.value("public-url"), tls: tls)
         let service = try CustodyService(configuration: configuration)
         let signals = service.stopOnSignals()
         try service.start()

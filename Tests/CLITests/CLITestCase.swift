@@ -40,10 +40,12 @@ class CLITestCase: XCTestCase {
 
     /// Starts `custody serve` on this data directory and returns it, its port (from the `listening`
     /// log line), and its log, which keeps being collected until the process exits.
-    func serve(port: Int = 0) throws -> (process: Process, port: Int, log: CollectedOutput) {
+    func serve(port: Int = 0, _ extra: [String] = []) throws
+        -> (process: Process, port: Int, log: CollectedOutput)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data]
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data] + extra
         let stderr = Pipe()
         process.standardError = stderr
         process.standardOutput = FileHandle.nullDevice

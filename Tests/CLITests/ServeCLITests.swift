@@ -9,6 +9,8 @@ final class ServeCLITests: CLITestCase {
 
         let health = try runProcess(try XCTUnwrap(which("curl")), ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/healthz"])
         XCTAssertTrue(health.stdout.contains("\"status\":\"ok\""), health.stdout + health.stderr)
+        XCTAssertTrue(log.text.contains("\"public_url\":\"http://127.0.0.1:\(port)\""), log.text)
+        XCTAssertTrue(log.text.contains("\"tls\":false"), log.text)
 
         process.terminate()  // SIGTERM
         let deadline = Date().addingTimeInterval(10)
@@ -31,5 +33,56 @@ final class ServeCLITests: CLITestCase {
         XCTAssertEqual(uninitialised.status, 2)
         XCTAssertTrue(uninitialised.stderr.contains("custody init"), uninitialised.stderr)
         XCTAssertEqual(try custody(["serve", "--help"]).status, 0)
+    }
+
+    func testServeOverTLSAnswersHealthAndSaysSoInTheLog() throws {
+        let tls = try TLSFixture()
+        let (process, port, log) = try serve(["--tls-cert", tls.certificate, "--tls-key", tls.key])
+        defer { if process.isRunning { process.terminate() } }
+        let listening = try XCTUnwrap(log.lines.lazy.compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }.first { $0["msg"] as? String == "listening" })
+        XCTAssertEqual(listening["tls"] as? Bool, true, "\(listening)")
+        XCTAssertEqual(listening["public_url"] as? String, "https://127.0.0.1:\(port)")
+
+        let curl = try XCTUnwrap(which("curl"))
+        let https = ["-sS", "--max-time", "5", "--cacert", tls.certificate, "-w", "%{http_code}",
+                     "https://127.0.0.1:\(port)/healthz"]
+        let health = try runProcess(curl, https)
+        XCTAssertTrue(health.stdout.contains("\"status\":\"ok\""), health.stdout + health.stderr)
+        XCTAssertTrue(health.stdout.hasSuffix("\n200"), health.stdout + health.stderr)
+        let plain = try runProcess(curl, ["-sS", "--max-time", "5", "-w", "%{http_code}",
+                                          "http://127.0.0.1:\(port)/healthz"])
+        XCTAssertTrue(plain.stdout.hasSuffix("400") && plain.stdout.contains("HTTPS"), plain.stdout + plain.stderr)
+        XCTAssertTrue(try runProcess(curl, https).stdout.hasSuffix("\n200"), "serving goes on after a plain request")
+
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+    }
+
+    func testServeRefusesIncompleteOrUnsafeTLSOptions() throws {
+        let tls = try TLSFixture()
+        let onlyCert = try custody(["serve", "--tls-cert", tls.certificate])
+        XCTAssertEqual(onlyCert.status, 2)
+        XCTAssertTrue(onlyCert.stderr.contains("--tls-cert needs --tls-key"), onlyCert.stderr)
+        XCTAssertEqual(try custody(["serve", "--tls-key", tls.key]).status, 2)
+
+        let other = try tls.makeUnrelatedKey()
+        let mismatch = try custody(["serve", "--listen", "127.0.0.1:0", "--tls-cert", tls.certificate,
+                                    "--tls-key", other])
+        XCTAssertEqual(mismatch.status, 2)
+        XCTAssertTrue(mismatch.stderr.contains("private key \(other) does not match the certificate"), mismatch.stderr)
+
+        try tls.setMode(0o644, tls.key)
+        let open = try custody(["serve", "--listen", "127.0.0.1:0", "--tls-cert", tls.certificate,
+                                "--tls-key", tls.key])
+        XCTAssertEqual(open.status, 2)
+        XCTAssertTrue(open.stderr.contains("mode 644); run chmod 600 \(tls.key)"), open.stderr)
+
+        let missing = try custody(["serve", "--listen", "127.0.0.1:0", "--tls-cert", dir.file("none.pem"),
+                                   "--tls-key", other])
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("cannot read \(dir.file("none.pem"))"), missing.stderr)
     }
 }

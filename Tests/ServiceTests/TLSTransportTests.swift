@@ -1,0 +1,175 @@
+@preconcurrency import Glibc
+import Crypto
+import Foundation
+import HTTPServer
+import Service
+import TestSupport
+import XCTest
+
+/// HTTPServer with a trivial handler behind `TLSTransportSecurity`, against real clients: curl and
+/// `openssl s_client` over loopback.
+final class TLSTransportTests: XCTestCase {
+    private var tls: TLSFixture!
+    private var server: HTTPServer?
+    private var port: UInt16 = 0
+
+    /// Answers with the method, path, body length and the body's SHA-256.
+    static let echo: HTTPClosureHandler.Closure = { request, body, _ in
+        let hash = Crypto.SHA256()
+        var total = 0
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try buffer.withUnsafeMutableBytes { try body.read(into: $0) }
+            if n == 0 { break }
+            buffer.withUnsafeBytes { hash.update(UnsafeRawBufferPointer(rebasing: $0[..<n])) }
+            total += n
+        }
+        return .text(.ok, "\(request.method) \(request.path) bytes=\(total) sha256=\(hash.finalize().hex)\n")
+    }
+
+    override func setUpWithError() throws {
+        tls = try TLSFixture()
+    }
+
+    override func tearDown() {
+        server?.shutdown(gracePeriod: 0.2)
+        XCTAssertTrue(server?.waitUntilStopped(timeout: 10) ?? true, "server did not stop")
+    }
+
+    private func start(headerTimeout: Double = 10) throws {
+        var configuration = HTTPServerConfiguration(headerTimeout: headerTimeout)
+        configuration.tls = try TLSTransportSecurity(TLSFiles(certificateFile: tls.certificate,
+                                                              privateKeyFile: tls.key))
+        let server = HTTPServer(configuration: configuration, handler: HTTPClosureHandler(Self.echo))
+        port = try server.start()
+        self.server = server
+    }
+
+    private func url(_ path: String, scheme: String = "https") -> String { "\(scheme)://127.0.0.1:\(port)\(path)" }
+
+    /// curl trusting only the fixture's certificate.
+    private func curl(_ arguments: [String]) throws -> ProcessResult {
+        let curl = try XCTUnwrap(which("curl"), "curl is needed for TLS tests")
+        return try runProcess(curl, ["--silent", "--show-error", "--max-time", "20", "--cacert", tls.certificate]
+                                    + arguments)
+    }
+
+    func testCurlGetsResponsesOverTLSOnOneConnection() throws {
+        try start()
+        let result = try curl(["-w", "%{num_connects}\n", url("/one"), url("/two")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let empty = Crypto.SHA256().finalize().hex
+        XCTAssertEqual(result.stdout, "GET /one bytes=0 sha256=\(empty)\n1\nGET /two bytes=0 sha256=\(empty)\n0\n")
+    }
+
+    func testPlainHTTPToTheTLSPortFailsAndServingGoesOn() throws {
+        try start()
+        let plain = try curl(["-w", "%{http_code}", url("/plain", scheme: "http")])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertTrue(plain.stdout.contains("this port speaks HTTPS only"), plain.stdout)
+        XCTAssertTrue(plain.stdout.hasSuffix("400"), plain.stdout)
+        XCTAssertFalse(plain.stdout.contains("GET /plain"), plain.stdout)
+        // Bytes that are neither TLS nor HTTP: the handshake fails and the connection just closes.
+        let raw = try TCPClient(port: port)
+        raw.send("\u{1}\u{2} not a client hello\r\n\r\n")
+        let (answer, closed) = raw.readToEnd()
+        XCTAssertTrue(closed, "the server must close the connection")
+        XCTAssertEqual(answer, [])
+
+        let secure = try curl([url("/after")])
+        XCTAssertEqual(secure.status, 0, secure.stderr)
+        XCTAssertTrue(secure.stdout.hasPrefix("GET /after bytes=0"), secure.stdout)
+    }
+
+    func testTLS11IsRefusedWhileTLS12And13Work() throws {
+        try start()
+        let request = "GET /s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        for version in ["-tls1_2", "-tls1_3"] {
+            let r = try runProcess(tls.openssl, ["s_client", "-connect", "127.0.0.1:\(port)", version, "-CAfile",
+                                                 tls.certificate, "-verify_return_error", "-ign_eof"], stdin: request)
+            XCTAssertEqual(r.status, 0, "\(version): \(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("New, TLSv1.\(version.last!),"), "\(version): \(r.stdout)")
+            XCTAssertTrue(r.stdout.contains("GET /s bytes=0"), "\(version): \(r.stdout)")
+        }
+        // SECLEVEL=0 lets this OpenSSL still offer TLS 1.1, so the refusal is the server's, not the client's.
+        let old = try runProcess(tls.openssl, ["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1",
+                                               "-cipher", "DEFAULT@SECLEVEL=0"], stdin: request)
+        XCTAssertNotEqual(old.status, 0, old.stdout)
+        XCTAssertFalse(old.stdout.contains("GET /s"), old.stdout)
+        if (old.stdout + old.stderr).contains("no protocols available") {
+            // This openssl CLI can no longer ask for TLS 1.1 at all: nothing reached the server to refuse.
+        } else {
+            XCTAssertTrue(old.stderr.contains("alert protocol version"), old.stderr)
+        }
+    }
+
+    func testSilentClientIsCutOffAfterHeaderTimeoutWhileAnotherIsServed() throws {
+        try start(headerTimeout: 1)
+        let started = Date()
+        let silent = try TCPClient(port: port, receiveTimeout: 6)
+        let served = try curl([url("/busy")])
+        XCTAssertEqual(served.status, 0, served.stderr)
+        XCTAssertTrue(served.stdout.hasPrefix("GET /busy bytes=0"), served.stdout)
+        let (bytes, closed) = silent.readToEnd()
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertTrue(closed, "the silent connection was not closed")
+        XCTAssertEqual(bytes, [])
+        XCTAssertGreaterThan(waited, 0.8)
+        XCTAssertLessThan(waited, 4, "cut off after \(waited) s, not after the 1 s header timeout")
+    }
+
+    func testTenMebibyteUploadArrivesIntact() throws {
+        try start()
+        let payload = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: 10 << 20)
+        let file = tls.directory.file("upload.bin")
+        try payload.write(to: URL(fileURLWithPath: file))
+        let result = try curl(["--data-binary", "@\(file)", "-H", "Content-Type: application/octet-stream",
+                               url("/upload")])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "POST /upload bytes=\(10 << 20) sha256=\(Crypto.SHA256.hash(payload).hex)\n")
+    }
+}
+
+/// A bare TCP connection to the loopback port: to send plain text to a TLS port, or nothing at all.
+private final class TCPClient {
+    let fd: Int32
+
+    init(port: UInt16, receiveTimeout: Double = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw NSError(domain: "connect", code: Int(errno))
+        }
+        var tv = timeval(tv_sec: Int(receiveTimeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) {
+        _ = Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Everything until the server closes (or the receive timeout); `closed` says which happened.
+    func readToEnd() -> (bytes: [UInt8], closed: Bool) {
+        var result: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                result += buffer[..<n]
+            } else {
+                return (result, n == 0 || errno == ECONNRESET)
+            }
+        }
+    }
+}
