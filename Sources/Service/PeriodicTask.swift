@@ -73,6 +73,7 @@ final class VaultPool: @unchecked Sendable {
 
     init(directory: DataDirectory) { self.directory = directory }
 
+    @discardableResult
     func with<T>(_ body: (Vault) throws -> T) throws -> T {
         lock.lock()
         let pooled = idle.popLast()

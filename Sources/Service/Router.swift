@@ -16,7 +16,8 @@ struct Router: HTTPHandler {
         switch path {
         case "/healthz": return "healthz"
         case "/metrics": return "metrics"
-        case "/files", _ where path.hasPrefix("/files/"): return "tus"
+        case "/files": return "tus"
+        case _ where path.hasPrefix("/files/"): return "tus"
         default: return "other"
         }
     }
