@@ -11,8 +11,17 @@ public enum MediaProbe {
     /// Probes the file at `path`. Never throws: whatever goes wrong becomes `.unreadable(reason)`,
     /// because a damaged recording is still evidence and is stored anyway.
     public static func probe(path: String) -> Result {
+        probe { try InputFile(path: path) }
+    }
+
+    /// Probes a recording read through `source` (for instance chunks in the vault's store).
+    public static func probe(source: MediaSource) -> Result {
+        probe { try InputFile(source: source) }
+    }
+
+    private static func probe(_ open: () throws -> InputFile) -> Result {
         do {
-            let input = try InputFile(path: path)
+            let input = try open()
             let info = try describe(input)
             return .readable(info)
         } catch let error as MediaError {

@@ -13,7 +13,7 @@ struct TusHandler {
     let metrics: Metrics
     let log: Log
     let busy = BusyUploads()
-    let sessions = IngestSessions()
+    let hashers = UploadHashers()
 
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) -> HTTPResponse {
         if request.method == "OPTIONS" {
@@ -175,15 +175,14 @@ struct TusHandler {
                     guard let current = try store.get(upload.id), current.offset == upload.offset else {
                         throw UploadError.offsetMismatch(current: -1)
                     }
-                    let session = try sessions.take(current, path: store.dataPath(current.id),
-                                                    directory: configuration.directory)
+                    let hasher = try hashers.take(current, store: store)
                     var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL,
-                                                   read: { try body.read(into: $0) }, written: session.feed)
+                                                   hasher: hasher) { try body.read(into: $0) }
                     metrics.increment("custody_upload_bytes_total", by: Double(updated.offset - current.offset))
                     if !updated.isFinished {
-                        sessions.put(updated.id, session)  // only after a clean append: it saw exactly the bytes kept
+                        hashers.put(updated.id, hasher)  // only after a clean append: it saw exactly the bytes kept
                     } else {
-                        updated = try store.complete(updated, session: session)
+                        updated = try store.complete(updated, hasher: hasher)
                         metrics.increment("custody_ingests_total")
                         log.info("upload ingested", ["upload": updated.id, "dock": updated.owner,
                                                      "exhibit": updated.exhibit ?? "", "bytes": updated.length])
@@ -233,30 +232,28 @@ extension String {
     }
 }
 
-/// Ingest sessions of uploads in progress, so the bytes are hashed and chunked as they arrive. A
-/// session missing (after a restart, or evicted) is rebuilt from the upload's durable bytes.
-final class IngestSessions: @unchecked Sendable {
+/// Hashers of uploads in progress, so each byte is hashed as it arrives. A hasher missing (after a
+/// restart, or evicted) is rebuilt from the upload's durable pieces. A hasher holds no data.
+final class UploadHashers: @unchecked Sendable {
     private let lock = NSLock()
-    private var byUpload = [String: IngestSession]()
+    private var byUpload = [String: UploadHasher]()
     private var order = [String]()
-    static let maxKept = 16
+    static let maxKept = 256
 
-    /// The session for `upload`, taken out while a request feeds it.
-    func take(_ upload: Upload, path: String, directory: DataDirectory) throws -> IngestSession {
+    /// The hasher for `upload`, taken out while a request feeds it.
+    func take(_ upload: Upload, store: UploadStore) throws -> UploadHasher {
         lock.lock()
         let kept = byUpload.removeValue(forKey: upload.id)
         order.removeAll { $0 == upload.id }
         lock.unlock()
         if let kept, kept.received == upload.offset { return kept }
-        let session = try IngestSession(directory: directory)
-        try session.feed(file: path, count: upload.offset)
-        return session
+        return try store.rebuildHasher(upload)
     }
 
-    func put(_ id: String, _ session: IngestSession) {
+    func put(_ id: String, _ hasher: UploadHasher) {
         lock.lock()
         defer { lock.unlock() }
-        byUpload[id] = session
+        byUpload[id] = hasher
         order.append(id)
         if order.count > Self.maxKept { byUpload.removeValue(forKey: order.removeFirst()) }
     }

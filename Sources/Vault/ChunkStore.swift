@@ -1,4 +1,7 @@
 import CustodyCore
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// Immutable content-addressed storage for chunks of evidence, named by their SHA-256.
 ///
@@ -17,6 +20,24 @@ public protocol ChunkStore: AnyObject {
     func contains(_ digest: SHA256Digest) -> Bool
     /// Removes staged files left by processes that died before `sync`.
     func removeAbandonedTemporaries() throws -> Int
+    /// Takes the durable file at `path` (whose SHA-256 the caller computed: `digest`) as a chunk,
+    /// durably, without copying where the store can; the file is gone afterwards.
+    func adopt(_ path: String, as digest: SHA256Digest) throws
+}
+
+extension ChunkStore {
+    /// Any store: read the file and put it.
+    public func adopt(_ path: String, as digest: SHA256Digest) throws {
+        let size = Int(try FS.fileSize(path))
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        let fd = try FS.open(path, O_RDONLY)
+        defer { close(fd) }
+        let n = try FS.readFull(fd, buffer, path: path)
+        try put(digest, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        try sync()
+        unlink(path)
+    }
 }
 
 public enum ChunkStoreError: Error, CustomStringConvertible, Equatable {

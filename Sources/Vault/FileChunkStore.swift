@@ -93,6 +93,24 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         if newDirs { try FS.fsyncDirectory(root) }
     }
 
+    /// A rename, not a copy: the file must be on the store's filesystem and already durable. A chunk
+    /// that exists already is kept, and the file removed.
+    public func adopt(_ path: String, as digest: SHA256Digest) throws {
+        let final = self.path(for: digest)
+        if FS.exists(final) {
+            unlink(path)
+            return
+        }
+        let dir = (final as NSString).deletingLastPathComponent
+        if !FS.exists(dir) {
+            try FS.mkdir(dir, 0o700)
+            try FS.fsyncDirectory(root)
+        }
+        try FS.call("chmod", path) { chmod(path, 0o444) }
+        try FS.rename(path, final)
+        try FS.fsyncDirectory(dir)
+    }
+
     public func read(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let file = path(for: digest)
         let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)

@@ -1,32 +1,43 @@
 import CustodyCore
 import Foundation
 import Ledger
+import Media
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
 
 extension UploadStore {
     /// Ingests a fully received upload into the vault (the dock is the actor; the officer and camera
-    /// come from its metadata) and removes its data file. A recording whose SHA-256 differs from the
-    /// announced `sha256` is moved to `uploads/quarantine/` instead, recorded, and refused.
-    /// With a `session` that received every byte, nothing is read again but for the media probe.
-    public func complete(_ upload: Upload, session: IngestSession? = nil) throws -> Upload {
+    /// come from its metadata): its pieces are renamed into the chunk store, probed there, and
+    /// catalogued. A recording whose SHA-256 differs from the announced `sha256` is moved to
+    /// `uploads/quarantine/<id>/` instead, recorded, and refused. With a `hasher` that saw every byte,
+    /// nothing is read again but what the probe reads.
+    public func complete(_ upload: Upload, hasher: UploadHasher? = nil) throws -> Upload {
         guard upload.state == .active, upload.isFinished else { throw UploadError.gone(upload.state) }
         let m = upload.metadata
+        let h = hasher?.received == upload.length ? hasher! : try rebuildHasher(upload)
+        let (sha256, pieces) = h.finish()
+        if let expected = m.sha256, expected != sha256 {
+            return try quarantine(upload, reason: "the upload has SHA-256 \(sha256), not the announced \(expected)")
+        }
+        // Listed first, so a completion cut short after moving some pieces can finish after a restart.
+        try vault.db.transaction { try recordPieces(upload.id, pieces, from: 0) }
+        for (index, piece) in pieces.enumerated() {
+            let path = piecePath(upload.id, index)
+            if FS.exists(path) {
+                do { try vault.store.adopt(path, as: piece.digest) } catch {
+                    throw Vault.storageError(error, path: "upload \(upload.id)")
+                }
+            } else if !vault.store.contains(piece.digest) {
+                throw CustodyError.integrity("upload \(upload.id) lost piece \(index) (chunk \(piece.digest))")
+            }
+        }
+        let probe = MediaProbe.probe(source: ChunkListSource(store: vault.store, chunks: pieces, label: upload.id))
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
-        let result: IngestResult
-        do {
-            if let session, session.received == upload.length {
-                result = try vault.ingest(received: session, path: dataPath(upload.id), source: source,
-                                          actor: .device(upload.owner), expectedSHA256: m.sha256)
-            } else {
-                result = try vault.ingest(path: dataPath(upload.id), source: source, actor: .device(upload.owner),
-                                          expectedSHA256: m.sha256)
-            }
-        } catch let e as CustodyError where e.kind == .integrity && m.sha256 != nil {
-            return try quarantine(upload, reason: e.message)
-        }
+        let result = try vault.catalogue(sha256: sha256, total: upload.length, chunkSize: UploadStore.pieceSize,
+                                         chunks: pieces.map { ($0.digest, $0.size) }, probe: probe, source: source,
+                                         actor: .device(upload.owner))
         var done = upload
         done.state = .completed
         done.exhibit = result.exhibit.id
@@ -36,12 +47,12 @@ extension UploadStore {
                        details: ["change": "completed", "sha256": result.exhibit.sha256.hex,
                                  "duplicate": String(result.duplicate)])
         }
-        unlink(dataPath(upload.id))
+        removeData(upload.id)
         return done
     }
 
     private func quarantine(_ upload: Upload, reason: String) throws -> Upload {
-        let target = quarantine + "/\(upload.id).part"
+        let target = quarantine + "/\(upload.id)"
         try FS.rename(dataPath(upload.id), target)
         try FS.fsyncDirectory(quarantine)
         var q = upload
@@ -53,6 +64,11 @@ extension UploadStore {
         throw UploadError.quarantined(reason: reason)
     }
 
+    /// Removes an upload's pieces (what is left of them).
+    func removeData(_ id: String) {
+        try? FileManager.default.removeItem(atPath: dataPath(id))
+    }
+
     /// tus termination: the dock abandons the upload; its bytes are removed.
     public func terminate(_ upload: Upload) throws {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
@@ -62,7 +78,7 @@ extension UploadStore {
             try setState(t)
             try record(t, outcome: .ok, details: ["change": "terminated", "offset": String(upload.offset)])
         }
-        unlink(dataPath(upload.id))
+        removeData(upload.id)
     }
 
     /// Removes every active upload past its expiry and returns them.
@@ -82,7 +98,7 @@ extension UploadStore {
                                                   + "were removed",
                                               details: ["upload": upload.id, "owner": upload.owner]))
             }
-            unlink(dataPath(upload.id))
+            removeData(upload.id)
             return e
         }
     }

@@ -34,9 +34,13 @@ public struct UploadChecksum: Sendable {
     }
 }
 
-/// Uploads in progress: their state in table `uploads`, their bytes in `uploads/<id>.part`.
+/// Uploads in progress: their state in table `uploads`, their bytes in `uploads/<id>/` as files of
+/// exactly one chunk each (`p000000`, `p000001`, ...; the last may be short). Each byte is written
+/// once: when the upload completes, its pieces are renamed into the chunk store, not copied.
 /// The offset in the table only moves after the bytes below it are fsynced, so after a crash the
-/// offset is never ahead of the disk; bytes past it are cut off before the next append.
+/// offset is never ahead of the disk; bytes past it are cut off before the next append. Completed
+/// pieces are listed with their SHA-256 in `upload_pieces`, so a completion interrupted halfway
+/// (some pieces already in the chunk store) can finish after a restart.
 public final class UploadStore {
     public let vault: Vault
 
@@ -55,6 +59,15 @@ public final class UploadStore {
             );
             CREATE INDEX uploads_expiry ON uploads(state, expires_at);
             """),
+        Migration(2, """
+            CREATE TABLE upload_pieces (
+                upload TEXT NOT NULL,
+                idx INTEGER NOT NULL,
+                chunk TEXT NOT NULL,
+                size INTEGER NOT NULL,
+                PRIMARY KEY (upload, idx)
+            );
+            """),
     ]
 
     public init(vault: Vault) throws {
@@ -65,14 +78,16 @@ public final class UploadStore {
     }
 
     var quarantine: String { vault.directory.uploads + "/quarantine" }
-    public func dataPath(_ id: String) -> String { vault.directory.uploads + "/\(id).part" }
+    /// The folder holding an upload's pieces.
+    public func dataPath(_ id: String) -> String { vault.directory.uploads + "/\(id)" }
+    func piecePath(_ id: String, _ index: Int) -> String { dataPath(id) + String(format: "/p%06d", index) }
+    /// Every upload's pieces are chunk-sized.
+    public static let pieceSize = Vault.defaultChunkSize
 
     /// Registers a new upload of `length` bytes for dock `owner` with an empty, durable data file.
     public func create(owner: String, length: Int64, metadata: UploadMetadata, ttl: Int64) throws -> Upload {
         let id = Hex.encode(try SecureRandom.bytes(16))
-        let fd = try FS.open(dataPath(id), O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        defer { close(fd) }
-        try FS.fsync(fd, path: dataPath(id))
+        try FS.mkdir(dataPath(id), 0o700)
         try FS.fsyncDirectory(vault.directory.uploads)
         let upload = Upload(id: id, owner: owner, length: length, offset: 0, metadata: metadata,
                             createdAt: Timestamp.rfc3339(), expiresAt: Self.now() + ttl, state: .active, exhibit: nil)
@@ -97,25 +112,15 @@ public final class UploadStore {
     /// Appends the bytes `read` yields at the upload's offset. With a checksum, the whole request is
     /// discarded on mismatch; without one, bytes received before an interrupted body are kept (tus
     /// core), so the dock resumes after them. Returns the upload with its new, durable offset.
-    /// `written` sees every block once it is written, in order (the upload's ingest session hashes
-    /// and chunks it); after an error it may have seen bytes that were then discarded.
-    public func append(_ upload: Upload, checksum: UploadChecksum?, ttl: Int64,
-                       read: (UnsafeMutableRawBufferPointer) throws -> Int,
-                       written: (UnsafeRawBufferPointer) throws -> Void = { _ in }) throws -> Upload {
+    /// `hasher` sees every byte written, in order; after an error it may have seen discarded bytes.
+    public func append(_ upload: Upload, checksum: UploadChecksum?, ttl: Int64, hasher: UploadHasher,
+                       read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Upload {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
-        let path = dataPath(upload.id)
-        let fd = try FS.open(path, O_WRONLY)
-        defer { close(fd) }
-        // Anything past the durable offset is left from a crash or a refused request.
-        try FS.call("ftruncate", path) { ftruncate(fd, off_t(upload.offset)) }
-        guard lseek(fd, off_t(upload.offset), SEEK_SET) == off_t(upload.offset) else {
-            throw SystemError(call: "lseek", path: path, errno: errno)
-        }
+        let writer = try PieceWriter(store: self, upload: upload)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
         defer { buffer.deallocate() }
         let sha1 = checksum?.algorithm == .sha1 ? SHA1() : nil
         let sha256 = checksum?.algorithm == .sha256 ? SHA256() : nil
-        var received: Int64 = 0
         var interruption: (any Error)?
         do {
             var ended = false
@@ -128,19 +133,18 @@ public final class UploadStore {
                     n += k
                 }
                 if n == 0 { break }
-                guard received + Int64(n) <= upload.length - upload.offset else { throw UploadError.tooLong }
+                guard writer.written + Int64(n) <= upload.length - upload.offset else { throw UploadError.tooLong }
                 let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
                 sha1?.update(bytes)
                 sha256?.update(bytes)
-                try FS.writeAll(fd, bytes, path: path)
-                received += Int64(n)
-                try written(bytes)
+                try writer.write(bytes)
+                hasher.feed(bytes)
             }
         } catch let e as UploadError {
-            _ = ftruncate(fd, off_t(upload.offset))
+            writer.discard()
             throw e
         } catch let e as SystemError where e.isDiskFull {
-            _ = ftruncate(fd, off_t(upload.offset))
+            writer.discard()
             throw UploadError.diskFull
         } catch {
             interruption = error
@@ -148,27 +152,71 @@ public final class UploadStore {
         if let checksum {
             let actual = sha1?.finalize() ?? sha256?.finalize().bytes ?? []
             guard interruption == nil, ConstantTime.equals(actual, checksum.expected) else {
-                _ = ftruncate(fd, off_t(upload.offset))
+                writer.discard()
                 throw interruption ?? UploadError.checksumMismatch
             }
         }
         var updated = upload
-        if received > 0 {
-            do { try FS.fsync(fd, path: path) } catch let e as SystemError where e.isDiskFull {
-                _ = ftruncate(fd, off_t(upload.offset))
+        if writer.written > 0 {
+            do { try writer.makeDurable() } catch let e as SystemError where e.isDiskFull {
+                writer.discard()
                 throw UploadError.diskFull
             }
-            updated.offset += received
+            updated.offset += writer.written
             updated.expiresAt = Self.now() + ttl
             try vault.db.transaction {
                 try vault.db.query("UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ?",
                                    [.integer(updated.offset), .integer(updated.expiresAt), .text(upload.id),
                                     .integer(upload.offset)])
                 guard vault.db.changes == 1 else { throw UploadError.offsetMismatch(current: -1) }
+                // Pieces completed by this request, with the digests the hasher found.
+                if interruption == nil || hasher.received == updated.offset {
+                    try recordPieces(upload.id, hasher.pieces, from: Int(upload.offset) / Self.pieceSize)
+                }
             }
         }
         if let interruption { throw interruption }
         return updated
+    }
+
+    /// Lists completed pieces `from` on in `upload_pieces` (rows already there are kept).
+    func recordPieces(_ id: String, _ pieces: [(digest: SHA256Digest, size: Int)], from first: Int) throws {
+        for index in first..<pieces.count {
+            try vault.db.query("INSERT OR IGNORE INTO upload_pieces (upload, idx, chunk, size) VALUES (?, ?, ?, ?)",
+                               [.text(id), .int(index), .text(pieces[index].digest.hex), .int(pieces[index].size)])
+        }
+    }
+
+    /// A hasher that has seen the upload's first `upload.offset` bytes, read back from its pieces
+    /// (or, for pieces already moved, from the chunk store): how hashing resumes after a restart.
+    public func rebuildHasher(_ upload: Upload) throws -> UploadHasher {
+        let hasher = UploadHasher(pieceSize: Self.pieceSize)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 4096)
+        defer { buffer.deallocate() }
+        let moved = Dictionary(uniqueKeysWithValues: try vault.db.query(
+            "SELECT idx, chunk FROM upload_pieces WHERE upload = ?", [.text(upload.id)]).compactMap { row in
+                row.int(0).flatMap { i in row.text(1).flatMap(SHA256Digest.init(hex:)).map { (Int(i), $0) } }
+            })
+        var left = upload.offset, index = 0
+        while left > 0 {
+            let want = Int(min(left, Int64(Self.pieceSize)))
+            let path = piecePath(upload.id, index)
+            var n: Int
+            if FS.exists(path) {
+                let fd = try FS.open(path, O_RDONLY)
+                defer { close(fd) }
+                n = try FS.readFull(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), path: path)
+            } else if let digest = moved[index] {
+                n = min(want, try vault.store.read(digest, into: buffer))
+            } else {
+                throw CustodyError.integrity("upload \(upload.id) lost piece \(index)")
+            }
+            guard n == want else { throw CustodyError.integrity("upload \(upload.id) piece \(index) is short") }
+            hasher.feed(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            left -= Int64(n)
+            index += 1
+        }
+        return hasher
     }
 
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }

@@ -1,0 +1,47 @@
+import CustodyCore
+import Crypto
+
+/// Hashes an upload as its bytes arrive: the whole recording (its exhibit identity) and each
+/// chunk-sized piece (the name the piece will have in the chunk store). Nothing is buffered, so
+/// memory does not grow with the upload. Bytes must be fed in order, once; one request at a time.
+public final class UploadHasher {
+    public let pieceSize: Int
+    /// Bytes fed so far.
+    public private(set) var received: Int64 = 0
+    /// Digests and sizes of the pieces completed so far.
+    public private(set) var pieces: [(digest: SHA256Digest, size: Int)] = []
+    private let whole = SHA256()
+    private var piece = SHA256()
+    private var pieceFill = 0
+
+    public init(pieceSize: Int = Vault.defaultChunkSize) {
+        precondition(pieceSize > 0)
+        self.pieceSize = pieceSize
+    }
+
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        whole.update(bytes)
+        received += Int64(bytes.count)
+        var rest = bytes
+        while !rest.isEmpty {
+            let n = min(rest.count, pieceSize - pieceFill)
+            piece.update(UnsafeRawBufferPointer(rebasing: rest[0..<n]))
+            pieceFill += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if pieceFill == pieceSize {
+                pieces.append((piece.finalize(), pieceSize))
+                piece = SHA256()
+                pieceFill = 0
+            }
+        }
+    }
+
+    /// The whole recording's SHA-256 and every piece, the last (short) one included. Call once.
+    func finish() -> (sha256: SHA256Digest, pieces: [(digest: SHA256Digest, size: Int)]) {
+        if pieceFill > 0 {
+            pieces.append((piece.finalize(), pieceFill))
+            pieceFill = 0
+        }
+        return (whole.finalize(), pieces)
+    }
+}

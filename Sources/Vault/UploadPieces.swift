@@ -1,0 +1,127 @@
+import CustodyCore
+import Foundation
+import Media
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Writes an upload's bytes into its chunk-sized piece files, from its durable offset on. A finished
+/// piece is fsynced before the next is started; `makeDurable` fsyncs the last one (and the folder).
+final class PieceWriter {
+    private let store: UploadStore
+    private let id: String
+    private let startIndex: Int
+    private let startFill: Int
+    private(set) var written: Int64 = 0
+    private var index: Int
+    private var fill: Int
+    private var fd: Int32 = -1
+    private var createdFiles = false
+
+    init(store: UploadStore, upload: Upload) throws {
+        self.store = store
+        id = upload.id
+        startIndex = Int(upload.offset / Int64(UploadStore.pieceSize))
+        startFill = Int(upload.offset % Int64(UploadStore.pieceSize))
+        index = startIndex
+        fill = startFill
+        // What a crash or a refused request left past the offset goes first.
+        try removePieces(after: startIndex)
+        try open(truncatingTo: startFill)
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
+
+    private func open(truncatingTo length: Int) throws {
+        let path = store.piecePath(id, index)
+        createdFiles = createdFiles || !FS.exists(path)
+        fd = try FS.open(path, O_WRONLY | O_CREAT, 0o600)
+        try FS.call("ftruncate", path) { ftruncate(fd, off_t(length)) }
+        guard lseek(fd, off_t(length), SEEK_SET) == off_t(length) else {
+            throw SystemError(call: "lseek", path: path, errno: errno)
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var rest = bytes
+        while !rest.isEmpty {
+            if fill == UploadStore.pieceSize {
+                try FS.fsync(fd, path: store.piecePath(id, index))
+                close(fd)
+                fd = -1
+                index += 1
+                fill = 0
+                try open(truncatingTo: 0)
+            }
+            let n = min(rest.count, UploadStore.pieceSize - fill)
+            try FS.writeAll(fd, UnsafeRawBufferPointer(rebasing: rest[0..<n]), path: store.piecePath(id, index))
+            fill += n
+            written += Int64(n)
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+        }
+    }
+
+    /// Every byte written so far survives a crash once this returns.
+    func makeDurable() throws {
+        try FS.fsync(fd, path: store.piecePath(id, index))
+        if createdFiles { try FS.fsyncDirectory(store.dataPath(id)) }
+    }
+
+    /// Puts the pieces back as they were before this request.
+    func discard() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+        try? removePieces(after: startIndex)
+        _ = truncate(store.piecePath(id, startIndex), off_t(startFill))
+    }
+
+    private func removePieces(after last: Int) throws {
+        let dir = store.dataPath(id)
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
+            guard name.hasPrefix("p"), let i = Int(name.dropFirst()), i > last else { continue }
+            unlink(dir + "/" + name)
+        }
+    }
+}
+
+/// A recording held as chunks in the store, for libavformat: how a finished upload is probed once its
+/// pieces became chunks. One chunk is kept in memory.
+final class ChunkListSource: MediaSource {
+    let size: Int64
+    let label: String
+    private let store: ChunkStore
+    private let chunks: [(digest: SHA256Digest, size: Int)]
+    private let offsets: [Int64]
+    private let buffer: UnsafeMutableRawBufferPointer
+    private var cached = -1
+
+    init(store: ChunkStore, chunks: [(digest: SHA256Digest, size: Int)], label: String) {
+        var offsets = [Int64](), total: Int64 = 0
+        for c in chunks {
+            offsets.append(total)
+            total += Int64(c.size)
+        }
+        self.store = store
+        self.chunks = chunks
+        self.offsets = offsets
+        self.size = total
+        self.label = label
+        buffer = .allocate(byteCount: max(1, chunks.map(\.size).max() ?? 1), alignment: 4096)
+    }
+
+    deinit { buffer.deallocate() }
+
+    func read(at offset: Int64, into destination: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset >= 0, offset < size else { return 0 }
+        let index = (offsets.lastIndex { $0 <= offset }) ?? 0
+        if cached != index {
+            cached = -1
+            _ = try store.read(chunks[index].digest, into: buffer)
+            cached = index
+        }
+        let start = Int(offset - offsets[index])
+        let n = min(destination.count, chunks[index].size - start)
+        destination.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: n)
+        return n
+    }
+}

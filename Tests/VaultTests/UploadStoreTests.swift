@@ -1,0 +1,104 @@
+import CustodyCore
+import Crypto
+import Foundation
+import Ledger
+import TestSupport
+import XCTest
+@testable import Vault
+
+final class UploadStoreTests: XCTestCase {
+    var dir: TemporaryDirectory!
+    var vault: Vault!
+    var store: UploadStore!
+    /// 9.5 MiB: two full 4 MiB pieces and a short one.
+    let bytes: [UInt8] = {
+        var state: UInt64 = 0x2545F4914F6CDD1D
+        return (0..<(19 << 19)).map { _ in
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return UInt8(truncatingIfNeeded: state)
+        }
+    }()
+
+    override func setUpWithError() throws {
+        dir = TemporaryDirectory()
+        vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
+        store = try UploadStore(vault: vault)
+    }
+
+    /// A body reader over `slice`, in reads of at most `step` bytes.
+    func reader(_ slice: ArraySlice<UInt8>, step: Int = 300_000) -> (UnsafeMutableRawBufferPointer) throws -> Int {
+        var at = slice.startIndex
+        return { buffer in
+            let n = min(buffer.count, step, slice.endIndex - at)
+            slice[at..<(at + n)].withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            at += n
+            return n
+        }
+    }
+
+    func testPiecesCrossBoundariesAndBecomeChunksWithoutCopies() throws {
+        var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+        let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+        for range in [0..<3_000_000, 3_000_000..<8_388_609, 8_388_609..<bytes.count] {
+            upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher, read: reader(bytes[range]))
+            XCTAssertEqual(upload.offset, Int64(range.upperBound))
+            XCTAssertEqual(try store.rebuildHasher(upload).pieces.map(\.digest), hasher.pieces.map(\.digest))
+        }
+        let pieces = try FileManager.default.contentsOfDirectory(atPath: store.dataPath(upload.id)).sorted()
+        XCTAssertEqual(pieces, ["p000000", "p000001", "p000002"])
+        let done = try store.complete(upload, hasher: hasher)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: store.dataPath(upload.id)), "pieces moved, not copied")
+        let exhibit = try vault.catalog.find(try XCTUnwrap(done.exhibit))
+        XCTAssertEqual(exhibit.sha256, SHA256.hash(bytes))
+        let chunks = try vault.catalog.chunks(of: exhibit)
+        XCTAssertEqual(chunks.map(\.size), [4 << 20, 4 << 20, bytes.count - (8 << 20)])
+        XCTAssertEqual(chunks[1].digest, SHA256.hash(Array(bytes[(4 << 20)..<(8 << 20)])))
+        XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
+    }
+
+    func testAChecksumMismatchAcrossAPieceBoundaryPutsThePiecesBack() throws {
+        var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+        let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher, read: reader(bytes[0..<4_000_000]))
+        let wrong = UploadChecksum(algorithm: .sha256, expected: SHA256.hash([1]).bytes)
+        XCTAssertThrowsError(try store.append(upload, checksum: wrong, ttl: 60, hasher: UploadHasher(),
+                                              read: reader(bytes[4_000_000..<9_000_000]))) {
+            XCTAssertEqual($0 as? UploadError, .checksumMismatch)
+        }
+        XCTAssertEqual(try store.get(upload.id)?.offset, 4_000_000)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.dataPath(upload.id)), ["p000000"])
+        XCTAssertEqual(try FS.fileSize(store.piecePath(upload.id, 0)), 4_000_000)
+        // The dock resends the rest; the recording is whole.
+        let rest = bytes[4_000_000...]
+        let sum = UploadChecksum(algorithm: .sha256, expected: SHA256.hash(Array(rest)).bytes)
+        upload = try store.append(upload, checksum: sum, ttl: 60, hasher: hasher, read: reader(rest))
+        let done = try store.complete(upload, hasher: hasher)
+        XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(done.exhibit)).sha256, SHA256.hash(bytes))
+    }
+
+    func testACompletionCutShortAfterMovingSomePiecesFinishesLater() throws {
+        var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+        let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher, read: reader(bytes[...]))
+        // As if the daemon died after listing the pieces and moving the first into the chunk store.
+        let (_, pieces) = UploadHasher.finishCopy(of: bytes)
+        try vault.db.transaction { try store.recordPieces(upload.id, pieces, from: 0) }
+        try vault.store.adopt(store.piecePath(upload.id, 0), as: pieces[0].digest)
+
+        let restarted = try UploadStore(vault: Vault(directory: vault.directory))
+        let unfinished = try restarted.unfinishedCompletions()
+        XCTAssertEqual(unfinished.map(\.id), [upload.id])
+        let done = try restarted.complete(unfinished[0])
+        XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(done.exhibit)).sha256, SHA256.hash(bytes))
+        XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
+    }
+}
+
+extension UploadHasher {
+    /// What a hasher fed `bytes` at once finds.
+    static func finishCopy(of bytes: [UInt8]) -> (SHA256Digest, [(digest: SHA256Digest, size: Int)]) {
+        let h = UploadHasher(pieceSize: UploadStore.pieceSize)
+        bytes.withUnsafeBytes { h.feed($0) }
+        return h.finish()
+    }
+}
