@@ -93,26 +93,17 @@ final class LockedData: @unchecked Sendable {
 }
 
 /// Runs a program (output discarded) and returns its exit status and its own peak RSS in KiB,
-/// measured by the kernel (wait4's rusage of that child alone).
+/// measured by the kernel (wait4's rusage of that child alone) through `Scripts/lib/measure.py`,
+/// which forks: a child spawned straight from this (large) test process would report this
+/// process's memory, which Linux records as the child's when it execs.
 public func runMeasuringPeakRSS(_ executable: String, _ arguments: [String], environment: [String: String] = [:])
     throws -> (status: Int32, peakKiB: Int)
 {
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-    let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { (argv + envp).forEach { free($0) } }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-    var pid: pid_t = 0
-    let rc = posix_spawn(&pid, executable, &actions, nil, argv, envp)
-    guard rc == 0 else { throw NSError(domain: "posix_spawn", code: Int(rc)) }
-    var status: Int32 = 0
-    var usage = rusage()
-    while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
-    let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-    return (exitStatus, usage.ru_maxrss)
+    let script = TestPaths.root.appendingPathComponent("Scripts/lib/measure.py").path
+    let r = try runProcess("/usr/bin/env", ["python3", script, executable] + arguments, environment: environment)
+    let fields = r.stdout.split(separator: " ")
+    guard fields.count == 2, let kib = Int(fields[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw NSError(domain: "measure.py printed \(r.stdout) \(r.stderr)", code: Int(r.status))
+    }
+    return (r.status, kib)
 }
