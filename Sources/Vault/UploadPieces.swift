@@ -6,7 +6,8 @@ import Media
 #endif
 
 /// Writes an upload's bytes into its chunk-sized piece files, from its durable offset on. A finished
-/// piece is fsynced before the next is started; `makeDurable` fsyncs the last one (and the folder).
+/// piece has its writeback started at once (so the request never waits for the disk mid-stream);
+/// `makeDurable` fsyncs every piece written (mostly already on disk by then) and the folder.
 final class PieceWriter {
     private let store: UploadStore
     private let id: String
@@ -17,6 +18,8 @@ final class PieceWriter {
     private var fill: Int
     private var fd: Int32 = -1
     private var createdFiles = false
+    /// Finished pieces of this request, still open until `makeDurable` fsyncs them.
+    private var finished: [(fd: Int32, path: String)] = []
 
     init(store: UploadStore, upload: Upload) throws {
         self.store = store
@@ -30,7 +33,10 @@ final class PieceWriter {
         try open(truncatingTo: startFill)
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    deinit {
+        if fd >= 0 { close(fd) }
+        for f in finished { close(f.fd) }
+    }
 
     private func open(truncatingTo length: Int) throws {
         let path = store.piecePath(id, index)
@@ -46,9 +52,15 @@ final class PieceWriter {
         var rest = bytes
         while !rest.isEmpty {
             if fill == UploadStore.pieceSize {
-                try FS.fsync(fd, path: store.piecePath(id, index))
-                close(fd)
+                // DONTNEED starts writeback now and keeps finished pieces out of the page cache.
+                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+                finished.append((fd, store.piecePath(id, index)))
                 fd = -1
+                if finished.count > 8 {  // bounded open files: the oldest is long written back by now
+                    let oldest = finished.removeFirst()
+                    defer { close(oldest.fd) }
+                    try FS.fsync(oldest.fd, path: oldest.path)
+                }
                 index += 1
                 fill = 0
                 try open(truncatingTo: 0)
@@ -63,6 +75,9 @@ final class PieceWriter {
 
     /// Every byte written so far survives a crash once this returns.
     func makeDurable() throws {
+        for f in finished { try FS.fsync(f.fd, path: f.path) }
+        finished.forEach { close($0.fd) }
+        finished.removeAll()
         try FS.fsync(fd, path: store.piecePath(id, index))
         if createdFiles { try FS.fsyncDirectory(store.dataPath(id)) }
     }
@@ -71,6 +86,8 @@ final class PieceWriter {
     func discard() {
         if fd >= 0 { close(fd) }
         fd = -1
+        for f in finished { close(f.fd) }
+        finished.removeAll()
         try? removePieces(after: startIndex)
         _ = truncate(store.piecePath(id, startIndex), off_t(startFill))
     }
