@@ -28,6 +28,11 @@ public protocol ChunkStore: AnyObject {
 extension ChunkStore {
     /// Any store: read the file and put it.
     public func adopt(_ path: String, as digest: SHA256Digest) throws {
+        try adoptByCopy(path, as: digest)
+    }
+
+    /// Reads the file, puts and syncs it, then removes the file.
+    func adoptByCopy(_ path: String, as digest: SHA256Digest) throws {
         let size = Int(try FS.fileSize(path))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
         defer { buffer.deallocate() }

@@ -107,7 +107,13 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             try FS.fsyncDirectory(root)
         }
         try FS.call("chmod", path) { chmod(path, 0o444) }
-        try FS.rename(path, final)
+        do {
+            try FS.rename(path, final)
+        } catch let e as SystemError where e.errno == EXDEV {
+            // chunks/ on another filesystem than the file: copy it the ordinary way.
+            try adoptByCopy(path, as: digest)
+            return
+        }
         try FS.fsyncDirectory(dir)
     }
 

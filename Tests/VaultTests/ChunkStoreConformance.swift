@@ -1,4 +1,5 @@
 import CustodyCore
+import Foundation
 import Crypto
 import XCTest
 @testable import Vault
@@ -11,6 +12,7 @@ enum ChunkStoreConformance {
         try missingChunk(try make())
         try bufferTooSmall(try make())
         try manyChunksAcrossSyncBatches(try make())
+        try adoptTakesAFileOnce(try make())
     }
 
     static func bytes(_ seed: UInt8, _ count: Int) -> [UInt8] {
@@ -73,5 +75,23 @@ enum ChunkStoreConformance {
         }
         try store.sync()
         for (d, data) in digests { XCTAssertEqual(try read(store, d), data) }
+    }
+
+    /// `adopt` takes a durable file as a chunk (gone from its old place), and drops a file whose
+    /// chunk the store already holds, keeping the stored one.
+    static func adoptTakesAFileOnce(_ store: ChunkStore) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("adopt-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let data = bytes(7, 70_000)
+        let d = SHA256.hash(data)
+        try Data(data).write(to: URL(fileURLWithPath: dir + "/piece"))
+        try store.adopt(dir + "/piece", as: d)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/piece"))
+        XCTAssertEqual(try read(store, d), data)
+        try Data(data).write(to: URL(fileURLWithPath: dir + "/again"))
+        try store.adopt(dir + "/again", as: d)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/again"))
+        XCTAssertEqual(try read(store, d), data)
     }
 }
