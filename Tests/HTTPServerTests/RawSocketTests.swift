@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import HTTPServer
+import TestSupport
 import XCTest
 
 /// Exact bytes on the wire: malformed input, limits, pipelining, unread bodies, handler failures.

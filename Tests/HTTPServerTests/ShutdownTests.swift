@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import HTTPServer
+import TestSupport
 import XCTest
 
 /// shutdown(): stop accepting, finish in-flight requests within the grace period, close idle connections.

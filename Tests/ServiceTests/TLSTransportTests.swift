@@ -70,7 +70,7 @@ final class TLSTransportTests: XCTestCase {
         XCTAssertTrue(plain.stdout.hasSuffix("400"), plain.stdout)
         XCTAssertFalse(plain.stdout.contains("GET /plain"), plain.stdout)
         // Bytes that are neither TLS nor HTTP: the handshake fails and the connection just closes.
-        let raw = try TCPClient(port: port)
+        let raw = try RawClient(port: port)
         raw.send("\u{1}\u{2} not a client hello\r\n\r\n")
         let (answer, closed) = raw.readToEnd()
         XCTAssertTrue(closed, "the server must close the connection")
@@ -106,7 +106,7 @@ final class TLSTransportTests: XCTestCase {
     func testSilentClientIsCutOffAfterHeaderTimeoutWhileAnotherIsServed() throws {
         try start(headerTimeout: 1)
         let started = Date()
-        let silent = try TCPClient(port: port, receiveTimeout: 6)
+        let silent = try RawClient(port: port, receiveTimeout: 6)
         let served = try curl([url("/busy")])
         XCTAssertEqual(served.status, 0, served.stderr)
         XCTAssertTrue(served.stdout.hasPrefix("GET /busy bytes=0"), served.stdout)
@@ -127,49 +127,5 @@ final class TLSTransportTests: XCTestCase {
                                url("/upload")])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "POST /upload bytes=\(10 << 20) sha256=\(Crypto.SHA256.hash(payload).hex)\n")
-    }
-}
-
-/// A bare TCP connection to the loopback port: to send plain text to a TLS port, or nothing at all.
-private final class TCPClient {
-    let fd: Int32
-
-    init(port: UInt16, receiveTimeout: Double = 5) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            close(fd)
-            throw NSError(domain: "connect", code: Int(errno))
-        }
-        var tv = timeval(tv_sec: Int(receiveTimeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    deinit { close(fd) }
-
-    func send(_ text: String) {
-        _ = Array(text.utf8).withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-    }
-
-    /// Everything until the server closes (or the receive timeout); `closed` says which happened.
-    func readToEnd() -> (bytes: [UInt8], closed: Bool) {
-        var result: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16 * 1024)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                result += buffer[..<n]
-            } else {
-                return (result, n == 0 || errno == ECONNRESET)
-            }
-        }
     }
 }
