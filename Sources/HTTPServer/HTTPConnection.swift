@@ -29,8 +29,14 @@ final class HTTPConnection {
                 return refuse(HTTPRequestError(.badRequest, "this port speaks HTTPS only: use an https:// URL"),
                               method: "", path: "")
             }
-            // A failed or unfinished handshake leaves no channel to answer on: just close.
-            guard (try? socket.secure(with: tls, until: firstHeadDeadline)) != nil else { return socket.close() }
+            // A failed or unfinished handshake leaves no channel to answer on: say so to the observer, close.
+            do {
+                try socket.secure(with: tls, until: firstHeadDeadline)
+            } catch {
+                let reason = error is WaitError ? "timeout" : String(describing: error)
+                server.observer?.handshakeFailed(remoteAddress: socket.remoteAddress, reason: reason)
+                return socket.close()
+            }
         }
         while true {
             let head: HTTPRequestHead

@@ -67,11 +67,16 @@ public protocol HTTPServerObserver: Sendable {
     func requestCompleted(_ record: HTTPRequestRecord)
     /// A connection was refused with 503 because `maxConnections` were open.
     func connectionRejected()
+    /// A TLS handshake failed or did not finish within the header timeout; `reason` is the TLS
+    /// layer's error (never key material), or "timeout" / "closed".
+    func handshakeFailed(remoteAddress: String, reason: String)
 }
 
 extension HTTPServerObserver {
     /// Does nothing by default.
     public func connectionRejected() {}
+    /// Does nothing by default.
+    public func handshakeFailed(remoteAddress: String, reason: String) {}
 }
 
 /// Counters kept by the server itself.

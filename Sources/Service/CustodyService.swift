@@ -123,6 +123,10 @@ public final class CustodyService: @unchecked Sendable {
         m.describe("custody_http_request_seconds", type: "histogram", "Time from request head to response sent.")
         m.describe("custody_http_received_bytes_total", type: "counter", "Request body bytes received.")
         m.describe("custody_ledger_checkpoint_size", type: "gauge", "Events covered by the newest signed checkpoint.")
+        m.describe("custody_http_connections_rejected_total", type: "counter",
+                   "Connections answered 503 because the connection limit was reached.")
+        m.describe("custody_tls_handshake_failures_total", type: "counter",
+                   "TLS handshakes that failed or did not finish in time.")
         m.describe("custody_uploads_in_progress", type: "gauge", "Upload requests receiving bytes right now.")
         m.describe("custody_upload_bytes_total", type: "counter", "Bytes durably received by tus uploads.")
         m.describe("custody_ingests_total", type: "counter", "Uploads completed and ingested into the vault.")

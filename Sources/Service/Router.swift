@@ -64,4 +64,14 @@ struct RequestObserver: HTTPServerObserver {
                              "ms": Int(record.duration * 1000), "bytes_in": record.bodyBytesIn,
                              "bytes_out": record.bytesOut, "connection": Int(record.connectionID)])
     }
+
+    func connectionRejected() {
+        metrics.increment("custody_http_connections_rejected_total")
+        log.warning("connection refused: too many open connections", [:])
+    }
+
+    func handshakeFailed(remoteAddress: String, reason: String) {
+        metrics.increment("custody_tls_handshake_failures_total")
+        log.warning("TLS handshake failed", ["remote": remoteAddress, "reason": String(reason.prefix(300))])
+    }
 }

@@ -12,6 +12,7 @@ final class TLSTransportTests: XCTestCase {
     private var tls: TLSFixture!
     private var server: HTTPServer?
     private var port: UInt16 = 0
+    private let handshakes = HandshakeFailures()
 
     /// Answers with the method, path, body length and the body's SHA-256.
     static let echo: HTTPClosureHandler.Closure = { request, body, _ in
@@ -40,7 +41,8 @@ final class TLSTransportTests: XCTestCase {
         var configuration = HTTPServerConfiguration(headerTimeout: headerTimeout)
         configuration.tls = try TLSTransportSecurity(TLSFiles(certificateFile: tls.certificate,
                                                               privateKeyFile: tls.key))
-        let server = HTTPServer(configuration: configuration, handler: HTTPClosureHandler(Self.echo))
+        let server = HTTPServer(configuration: configuration, handler: HTTPClosureHandler(Self.echo),
+                                observer: handshakes)
         port = try server.start()
         self.server = server
     }
@@ -75,6 +77,8 @@ final class TLSTransportTests: XCTestCase {
         let (answer, closed) = raw.readToEnd()
         XCTAssertTrue(closed, "the server must close the connection")
         XCTAssertEqual(answer, [])
+        XCTAssertEqual(handshakes.reasons.count, 1, "the failed handshake reaches the observer (metrics, log)")
+        XCTAssertFalse(handshakes.reasons.first?.isEmpty ?? true)
 
         let secure = try curl([url("/after")])
         XCTAssertEqual(secure.status, 0, secure.stderr)
@@ -128,4 +132,13 @@ final class TLSTransportTests: XCTestCase {
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "POST /upload bytes=\(10 << 20) sha256=\(Crypto.SHA256.hash(payload).hex)\n")
     }
+}
+
+/// Records the handshake failures the server reports.
+private final class HandshakeFailures: HTTPServerObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var list = [String]()
+    var reasons: [String] { lock.lock(); defer { lock.unlock() }; return list }
+    func requestCompleted(_ record: HTTPRequestRecord) {}
+    func handshakeFailed(remoteAddress: String, reason: String) { lock.lock(); list.append(reason); lock.unlock() }
 }
