@@ -13,6 +13,12 @@ extension Database {
     /// Applies each migration of `component` newer than the version recorded for it, each in its own
     /// transaction, so a crash leaves the schema at one version or the next.
     public func migrate(_ component: String, _ migrations: [Migration]) throws {
+        // Up to date (the common case, every time a vault is opened): a read, no write lock taken.
+        let latest = migrations.map(\.version).max() ?? 0
+        if let current = try? query("SELECT version FROM schema_versions WHERE component = ?", [.text(component)])
+            .first?.int(0), current >= Int64(latest) {
+            return
+        }
         try execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
         for m in migrations.sorted(by: { $0.version < $1.version }) {
             try transaction {
