@@ -2,15 +2,17 @@ import CustodyCore
 import Crypto
 import Media
 
-/// An exhibit's original bytes read at random offsets straight from the chunk store, for libavformat.
-/// Every chunk is checked against its SHA-256 when it is loaded; a damaged or missing chunk throws an
-/// integrity error naming the exhibit and chunk. The two most recent chunks are kept, since a demuxer
-/// reads mostly forwards but hops between nearby audio and video samples.
+/// An exhibit's original bytes (or any chunk list's) read at random offsets straight from the chunk
+/// store, for libavformat. Every chunk is checked against its SHA-256 when it is loaded; a damaged or
+/// missing chunk throws an integrity error naming the owner and chunk. The two most recent chunks are
+/// kept, since a demuxer reads mostly forwards but hops between nearby audio and video samples.
 final class ExhibitSource: MediaSource {
     let size: Int64
     let label: String
     private let vault: Vault
-    private let exhibit: Exhibit
+    /// Names the chunks' owner in errors ("exhibit EX-000001", "upload <id>").
+    private let owner: String
+    private let chunkSize: Int
     private let chunks: [(digest: SHA256Digest, size: Int)]
     /// Byte offset of each chunk's first byte.
     private let offsets: [Int64]
@@ -18,22 +20,30 @@ final class ExhibitSource: MediaSource {
     /// Chunks loaded (and hashed) so far: how much of the exhibit was actually read.
     private(set) var chunksLoaded = 0
 
-    init(vault: Vault, exhibit: Exhibit) throws {
+    /// The bytes of `chunks` in order, each at most `chunkSize`.
+    init(vault: Vault, chunks: [(digest: SHA256Digest, size: Int)], chunkSize: Int, label: String, owner: String) {
         self.vault = vault
-        self.exhibit = exhibit
-        chunks = try vault.catalog.chunks(of: exhibit)
+        self.chunks = chunks
+        self.chunkSize = chunkSize
+        self.label = label
+        self.owner = owner
         var offsets = [Int64]()
         var total: Int64 = 0
         for c in chunks {
             offsets.append(total)
             total += Int64(c.size)
         }
-        guard total == exhibit.size else {
-            throw CustodyError.integrity("the chunks of \(exhibit.id) add up to \(total) bytes, not \(exhibit.size)")
-        }
         self.offsets = offsets
         size = total
-        label = exhibit.id
+    }
+
+    convenience init(vault: Vault, exhibit: Exhibit) throws {
+        let chunks = try vault.catalog.chunks(of: exhibit).map { (digest: $0.digest, size: $0.size) }
+        self.init(vault: vault, chunks: chunks, chunkSize: exhibit.chunkSize, label: exhibit.id,
+                  owner: "exhibit \(exhibit.id)")
+        guard size == exhibit.size else {
+            throw CustodyError.integrity("the chunks of \(exhibit.id) add up to \(size) bytes, not \(exhibit.size)")
+        }
     }
 
     deinit { cache.forEach { $0.buffer.deallocate() } }
@@ -66,9 +76,9 @@ final class ExhibitSource: MediaSource {
         }
         let buffer = cache.count >= 2
             ? cache.removeFirst().buffer
-            : UnsafeMutableRawBufferPointer.allocate(byteCount: max(exhibit.chunkSize, 1), alignment: 4096)
+            : UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1), alignment: 4096)
         do {
-            let bytes = try vault.readChunk(chunks[index].digest, size: chunks[index].size, index: index, of: exhibit,
+            let bytes = try vault.readChunk(chunks[index].digest, size: chunks[index].size, index: index, of: owner,
                                             into: buffer)
             cache.append((index, buffer, bytes.count))
             chunksLoaded += 1

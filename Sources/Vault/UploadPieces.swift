@@ -1,6 +1,5 @@
 import CustodyCore
 import Foundation
-import Media
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -98,47 +97,5 @@ final class PieceWriter {
             guard name.hasPrefix("p"), let i = Int(name.dropFirst()), i > last else { continue }
             unlink(dir + "/" + name)
         }
-    }
-}
-
-/// A recording held as chunks in the store, for libavformat: how a finished upload is probed once its
-/// pieces became chunks. One chunk is kept in memory.
-final class ChunkListSource: MediaSource {
-    let size: Int64
-    let label: String
-    private let store: ChunkStore
-    private let chunks: [(digest: SHA256Digest, size: Int)]
-    private let offsets: [Int64]
-    private let buffer: UnsafeMutableRawBufferPointer
-    private var cached = -1
-
-    init(store: ChunkStore, chunks: [(digest: SHA256Digest, size: Int)], label: String) {
-        var offsets = [Int64](), total: Int64 = 0
-        for c in chunks {
-            offsets.append(total)
-            total += Int64(c.size)
-        }
-        self.store = store
-        self.chunks = chunks
-        self.offsets = offsets
-        self.size = total
-        self.label = label
-        buffer = .allocate(byteCount: max(1, chunks.map(\.size).max() ?? 1), alignment: 4096)
-    }
-
-    deinit { buffer.deallocate() }
-
-    func read(at offset: Int64, into destination: UnsafeMutableRawBufferPointer) throws -> Int {
-        guard offset >= 0, offset < size else { return 0 }
-        let index = (offsets.lastIndex { $0 <= offset }) ?? 0
-        if cached != index {
-            cached = -1
-            _ = try store.read(chunks[index].digest, into: buffer)
-            cached = index
-        }
-        let start = Int(offset - offsets[index])
-        let n = min(destination.count, chunks[index].size - start)
-        destination.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: n)
-        return n
     }
 }

@@ -32,7 +32,9 @@ extension UploadStore {
                 throw CustodyError.integrity("upload \(upload.id) lost piece \(index) (chunk \(piece.digest))")
             }
         }
-        let probe = MediaProbe.probe(source: ChunkListSource(store: vault.store, chunks: pieces, label: upload.id))
+        let chunks = ExhibitSource(vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id,
+                                   owner: "upload \(upload.id)")
+        let probe = MediaProbe.probe(source: chunks)
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
         let result = try vault.catalogue(sha256: sha256, total: upload.length, chunkSize: UploadStore.pieceSize,

@@ -67,7 +67,8 @@ extension Vault {
         defer { buffer.deallocate() }
         let whole = SHA256()
         for (i, chunk) in chunks.enumerated() {
-            let bytes = try readChunk(chunk.digest, size: chunk.size, index: i, of: exhibit, into: buffer)
+            let bytes = try readChunk(chunk.digest, size: chunk.size, index: i, of: "exhibit \(exhibit.id)",
+                                      into: buffer)
             whole.update(bytes)
             try body(bytes)
         }
@@ -80,16 +81,17 @@ extension Vault {
     }
 
     /// Reads chunk `index` of `exhibit` and checks its length and hash.
-    func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of exhibit: Exhibit,
+    /// `owner` names what the chunk belongs to in errors, e.g. "exhibit EX-000001".
+    func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of owner: String,
                    into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
         let n: Int
         do { n = try store.read(digest, into: buffer) } catch let e as ChunkStoreError {
-            throw CustodyError.integrity("exhibit \(exhibit.id) chunk \(index) (\(digest)) is damaged: \(e)")
+            throw CustodyError.integrity("\(owner) chunk \(index) (\(digest)) is damaged: \(e)")
         }
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         let actual = SHA256.hash(bytes)
         guard n == size, actual == digest else {
-            throw CustodyError.integrity("exhibit \(exhibit.id) chunk \(index) (\(digest)) is damaged: "
+            throw CustodyError.integrity("\(owner) chunk \(index) (\(digest)) is damaged: "
                                          + "it now hashes to \(actual) (\(n) bytes, expected \(size))")
         }
         return bytes

@@ -42,7 +42,8 @@ extension Vault {
             for (i, chunk) in chunks.enumerated() {
                 report.chunksChecked += 1
                 do {
-                    let bytes = try readChunk(chunk.digest, size: chunk.size, index: i, of: exhibit, into: buffer)
+                    let bytes = try readChunk(chunk.digest, size: chunk.size, index: i, of: "exhibit \(exhibit.id)",
+                                              into: buffer)
                     whole.update(bytes)
                     report.bytesChecked += Int64(bytes.count)
                 } catch let e as CustodyError {
