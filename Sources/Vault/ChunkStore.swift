@@ -20,15 +20,19 @@ public protocol ChunkStore: AnyObject {
     func contains(_ digest: SHA256Digest) -> Bool
     /// Removes staged files left by processes that died before `sync`.
     func removeAbandonedTemporaries() throws -> Int
-    /// Takes the durable file at `path` (whose SHA-256 the caller computed: `digest`) as a chunk,
-    /// durably, without copying where the store can; the file is gone afterwards.
-    func adopt(_ path: String, as digest: SHA256Digest) throws
+    /// Takes each durable file at `path` (whose SHA-256 the caller computed: `digest`) as a chunk,
+    /// durably, without copying where the store can; the files are gone afterwards.
+    func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws
 }
 
 extension ChunkStore {
-    /// Any store: read the file and put it.
+    /// Any store: read each file and put it.
+    public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
+        for file in files { try adoptByCopy(file.path, as: file.digest) }
+    }
+
     public func adopt(_ path: String, as digest: SHA256Digest) throws {
-        try adoptByCopy(path, as: digest)
+        try adopt([(path, digest)])
     }
 
     /// Reads the file, puts and syncs it, then removes the file.

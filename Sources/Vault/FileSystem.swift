@@ -44,6 +44,56 @@ enum FS {
         }
     }
 
+    /// `O_DIRECT`, which Glibc's Swift overlay does not export (it needs `_GNU_SOURCE`).
+    #if arch(x86_64) || arch(i386)
+    static let directFlag: Int32 = 0o40000
+    #else
+    static let directFlag: Int32 = 0o200000  // arm64, arm
+    #endif
+    /// Buffer address, file offset and length alignment that direct I/O needs on any block device.
+    static let directAlignment = 4096
+
+    /// Opens `path` for writing with `O_DIRECT` where the filesystem allows it (tmpfs does not) and
+    /// returns whether it did. Direct writes go from the caller's buffer to the device: no copy into
+    /// the page cache, no dirty pages to write back later. Durability still needs `fsync`.
+    static func openForDirectWrite(_ path: String, _ flags: Int32, _ mode: mode_t) throws -> (fd: Int32, direct: Bool) {
+        let fd = Glibc.open(path, flags | directFlag | O_CLOEXEC, mode)
+        if fd >= 0 { return (fd, true) }
+        guard errno == EINVAL else { throw SystemError(call: "open", path: path, errno: errno) }
+        return (try open(path, flags, mode), false)
+    }
+
+    /// Writes all of `bytes` at the current position of `fd`. When `fd` was opened direct and the
+    /// buffer and position are aligned, the aligned prefix goes straight to the device and only the
+    /// remainder (under 4 KiB) through the page cache; otherwise everything goes through the cache.
+    /// Leaves `fd` in buffered mode when it wrote a remainder.
+    static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool, path: String) throws {
+        var rest = bytes
+        let start = lseek(fd, 0, SEEK_CUR)
+        if direct, let base = bytes.baseAddress, Int(bitPattern: base) % directAlignment == 0,
+           start >= 0, start % off_t(directAlignment) == 0 {
+            let aligned = bytes.count - bytes.count % directAlignment
+            do {
+                try writeAll(fd, UnsafeRawBufferPointer(rebasing: bytes[0..<aligned]), path: path)
+                rest = UnsafeRawBufferPointer(rebasing: bytes[aligned...])
+            } catch let e as SystemError where e.errno == EINVAL {
+                // A device with stricter alignment than 4 KiB: fall back to the page cache. A failed
+                // direct write leaves the position where it was (short writes advance it, and
+                // `writeAll` only throws on the call that wrote nothing).
+                rest = UnsafeRawBufferPointer(rebasing: bytes[Int(lseek(fd, 0, SEEK_CUR) - start)...])
+            }
+        }
+        guard !rest.isEmpty else { return }
+        if direct { try setDirect(fd, false, path: path) }
+        try writeAll(fd, rest, path: path)
+    }
+
+    /// Turns `O_DIRECT` on or off for an open file.
+    static func setDirect(_ fd: Int32, _ on: Bool, path: String) throws {
+        let flags = try call("fcntl", path) { fcntl(fd, F_GETFL) }
+        try call("fcntl", path) { fcntl(fd, F_SETFL, on ? flags | directFlag : flags & ~directFlag) }
+    }
+
     /// Reads until `buffer` is full or end of file; returns the bytes read.
     static func readFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
         var filled = 0

@@ -16,6 +16,7 @@ enum Parallel {
     }
 }
 
-private struct Unchecked<T>: @unchecked Sendable {
+/// Hands a value that is not Sendable to another thread; the caller guarantees the access is safe.
+struct Unchecked<T>: @unchecked Sendable {
     let value: T
 }

@@ -22,16 +22,16 @@ extension UploadStore {
         }
         // Listed first, so a completion cut short after moving some pieces can finish after a restart.
         try vault.db.transaction { try recordPieces(upload.id, pieces, from: 0) }
+        var moving: [(path: String, digest: SHA256Digest)] = []
         for (index, piece) in pieces.enumerated() {
             let path = piecePath(upload.id, index)
             if FS.exists(path) {
-                do { try vault.store.adopt(path, as: piece.digest) } catch {
-                    throw Vault.storageError(error, path: "upload \(upload.id)")
-                }
+                moving.append((path, piece.digest))
             } else if !vault.store.contains(piece.digest) {
                 throw CustodyError.integrity("upload \(upload.id) lost piece \(index) (chunk \(piece.digest))")
             }
         }
+        do { try vault.store.adopt(moving) } catch { throw Vault.storageError(error, path: "upload \(upload.id)") }
         let chunks = ExhibitSource(vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id,
                                    owner: "upload \(upload.id)")
         let probe = MediaProbe.probe(source: chunks)

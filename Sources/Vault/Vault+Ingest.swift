@@ -17,7 +17,8 @@ public struct IngestResult: Sendable {
 
 extension Vault {
     /// Stores the file at `path` as an exhibit: one pass over the bytes computes the whole-file SHA-256
-    /// and, on the second core, the chunk hashes and chunk writes; then libavformat probes it.
+    /// and, on the second core, the chunk hashes, while a writer thread stores the chunks; then
+    /// libavformat probes it.
     /// The exhibit exists only once its chunks are durable and the catalog transaction has committed.
     ///
     /// - Parameters:
@@ -86,54 +87,56 @@ extension Vault {
         }
     }
 
-    /// Reads `fd` chunk by chunk through three rotating buffers. While one core feeds chunk i into the
-    /// whole-file hash and writes chunk i-1 to the store, the other hashes chunk i and reads chunk i+1,
-    /// so hashing, reading and writing overlap. Returns the file's SHA-256 and the chunk list, all
-    /// chunks durable.
+    /// Reads `fd` chunk by chunk through a ring of buffers. For each chunk one core feeds it into the
+    /// whole-file hash while the other hashes the chunk and reads the next; a writer thread stores
+    /// the chunks behind them (direct I/O, so it mostly waits for the disk, not the CPU). Returns the
+    /// file's SHA-256 and the chunk list, all chunks durable.
     private func hashAndStore(fd: Int32, path: String, total: Int64, chunkSize: Int,
                               progress: ((Int64, Int64) -> Void)?) throws -> (SHA256Digest, [(SHA256Digest, Int)]) {
-        let slots = (0..<3).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 4096) }
-        defer { slots.forEach { $0.deallocate() } }
+        let ring = 4  // one being hashed, one being read, two queued for the disk
+        let slots = (0..<ring).map { _ in
+            UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: FS.directAlignment)
+        }
+        let writer = ChunkWriter(store: store, slots: ring)
+        defer {
+            _ = try? writer.finish()  // no buffer is freed while the writer may still read it
+            slots.forEach { $0.deallocate() }
+        }
         let whole = SHA256()
-        let store = self.store
         var chunks = [(SHA256Digest, Int)]()
         var done: Int64 = 0
+        writer.reserveSlot()
         var n = try FS.readFull(fd, slots[0], path: path)
-        var previous: (digest: SHA256Digest, bytes: UnsafeRawBufferPointer)?
         var i = 0
-        while n > 0 || previous != nil {
-            let bytes = UnsafeRawBufferPointer(rebasing: slots[i % 3][0..<n])
-            let next = slots[(i + 1) % 3]
+        while n > 0 {
+            let bytes = UnsafeRawBufferPointer(rebasing: slots[i % ring][0..<n])
+            let next = slots[(i + 1) % ring]
             let readMore = n == chunkSize  // a short read is the end of the file
-            var digest: SHA256Digest?
+            if readMore { writer.reserveSlot() }
+            var digest = SHA256Digest(bytes: [UInt8](repeating: 0, count: 32))
             var nextCount = 0
-            var writeError: (any Error)?
             var readError: (any Error)?
             Parallel.both({
-                if n > 0 { whole.update(bytes) }
-                if let previous {
-                    do { try store.put(previous.digest, previous.bytes) } catch { writeError = error }
-                }
+                whole.update(bytes)
             }, {
-                if n > 0 { digest = SHA256.hash(bytes) }
+                digest = SHA256.hash(bytes)
                 if readMore {
                     do { nextCount = try FS.readFull(fd, next, path: path) } catch { readError = error }
                 }
             })
-            if let writeError { throw Self.storageError(writeError, path: path) }
             if let readError { throw CustodyError.failure("reading \(path) failed", cause: readError) }
-            if let digest {
-                chunks.append((digest, n))
-                previous = (digest, bytes)
-                done += Int64(n)
-                progress?(done, total)
-            } else {
-                previous = nil
-            }
+            if let writeError = writer.error { throw Self.storageError(writeError, path: path) }
+            writer.submit(digest, bytes)
+            chunks.append((digest, n))
+            done += Int64(n)
+            progress?(done, total)
             n = readMore ? nextCount : 0
             i += 1
         }
-        do { try store.sync() } catch { throw Self.storageError(error, path: path) }
+        do {
+            try writer.finish()
+            try store.sync()
+        } catch { throw Self.storageError(error, path: path) }
         return (whole.finalize(), chunks)
     }
 

@@ -93,5 +93,18 @@ enum ChunkStoreConformance {
         try store.adopt(dir + "/again", as: d)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/again"))
         XCTAssertEqual(try read(store, d), data)
+        // A batch: new chunks, one the store holds, and the same chunk twice.
+        let batch = (0..<5).map { bytes(UInt8(20 + $0), 5000 + $0) } + [data, bytes(20, 5000)]
+        var files: [(path: String, digest: SHA256Digest)] = []
+        for (i, chunk) in batch.enumerated() {
+            try Data(chunk).write(to: URL(fileURLWithPath: dir + "/b\(i)"))
+            files.append((dir + "/b\(i)", SHA256.hash(chunk)))
+        }
+        try store.adopt(files)
+        for (i, chunk) in batch.enumerated() {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/b\(i)"))
+            XCTAssertTrue(store.contains(SHA256.hash(chunk)))
+            XCTAssertEqual(try read(store, SHA256.hash(chunk)), chunk)
+        }
     }
 }
