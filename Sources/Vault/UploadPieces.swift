@@ -4,80 +4,121 @@ import Foundation
 @preconcurrency import Glibc
 #endif
 
-/// Writes an upload's bytes into its chunk-sized piece files, from its durable offset on. A finished
-/// piece has its writeback started at once (so the request never waits for the disk mid-stream);
-/// `makeDurable` fsyncs every piece written (mostly already on disk by then) and the folder.
+/// Writes an upload's bytes into its chunk-sized piece files, from its durable offset on.
+///
+/// The body is read straight into a piece-sized buffer (`space`, then `commit`). A piece this
+/// request fills from its first byte is written once, whole, with direct I/O when it is full: no
+/// copy into the page cache and no writeback later. A piece the request starts in the middle of
+/// (an earlier request wrote its beginning) is written through the page cache as bytes arrive.
+/// `makeDurable` writes a piece left part-filled at the end of the body, then fsyncs every piece
+/// written (their data on the device by then) and the folder.
 final class PieceWriter {
+    /// Bytes read from the body between writes to a piece written through the page cache.
+    static let writeThroughStep = 1 << 20
+
     private let store: UploadStore
     private let id: String
+    private let pieceSize = UploadStore.pieceSize
     private let startIndex: Int
     private let startFill: Int
     private(set) var written: Int64 = 0
     private var index: Int
+    /// Bytes of piece `index` received so far; `stage[0..<fill]` holds them unless `writeThrough`.
     private var fill: Int
+    /// The current piece started before this request: its bytes go to `fd` as they arrive.
+    private var writeThrough: Bool
     private var fd: Int32 = -1
+    private let stage: UnsafeMutableRawBufferPointer
     private var createdFiles = false
-    /// Finished pieces of this request, still open until `makeDurable` fsyncs them.
-    private var finished: [(fd: Int32, path: String)] = []
+    /// Pieces written by this request, closed; `makeDurable` fsyncs them.
+    private var finished: [String] = []
 
     init(store: UploadStore, upload: Upload) throws {
         self.store = store
         id = upload.id
-        startIndex = Int(upload.offset / Int64(UploadStore.pieceSize))
-        startFill = Int(upload.offset % Int64(UploadStore.pieceSize))
+        startIndex = Int(upload.offset / Int64(pieceSize))
+        startFill = Int(upload.offset % Int64(pieceSize))
         index = startIndex
         fill = startFill
+        writeThrough = startFill > 0
+        stage = .allocate(byteCount: pieceSize, alignment: FS.directAlignment)
         // What a crash or a refused request left past the offset goes first.
         try removePieces(after: startIndex)
-        try open(truncatingTo: startFill)
+        let path = store.piecePath(id, index)
+        if writeThrough {
+            fd = try FS.open(path, O_WRONLY, 0o600)
+            try FS.call("ftruncate", path) { ftruncate(fd, off_t(startFill)) }
+            guard lseek(fd, off_t(startFill), SEEK_SET) == off_t(startFill) else {
+                throw SystemError(call: "lseek", path: path, errno: errno)
+            }
+        } else {
+            unlink(path)  // written whole later
+        }
     }
 
     deinit {
         if fd >= 0 { close(fd) }
-        for f in finished { close(f.fd) }
+        stage.deallocate()
     }
 
-    private func open(truncatingTo length: Int) throws {
+    /// Where the next bytes of the body go: fill a prefix of it, then `commit` that many bytes.
+    func space() -> UnsafeMutableRawBufferPointer {
+        let end = writeThrough ? min(pieceSize, fill + Self.writeThroughStep) : pieceSize
+        return UnsafeMutableRawBufferPointer(rebasing: stage[fill..<end])
+    }
+
+    /// Takes the first `count` bytes of the last `space()`; returns them (valid until the next
+    /// `space()` is filled) so the caller can hash them.
+    func commit(_ count: Int) throws -> UnsafeRawBufferPointer {
+        precondition(count >= 0 && fill + count <= pieceSize)
+        let bytes = UnsafeRawBufferPointer(rebasing: stage[fill..<fill + count])
+        if writeThrough { try FS.writeAll(fd, bytes, path: store.piecePath(id, index)) }
+        fill += count
+        written += Int64(count)
+        if fill == pieceSize { try finishPiece() }
+        return bytes
+    }
+
+    private func finishPiece() throws {
+        if writeThrough {
+            // DONTNEED starts writeback now and keeps finished pieces out of the page cache.
+            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
+            close(fd)
+            fd = -1
+            writeThrough = false
+        } else {
+            try writeStaged(pieceSize)
+        }
+        finished.append(store.piecePath(id, index))
+        index += 1
+        fill = 0
+    }
+
+    /// Writes `stage[0..<count]` as piece `index`, directly where the filesystem allows it.
+    private func writeStaged(_ count: Int) throws {
         let path = store.piecePath(id, index)
-        createdFiles = createdFiles || !FS.exists(path)
-        fd = try FS.open(path, O_WRONLY | O_CREAT, 0o600)
-        try FS.call("ftruncate", path) { ftruncate(fd, off_t(length)) }
-        guard lseek(fd, off_t(length), SEEK_SET) == off_t(length) else {
-            throw SystemError(call: "lseek", path: path, errno: errno)
-        }
+        let (fd, direct) = try FS.openForDirectWrite(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        defer { close(fd) }
+        createdFiles = true
+        try FS.writeMostlyDirect(fd, UnsafeRawBufferPointer(rebasing: stage[0..<count]), direct: direct, path: path)
+        if !direct { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var rest = bytes
-        while !rest.isEmpty {
-            if fill == UploadStore.pieceSize {
-                // DONTNEED starts writeback now and keeps finished pieces out of the page cache.
-                _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-                finished.append((fd, store.piecePath(id, index)))
-                fd = -1
-                if finished.count > 8 {  // bounded open files: the oldest is long written back by now
-                    let oldest = finished.removeFirst()
-                    defer { close(oldest.fd) }
-                    try FS.fsync(oldest.fd, path: oldest.path)
-                }
-                index += 1
-                fill = 0
-                try open(truncatingTo: 0)
-            }
-            let n = min(rest.count, UploadStore.pieceSize - fill)
-            try FS.writeAll(fd, UnsafeRawBufferPointer(rebasing: rest[0..<n]), path: store.piecePath(id, index))
-            fill += n
-            written += Int64(n)
-            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
-        }
-    }
-
-    /// Every byte written so far survives a crash once this returns.
+    /// Every byte committed so far survives a crash once this returns. Call once, after the body.
     func makeDurable() throws {
-        for f in finished { try FS.fsync(f.fd, path: f.path) }
-        finished.forEach { close($0.fd) }
+        if !writeThrough && fill > 0 {
+            try writeStaged(fill)
+            finished.append(store.piecePath(id, index))
+        }
+        // One journal commit makes all of them durable: the first fsync commits every piece's
+        // metadata, the others find theirs committed (the data went to the device as it was written).
+        for path in finished {
+            let fd = try FS.open(path, O_RDONLY)
+            defer { close(fd) }
+            try FS.fsync(fd, path: path)
+        }
         finished.removeAll()
-        try FS.fsync(fd, path: store.piecePath(id, index))
+        if fd >= 0 { try FS.fsync(fd, path: store.piecePath(id, index)) }
         if createdFiles { try FS.fsyncDirectory(store.dataPath(id)) }
     }
 
@@ -85,10 +126,13 @@ final class PieceWriter {
     func discard() {
         if fd >= 0 { close(fd) }
         fd = -1
-        for f in finished { close(f.fd) }
         finished.removeAll()
         try? removePieces(after: startIndex)
-        _ = truncate(store.piecePath(id, startIndex), off_t(startFill))
+        if startFill > 0 {
+            _ = truncate(store.piecePath(id, startIndex), off_t(startFill))
+        } else {
+            unlink(store.piecePath(id, startIndex))
+        }
     }
 
     private func removePieces(after last: Int) throws {

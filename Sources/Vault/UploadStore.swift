@@ -117,27 +117,31 @@ public final class UploadStore {
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Upload {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
         let writer = try PieceWriter(store: self, upload: upload)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-        defer { buffer.deallocate() }
         let sha1 = checksum?.algorithm == .sha1 ? SHA1() : nil
         let sha256 = checksum?.algorithm == .sha256 ? SHA256() : nil
         var interruption: (any Error)?
         do {
             var ended = false
             while !ended {
-                // Fill the buffer (a socket read returns what has arrived): fewer, larger writes.
+                // Fill the writer's space (a socket read returns what has arrived): fewer, larger writes.
+                let space = writer.space()
                 var n = 0
-                while n < buffer.count {
-                    let k = try read(UnsafeMutableRawBufferPointer(rebasing: buffer[n...]))
-                    if k == 0 { ended = true; break }
-                    n += k
+                do {
+                    while n < space.count {
+                        let k = try read(UnsafeMutableRawBufferPointer(rebasing: space[n...]))
+                        if k == 0 { ended = true; break }
+                        n += k
+                    }
+                } catch {
+                    // The body broke off: keep what arrived before (tus core), then stop.
+                    interruption = error
+                    ended = true
                 }
                 if n == 0 { break }
                 guard writer.written + Int64(n) <= upload.length - upload.offset else { throw UploadError.tooLong }
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+                let bytes = try writer.commit(n)
                 sha1?.update(bytes)
                 sha256?.update(bytes)
-                try writer.write(bytes)
                 hasher.feed(bytes)
             }
         } catch let e as UploadError {

@@ -56,6 +56,30 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
     }
 
+    func testABodyCutOffKeepsEveryByteThatArrived() throws {
+        var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+        // The link drops 5,000,123 bytes in: inside piece 1, which this request was filling from its
+        // first byte (staged for a direct write), and in the middle of a read.
+        let cut = 5_000_123
+        let arrive = reader(bytes[0..<cut])
+        let dropping: (UnsafeMutableRawBufferPointer) throws -> Int = { buffer in
+            let n = try arrive(buffer)
+            if n == 0 { throw POSIXError(.ECONNRESET) }
+            return n
+        }
+        XCTAssertThrowsError(try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher(), read: dropping)) {
+            XCTAssertEqual(($0 as? POSIXError)?.code, .ECONNRESET)
+        }
+        upload = try XCTUnwrap(try store.get(upload.id))
+        XCTAssertEqual(upload.offset, Int64(cut), "every byte that arrived is kept and durable")
+        XCTAssertEqual(try FS.fileSize(store.piecePath(upload.id, 1)), Int64(cut - (4 << 20)))
+        let hasher = try store.rebuildHasher(upload)
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher, read: reader(bytes[cut...]))
+        let done = try store.complete(upload, hasher: hasher)
+        XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(done.exhibit)).sha256, SHA256.hash(bytes))
+        XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
+    }
+
     func testAChecksumMismatchAcrossAPieceBoundaryPutsThePiecesBack() throws {
         var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
