@@ -57,10 +57,10 @@ enum FS {
     /// returns whether it did. Direct writes go from the caller's buffer to the device: no copy into
     /// the page cache, no dirty pages to write back later. Durability still needs `fsync`.
     static func openForDirectWrite(_ path: String, _ flags: Int32, _ mode: mode_t) throws -> (fd: Int32, direct: Bool) {
-        let fd = Glibc.open(path, flags | directFlag | O_CLOEXEC, mode)
-        if fd >= 0 { return (fd, true) }
-        guard errno == EINVAL else { throw SystemError(call: "open", path: path, errno: errno) }
-        return (try open(path, flags, mode), false)
+        // Opened first, then switched: an open with O_DIRECT that the filesystem refuses has already
+        // created the file (so a retry with O_EXCL would fail), and fcntl refuses it just the same.
+        let fd = try open(path, flags, mode)
+        return (fd, (try? setDirect(fd, true, path: path)) != nil)
     }
 
     /// Writes all of `bytes` at the current position of `fd`. When `fd` was opened direct and the
