@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import COpenSSL
+import CustodyCore
 
 /// Why TLS could not be set up or a TLS connection failed. Configuration errors name the file and say what
 /// to do; connection errors keep OpenSSL's error queue text.
@@ -53,6 +54,9 @@ public final class TLSServerContext: @unchecked Sendable {
     public let certificateFile: String
     /// The private key file the context was loaded from.
     public let privateKeyFile: String
+    /// SHA-256 of the leaf certificate (DER), lower-case hex: what `openssl x509 -fingerprint -sha256`
+    /// prints, without the colons. Logged so an operator can tell which certificate is served.
+    public private(set) var certificateSHA256 = ""
 
     /// Loads a PEM certificate chain (leaf first) and its unencrypted PEM private key.
     ///
@@ -83,6 +87,13 @@ public final class TLSServerContext: @unchecked Sendable {
             throw .keyMismatch(certificate: certificateChainFile, key: privateKeyFile,
                                OpenSSLError("SSL_CTX_check_private_key"))
         }
+        var digest = [UInt8](repeating: 0, count: 32)
+        var length: UInt32 = 0
+        guard let leaf = SSL_CTX_get0_certificate(context), X509_digest(leaf, EVP_sha256(), &digest, &length) == 1,
+              length == 32 else {
+            throw .setup(OpenSSLError("X509_digest"))
+        }
+        certificateSHA256 = SHA256Digest(bytes: digest).hex
     }
 
     deinit { SSL_CTX_free(context) }

@@ -43,6 +43,7 @@ public final class CustodyService: @unchecked Sendable {
     public let log: Log
     public let metrics: Metrics
     let server: HTTPServer
+    let tls: TLSTransportSecurity?
     let checkpointer: PeriodicTask
     let sweeper: PeriodicTask
 
@@ -57,8 +58,11 @@ public final class CustodyService: @unchecked Sendable {
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus)
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port)
         if let files = configuration.tls {
-            do { http.tls = try TLSTransportSecurity(files) } catch { throw CustodyError.usage(error.description) }
+            do { tls = try TLSTransportSecurity(files) } catch { throw CustodyError.usage(error.description) }
+        } else {
+            tls = nil
         }
+        http.tls = tls
         server = HTTPServer(configuration: http, handler: router, observer: RequestObserver(metrics: metrics, log: log))
         checkpointer = PeriodicTask("checkpointer", directory: configuration.directory,
                                     interval: configuration.checkpointInterval, log: log) { [metrics] vault in
@@ -85,10 +89,37 @@ public final class CustodyService: @unchecked Sendable {
         checkpointer.start()
         sweeper.start()
         let scheme = configuration.tls == nil ? "http" : "https"
-        log.info("listening", ["host": configuration.host, "port": Int(port), "data": configuration.directory.root,
-                               "tls": configuration.tls != nil,
-                               "public_url": configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"])
+        var fields: [String: Any] = ["host": configuration.host, "port": Int(port),
+                                     "data": configuration.directory.root, "tls": tls != nil]
+        if let tls { fields["certificate_sha256"] = tls.context.certificateSHA256 }
+        fields["public_url"] = configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"
+        log.info("listening", fields)
         return port
+    }
+
+    /// Loads the TLS certificate and key files again for new connections (after a renewal); on
+    /// failure the certificate in use stays. Logged either way. False when nothing was reloaded.
+    @discardableResult
+    public func reloadTLS() -> Bool {
+        guard let tls else {
+            log.warning("nothing to reload: the service runs without TLS", [:])
+            return false
+        }
+        do {
+            let context = try tls.reload()
+            log.info("tls reloaded", ["certificate": tls.files.certificateFile,
+                                      "certificate_sha256": context.certificateSHA256])
+            return true
+        } catch {
+            log.error("tls reload failed; the previous certificate stays in use",
+                      ["error": error.description, "certificate_sha256": tls.context.certificateSHA256])
+            return false
+        }
+    }
+
+    /// SIGHUP reloads the TLS certificate and key (`reloadTLS`).
+    public func reloadOnHangup() -> SignalWatch {
+        SignalWatch(SIGHUP) { [weak self] in self?.reloadTLS() }
     }
 
     /// Uploads whose last byte was stored before a crash, but whose ingest was not: ingest them now.

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import HTTPServer
 
 /// The certificate chain and private key `custody serve` secures its port with.
@@ -15,18 +16,43 @@ public struct TLSFiles: Sendable, Equatable {
 }
 
 /// HTTPServer's transport-security hook, backed by OpenSSL through Crypto: HTTPS with TLS 1.2 or newer.
-public struct TLSTransportSecurity: HTTPTransportSecurity {
-    /// The loaded certificate and key, shared by every connection.
-    public let context: TLSServerContext
+/// `reload()` loads the files again (a renewed certificate) for the connections that follow; the
+/// connections already open keep the context they started with.
+public final class TLSTransportSecurity: HTTPTransportSecurity, @unchecked Sendable {
+    public let files: TLSFiles
+    private let lock = NSLock()
+    private var current: TLSServerContext
 
     /// Loads the files; throws `TLSError` naming the file that is missing, too open or does not match.
     public init(_ files: TLSFiles) throws(TLSError) {
-        context = try TLSServerContext(certificateChainFile: files.certificateFile,
-                                       privateKeyFile: files.privateKeyFile)
+        self.files = files
+        current = try Self.load(files)
+    }
+
+    /// The certificate and key new connections are secured with.
+    public var context: TLSServerContext {
+        lock.lock()
+        defer { lock.unlock() }
+        return current
+    }
+
+    /// Loads the files again and serves them to new connections. On any error (the same checks as at
+    /// start: missing, too open, not matching) the context in use stays, and the error is thrown.
+    @discardableResult
+    public func reload() throws(TLSError) -> TLSServerContext {
+        let fresh = try Self.load(files)
+        lock.lock()
+        current = fresh
+        lock.unlock()
+        return fresh
     }
 
     public func secureChannel(for fd: Int32) throws -> any HTTPSecureChannel {
         TLSChannel(try context.makeSession(fd: fd))
+    }
+
+    private static func load(_ files: TLSFiles) throws(TLSError) -> TLSServerContext {
+        try TLSServerContext(certificateChainFile: files.certificateFile, privateKeyFile: files.privateKeyFile)
     }
 }
 

@@ -10,8 +10,10 @@ struct ServeCommand: Command {
 
         Listens on 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the `listening` log
         line says which). With --tls-cert and --tls-key it speaks HTTPS only (TLS 1.2 or newer); the key
-        file must be mode 0600 or stricter. Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully:
-        requests in flight finish, then a last checkpoint is signed.
+        file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
+        certificate; if the new files are refused, the old certificate stays and the log says why).
+        Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish,
+        then a last checkpoint is signed.
         """
     static let options: [OptionSpec] = [
         .option("listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080)"),
@@ -63,9 +65,10 @@ struct ServeCommand: Command {
                                                  publicURL: args.value("public-url"), tls: tls)
         let service = try CustodyService(configuration: configuration)
         let signals = service.stopOnSignals()
+        let hangup = service.reloadOnHangup()
         try service.start()
         service.waitUntilStopped()
-        withExtendedLifetime(signals) {}
+        withExtendedLifetime((signals, hangup)) {}
         return 0
     }
 }

@@ -11,6 +11,12 @@ final class ServeCLITests: CLITestCase {
         XCTAssertTrue(health.stdout.contains("\"status\":\"ok\""), health.stdout + health.stderr)
         XCTAssertTrue(log.text.contains("\"public_url\":\"http://127.0.0.1:\(port)\""), log.text)
         XCTAssertTrue(log.text.contains("\"tls\":false"), log.text)
+        // SIGHUP (reload TLS) without TLS: said so, and serving goes on.
+        XCTAssertEqual(kill(process.processIdentifier, SIGHUP), 0)
+        let hupDeadline = Date().addingTimeInterval(10)
+        while !log.text.contains("nothing to reload") && Date() < hupDeadline { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertTrue(log.text.contains("nothing to reload"), log.text)
+        XCTAssertTrue(process.isRunning)
 
         process.terminate()  // SIGTERM
         let deadline = Date().addingTimeInterval(10)
@@ -55,6 +61,64 @@ final class ServeCLITests: CLITestCase {
                                           "http://127.0.0.1:\(port)/healthz"])
         XCTAssertTrue(plain.stdout.hasSuffix("400") && plain.stdout.contains("HTTPS"), plain.stdout + plain.stderr)
         XCTAssertTrue(try runProcess(curl, https).stdout.hasSuffix("\n200"), "serving goes on after a plain request")
+
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+    }
+
+    func testSIGHUPServesARenewedCertificateAndKeepsTheOldOneWhenTheNewFilesAreBad() throws {
+        let tls = try TLSFixture()
+        let (process, port, log) = try serve(["--tls-cert", tls.certificate, "--tls-key", tls.key])
+        defer { if process.isRunning { process.terminate() } }
+        func fingerprint(_ certificate: String) throws -> String {
+            let out = try runProcess(tls.openssl, ["x509", "-in", certificate, "-noout", "-fingerprint", "-sha256"])
+            return String(out.stdout.split(separator: "=").last ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+                .replacingOccurrences(of: ":", with: "").lowercased()
+        }
+        func entry(_ message: String, after count: Int = 0) throws -> [String: Any] {
+            let deadline = Date().addingTimeInterval(10)
+            while Date() < deadline {
+                let found = log.lines.dropFirst(count).lazy.compactMap {
+                    try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+                }.first { $0["msg"] as? String == message }
+                if let found { return found }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            throw NSError(domain: "no \(message) in the log: \(log.text)", code: 1)
+        }
+        func health(trusting certificate: String) throws -> ProcessResult {
+            try runProcess(try XCTUnwrap(which("curl")), ["-sS", "--max-time", "5", "--cacert", certificate,
+                                                          "-w", "%{http_code}", "https://127.0.0.1:\(port)/healthz"])
+        }
+        let original = try fingerprint(tls.certificate)
+        XCTAssertEqual(try entry("listening")["certificate_sha256"] as? String, original)
+
+        // The certificate is renewed in place (same paths, new key), then the daemon gets SIGHUP.
+        let renewed = try TLSFixture()
+        let oldCertificate = tls.directory.file("old-cert.pem")
+        try FileManager.default.copyItem(atPath: tls.certificate, toPath: oldCertificate)
+        for (from, to) in [(renewed.certificate, tls.certificate), (renewed.key, tls.key)] {
+            try Data(contentsOf: URL(fileURLWithPath: from)).write(to: URL(fileURLWithPath: to))
+        }
+        var seen = log.lines.count
+        XCTAssertEqual(kill(process.processIdentifier, SIGHUP), 0)
+        let reloaded = try entry("tls reloaded", after: seen)
+        XCTAssertEqual(reloaded["certificate_sha256"] as? String, try fingerprint(renewed.certificate))
+        XCTAssertNotEqual(reloaded["certificate_sha256"] as? String, original)
+        XCTAssertTrue(try health(trusting: renewed.certificate).stdout.hasSuffix("\n200"), "the renewed one is served")
+        XCTAssertNotEqual(try health(trusting: oldCertificate).status, 0, "the old one is not")
+
+        // A key that does not match: refused, logged, and the renewed certificate stays in use.
+        let unrelated = try tls.makeUnrelatedKey()
+        try Data(contentsOf: URL(fileURLWithPath: unrelated)).write(to: URL(fileURLWithPath: tls.key))
+        seen = log.lines.count
+        XCTAssertEqual(kill(process.processIdentifier, SIGHUP), 0)
+        let failed = try entry("tls reload failed; the previous certificate stays in use", after: seen)
+        XCTAssertTrue((failed["error"] as? String ?? "").contains(tls.key), "\(failed)")
+        XCTAssertEqual(failed["certificate_sha256"] as? String, try fingerprint(renewed.certificate))
+        XCTAssertTrue(try health(trusting: renewed.certificate).stdout.hasSuffix("\n200"))
+        XCTAssertFalse(log.text.contains("BEGIN"), "no key or certificate material in the log")
 
         process.terminate()
         process.waitUntilExit()
