@@ -39,3 +39,79 @@ final class FullDiskTests: XCTestCase {
                        try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4"))))
     }
 }
+
+/// `custody serve` with its vault on a tiny tmpfs: an upload that fills the disk gets 507, keeps
+/// nothing of the request, and resumes once there is room; what was stored before is untouched.
+final class FullDiskUploadTests: CLITestCase {
+    private var mount: TemporaryDirectory!
+    private var umount: String?
+    override var data: String { mount.file("small/data") }
+
+    override func setUpWithError() throws {
+        guard getuid() == 0, let mountTool = which("mount"), let umount = which("umount") else {
+            throw XCTSkip("needs root to mount a small tmpfs")
+        }
+        mount = TemporaryDirectory("custody-full-upload")
+        try FileManager.default.createDirectory(atPath: mount.file("small"), withIntermediateDirectories: true)
+        guard try runProcess(mountTool, ["-t", "tmpfs", "-o", "size=12m", "tmpfs", mount.file("small")]).status == 0 else {
+            throw XCTSkip("mounting a tmpfs is not permitted here")
+        }
+        self.umount = umount
+        try super.setUpWithError()
+    }
+
+    override func tearDownWithError() throws {
+        if let umount { _ = try runProcess(umount, [mount.file("small")]) }
+    }
+
+    func testAnUploadThatFillsTheDiskGets507AndResumesWhenThereIsRoom() throws {
+        let token = try custody(["device", "add", "dock-1"], actor: "PC-1").stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (process, port, _) = try serve()
+        defer { if process.isRunning { process.terminate() } }
+        let curl = try XCTUnwrap(which("curl"))
+        let base = "http://127.0.0.1:\(port)/files/"
+        let auth = ["-H", "Tus-Resumable: 1.0.0", "-H", "Authorization: Bearer \(token)"]
+        func create(_ length: Int) throws -> String {
+            let r = try runProcess(curl, ["-s", "-i", "-X", "POST", base, "-H", "Upload-Length: \(length)"] + auth)
+            let location = r.stdout.split(separator: "\r\n").first { $0.lowercased().hasPrefix("location:") }
+            return String(try XCTUnwrap(location, r.stdout).dropFirst("location:".count)).trimmingCharacters(in: .whitespaces)
+        }
+        func patch(_ url: String, _ file: String, offset: Int = 0) throws -> ProcessResult {
+            try runProcess(curl, ["-s", "-w", "\n%{http_code}", "-X", "PATCH", url, "--data-binary", "@" + file,
+                                  "-H", "Upload-Offset: \(offset)", "-H", "Content-Type: application/offset+octet-stream",
+                                  "-H", "Expect:"] + auth)
+        }
+
+        // A recording stored before the disk fills.
+        let first = TestPaths.fixture("bodycam-a.mp4")
+        let firstSize = Int(try FileManager.default.attributesOfItem(atPath: first)[.size] as! UInt64)
+        XCTAssertTrue(try patch(try create(firstSize), first).stdout.hasSuffix("\n204"))
+
+        // Fill the disk to within 2 MiB, then send a 4 MiB recording.
+        let free = try XCTUnwrap(try FileManager.default.attributesOfFileSystem(forPath: data)[.systemFreeSize] as? Int)
+        let filler = mount.file("small/filler")
+        FileManager.default.createFile(atPath: filler, contents: Data(count: max(0, free - (2 << 20))))
+        let recording = dir.file("rec.bin")
+        FileManager.default.createFile(atPath: recording, contents: Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 7) }))
+        let url = try create(4 << 20)
+        let full = try patch(url, recording)
+        XCTAssertTrue(full.stdout.hasSuffix("\n507"), full.stdout + full.stderr)
+        XCTAssertTrue(full.stdout.contains("disk is full"), full.stdout)
+        let head = try runProcess(curl, ["-s", "-I", url] + auth)
+        XCTAssertTrue(head.stdout.contains("Upload-Offset: 0\r\n"), "nothing of the request kept: \(head.stdout)")
+
+        // Room again: the dock retries and the recording arrives whole.
+        try FileManager.default.removeItem(atPath: filler)
+        XCTAssertTrue(try patch(url, recording).stdout.hasSuffix("\n204"))
+        let list = try XCTUnwrap(try json(try custody(["list", "--json"])) as? [[String: Any]])
+        XCTAssertEqual(list.count, 2)
+        let sha = try runProcess(try XCTUnwrap(which("sha256sum")), [recording]).stdout.prefix(64)
+        XCTAssertEqual(list.last?["sha256"] as? String, String(sha))
+        XCTAssertEqual(try custody(["verify"], actor: "PC-1").status, 0)
+        let back = dir.file("back.mp4")
+        XCTAssertEqual(try custody(["export", "EX-000001", "--out", back, "--reason", "check"], actor: "PC-1").status, 0)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: back)), try Data(contentsOf: URL(fileURLWithPath: first)))
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
