@@ -76,6 +76,7 @@ public final class SHA256Pair {
             defer { partSlow = SHA256() }
             return partSlow!.finalize()
         }
+        precondition(!partClosedMidBlock, "SHA256Pair: a part after one that ended inside a block")
         let digest = Self.finish(&part, length: partLength, pending: pending, pendingCount: pendingCount)
         part = Self.initialState
         partLength = 0

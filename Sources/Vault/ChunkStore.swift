@@ -9,7 +9,8 @@ import CustodyCore
 /// Writes are staged: `put` may return before the bytes are durable, `sync` makes every staged
 /// chunk durable and visible. A chunk that already exists is never rewritten.
 public protocol ChunkStore: AnyObject {
-    /// Stages `bytes` under `digest`. The caller guarantees `digest` is the SHA-256 of `bytes`.
+    /// Stages `bytes` under `digest`. The caller guarantees `digest` is the SHA-256 of `bytes`. The
+    /// store must have written or copied `bytes` when it returns: the caller reuses the buffer.
     func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws
     /// Makes every staged chunk durable; when it returns they survive a crash or power loss.
     func sync() throws
@@ -21,14 +22,19 @@ public protocol ChunkStore: AnyObject {
     /// Removes staged files left by processes that died before `sync`.
     func removeAbandonedTemporaries() throws -> Int
     /// Takes each durable file at `path` (whose SHA-256 the caller computed: `digest`) as a chunk,
-    /// durably, without copying where the store can; the files are gone afterwards.
+    /// durably, without copying where the store can; the files are gone afterwards. A file may be
+    /// gone already when the store holds its chunk (a batch interrupted and run again): the chunk
+    /// is then made durable if it is not yet.
     func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws
 }
 
 extension ChunkStore {
     /// Any store: read each file and put it.
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
-        for file in files { try adoptByCopy(file.path, as: file.digest) }
+        for file in files {
+            if !FS.exists(file.path) && contains(file.digest) { continue }
+            try adoptByCopy(file.path, as: file.digest)
+        }
     }
 
     public func adopt(_ path: String, as digest: SHA256Digest) throws {

@@ -88,26 +88,29 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
                 try FS.mkdir(dir, 0o700)
                 newDirs = true
             }
+            // A chunk already there (another writer's) is fsynced too: its entry may be that recent.
+            dirs.insert(dir)
             if FS.exists(p.final) { continue }
             try FS.rename(p.temp, p.final)
-            dirs.insert(dir)
         }
         for dir in dirs { try FS.fsyncDirectory(dir) }
         if newDirs { try FS.fsyncDirectory(root) }
     }
 
     /// Renames, not copies: the files must be on the store's filesystem and already durable. A chunk
-    /// that exists already is kept, and its file removed. The folders are fsynced once all are
-    /// renamed, so the whole batch costs about one journal commit.
+    /// that exists already is kept, and its file (if still there) removed; its folder is fsynced all
+    /// the same, since it may be a rename from an earlier, interrupted batch. The folders are fsynced
+    /// once all are renamed, so the whole batch costs about one journal commit.
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         var dirs = Set<String>()
         for (path, digest) in files {
             let final = self.path(for: digest)
+            let dir = (final as NSString).deletingLastPathComponent
             if FS.exists(final) {
                 unlink(path)
+                dirs.insert(dir)
                 continue
             }
-            let dir = (final as NSString).deletingLastPathComponent
             if !FS.exists(dir) {
                 try FS.mkdir(dir, 0o700)
                 try FS.fsyncDirectory(root)

@@ -44,11 +44,15 @@ enum FS {
         }
     }
 
-    /// `O_DIRECT`, which Glibc's Swift overlay does not export (it needs `_GNU_SOURCE`).
-    #if arch(x86_64) || arch(i386)
-    static let directFlag: Int32 = 0o40000
+    /// `O_DIRECT`, which Glibc's Swift overlay does not export (it needs `_GNU_SOURCE`). Its value
+    /// differs by architecture; `setDirect` checks that the kernel took it, so a wrong value only
+    /// means writes through the page cache.
+    #if arch(arm64) || arch(arm)
+    static let directFlag: Int32 = 0o200000
+    #elseif arch(powerpc64) || arch(powerpc64le)
+    static let directFlag: Int32 = 0o400000
     #else
-    static let directFlag: Int32 = 0o200000  // arm64, arm
+    static let directFlag: Int32 = 0o40000  // x86, and asm-generic (riscv64, s390x)
     #endif
     /// Buffer address, file offset and length alignment that direct I/O needs on any block device.
     static let directAlignment = 4096
@@ -60,7 +64,9 @@ enum FS {
         // Opened first, then switched: an open with O_DIRECT that the filesystem refuses has already
         // created the file (so a retry with O_EXCL would fail), and fcntl refuses it just the same.
         let fd = try open(path, flags, mode)
-        return (fd, (try? setDirect(fd, true, path: path)) != nil)
+        guard (try? setDirect(fd, true, path: path)) != nil else { return (fd, false) }
+        let now = fcntl(fd, F_GETFL)
+        return (fd, now >= 0 && now & directFlag != 0)
     }
 
     /// Writes all of `bytes` at the current position of `fd`. When `fd` was opened direct and the
@@ -80,7 +86,9 @@ enum FS {
                 // A device with stricter alignment than 4 KiB: fall back to the page cache. A failed
                 // direct write leaves the position where it was (short writes advance it, and
                 // `writeAll` only throws on the call that wrote nothing).
-                rest = UnsafeRawBufferPointer(rebasing: bytes[Int(lseek(fd, 0, SEEK_CUR) - start)...])
+                let at = lseek(fd, 0, SEEK_CUR)
+                guard at >= start, at - start <= off_t(bytes.count) else { throw e }
+                rest = UnsafeRawBufferPointer(rebasing: bytes[Int(at - start)...])
             }
         }
         guard !rest.isEmpty else { return }

@@ -81,10 +81,10 @@ final class PieceWriter {
 
     private func finishPiece() throws {
         if writeThrough {
-            // DONTNEED starts writeback now and keeps finished pieces out of the page cache.
-            _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)
-            close(fd)
-            fd = -1
+            // Written through the page cache: fsynced before it is closed, so a writeback error
+            // cannot be lost with the descriptor. At most one such piece per request.
+            defer { close(fd); fd = -1 }
+            try FS.fsync(fd, path: store.piecePath(id, index))
             writeThrough = false
         } else {
             try writeStaged(pieceSize)
@@ -101,7 +101,9 @@ final class PieceWriter {
         defer { close(fd) }
         createdFiles = true
         try FS.writeMostlyDirect(fd, UnsafeRawBufferPointer(rebasing: stage[0..<count]), direct: direct, path: path)
-        if !direct { _ = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) }
+        // Direct writes report their errors at once; what went through the page cache (a tail under
+        // 4 KiB, or everything where direct I/O is refused) is fsynced before the descriptor goes.
+        if !direct || count % FS.directAlignment != 0 { try FS.fsync(fd, path: path) }
     }
 
     /// Every byte committed so far survives a crash once this returns. Call once, after the body.
@@ -111,7 +113,7 @@ final class PieceWriter {
             finished.append(store.piecePath(id, index))
         }
         // One journal commit makes all of them durable: the first fsync commits every piece's
-        // metadata, the others find theirs committed (the data went to the device as it was written).
+        // metadata, the others find theirs committed (their data reached the device when written).
         for path in finished {
             let fd = try FS.open(path, O_RDONLY)
             defer { close(fd) }

@@ -22,14 +22,15 @@ extension UploadStore {
         }
         // Listed first, so a completion cut short after moving some pieces can finish after a restart.
         try vault.db.transaction { try recordPieces(upload.id, pieces, from: 0) }
+        // Pieces an interrupted completion already moved are passed too: the store makes sure their
+        // renames are durable before the exhibit refers to them.
         var moving: [(path: String, digest: SHA256Digest)] = []
         for (index, piece) in pieces.enumerated() {
             let path = piecePath(upload.id, index)
-            if FS.exists(path) {
-                moving.append((path, piece.digest))
-            } else if !vault.store.contains(piece.digest) {
+            guard FS.exists(path) || vault.store.contains(piece.digest) else {
                 throw CustodyError.integrity("upload \(upload.id) lost piece \(index) (chunk \(piece.digest))")
             }
+            moving.append((path, piece.digest))
         }
         do { try vault.store.adopt(moving) } catch { throw Vault.storageError(error, path: "upload \(upload.id)") }
         let chunks = ExhibitSource(vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id,

@@ -106,5 +106,10 @@ enum ChunkStoreConformance {
             XCTAssertTrue(store.contains(SHA256.hash(chunk)))
             XCTAssertEqual(try read(store, SHA256.hash(chunk)), chunk)
         }
+        // The same batch again, as after an interruption: the files are gone, the chunks stored.
+        try store.adopt(files)
+        XCTAssertEqual(try read(store, files[0].digest), batch[0])
+        // A file gone whose chunk the store does not hold is an error.
+        XCTAssertThrowsError(try store.adopt([(dir + "/never", SHA256.hash([9, 9, 9]))]))
     }
 }
