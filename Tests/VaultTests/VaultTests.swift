@@ -110,6 +110,52 @@ final class VaultTests: XCTestCase {
         XCTAssertTrue(report.damage[0].problem.contains("missing"), report.damage[0].problem)
     }
 
+    /// Verify hashes each chunk and the exhibit in one pass; a damaged, truncated or missing chunk
+    /// must be reported alone, the chunks after it still checked on their own.
+    func testVerifyReportsEachDamagedChunkAndOnlyThose() throws {
+        var state: UInt64 = 0x1234_5678
+        func file(_ name: String, _ count: Int) throws -> String {
+            let bytes = (0..<count).map { _ -> UInt8 in
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                return UInt8(truncatingIfNeeded: state)
+            }
+            let path = dir.file(name)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let a = try ingest(try file("a.bin", 6 * (64 << 10) + 1000), chunkSize: 64 << 10)
+        // A chunk size that is not whole SHA-256 blocks takes the two-pass path.
+        let b = try ingest(try file("b.bin", 3 * 65_537 + 5), chunkSize: 65_537)
+        var report = try vault.verify(actor: officer)
+        XCTAssertTrue(report.isIntact, "\(report.damage)")
+        XCTAssertEqual(report.chunksChecked, 7 + 4)
+        XCTAssertEqual(report.bytesChecked, a.exhibit.size + b.exhibit.size)
+
+        let store = vault.store as! FileChunkStore
+        let chunks = try vault.catalog.chunks(of: a.exhibit)
+        func edit(_ digest: SHA256Digest, _ change: (inout Data) -> Void) throws {
+            let path = store.path(for: digest)
+            chmod(path, 0o644)
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            change(&data)
+            try data.write(to: URL(fileURLWithPath: path))
+        }
+        try edit(chunks[1].digest) { $0[7] ^= 0x40 }
+        try edit(chunks[3].digest) { $0.removeLast(64) }
+        XCTAssertEqual(unlink(store.path(for: chunks[5].digest)), 0)
+        report = try vault.verify(actor: officer)
+        XCTAssertEqual(report.damagedExhibits, [a.exhibit.id])
+        XCTAssertEqual(report.damage.map(\.chunkIndex), [1, 3, 5])
+        XCTAssertTrue(report.damage[0].problem.contains("now hashes to"), report.damage[0].problem)
+        XCTAssertTrue(report.damage[1].problem.contains("expected \(64 << 10)"), report.damage[1].problem)
+        XCTAssertTrue(report.damage[2].problem.contains("missing"), report.damage[2].problem)
+
+        try edit(try vault.catalog.chunks(of: b.exhibit)[2].digest) { $0[65_000] ^= 1 }
+        report = try vault.verify(actor: officer)
+        XCTAssertEqual(report.damagedExhibits, [a.exhibit.id, b.exhibit.id])
+        XCTAssertEqual(report.damage.last?.chunkIndex, 2)
+    }
+
     func testFindByIDOrUniquePrefix() throws {
         let a = try ingest(TestPaths.fixture("bodycam-a.mp4"))
         XCTAssertEqual(try vault.catalog.find("ex-000001").id, a.exhibit.id)
