@@ -151,9 +151,14 @@ final class VaultTests: XCTestCase {
         XCTAssertTrue(report.damage[2].problem.contains("missing"), report.damage[2].problem)
 
         try edit(try vault.catalog.chunks(of: b.exhibit)[2].digest) { $0[65_000] ^= 1 }
+        // A chunk that cannot be read at all (here a folder in its place) is damage, not a crash.
+        let unreadable = store.path(for: try vault.catalog.chunks(of: b.exhibit)[0].digest)
+        XCTAssertEqual(unlink(unreadable), 0)
+        XCTAssertEqual(mkdir(unreadable, 0o700), 0)
         report = try vault.verify(actor: officer)
         XCTAssertEqual(report.damagedExhibits, [a.exhibit.id, b.exhibit.id])
-        XCTAssertEqual(report.damage.last?.chunkIndex, 2)
+        XCTAssertEqual(report.damage.suffix(2).map(\.chunkIndex), [0, 2])
+        XCTAssertTrue(report.damage.suffix(2).first?.problem.contains("read") ?? false, "\(report.damage)")
     }
 
     func testFindByIDOrUniquePrefix() throws {
