@@ -87,9 +87,9 @@ extension Vault {
         }
     }
 
-    /// Reads `fd` chunk by chunk through a ring of buffers. For each chunk one core feeds it into the
-    /// whole-file hash while the other hashes the chunk and reads the next; a writer thread stores
-    /// the chunks behind them (direct I/O, so it mostly waits for the disk, not the CPU). Returns the
+    /// Reads `fd` chunk by chunk through a ring of buffers. For each chunk one core hashes it (both
+    /// the chunk's and the file's SHA-256) while the other reads the next; a writer thread stores the
+    /// chunks behind them (direct I/O, so it mostly waits for the disk, not the CPU). Returns the
     /// file's SHA-256 and the chunk list, all chunks durable.
     private func hashAndStore(fd: Int32, path: String, total: Int64, chunkSize: Int,
                               progress: ((Int64, Int64) -> Void)?) throws -> (SHA256Digest, [(SHA256Digest, Int)]) {
@@ -102,7 +102,10 @@ extension Vault {
             _ = try? writer.finish()  // no buffer is freed while the writer may still read it
             slots.forEach { $0.deallocate() }
         }
-        let whole = SHA256()
+        // With the SHA extensions one core computes both hashes (`SHA256Pair`) and the other only
+        // reads; without them each core takes one hash.
+        let paired = SHA256Pair.isAccelerated && chunkSize % 64 == 0
+        let hashes = SHA256Pair(accelerated: paired)
         var chunks = [(SHA256Digest, Int)]()
         var done: Int64 = 0
         writer.reserveSlot()
@@ -117,9 +120,14 @@ extension Vault {
             var nextCount = 0
             var readError: (any Error)?
             Parallel.both({
-                whole.update(bytes)
+                if paired {
+                    hashes.update(bytes)
+                    digest = hashes.finishPart()
+                } else {
+                    hashes.updateWhole(bytes)
+                }
             }, {
-                digest = SHA256.hash(bytes)
+                if !paired { digest = SHA256.hash(bytes) }
                 if readMore {
                     do { nextCount = try FS.readFull(fd, next, path: path) } catch { readError = error }
                 }
@@ -137,7 +145,7 @@ extension Vault {
             try writer.finish()
             try store.sync()
         } catch { throw Self.storageError(error, path: path) }
-        return (whole.finalize(), chunks)
+        return (hashes.finishWhole(), chunks)
     }
 
     static func storageError(_ error: any Error, path: String) -> CustodyError {
