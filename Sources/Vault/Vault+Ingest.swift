@@ -16,8 +16,8 @@ public struct IngestResult: Sendable {
 }
 
 extension Vault {
-    /// Stores the file at `path` as an exhibit: one pass over the bytes computes the whole-file SHA-256
-    /// and, on the second core, the chunk hashes, while a writer thread stores the chunks; then
+    /// Stores the file at `path` as an exhibit: one pass over the bytes computes the whole-file and
+    /// the chunk SHA-256s while the next chunk is read and a writer thread stores the chunks; then
     /// libavformat probes it.
     /// The exhibit exists only once its chunks are durable and the catalog transaction has committed.
     ///
