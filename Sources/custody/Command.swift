@@ -14,6 +14,19 @@ protocol Command {
     func run() throws -> Int32
 }
 
+/// A command with options only: its `init` refuses positional arguments and keeps the rest.
+protocol OptionsOnlyCommand: Command {
+    var args: Arguments { get }
+    init(args: Arguments)
+}
+
+extension OptionsOnlyCommand {
+    init(_ args: Arguments) throws {
+        _ = try args.positionals(exactly: [])
+        self.init(args: args)
+    }
+}
+
 extension Command {
     static var help: String {
         var text = "\(summary)\n\nUsage: custody \(usage)\n\nOptions:\n"

@@ -30,18 +30,13 @@ struct DeviceAddCommand: Command {
     }
 }
 
-struct DeviceListCommand: Command {
+struct DeviceListCommand: OptionsOnlyCommand {
     static let name = "device list"
     static let summary = "List registered docking stations and whether they are active."
     static let usage = "device list [--data DIR] [--json]"
     static let options: [OptionSpec] = [.data, .json]
 
     let args: Arguments
-
-    init(_ args: Arguments) throws {
-        _ = try args.positionals(exactly: [])
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)

@@ -45,7 +45,7 @@ struct LedgerLogCommand: Command {
     }
 }
 
-struct LedgerCheckpointCommand: Command {
+struct LedgerCheckpointCommand: OptionsOnlyCommand {
     static let name = "ledger checkpoint"
     static let summary = "Sign a checkpoint of the ledger if it grew, and print the newest (C2SP tlog-checkpoint)."
     static let usage = """
@@ -57,11 +57,6 @@ struct LedgerCheckpointCommand: Command {
     static let options: [OptionSpec] = [.data, .json]
 
     let args: Arguments
-
-    init(_ args: Arguments) throws {
-        _ = try args.positionals(exactly: [])
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
@@ -77,18 +72,13 @@ struct LedgerCheckpointCommand: Command {
     }
 }
 
-struct LedgerKeyCommand: Command {
+struct LedgerKeyCommand: OptionsOnlyCommand {
     static let name = "ledger key"
     static let summary = "Print the ledger's verifier key (C2SP vkey) and its Ed25519 public key as PEM."
     static let usage = "ledger key [--data DIR] [--json]"
     static let options: [OptionSpec] = [.data, .json]
 
     let args: Arguments
-
-    init(_ args: Arguments) throws {
-        _ = try args.positionals(exactly: [])
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)

@@ -2,7 +2,7 @@ import CustodyCore
 import Ledger
 import Vault
 
-struct LedgerVerifyCommand: Command {
+struct LedgerVerifyCommand: OptionsOnlyCommand {
     static let name = "ledger verify"
     static let summary = "Recompute every leaf, the tree and every checkpoint; exit 1 naming the first mismatch."
     static let usage = """
@@ -18,11 +18,6 @@ struct LedgerVerifyCommand: Command {
     ]
 
     let args: Arguments
-
-    init(_ args: Arguments) throws {
-        _ = try args.positionals(exactly: [])
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)

@@ -1,18 +1,13 @@
 import CustodyCore
 import Vault
 
-struct ListCommand: Command {
+struct ListCommand: OptionsOnlyCommand {
     static let name = "list"
     static let summary = "List the exhibits in the vault, oldest first."
     static let usage = "list [--data DIR] [--json]"
     static let options: [OptionSpec] = [.data, .json]
 
     let args: Arguments
-
-    init(_ args: Arguments) throws {
-        _ = try args.positionals(exactly: [])
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)

@@ -1,18 +1,13 @@
 import CustodyCore
 import Vault
 
-struct VerifyCommand: Command {
+struct VerifyCommand: OptionsOnlyCommand {
     static let name = "verify"
     static let summary = "Re-hash every stored chunk and exhibit; exit 1 listing anything damaged or missing."
     static let usage = "verify [--as ID] [--data DIR] [--json]"
     static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
-
-    init(_ args: Arguments) throws {
-        _ = try args.positionals(exactly: [])
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
