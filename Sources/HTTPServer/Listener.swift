@@ -60,16 +60,16 @@ enum Listener {
     }
 }
 
-/// Signal sources that shut a server down; keep the value alive as long as the handlers should stay.
+/// Signal handlers that shut a server down; keep the value alive as long as the handlers should stay.
 public final class HTTPServerSignalHandlers: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal]
+    private var watches: [SignalWatch]
 
-    init(sources: [DispatchSourceSignal]) { self.sources = sources }
+    init(_ watches: [SignalWatch]) { self.watches = watches }
 
     /// Removes the handlers (the signals stay ignored, as the default action would kill the process).
     public func cancel() {
-        sources.forEach { $0.cancel() }
-        sources = []
+        watches.forEach { $0.cancel() }
+        watches = []
     }
 
     deinit { cancel() }
@@ -79,15 +79,6 @@ extension HTTPServer {
     /// Makes SIGTERM and SIGINT (or `signals`) call `shutdown()`, for the `serve` daemon. Not for tests:
     /// signal dispositions are process-wide.
     public func installShutdownSignalHandlers(_ signals: [Int32] = [SIGTERM, SIGINT]) -> HTTPServerSignalHandlers {
-        let queue = DispatchQueue(label: "http-server-signals")
-        let sources = signals.map { number -> DispatchSourceSignal in
-            // The default action would terminate before the dispatch source sees the signal.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [weak self] in self?.shutdown() }
-            source.resume()
-            return source
-        }
-        return HTTPServerSignalHandlers(sources: sources)
+        HTTPServerSignalHandlers(signals.map { SignalWatch($0) { [weak self] in self?.shutdown() } })
     }
 }
