@@ -64,9 +64,7 @@ enum FS {
         // Opened first, then switched: an open with O_DIRECT that the filesystem refuses has already
         // created the file (so a retry with O_EXCL would fail), and fcntl refuses it just the same.
         let fd = try open(path, flags, mode)
-        guard (try? setDirect(fd, true, path: path)) != nil else { return (fd, false) }
-        let now = fcntl(fd, F_GETFL)
-        return (fd, now >= 0 && now & directFlag != 0)
+        return (fd, (try? setDirect(fd, true, path: path)) ?? false)
     }
 
     /// Writes all of `bytes` at the current position of `fd`. When `fd` was opened direct and the
@@ -96,10 +94,14 @@ enum FS {
         try writeAll(fd, rest, path: path)
     }
 
-    /// Turns `O_DIRECT` on or off for an open file.
-    static func setDirect(_ fd: Int32, _ on: Bool, path: String) throws {
+    /// Turns `O_DIRECT` on or off for an open file; returns whether the kernel now has it as asked
+    /// (it silently drops a flag value it does not know).
+    @discardableResult
+    static func setDirect(_ fd: Int32, _ on: Bool, path: String) throws -> Bool {
         let flags = try call("fcntl", path) { fcntl(fd, F_GETFL) }
         try call("fcntl", path) { fcntl(fd, F_SETFL, on ? flags | directFlag : flags & ~directFlag) }
+        let now = try call("fcntl", path) { fcntl(fd, F_GETFL) }
+        return (now & directFlag != 0) == on
     }
 
     /// Reads until `buffer` is full or end of file; returns the bytes read.

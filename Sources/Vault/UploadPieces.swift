@@ -30,7 +30,7 @@ final class PieceWriter {
     private var fd: Int32 = -1
     private let stage: UnsafeMutableRawBufferPointer
     private var createdFiles = false
-    /// Pieces written by this request, closed; `makeDurable` fsyncs them.
+    /// Pieces written direct by this request, closed; `makeDurable` fsyncs them (their metadata).
     private var finished: [String] = []
 
     init(store: UploadStore, upload: Upload) throws {
@@ -89,12 +89,12 @@ final class PieceWriter {
         } else {
             try writeStaged(pieceSize)
         }
-        finished.append(store.piecePath(id, index))
         index += 1
         fill = 0
     }
 
-    /// Writes `stage[0..<count]` as piece `index`, directly where the filesystem allows it.
+    /// Writes `stage[0..<count]` as piece `index`, directly where the filesystem allows it; a piece
+    /// written direct is left in `finished` for `makeDurable` to fsync with the others.
     private func writeStaged(_ count: Int) throws {
         let path = store.piecePath(id, index)
         let (fd, direct) = try FS.openForDirectWrite(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
@@ -103,15 +103,16 @@ final class PieceWriter {
         try FS.writeMostlyDirect(fd, UnsafeRawBufferPointer(rebasing: stage[0..<count]), direct: direct, path: path)
         // Direct writes report their errors at once; what went through the page cache (a tail under
         // 4 KiB, or everything where direct I/O is refused) is fsynced before the descriptor goes.
-        if !direct || count % FS.directAlignment != 0 { try FS.fsync(fd, path: path) }
+        if !direct || count % FS.directAlignment != 0 {
+            try FS.fsync(fd, path: path)
+        } else {
+            finished.append(path)
+        }
     }
 
     /// Every byte committed so far survives a crash once this returns. Call once, after the body.
     func makeDurable() throws {
-        if !writeThrough && fill > 0 {
-            try writeStaged(fill)
-            finished.append(store.piecePath(id, index))
-        }
+        if !writeThrough && fill > 0 { try writeStaged(fill) }
         // One journal commit makes all of them durable: the first fsync commits every piece's
         // metadata, the others find theirs committed (their data reached the device when written).
         for path in finished {
