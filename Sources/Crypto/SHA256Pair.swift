@@ -70,13 +70,6 @@ public final class SHA256Pair {
         }
     }
 
-    /// Feeds the whole hash only, for a caller that hashes its parts elsewhere. Not accelerated
-    /// pairs only (an accelerated pair keeps its two states in step).
-    public func updateWhole(_ bytes: UnsafeRawBufferPointer) {
-        precondition(!accelerated, "SHA256Pair.updateWhole on an accelerated pair")
-        wholeSlow!.update(bytes)
-    }
-
     /// The SHA-256 of the bytes fed since the last part ended; a new part starts.
     public func finishPart() -> SHA256Digest {
         guard accelerated else {

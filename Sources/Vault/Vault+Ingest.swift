@@ -104,8 +104,8 @@ extension Vault {
         }
         // With the SHA extensions one core computes both hashes (`SHA256Pair`) and the other only
         // reads; without them each core takes one hash.
-        let paired = SHA256Pair.isAccelerated && chunkSize % 64 == 0
-        let hashes = SHA256Pair(accelerated: paired)
+        let pair = SHA256Pair.isAccelerated && chunkSize % 64 == 0 ? SHA256Pair() : nil
+        let whole = pair == nil ? SHA256() : nil
         var chunks = [(SHA256Digest, Int)]()
         var done: Int64 = 0
         writer.reserveSlot()
@@ -120,14 +120,14 @@ extension Vault {
             var nextCount = 0
             var readError: (any Error)?
             Parallel.both({
-                if paired {
-                    hashes.update(bytes)
-                    digest = hashes.finishPart()
+                if let pair {
+                    pair.update(bytes)
+                    digest = pair.finishPart()
                 } else {
-                    hashes.updateWhole(bytes)
+                    whole!.update(bytes)
                 }
             }, {
-                if !paired { digest = SHA256.hash(bytes) }
+                if pair == nil { digest = SHA256.hash(bytes) }
                 if readMore {
                     do { nextCount = try FS.readFull(fd, next, path: path) } catch { readError = error }
                 }
@@ -145,7 +145,7 @@ extension Vault {
             try writer.finish()
             try store.sync()
         } catch { throw Self.storageError(error, path: path) }
-        return (hashes.finishWhole(), chunks)
+        return (pair?.finishWhole() ?? whole!.finalize(), chunks)
     }
 
     static func storageError(_ error: any Error, path: String) -> CustodyError {
