@@ -81,23 +81,18 @@ extension Vault {
 
     /// A stored chunk's bytes, or why they cannot be read (missing, unreadable, too large).
     private func readStoredChunk(_ chunk: (digest: SHA256Digest, size: Int),
-                                 into buffer: UnsafeMutableRawBufferPointer) -> Result<UnsafeRawBufferPointer, VerifyFailure> {
-        do {
-            let n = try store.read(chunk.digest, into: buffer)
-            return .success(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        } catch {
-            return .failure(VerifyFailure(message: "\(error)"))
-        }
+                                 into buffer: UnsafeMutableRawBufferPointer) -> Result<UnsafeRawBufferPointer, any Error> {
+        Result { UnsafeRawBufferPointer(rebasing: buffer[0..<(try store.read(chunk.digest, into: buffer))]) }
     }
 
     /// Feeds an intact-sized chunk to both hashes and compares the chunk's; nil when it is intact.
     /// A chunk that cannot be read or has the wrong size is not fed (the exhibit is damaged anyway,
     /// and the next chunk's hash must start clean).
-    private static func check(_ read: Result<UnsafeRawBufferPointer, VerifyFailure>,
+    private static func check(_ read: Result<UnsafeRawBufferPointer, any Error>,
                               _ chunk: (digest: SHA256Digest, size: Int), _ hashes: SHA256Pair) -> String? {
         let bytes: UnsafeRawBufferPointer
         switch read {
-        case .failure(let failure): return failure.message
+        case .failure(let error): return "\(error)"
         case .success(let b): bytes = b
         }
         guard bytes.count == chunk.size else {
@@ -107,8 +102,4 @@ extension Vault {
         let actual = hashes.finishPart()
         return actual == chunk.digest ? nil : "it now hashes to \(actual) (\(bytes.count) bytes)"
     }
-}
-
-private struct VerifyFailure: Error {
-    let message: String
 }
