@@ -83,6 +83,16 @@ struct Arguments {
         return n
     }
 
+    /// The required `--reason` of an access recorded in the ledger (`what`: "export", "redaction"),
+    /// non-blank and at most 1000 bytes.
+    func reason(for what: String) throws -> String {
+        guard let reason = value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw CustodyError.usage("missing --reason TEXT: every \(what) is recorded with its reason")
+        }
+        guard reason.utf8.count <= 1000 else { throw CustodyError.usage("--reason is longer than 1000 bytes") }
+        return reason
+    }
+
     /// Exactly `count` positional arguments, named in the error when missing.
     func positionals(exactly names: [String]) throws -> [String] {
         guard positionals.count == names.count else {

@@ -24,13 +24,9 @@ struct ExportCommand: Command {
     init(_ args: Arguments) throws {
         reference = try args.positionals(exactly: ["EXHIBIT"])[0]
         guard let out = args.value("out"), !out.isEmpty else { throw CustodyError.usage("missing --out FILE") }
-        guard let reason = args.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw CustodyError.usage("missing --reason TEXT: every export is recorded with its reason")
-        }
-        guard reason.utf8.count <= 1000 else { throw CustodyError.usage("--reason is longer than 1000 bytes") }
+        reason = try args.reason(for: "export")
         self.args = args
         self.out = out
-        self.reason = reason
     }
 
     func run() throws -> Int32 {

@@ -35,13 +35,9 @@ struct RedactCommand: Command {
     init(_ args: Arguments) throws {
         reference = try args.positionals(exactly: ["EXHIBIT"])[0]
         guard let spec = args.value("spec"), !spec.isEmpty else { throw CustodyError.usage("missing --spec FILE") }
-        guard let reason = args.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw CustodyError.usage("missing --reason TEXT: every redaction is recorded with its reason")
-        }
-        guard reason.utf8.count <= 1000 else { throw CustodyError.usage("--reason is longer than 1000 bytes") }
+        reason = try args.reason(for: "redaction")
         self.args = args
         self.specPath = spec
-        self.reason = reason
     }
 
     func run() throws -> Int32 {
