@@ -4,10 +4,11 @@ import CustodyCore
 /// Two SHA-256 hashes over one stream of bytes: `whole` over everything fed, `part` over the bytes
 /// fed since the last `finishPart()` (a recording and the chunk being filled).
 ///
-/// On CPUs with the x86 SHA extensions both are computed in one pass, their rounds interleaved,
-/// in little more than the time of one (a single SHA-256 stream waits on each round's latency).
-/// Elsewhere, or with `accelerated: false`, OpenSSL hashes the bytes twice. Parts must be whole
-/// 64-byte blocks, except a last one after which nothing more is fed.
+/// On CPUs with the x86 SHA extensions (and AVX) both are computed in one pass, their rounds
+/// interleaved, in little more than the time of one (a single SHA-256 stream waits on each round's
+/// latency); a `SHA256PairCompressor` goes further and runs two such pairs at once. Elsewhere, or
+/// with `accelerated: false`, OpenSSL hashes the bytes twice. Parts must be whole 64-byte blocks,
+/// except a last one after which nothing more is fed.
 public final class SHA256Pair {
     /// True when this CPU computes both hashes in one pass.
     public static let isAccelerated = custody_sha256x2_available() == 1
@@ -29,9 +30,15 @@ public final class SHA256Pair {
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
     ]
 
-    public init(accelerated: Bool = SHA256Pair.isAccelerated) {
+    /// Where long runs of blocks are compressed, paired with other streams' (accelerated only).
+    private let compressor: SHA256PairCompressor?
+
+    /// `compressor`: hand long runs of blocks to it (several streams hashed at once, as concurrent
+    /// uploads are) instead of compressing them on the calling thread.
+    public init(accelerated: Bool = SHA256Pair.isAccelerated, compressor: SHA256PairCompressor? = nil) {
         precondition(!accelerated || Self.isAccelerated, "this CPU has no SHA extensions")
         self.accelerated = accelerated
+        self.compressor = accelerated ? compressor : nil
         if !accelerated {
             wholeSlow = SHA256()
             partSlow = SHA256()
@@ -94,7 +101,11 @@ public final class SHA256Pair {
         let bytes = data.assumingMemoryBound(to: UInt8.self)
         whole.withUnsafeMutableBufferPointer { w in
             part.withUnsafeMutableBufferPointer { p in
-                custody_sha256x2_blocks(w.baseAddress!, p.baseAddress!, bytes, blocks)
+                if let compressor {
+                    compressor.compress(whole: w.baseAddress!, part: p.baseAddress!, data: bytes, blocks: blocks)
+                } else {
+                    custody_sha256x2_blocks(w.baseAddress!, p.baseAddress!, bytes, blocks)
+                }
             }
         }
     }

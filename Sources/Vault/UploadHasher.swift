@@ -18,7 +18,8 @@ public final class UploadHasher {
         precondition(pieceSize > 0)
         self.pieceSize = pieceSize
         // Both hashes share a pass only when pieces are whole SHA-256 blocks.
-        hashes = SHA256Pair(accelerated: SHA256Pair.isAccelerated && pieceSize % 64 == 0)
+        // Concurrent uploads share one compressor, which hashes two of them at once.
+        hashes = SHA256Pair(accelerated: SHA256Pair.isAccelerated && pieceSize % 64 == 0, compressor: .shared)
     }
 
     public func feed(_ bytes: UnsafeRawBufferPointer) {

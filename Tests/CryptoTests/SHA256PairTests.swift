@@ -3,6 +3,7 @@ import Foundation
 import TestSupport
 import XCTest
 @testable import Crypto
+import CSHA256x2
 
 /// SHA256Pair's own compression (x86 SHA extensions, two lanes) must agree with FIPS 180-4's
 /// examples and with OpenSSL on every length and split; the OpenSSL fallback likewise.
@@ -11,7 +12,9 @@ final class SHA256PairTests: XCTestCase {
 
     func testTheFastPathIsOnWhereTheCPUHasTheSHAExtensions() throws {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        guard cpuinfo.contains(" sha_ni") else { throw XCTSkip("this CPU has no SHA extensions") }
+        guard cpuinfo.contains(" sha_ni"), cpuinfo.contains(" avx") else {
+            throw XCTSkip("this CPU has no SHA extensions or no AVX")
+        }
         XCTAssertTrue(SHA256Pair.isAccelerated)
     }
 
@@ -47,25 +50,110 @@ final class SHA256PairTests: XCTestCase {
             for length in lengths {
                 let partSize = [64, 128, 4096, 65_536][length % 4]
                 let pair = SHA256Pair(accelerated: accelerated)
-                var fed = 0, partStart = 0
-                var parts: [SHA256Digest] = []
-                while fed < length {
-                    let step = min(length - fed, 1 + Int(rng.next() % 9000), partStart + partSize - fed)
-                    data.withUnsafeBytes { pair.update(UnsafeRawBufferPointer(rebasing: $0[fed..<(fed + step)])) }
-                    fed += step
-                    if fed - partStart == partSize {
-                        parts.append(pair.finishPart())
-                        partStart = fed
-                    }
-                }
-                if fed > partStart { parts.append(pair.finishPart()) }
-                let expectedParts = stride(from: 0, to: length, by: partSize).map {
-                    SHA256.hash(Array(data[$0..<min(length, $0 + partSize)]))
-                }
-                XCTAssertEqual(parts, expectedParts, "length \(length), accelerated: \(accelerated)")
+                let parts = Self.feed(pair, data[0..<length], partSize: partSize, maxStep: 9000, rng: &rng)
+                XCTAssertEqual(parts, Self.partDigests(data[0..<length], partSize: partSize),
+                               "length \(length), accelerated: \(accelerated)")
                 XCTAssertEqual(pair.finishWhole(), SHA256.hash(Array(data[0..<length])),
                                "length \(length), accelerated: \(accelerated)")
             }
         }
+    }
+
+    /// Feeds `data` to `pair` in ragged steps of 1 to `maxStep` bytes, ending a part every
+    /// `partSize` bytes and after the last byte; returns the parts' digests.
+    static func feed(_ pair: SHA256Pair, _ data: ArraySlice<UInt8>, partSize: Int, maxStep: Int,
+                     rng: inout SplitMix64) -> [SHA256Digest] {
+        var fed = 0, partStart = 0
+        var parts: [SHA256Digest] = []
+        data.withUnsafeBytes { bytes in
+            while fed < bytes.count {
+                let step = min(bytes.count - fed, 1 + Int(rng.next() % UInt64(maxStep)), partStart + partSize - fed)
+                pair.update(UnsafeRawBufferPointer(rebasing: bytes[fed..<(fed + step)]))
+                fed += step
+                if fed - partStart == partSize {
+                    parts.append(pair.finishPart())
+                    partStart = fed
+                }
+            }
+        }
+        if fed > partStart { parts.append(pair.finishPart()) }
+        return parts
+    }
+
+    /// OpenSSL's SHA-256 of each `partSize` bytes of `data`, the last part possibly shorter.
+    static func partDigests(_ data: ArraySlice<UInt8>, partSize: Int) -> [SHA256Digest] {
+        stride(from: data.startIndex, to: data.endIndex, by: partSize).map {
+            SHA256.hash(Array(data[$0..<min(data.endIndex, $0 + partSize)]))
+        }
+    }
+}
+
+/// The shared compressor: pairs of streams hashed four lanes wide, from many threads at once.
+final class SHA256PairCompressorTests: XCTestCase {
+    override func setUpWithError() throws {
+        guard SHA256Pair.isAccelerated else { throw XCTSkip("this CPU has no SHA extensions") }
+    }
+
+    /// The four-lane kernel equals two two-lane runs, for two different streams.
+    func testFourLanesEqualTwoRunsOfTwo() {
+        var rng = SplitMix64(state: 0xF0F0)
+        let blocks = 300
+        let p = (0..<(64 * blocks)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let q = (0..<(64 * blocks)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let start: [UInt32] = (0..<8).map { _ in UInt32(truncatingIfNeeded: rng.next()) }
+        let initial = [start, start.reversed(), start.map { $0 ^ 1 }, start.map { $0 &+ 7 }]
+        var (a, b, c, d) = (initial[0], initial[1], initial[2], initial[3])
+        var (e, f, g, h) = (a, b, c, d)
+        p.withUnsafeBufferPointer { p in
+            q.withUnsafeBufferPointer { q in
+                custody_sha256x2x2_blocks(&a, &b, p.baseAddress!, &c, &d, q.baseAddress!, blocks)
+                custody_sha256x2_blocks(&e, &f, p.baseAddress!, blocks)
+                custody_sha256x2_blocks(&g, &h, q.baseAddress!, blocks)
+            }
+        }
+        XCTAssertEqual([a, b, c, d], [e, f, g, h])
+        XCTAssertNotEqual([a, b, c, d], initial)
+    }
+
+    /// Eight threads hash different data of different lengths (short runs the callers compress
+    /// themselves, long ones the compressor pairs up) in ragged updates and parts; every digest
+    /// equals OpenSSL's, and some segments really were compressed in pairs.
+    func testConcurrentStreamsAgreeWithOpenSSL() {
+        let compressor = SHA256PairCompressor()
+        let lengths = [0, 100, 64 * 255, 64 * 256, 64 * 256 + 1, 1 << 20, 3 << 20, (5 << 20) + 77]
+        var rng = SplitMix64(state: 0xC0FFEE)
+        let inputs = lengths.map { n in (0..<n).map { _ in UInt8(truncatingIfNeeded: rng.next()) } }
+        let partSize = 1 << 20
+        let results = Digests()
+        for _ in 0..<3 {
+            DispatchQueue.concurrentPerform(iterations: inputs.count) { index in
+                let data = inputs[index]
+                var local = SplitMix64(state: UInt64(index) + 1)
+                let pair = SHA256Pair(compressor: compressor)
+                let parts = SHA256PairTests.feed(pair, data[...], partSize: partSize, maxStep: 700_000, rng: &local)
+                results.set(index, (pair.finishWhole(), parts))
+            }
+            for (index, data) in inputs.enumerated() {
+                let got = results.get(index)
+                XCTAssertEqual(got?.whole, SHA256.hash(data), "input \(index)")
+                XCTAssertEqual(got?.parts, SHA256PairTests.partDigests(data[...], partSize: partSize), "input \(index)")
+            }
+            if compressor.segments.paired > 0 { break }
+        }
+        XCTAssertGreaterThan(compressor.segments.paired, 0, "no two streams were ever compressed together")
+        XCTAssertGreaterThan(compressor.segments.alone, 0)
+    }
+}
+
+private final class Digests: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byIndex: [Int: (whole: SHA256Digest, parts: [SHA256Digest])] = [:]
+
+    func set(_ index: Int, _ value: (whole: SHA256Digest, parts: [SHA256Digest])) {
+        lock.withLock { byIndex[index] = value }
+    }
+
+    func get(_ index: Int) -> (whole: SHA256Digest, parts: [SHA256Digest])? {
+        lock.withLock { byIndex[index] }
     }
 }
