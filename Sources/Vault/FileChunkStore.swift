@@ -34,6 +34,15 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         self.tempDir = root + "/.tmp"
         try FS.mkdir(root, 0o700)
         try FS.mkdir(tempDir, 0o700)
+        try makeFolders()
+    }
+
+    /// The 256 folders, made once (`ff` last, so its presence means all are there): otherwise a new
+    /// vault's first chunks each pay a mkdir and an fsync of the root while a recording waits.
+    private func makeFolders() throws {
+        guard !FS.exists(root + "/ff") else { return }
+        for byte in 0...255 { try FS.mkdir(root + "/" + String(format: "%02x", byte), 0o700) }
+        try FS.fsyncDirectory(root)
     }
 
     deinit {

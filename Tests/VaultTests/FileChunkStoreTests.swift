@@ -27,6 +27,27 @@ final class FileChunkStoreTests: XCTestCase {
         XCTAssertEqual(mode, 0o444)
     }
 
+    /// All 256 folders exist from the start (0700), and a store opened over an older one that lacks
+    /// some gets them; chunks still land where `path(for:)` says.
+    func testMakesEveryFolderUpFront() throws {
+        let dir = TemporaryDirectory()
+        let root = dir.file("chunks")
+        _ = try FileChunkStore(root: root)
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0 != ".tmp" }
+        XCTAssertEqual(Set(folders), Set((0...255).map { String(format: "%02x", $0) }))
+        let mode = try FileManager.default.attributesOfItem(atPath: root + "/7f")[.posixPermissions] as? Int
+        XCTAssertEqual(mode, 0o700)
+
+        try FileManager.default.removeItem(atPath: root + "/ff")
+        try FileManager.default.removeItem(atPath: root + "/00")
+        let store = try FileChunkStore(root: root)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/00"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: root + "/ff"))
+        let d = try ChunkStoreConformance.put(store, Array("in its folder".utf8))
+        try store.sync()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: store.path(for: d)))
+    }
+
     func testUnsyncedChunksAreInvisibleAndDroppedWithTheStore() throws {
         let dir = TemporaryDirectory()
         var store: FileChunkStore? = try FileChunkStore(root: dir.file("chunks"))
