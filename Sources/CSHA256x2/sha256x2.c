@@ -29,8 +29,9 @@ static const uint32_t K[64] = {
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
-/* With avx the compiler emits VEX forms of the shuffles and adds: 13% faster for two lanes and 40%
- * for four on Zen 3 (clang), as it needs fewer register copies around SHA256RNDS2's fixed xmm0. */
+/* With avx the compiler emits VEX forms of the shuffles and adds: 13% faster for two lanes and
+ * about 30% for four on Zen 3 (clang), as it needs fewer register copies around SHA256RNDS2's
+ * fixed xmm0 operand. */
 #define TARGET __attribute__((target("sha,ssse3,sse4.1,avx")))
 
 /* a..h in memory -> the two registers SHA256RNDS2 works on: ABEF and CDGH. */
