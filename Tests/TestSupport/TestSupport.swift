@@ -119,4 +119,11 @@ public struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+
+    /// `count` bytes of the sequence, eight from each number (fast enough for megabytes in debug).
+    public mutating func bytes(_ count: Int) -> [UInt8] {
+        var words = [UInt64](repeating: 0, count: (count + 7) / 8)
+        for i in words.indices { words[i] = next() }
+        return words.withUnsafeBytes { Array($0.prefix(count)) }
+    }
 }

@@ -13,7 +13,7 @@
  * SHA256Pair), checked against OpenSSL by CryptoTests. Used only when the CPU reports the
  * extensions; elsewhere Crypto hashes twice through OpenSSL. */
 
-/* 1 when this CPU has SHA, SSSE3, SSE4.1 and AVX enabled by the OS (and this is an x86 build), else 0. */
+/* 1 when this CPU has SHA, SSSE3 and SSE4.1 (and this is an x86 build), else 0. */
 int custody_sha256x2_available(void);
 
 /* Compresses `blocks` 64-byte blocks at `data` into `state` (a..h, host order). Only when available. */
@@ -26,5 +26,9 @@ void custody_sha256x2_blocks(uint32_t a[8], uint32_t b[8], const uint8_t *data, 
  * Only when available. */
 void custody_sha256x2x2_blocks(uint32_t a[8], uint32_t b[8], const uint8_t *p,
                                uint32_t c[8], uint32_t d[8], const uint8_t *q, size_t blocks);
+
+/* Each kernel exists twice, as SSE code and with AVX (VEX encodings, faster); the AVX one runs
+ * where the CPU and OS allow. For tests: choose (on = 0: SSE); returns whether AVX is now used. */
+int custody_sha256x2_choose_avx(int on);
 
 #endif
