@@ -12,9 +12,11 @@ import Foundation
 /// another caller hashing alone parks its run and sleeps; the other takes it at its next segment
 /// (every 64 KiB) and compresses both. Whoever's run ends first leaves: a finished parked run wakes
 /// its caller, and a caller whose own run ends hands its partner's rest back to the partner's
-/// caller. Callers park only while at least half the cores are hashing already: on a machine with
-/// cores to spare each upload hashes on its own thread at full speed, and pairing (each run at
-/// about 0.7 times its solo speed, for 30% less CPU) starts when hashing takes a good share of them.
+/// caller. Two callers that find themselves hashing alone at once pair up the same way: one parks
+/// the rest of its run with the other. Callers park only while at least half the cores are hashing
+/// already: on a machine with cores to spare each upload hashes on its own thread at full speed,
+/// and pairing (each run at about 0.7 times its solo speed, for 30% less CPU) starts when hashing
+/// takes a good share of them.
 public final class SHA256PairCompressor: @unchecked Sendable {
     /// The process's compressor.
     public static let shared = SHA256PairCompressor()
@@ -99,6 +101,18 @@ public final class SHA256PairCompressor: @unchecked Sendable {
                 if !parked.isEmpty {
                     partner = parked.removeFirst()
                     alone -= 1
+                } else if alone >= 2 && drivers > parkingThreshold && own.blocks >= Self.minimumBlocks {
+                    // Another caller hashes alone too: this one parks the rest of its run with it.
+                    alone -= 1
+                    drivers -= 1
+                    parked.append(own)
+                    counts.paired += paired
+                    counts.alone += single
+                    (paired, single) = (0, 0)
+                    lock.unlock()
+                    own.wake.wait()
+                    if own.blocks == 0 { return }
+                    continue  // handed back, counted again
                 }
                 lock.unlock()
             }
