@@ -4,7 +4,7 @@ import CustodyCore
 /// Two SHA-256 hashes over one stream of bytes: `whole` over everything fed, `part` over the bytes
 /// fed since the last `finishPart()` (a recording and the chunk being filled).
 ///
-/// On CPUs with the x86 SHA extensions (and AVX) both are computed in one pass, their rounds
+/// On CPUs with the x86 SHA extensions both are computed in one pass, their rounds
 /// interleaved, in little more than the time of one (a single SHA-256 stream waits on each round's
 /// latency); a `SHA256PairCompressor` goes further and runs two such pairs at once. Elsewhere, or
 /// with `accelerated: false`, OpenSSL hashes the bytes twice. Parts must be whole 64-byte blocks,
