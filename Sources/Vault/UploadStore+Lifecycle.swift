@@ -38,17 +38,20 @@ extension UploadStore {
         let probe = MediaProbe.probe(source: chunks)
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
-        let result = try vault.catalogue(sha256: sha256, total: upload.length, chunkSize: UploadStore.pieceSize,
-                                         chunks: pieces.map { ($0.digest, $0.size) }, probe: probe, source: source,
-                                         actor: .device(upload.owner))
-        var done = upload
-        done.state = .completed
-        done.exhibit = result.exhibit.id
-        try vault.db.transaction {
+        // Catalogued and marked completed in one transaction (one commit): after a crash either
+        // both happened or neither, and the dock's retry completes the upload again.
+        let done = try vault.db.transaction {
+            let result = try vault.catalogue(sha256: sha256, total: upload.length, chunkSize: UploadStore.pieceSize,
+                                             chunks: pieces.map { ($0.digest, $0.size) }, probe: probe, source: source,
+                                             actor: .device(upload.owner))
+            var done = upload
+            done.state = .completed
+            done.exhibit = result.exhibit.id
             try setState(done)
             try record(done, outcome: .ok, exhibit: result.exhibit.id,
                        details: ["change": "completed", "sha256": result.exhibit.sha256.hex,
                                  "duplicate": String(result.duplicate)])
+            return done
         }
         removeData(upload.id)
         return done
