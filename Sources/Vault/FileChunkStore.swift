@@ -92,16 +92,26 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             try FS.fsync(p.fd, path: p.temp)
         }
         for p in pending {
-            let dir = (p.final as NSString).deletingLastPathComponent
-            if !FS.exists(dir) {
-                try FS.mkdir(dir, 0o700)
-                newDirs = true
-            }
             // A chunk already there (another writer's) is fsynced too: its entry may be that recent.
-            dirs.insert(dir)
+            dirs.insert(try folder(of: p.final, made: &newDirs))
             if FS.exists(p.final) { continue }
             try FS.rename(p.temp, p.final)
         }
+        try fsyncFolders(dirs, newDirs: newDirs)
+    }
+
+    /// The folder of the chunk file `final`, made if it is missing (one was removed after the store
+    /// was first opened); `made` becomes true then, and the root needs an fsync.
+    private func folder(of final: String, made: inout Bool) throws -> String {
+        let dir = (final as NSString).deletingLastPathComponent
+        if !FS.exists(dir) {
+            try FS.mkdir(dir, 0o700)
+            made = true
+        }
+        return dir
+    }
+
+    private func fsyncFolders(_ dirs: Set<String>, newDirs: Bool) throws {
         for dir in dirs { try FS.fsyncDirectory(dir) }
         if newDirs { try FS.fsyncDirectory(root) }
     }
@@ -112,17 +122,14 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     /// once all are renamed, so the whole batch costs about one journal commit.
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         var dirs = Set<String>()
+        var newDirs = false
         for (path, digest) in files {
             let final = self.path(for: digest)
-            let dir = (final as NSString).deletingLastPathComponent
+            let dir = try folder(of: final, made: &newDirs)
             if FS.exists(final) {
                 unlink(path)
                 dirs.insert(dir)
                 continue
-            }
-            if !FS.exists(dir) {
-                try FS.mkdir(dir, 0o700)
-                try FS.fsyncDirectory(root)
             }
             try FS.call("chmod", path) { chmod(path, 0o444) }
             do {
@@ -133,7 +140,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
                 try adoptByCopy(path, as: digest)
             }
         }
-        for dir in dirs { try FS.fsyncDirectory(dir) }
+        try fsyncFolders(dirs, newDirs: newDirs)
     }
 
     public func read(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

@@ -86,14 +86,19 @@ extension Vault {
                    into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
         let n: Int
         do { n = try store.read(digest, into: buffer) } catch let e as ChunkStoreError {
-            throw CustodyError.integrity("\(owner) chunk \(index) (\(digest)) is damaged: \(e)")
+            throw CustodyError.integrity(Self.damage(owner, index, digest, "\(e)"))
         }
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         let actual = SHA256.hash(bytes)
         guard n == size, actual == digest else {
-            throw CustodyError.integrity("\(owner) chunk \(index) (\(digest)) is damaged: "
-                                         + "it now hashes to \(actual) (\(n) bytes, expected \(size))")
+            throw CustodyError.integrity(Self.damage(owner, index, digest,
+                                                     "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
         }
         return bytes
+    }
+
+    /// How a damaged chunk is reported: "exhibit EX-000001 chunk 3 (<sha256>) is damaged: <problem>".
+    static func damage(_ owner: String, _ index: Int, _ digest: SHA256Digest, _ problem: String) -> String {
+        "\(owner) chunk \(index) (\(digest)) is damaged: \(problem)"
     }
 }

@@ -59,7 +59,7 @@ extension Vault {
                 if let problem {
                     intact = false
                     report.damage.append(.init(exhibit: exhibit.id, chunkIndex: i, chunk: chunk.digest,
-                                               problem: "exhibit \(exhibit.id) chunk \(i) (\(chunk.digest)) is damaged: \(problem)"))
+                                               problem: Self.damage("exhibit \(exhibit.id)", i, chunk.digest, problem)))
                 }
                 report.bytesChecked += Int64(chunk.size)
                 progress?(report.bytesChecked, totalBytes)
