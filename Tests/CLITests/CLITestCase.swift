@@ -16,6 +16,10 @@ class CLITestCase: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    override func tearDown() {
+        dir?.remove()
+    }
+
     /// Runs `custody ARGS --data <tmp>` with CUSTODY_ACTOR unset unless `actor` is given.
     @discardableResult
     func custody(_ args: [String], actor: String? = nil, stdin: String? = nil) throws -> ProcessResult {

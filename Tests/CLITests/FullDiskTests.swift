@@ -62,6 +62,7 @@ final class FullDiskUploadTests: CLITestCase {
 
     override func tearDownWithError() throws {
         if let umount { _ = try runProcess(umount, [mount.file("small")]) }
+        mount?.remove()
     }
 
     func testAnUploadThatFillsTheDiskGets507AndResumesWhenThereIsRoom() throws {

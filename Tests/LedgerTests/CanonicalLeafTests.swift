@@ -29,7 +29,7 @@ final class CanonicalLeafTests: XCTestCase {
     }
 
     func testLeafRoundTripsThroughTheEventsTable() throws {
-        let log = try EventLog(db: try TestDatabase.make())
+        let log = try EventLog(db: try makeDatabase())
         let e = try log.append(CustodyEvent(actor: .device("dock-3"), action: .upload, outcome: .refused,
                                             reason: "unknown token", details: ["path": "/files/x"]))
         XCTAssertEqual(e.seq, 0)

@@ -5,25 +5,18 @@ import TestSupport
 import XCTest
 @testable import Ledger
 
-enum TestDatabase {
-    static let dirs = TemporaryDirectoryPool()
-    static func make() throws -> Database { try Database(path: dirs.next().file("custody.sqlite")) }
-}
-
-/// Keeps test directories alive for the whole test run.
-final class TemporaryDirectoryPool: @unchecked Sendable {
-    private let lock = NSLock()
-    private var dirs = [TemporaryDirectory]()
-    func next() -> TemporaryDirectory {
-        let d = TemporaryDirectory("custody-ledger")
-        lock.lock(); dirs.append(d); lock.unlock()
-        return d
+extension XCTestCase {
+    /// A database in a fresh directory that is removed when the test ends.
+    func makeDatabase() throws -> Database {
+        let dir = TemporaryDirectory("custody-ledger")
+        addTeardownBlock { dir.remove() }
+        return try Database(path: dir.file("custody.sqlite"))
     }
 }
 
 final class EventLogTests: XCTestCase {
     func testSequenceNumbersAreConsecutiveAndFilteredByExhibit() throws {
-        let log = try EventLog(db: try TestDatabase.make())
+        let log = try EventLog(db: try makeDatabase())
         for i in 0..<5 {
             let e = try log.append(CustodyEvent(actor: .officer("PC-1"), action: .view, exhibit: "EX-00000\(i % 2)"))
             XCTAssertEqual(e.seq, Int64(i))
@@ -34,7 +27,7 @@ final class EventLogTests: XCTestCase {
     }
 
     func testRowsCannotBeUpdatedOrDeletedThroughSQL() throws {
-        let db = try TestDatabase.make()
+        let db = try makeDatabase()
         let log = try EventLog(db: db)
         try log.append(CustodyEvent(actor: .officer("PC-1"), action: .ingest, exhibit: "EX-000001"))
         XCTAssertThrowsError(try db.execute("UPDATE events SET actor = 'someone-else'")) {
@@ -45,7 +38,7 @@ final class EventLogTests: XCTestCase {
     }
 
     func testAFailedTransactionLeavesNoEvent() throws {
-        let db = try TestDatabase.make()
+        let db = try makeDatabase()
         let log = try EventLog(db: db)
         struct Abort: Error {}
         XCTAssertThrowsError(try db.transaction {

@@ -29,6 +29,11 @@ final class LedgerVerifyTests: XCTestCase {
         }
     }
 
+    override func tearDown() {
+        log = nil
+        dir?.remove()
+    }
+
     func verify(_ external: [(label: String, note: String)] = []) throws -> LedgerReport {
         try log.verify(verifier: signer.verifier, external: external)
     }

@@ -14,7 +14,7 @@ final class TreeStorageTests: XCTestCase {
     }
 
     func testStoredTreeMatchesTheDefinitionAndProofsVerify() throws {
-        let log = try EventLog(db: try TestDatabase.make())
+        let log = try EventLog(db: try makeDatabase())
         var leaves = [[UInt8]]()
         // One batch and then single appends, so both paths build the tree.
         let batch = (0..<70).map { CustodyEvent(actor: .officer("PC-\($0)"), action: .view, exhibit: "EX-\($0)") }
@@ -41,7 +41,7 @@ final class TreeStorageTests: XCTestCase {
     }
 
     func testTreeRowsAreAppendOnly() throws {
-        let log = try EventLog(db: try TestDatabase.make())
+        let log = try EventLog(db: try makeDatabase())
         try log.append(CustodyEvent(actor: .officer("PC-1"), action: .view))
         XCTAssertThrowsError(try log.db.execute("UPDATE ledger_hashes SET hash = zeroblob(32)"))
         XCTAssertThrowsError(try log.db.execute("DELETE FROM ledger_hashes"))

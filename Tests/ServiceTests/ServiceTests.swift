@@ -25,6 +25,8 @@ final class ServiceTests: XCTestCase {
     override func tearDown() {
         service?.shutdown()
         service?.waitUntilStopped()
+        service = nil
+        dir?.remove()
     }
 
     func curl(_ args: [String]) throws -> ProcessResult {

@@ -35,6 +35,7 @@ final class TLSTransportTests: XCTestCase {
     override func tearDown() {
         server?.shutdown(gracePeriod: 0.2)
         XCTAssertTrue(server?.waitUntilStopped(timeout: 10) ?? true, "server did not stop")
+        tls?.directory.remove()
     }
 
     private func start(headerTimeout: Double = 10) throws {

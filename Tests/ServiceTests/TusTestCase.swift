@@ -34,6 +34,9 @@ class TusTestCase: XCTestCase {
     override func tearDown() {
         service?.shutdown()
         service?.waitUntilStopped()
+        service = nil
+        vault = nil
+        dir?.remove()
     }
 
     /// `curl -i` with tus and auth headers; returns (status, headers lower-cased, body).

@@ -20,7 +20,10 @@ public enum TestPaths {
     public static var python: String { root.appendingPathComponent(".venv/bin/python").path }
 }
 
-/// A fresh directory under the system temp dir, removed when the object goes away.
+/// A fresh directory under the system temp dir, removed by `remove()` or when the object goes away.
+///
+/// XCTest keeps every test-case object until the process exits, so a directory held in a test case's
+/// property must be removed in its `tearDown`: a deinit there never runs.
 public final class TemporaryDirectory: @unchecked Sendable {
     public let url: URL
     public var path: String { url.path }
@@ -33,7 +36,9 @@ public final class TemporaryDirectory: @unchecked Sendable {
 
     public func file(_ name: String) -> String { url.appendingPathComponent(name).path }
 
-    deinit { try? FileManager.default.removeItem(at: url) }
+    public func remove() { try? FileManager.default.removeItem(at: url) }
+
+    deinit { remove() }
 }
 
 /// The result of running a program to completion.

@@ -25,6 +25,12 @@ final class UploadStoreTests: XCTestCase {
         store = try UploadStore(vault: vault)
     }
 
+    override func tearDown() {
+        store = nil
+        vault = nil
+        dir?.remove()
+    }
+
     /// A body reader over `slice`, in reads of at most `step` bytes.
     func reader(_ slice: ArraySlice<UInt8>, step: Int = 300_000) -> (UnsafeMutableRawBufferPointer) throws -> Int {
         var at = slice.startIndex

@@ -17,6 +17,11 @@ final class VaultRedactTests: XCTestCase {
         vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "test", actor: officer).0
     }
 
+    override func tearDown() {
+        vault = nil
+        dir?.remove()
+    }
+
     func ingest(_ name: String) throws -> Exhibit {
         try vault.ingest(path: TestPaths.fixture(name), source: IngestSource(filename: name, device: "BW2-1"),
                          actor: officer).exhibit

@@ -16,6 +16,11 @@ final class VaultTests: XCTestCase {
         vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "test", actor: officer).0
     }
 
+    override func tearDown() {
+        vault = nil
+        dir?.remove()
+    }
+
     func ingest(_ path: String, chunkSize: Int = 64 << 10) throws -> IngestResult {
         try vault.ingest(path: path, source: IngestSource(filename: (path as NSString).lastPathComponent, device: "BW2-1"),
                          actor: officer, chunkSize: chunkSize)
