@@ -8,10 +8,15 @@ import Foundation
 ///
 /// The body is read straight into a piece-sized buffer (`space`, then `commit`). A piece this
 /// request fills from its first byte is written once, whole, with direct I/O when it is full: no
-/// copy into the page cache and no writeback later. A piece the request starts in the middle of
-/// (an earlier request wrote its beginning) is written through the page cache as bytes arrive.
-/// `makeDurable` writes a piece left part-filled at the end of the body, then fsyncs every piece
-/// written (their data on the device by then) and the folder.
+/// copy into the page cache and no writeback later. That write runs on a queue of the writer's own
+/// while the caller hashes the piece and receives the next one into a second buffer, so the disk
+/// and the CPU work at once; at most one write is in flight, and its error surfaces at the next
+/// piece or in `makeDurable`. A piece the request starts in the middle of (an earlier request
+/// wrote its beginning) is written through the page cache as bytes arrive. `makeDurable` writes a
+/// piece left part-filled at the end of the body, then fsyncs every piece written (their data on
+/// the device by then) and the folder.
+///
+/// Memory: one piece-sized buffer, and a second once the request has filled a piece.
 final class PieceWriter {
     /// Bytes read from the body between writes to a piece written through the page cache.
     static let writeThroughStep = 1 << 20
@@ -28,7 +33,12 @@ final class PieceWriter {
     /// The current piece started before this request: its bytes go to `fd` as they arrive.
     private var writeThrough: Bool
     private var fd: Int32 = -1
-    private let stage: UnsafeMutableRawBufferPointer
+    /// The buffer being filled.
+    private var stage: UnsafeMutableRawBufferPointer
+    /// The other buffer, which `inFlight` may still be writing.
+    private var spare: UnsafeMutableRawBufferPointer?
+    private var inFlight: BackgroundPieceWrite?
+    private lazy var writes = DispatchQueue(label: "custody.piece-writes")
     private var createdFiles = false
     /// Pieces written direct by this request, closed; `makeDurable` fsyncs them (their metadata).
     private var finished: [String] = []
@@ -57,8 +67,10 @@ final class PieceWriter {
     }
 
     deinit {
+        inFlight?.waitIgnoringError()  // its buffer is freed below
         if fd >= 0 { close(fd) }
         stage.deallocate()
+        spare?.deallocate()
     }
 
     /// Where the next bytes of the body go: fill a prefix of it, then `commit` that many bytes.
@@ -87,31 +99,50 @@ final class PieceWriter {
             try FS.fsync(fd, path: store.piecePath(id, index))
             writeThrough = false
         } else {
-            try writeStaged(pieceSize)
+            try finishInFlight()
+            createdFiles = true
+            inFlight = BackgroundPieceWrite(path: store.piecePath(id, index), bytes: UnsafeRawBufferPointer(stage),
+                                            on: writes)
+            let next = spare ?? .allocate(byteCount: pieceSize, alignment: FS.directAlignment)
+            spare = stage
+            stage = next
         }
         index += 1
         fill = 0
     }
 
-    /// Writes `stage[0..<count]` as piece `index`, directly where the filesystem allows it; a piece
-    /// written direct is left in `finished` for `makeDurable` to fsync with the others.
+    /// Waits for the piece being written in the background; throws its error.
+    private func finishInFlight() throws {
+        guard let write = inFlight else { return }
+        inFlight = nil
+        if try write.wait() { finished.append(write.path) }
+    }
+
+    /// Writes `stage[0..<count]` as piece `index`, now.
     private func writeStaged(_ count: Int) throws {
         let path = store.piecePath(id, index)
+        createdFiles = true
+        if try Self.writePiece(path, UnsafeRawBufferPointer(rebasing: stage[0..<count])) { finished.append(path) }
+    }
+
+    /// Writes a whole piece file, directly where the filesystem allows it. Returns true when it went
+    /// direct: its data is on the device, and `makeDurable` fsyncs it with the others (for its
+    /// metadata). What went through the page cache (a tail under 4 KiB, or everything where direct
+    /// I/O is refused) is fsynced here, before the descriptor goes, so no writeback error is lost.
+    static func writePiece(_ path: String, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
         let (fd, direct) = try FS.openForDirectWrite(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         defer { close(fd) }
-        createdFiles = true
-        try FS.writeMostlyDirect(fd, UnsafeRawBufferPointer(rebasing: stage[0..<count]), direct: direct, path: path)
-        // Direct writes report their errors at once; what went through the page cache (a tail under
-        // 4 KiB, or everything where direct I/O is refused) is fsynced before the descriptor goes.
-        if !direct || count % FS.directAlignment != 0 {
+        try FS.writeMostlyDirect(fd, bytes, direct: direct, path: path)
+        guard direct, bytes.count % FS.directAlignment == 0 else {
             try FS.fsync(fd, path: path)
-        } else {
-            finished.append(path)
+            return false
         }
+        return true
     }
 
     /// Every byte committed so far survives a crash once this returns. Call once, after the body.
     func makeDurable() throws {
+        try finishInFlight()
         if !writeThrough && fill > 0 { try writeStaged(fill) }
         // One journal commit makes all of them durable: the first fsync commits every piece's
         // metadata, the others find theirs committed (their data reached the device when written).
@@ -127,6 +158,8 @@ final class PieceWriter {
 
     /// Puts the pieces back as they were before this request.
     func discard() {
+        inFlight?.waitIgnoringError()  // before its piece is removed
+        inFlight = nil
         if fd >= 0 { close(fd) }
         fd = -1
         finished.removeAll()
@@ -145,4 +178,33 @@ final class PieceWriter {
             unlink(dir + "/" + name)
         }
     }
+}
+
+/// A piece written on a background queue (`PieceWriter.writePiece`). Its bytes must stay put until
+/// `wait` returns.
+final class BackgroundPieceWrite: @unchecked Sendable {
+    let path: String
+    private let bytes: UnsafeRawBufferPointer
+    private let done = DispatchSemaphore(value: 0)
+    /// Set on the queue before `done` is signalled; read after `wait`.
+    private var result: Result<Bool, any Error> = .success(false)
+
+    init(path: String, bytes: UnsafeRawBufferPointer, on queue: DispatchQueue) {
+        self.path = path
+        self.bytes = bytes
+        queue.async { self.run() }
+    }
+
+    private func run() {
+        result = Result { try PieceWriter.writePiece(path, bytes) }
+        done.signal()
+    }
+
+    /// Waits until the piece is written; returns `writePiece`'s answer or throws its error. Once.
+    func wait() throws -> Bool {
+        done.wait()
+        return try result.get()
+    }
+
+    func waitIgnoringError() { _ = try? wait() }
 }

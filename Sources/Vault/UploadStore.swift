@@ -151,7 +151,10 @@ public final class UploadStore {
             writer.discard()
             throw UploadError.diskFull
         } catch {
-            interruption = error
+            // A piece could not be written (body errors are caught above): nothing of this request
+            // is kept, and the offset stays where it was.
+            writer.discard()
+            throw error
         }
         if let checksum {
             let actual = sha1?.finalize() ?? sha256?.finalize().bytes ?? []
@@ -162,9 +165,9 @@ public final class UploadStore {
         }
         var updated = upload
         if writer.written > 0 {
-            do { try writer.makeDurable() } catch let e as SystemError where e.isDiskFull {
+            do { try writer.makeDurable() } catch {
                 writer.discard()
-                throw UploadError.diskFull
+                throw (error as? SystemError)?.isDiskFull == true ? UploadError.diskFull : error
             }
             updated.offset += writer.written
             updated.expiresAt = Self.now() + ttl

@@ -86,6 +86,30 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
     }
 
+    func testAPieceThatCannotBeWrittenFailsTheRequestAndKeepsNothing() throws {
+        // A folder where a piece should go makes its write fail (EISDIR). Piece 0's write runs in the
+        // background and fails while piece 1 arrives; piece 1's fails as the body ends.
+        for blocked in [0, 1] {
+            var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+            let obstacle = store.piecePath(upload.id, blocked)
+            try FileManager.default.createDirectory(atPath: obstacle, withIntermediateDirectories: false)
+            XCTAssertThrowsError(try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher(),
+                                                  read: reader(bytes[...]))) {
+                XCTAssertEqual(($0 as? SystemError)?.errno, EISDIR, "piece \(blocked): \($0)")
+            }
+            XCTAssertEqual(try store.get(upload.id)?.offset, 0, "piece \(blocked): the offset did not move")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.dataPath(upload.id)),
+                           [(obstacle as NSString).lastPathComponent], "piece \(blocked): no piece was kept")
+            // Once the folder is gone, the dock sends the recording again from the start.
+            try FileManager.default.removeItem(atPath: obstacle)
+            let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+            upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher, read: reader(bytes[...]))
+            let done = try store.complete(upload, hasher: hasher)
+            XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(done.exhibit)).sha256, SHA256.hash(bytes))
+        }
+        XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
+    }
+
     func testAChecksumMismatchAcrossAPieceBoundaryPutsThePiecesBack() throws {
         var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
