@@ -76,7 +76,8 @@ final class DirectWriteTests: XCTestCase {
         let store = try FileChunkStore(root: chunk)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 * 4096, alignment: 4096)
         defer { buffer.deallocate() }
-        buffer.copyMemory(from: UnsafeRawBufferPointer(start: bytes, count: 8 * 4096))
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }  // 7 pages and 17 bytes, then zeros
         let digest = SHA256.hash(UnsafeRawBufferPointer(buffer))
         try store.put(digest, UnsafeRawBufferPointer(buffer))
         try store.sync()

@@ -61,8 +61,8 @@ final class FileChunkStoreTests: XCTestCase {
         let dir = TemporaryDirectory()
         let store = try FileChunkStore(root: dir.file("chunks"))
         // pid 4194304 is above Linux's pid_max limit, so no such process can exist.
-        FileManager.default.createFile(atPath: dir.file("chunks/.tmp/4194304-1"), contents: Data([1]))
-        FileManager.default.createFile(atPath: dir.file("chunks/.tmp/\(getpid())-999"), contents: Data([1]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.file("chunks/.tmp/4194304-1"), contents: Data([1])))
+        XCTAssertTrue(FileManager.default.createFile(atPath: dir.file("chunks/.tmp/\(getpid())-999"), contents: Data([1])))
         XCTAssertEqual(try store.removeAbandonedTemporaries(), 1)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("chunks/.tmp")), ["\(getpid())-999"])
     }

@@ -105,7 +105,7 @@ final class VaultRedactTests: XCTestCase {
         // A pid above the kernel's pid_max cannot be alive.
         let stale = vault.directory.uploads + "/.redact-99999999-deadbeef"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
-        FileManager.default.createFile(atPath: stale + "/source", contents: Data([1, 2, 3]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: stale + "/source", contents: Data([1, 2, 3])))
         vault.removeAbandonedRedactions()
         XCTAssertEqual(try uploadsLeftovers(), [])
     }
