@@ -70,8 +70,10 @@ enum FS {
     /// Writes all of `bytes` at the current position of `fd`. When `fd` was opened direct and the
     /// buffer and position are aligned, the aligned prefix goes straight to the device and only the
     /// remainder (under 4 KiB) through the page cache; otherwise everything goes through the cache.
-    /// Leaves `fd` in buffered mode when it wrote a remainder.
-    static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool, path: String) throws {
+    /// Leaves `fd` in buffered mode when it wrote a remainder. Returns whether every byte went direct
+    /// (none waits in the page cache for writeback).
+    @discardableResult
+    static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool, path: String) throws -> Bool {
         var rest = bytes
         let start = lseek(fd, 0, SEEK_CUR)
         if direct, let base = bytes.baseAddress, Int(bitPattern: base) % directAlignment == 0,
@@ -89,9 +91,10 @@ enum FS {
                 rest = UnsafeRawBufferPointer(rebasing: bytes[Int(at - start)...])
             }
         }
-        guard !rest.isEmpty else { return }
+        guard !rest.isEmpty else { return true }
         if direct { try setDirect(fd, false, path: path) }
         try writeAll(fd, rest, path: path)
+        return false
     }
 
     /// Turns `O_DIRECT` on or off for an open file; returns whether the kernel now has it as asked

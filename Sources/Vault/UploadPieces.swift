@@ -10,9 +10,9 @@ import Foundation
 /// request fills from its first byte is written once, whole, with direct I/O when it is full: no
 /// copy into the page cache and no writeback later. That write runs on a queue of the writer's own
 /// while the caller hashes the piece and receives the next one into a second buffer, so the disk
-/// and the CPU work at once; at most one write is in flight, and its error surfaces at the next
-/// piece or in `makeDurable`. A piece the request starts in the middle of (an earlier request
-/// wrote its beginning) is written through the page cache as bytes arrive. `makeDurable` writes a
+/// and the CPU work at once; at most one write is in flight, and its error surfaces when the next
+/// piece is full or in `makeDurable`. A piece the request starts in the middle of (an earlier
+/// request wrote its beginning) is written through the page cache as bytes arrive. `makeDurable` writes a
 /// piece left part-filled at the end of the body, then fsyncs every piece written (their data on
 /// the device by then) and the folder.
 ///
@@ -38,7 +38,7 @@ final class PieceWriter {
     /// The other buffer, which `inFlight` may still be writing.
     private var spare: UnsafeMutableRawBufferPointer?
     private var inFlight: BackgroundPieceWrite?
-    private lazy var writes = DispatchQueue(label: "custody.piece-writes")
+    private lazy var writeQueue = store.pieceWriteQueue ?? DispatchQueue(label: "custody.piece-writes")
     private var createdFiles = false
     /// Pieces written direct by this request, closed; `makeDurable` fsyncs them (their metadata).
     private var finished: [String] = []
@@ -80,7 +80,8 @@ final class PieceWriter {
     }
 
     /// Takes the first `count` bytes of the last `space()`; returns them (valid until the next
-    /// `space()` is filled) so the caller can hash them.
+    /// `space()` is filled) so the caller can hash them. Read them only: a background write may be
+    /// reading them at the same time.
     func commit(_ count: Int) throws -> UnsafeRawBufferPointer {
         precondition(count >= 0 && fill + count <= pieceSize)
         let bytes = UnsafeRawBufferPointer(rebasing: stage[fill..<fill + count])
@@ -102,7 +103,7 @@ final class PieceWriter {
             try finishInFlight()
             createdFiles = true
             inFlight = BackgroundPieceWrite(path: store.piecePath(id, index), bytes: UnsafeRawBufferPointer(stage),
-                                            on: writes)
+                                            on: writeQueue)
             let next = spare ?? .allocate(byteCount: pieceSize, alignment: FS.directAlignment)
             spare = stage
             stage = next
@@ -125,15 +126,15 @@ final class PieceWriter {
         if try Self.writePiece(path, UnsafeRawBufferPointer(rebasing: stage[0..<count])) { finished.append(path) }
     }
 
-    /// Writes a whole piece file, directly where the filesystem allows it. Returns true when it went
-    /// direct: its data is on the device, and `makeDurable` fsyncs it with the others (for its
-    /// metadata). What went through the page cache (a tail under 4 KiB, or everything where direct
-    /// I/O is refused) is fsynced here, before the descriptor goes, so no writeback error is lost.
+    /// Writes a whole piece file, directly where the filesystem allows it. Returns true when every
+    /// byte went direct: its data is on the device, and `makeDurable` fsyncs it with the others (for
+    /// its metadata). What went through the page cache (a tail under 4 KiB, or everything where
+    /// direct I/O is refused) is fsynced here, before the descriptor goes, so no writeback error is
+    /// lost.
     static func writePiece(_ path: String, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
         let (fd, direct) = try FS.openForDirectWrite(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         defer { close(fd) }
-        try FS.writeMostlyDirect(fd, bytes, direct: direct, path: path)
-        guard direct, bytes.count % FS.directAlignment == 0 else {
+        guard try FS.writeMostlyDirect(fd, bytes, direct: direct, path: path) else {
             try FS.fsync(fd, path: path)
             return false
         }
@@ -185,22 +186,23 @@ final class PieceWriter {
 final class BackgroundPieceWrite: @unchecked Sendable {
     let path: String
     private let bytes: UnsafeRawBufferPointer
-    private let done = DispatchSemaphore(value: 0)
-    /// Set on the queue before `done` is signalled; read after `wait`.
+    private let done = DispatchGroup()
+    /// Set on the queue before `done` is left; read after `wait`.
     private var result: Result<Bool, any Error> = .success(false)
 
     init(path: String, bytes: UnsafeRawBufferPointer, on queue: DispatchQueue) {
         self.path = path
         self.bytes = bytes
+        done.enter()
         queue.async { self.run() }
     }
 
     private func run() {
         result = Result { try PieceWriter.writePiece(path, bytes) }
-        done.signal()
+        done.leave()
     }
 
-    /// Waits until the piece is written; returns `writePiece`'s answer or throws its error. Once.
+    /// Waits until the piece is written; returns `writePiece`'s answer or throws its error.
     func wait() throws -> Bool {
         done.wait()
         return try result.get()

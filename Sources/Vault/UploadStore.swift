@@ -83,6 +83,9 @@ public final class UploadStore {
     func piecePath(_ id: String, _ index: Int) -> String { dataPath(id) + String(format: "/p%06d", index) }
     /// Every upload's pieces are chunk-sized.
     public static let pieceSize = Vault.defaultChunkSize
+    /// Where requests write their full pieces in the background; nil (the default) gives each
+    /// request a queue of its own. Tests set a queue they can hold.
+    var pieceWriteQueue: DispatchQueue?
 
     /// Registers a new upload of `length` bytes for dock `owner` with an empty, durable data file.
     public func create(owner: String, length: Int64, metadata: UploadMetadata, ttl: Int64) throws -> Upload {
@@ -111,7 +114,8 @@ public final class UploadStore {
 
     /// Appends the bytes `read` yields at the upload's offset. With a checksum, the whole request is
     /// discarded on mismatch; without one, bytes received before an interrupted body are kept (tus
-    /// core), so the dock resumes after them. Returns the upload with its new, durable offset.
+    /// core), so the dock resumes after them. A piece that cannot be written (a full disk, an I/O
+    /// error) discards the whole request either way. Returns the upload with its new, durable offset.
     /// `hasher` sees every byte written, in order; after an error it may have seen discarded bytes.
     public func append(_ upload: Upload, checksum: UploadChecksum?, ttl: Int64, hasher: UploadHasher,
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Upload {

@@ -110,6 +110,35 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
     }
 
+    func testARefusedRequestWaitsForThePieceStillBeingWrittenBeforeRemovingIt() throws {
+        let held = DispatchQueue(label: "held-piece-writes")
+        store.pieceWriteQueue = held
+        let wrong = UploadChecksum(algorithm: .sha256, expected: SHA256.hash([1]).bytes)
+        // Each body fills piece 0 (its write is held) and is then refused: a checksum mismatch, and
+        // more bytes than Upload-Length.
+        for (length, body, checksum, refusal) in [(bytes.count, 5_000_000, wrong, UploadError.checksumMismatch),
+                                                  (5_000_000, 6_000_000, nil, UploadError.tooLong)] {
+            let upload = try store.create(owner: "dock", length: Int64(length), metadata: UploadMetadata(), ttl: 60)
+            let outcome = Outcome()
+            let read = reader(bytes[0..<body])
+            let request = Handoff { [store] in
+                outcome.error = Result { try store!.append(upload, checksum: checksum, ttl: 60, hasher: UploadHasher(),
+                                                           read: read) }.failure
+            }
+            held.suspend()
+            Thread { request.run(); outcome.done.signal() }.start()
+            let early = outcome.done.wait(timeout: .now() + 0.5)
+            XCTAssertEqual(early, .timedOut, "\(refusal): the request waits for the write")
+            held.resume()
+            if early == .timedOut { outcome.done.wait() }
+            held.sync {}  // every write has run
+            XCTAssertEqual(outcome.error as? UploadError, refusal)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.dataPath(upload.id)), [],
+                           "\(refusal): the piece written after the refusal was removed too")
+            XCTAssertEqual(try store.get(upload.id)?.offset, 0)
+        }
+    }
+
     func testAChecksumMismatchAcrossAPieceBoundaryPutsThePiecesBack() throws {
         var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
@@ -154,5 +183,24 @@ extension UploadHasher {
         let h = UploadHasher(pieceSize: UploadStore.pieceSize)
         bytes.withUnsafeBytes { h.feed($0) }
         return h.finish()
+    }
+}
+
+/// A closure that holds non-Sendable state, run on one other thread at a time.
+final class Handoff: @unchecked Sendable {
+    let run: () -> Void
+    init(_ run: @escaping () -> Void) { self.run = run }
+}
+
+/// What a request on another thread ended with; read after `done`.
+final class Outcome: @unchecked Sendable {
+    let done = DispatchSemaphore(value: 0)
+    var error: (any Error)?
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
     }
 }
