@@ -8,7 +8,7 @@ import Media
 
 extension UploadStore {
     /// Ingests a fully received upload into the vault (the dock is the actor; the officer and camera
-    /// come from its metadata): its pieces are renamed into the chunk store, probed there, and
+    /// come from its metadata): its pieces are probed, renamed into the chunk store and
     /// catalogued. A recording whose SHA-256 differs from the announced `sha256` is moved to
     /// `uploads/quarantine/<id>/` instead, recorded, and refused. With a `hasher` that saw every byte,
     /// nothing is read again but what the probe reads.
@@ -32,10 +32,12 @@ extension UploadStore {
             }
             moving.append((path, piece.digest))
         }
+        // Probed from the piece files while they are all there; after a completion cut short, from
+        // the chunk store (whole chunks, each checked against its SHA-256).
+        let fromPieces = UploadPieceSource(store: self, upload: upload, pieces: pieces.count).map(MediaProbe.probe)
         do { try vault.store.adopt(moving) } catch { throw Vault.storageError(error, path: "upload \(upload.id)") }
-        let chunks = ExhibitSource(vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id,
-                                   owner: "upload \(upload.id)")
-        let probe = MediaProbe.probe(source: chunks)
+        let probe = fromPieces ?? MediaProbe.probe(source: ExhibitSource(
+            vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id, owner: "upload \(upload.id)"))
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
         // Catalogued and marked completed in one transaction (one commit): after a crash either

@@ -2,6 +2,7 @@ import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import Media
 import TestSupport
 import XCTest
 @testable import Vault
@@ -60,6 +61,29 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertEqual(chunks.map(\.size), [4 << 20, 4 << 20, bytes.count - (8 << 20)])
         XCTAssertEqual(chunks[1].digest, SHA256.hash(Array(bytes[(4 << 20)..<(8 << 20)])))
         XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
+    }
+
+    func testTheRecordingIsProbedFromItsPiecesAsFromTheFile() throws {
+        // 3 s of 320x240 raw grey in QuickTime with the index at the end: two pieces, the index in
+        // the second, so the probe reads both.
+        let file = dir.file("rec.mov")
+        let made = try runProcess(try XCTUnwrap(which("ffmpeg")), [
+            "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=30:duration=3",
+            "-c:v", "rawvideo", "-pix_fmt", "gray", "-f", "mov", file,
+        ])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let recording = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        XCTAssertGreaterThan(recording.count, UploadStore.pieceSize)
+        var upload = try store.create(owner: "dock", length: Int64(recording.count), metadata: UploadMetadata(), ttl: 60)
+        let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher, read: reader(recording[...]))
+        let done = try store.complete(upload, hasher: hasher)
+        let exhibit = try vault.catalog.find(try XCTUnwrap(done.exhibit))
+        guard case .readable(let expected) = MediaProbe.probe(path: file) else { return XCTFail("\(file) does not probe") }
+        XCTAssertEqual(exhibit.status, .ok)
+        XCTAssertEqual(exhibit.media, expected)
+        XCTAssertEqual(exhibit.media?.video?.width, 320)
+        XCTAssertEqual(exhibit.media?.durationSeconds ?? 0, 3, accuracy: 0.1)
     }
 
     func testABodyCutOffKeepsEveryByteThatArrived() throws {

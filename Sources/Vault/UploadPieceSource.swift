@@ -1,0 +1,51 @@
+import CustodyCore
+import Media
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// A finished upload's bytes read from its piece files, for the probe at completion. Only the ranges
+/// the demuxer asks for are read (it reads 64 KiB at a time, mostly the start and the index), and
+/// nothing is hashed again: the upload's hasher saw every byte as it arrived. Reading through the
+/// chunk store instead would read and hash whole 4 MiB chunks.
+final class UploadPieceSource: MediaSource {
+    let size: Int64
+    let label: String
+    private let paths: [String]
+    private let pieceSize: Int
+    /// The piece file open now, if any.
+    private var current: (index: Int, fd: Int32)?
+
+    /// Nil unless every piece file is there (a completion cut short may have moved some already).
+    init?(store: UploadStore, upload: Upload, pieces: Int) {
+        paths = (0..<pieces).map { store.piecePath(upload.id, $0) }
+        guard paths.allSatisfy(FS.exists) else { return nil }
+        size = upload.length
+        label = "upload \(upload.id)"
+        pieceSize = UploadStore.pieceSize
+    }
+
+    deinit { if let current { close(current.fd) } }
+
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard offset >= 0, offset < size, !buffer.isEmpty else { return 0 }
+        let index = Int(offset / Int64(pieceSize))
+        let within = Int(offset % Int64(pieceSize))
+        let fd = try open(index)
+        let want = min(buffer.count, pieceSize - within)
+        while true {
+            let n = pread(fd, buffer.baseAddress!, want, off_t(within))
+            if n >= 0 { return n }
+            if errno != EINTR { throw SystemError(call: "pread", path: paths[index], errno: errno) }
+        }
+    }
+
+    private func open(_ index: Int) throws -> Int32 {
+        if let current, current.index == index { return current.fd }
+        if let current { close(current.fd) }
+        current = nil
+        let fd = try FS.open(paths[index], O_RDONLY)
+        current = (index, fd)
+        return fd
+    }
+}
