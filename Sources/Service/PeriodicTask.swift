@@ -57,6 +57,7 @@ final class PeriodicTask: @unchecked Sendable {
                 vault = nil  // reopen next time
             }
         }
+        vault = nil  // closed before `stop` returns, so the caller may move or remove the data directory
         condition.lock()
         finished = true
         condition.broadcast()
