@@ -8,13 +8,13 @@ import Foundation
 ///
 /// The body is read straight into a piece-sized buffer (`space`, then `commit`). A piece this
 /// request fills from its first byte is written once, whole, with direct I/O when it is full: no
-/// copy into the page cache and no writeback later. That write runs on a queue of the writer's own
-/// while the caller hashes the piece and receives the next one into a second buffer, so the disk
-/// and the CPU work at once; at most one write is in flight, and its error surfaces when the next
-/// piece is full or in `makeDurable`. A piece the request starts in the middle of (an earlier
-/// request wrote its beginning) is written through the page cache as bytes arrive. `makeDurable` writes a
-/// piece left part-filled at the end of the body, then fsyncs every piece written (their data on
-/// the device by then) and the folder.
+/// copy into the page cache and no writeback later. That write runs on a `BackgroundWriter` of the
+/// request's own while the caller hashes the piece and receives the next one into a second buffer,
+/// so the disk and the CPU work at once; its error surfaces when the next piece is full or in
+/// `makeDurable`. A piece the request starts in the middle of (an earlier request wrote its
+/// beginning) is written through the page cache as bytes arrive. `makeDurable` writes a piece left
+/// part-filled at the end of the body, then fsyncs every piece written (their data on the device by
+/// then) and the folder.
 ///
 /// Memory: one piece-sized buffer, and a second once the request has filled a piece.
 final class PieceWriter {
@@ -35,12 +35,12 @@ final class PieceWriter {
     private var fd: Int32 = -1
     /// The buffer being filled.
     private var stage: UnsafeMutableRawBufferPointer
-    /// The other buffer, which `inFlight` may still be writing.
+    /// The other buffer, which `background` may still be writing.
     private var spare: UnsafeMutableRawBufferPointer?
-    private var inFlight: BackgroundPieceWrite?
-    private lazy var writeQueue = store.pieceWriteQueue ?? DispatchQueue(label: "custody.piece-writes")
+    /// Writes full pieces; its two slots are `stage` and `spare`.
+    private let background: BackgroundWriter
     private var createdFiles = false
-    /// Pieces written direct by this request, closed; `makeDurable` fsyncs them (their metadata).
+    /// Pieces written whole by this request, closed; `makeDurable` fsyncs them (their metadata).
     private var finished: [String] = []
 
     init(store: UploadStore, upload: Upload) throws {
@@ -52,6 +52,8 @@ final class PieceWriter {
         fill = startFill
         writeThrough = startFill > 0
         stage = .allocate(byteCount: pieceSize, alignment: FS.directAlignment)
+        background = BackgroundWriter(slots: 2, queue: store.pieceWriteQueue ?? DispatchQueue(label: "custody.piece-writes"))
+        background.reserveSlot()  // for `stage`
         // What a crash or a refused request left past the offset goes first.
         try removePieces(after: startIndex)
         let path = store.piecePath(id, index)
@@ -67,7 +69,7 @@ final class PieceWriter {
     }
 
     deinit {
-        inFlight?.waitIgnoringError()  // its buffer is freed below
+        _ = try? background.finish()  // no buffer is freed while it may still be written
         if fd >= 0 { close(fd) }
         stage.deallocate()
         spare?.deallocate()
@@ -100,50 +102,41 @@ final class PieceWriter {
             try FS.fsync(fd, path: store.piecePath(id, index))
             writeThrough = false
         } else {
-            try finishInFlight()
+            if let error = background.error { throw error }
+            let path = store.piecePath(id, index)
             createdFiles = true
-            inFlight = BackgroundPieceWrite(path: store.piecePath(id, index), bytes: UnsafeRawBufferPointer(stage),
-                                            on: writeQueue)
+            finished.append(path)
+            background.submit(UnsafeRawBufferPointer(stage)) { try Self.writePiece(path, $0) }
             let next = spare ?? .allocate(byteCount: pieceSize, alignment: FS.directAlignment)
             spare = stage
             stage = next
+            background.reserveSlot()  // waits while `next` is still being written
         }
         index += 1
         fill = 0
-    }
-
-    /// Waits for the piece being written in the background; throws its error.
-    private func finishInFlight() throws {
-        guard let write = inFlight else { return }
-        inFlight = nil
-        if try write.wait() { finished.append(write.path) }
     }
 
     /// Writes `stage[0..<count]` as piece `index`, now.
     private func writeStaged(_ count: Int) throws {
         let path = store.piecePath(id, index)
         createdFiles = true
-        if try Self.writePiece(path, UnsafeRawBufferPointer(rebasing: stage[0..<count])) { finished.append(path) }
+        finished.append(path)
+        try Self.writePiece(path, UnsafeRawBufferPointer(rebasing: stage[0..<count]))
     }
 
-    /// Writes a whole piece file, directly where the filesystem allows it. Returns true when every
-    /// byte went direct: its data is on the device, and `makeDurable` fsyncs it with the others (for
-    /// its metadata). What went through the page cache (a tail under 4 KiB, or everything where
-    /// direct I/O is refused) is fsynced here, before the descriptor goes, so no writeback error is
-    /// lost.
-    static func writePiece(_ path: String, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
+    /// Writes a whole piece file, directly where the filesystem allows it: then its data is on the
+    /// device, and `makeDurable` fsyncs it with the others for its metadata. What went through the
+    /// page cache (a tail under 4 KiB, or everything where direct I/O is refused) is fsynced here,
+    /// before the descriptor goes, so no writeback error is lost.
+    static func writePiece(_ path: String, _ bytes: UnsafeRawBufferPointer) throws {
         let (fd, direct) = try FS.openForDirectWrite(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         defer { close(fd) }
-        guard try FS.writeMostlyDirect(fd, bytes, direct: direct, path: path) else {
-            try FS.fsync(fd, path: path)
-            return false
-        }
-        return true
+        if try !FS.writeMostlyDirect(fd, bytes, direct: direct, path: path) { try FS.fsync(fd, path: path) }
     }
 
     /// Every byte committed so far survives a crash once this returns. Call once, after the body.
     func makeDurable() throws {
-        try finishInFlight()
+        try background.finish()
         if !writeThrough && fill > 0 { try writeStaged(fill) }
         // One journal commit makes all of them durable: the first fsync commits every piece's
         // metadata, the others find theirs committed (their data reached the device when written).
@@ -159,8 +152,7 @@ final class PieceWriter {
 
     /// Puts the pieces back as they were before this request.
     func discard() {
-        inFlight?.waitIgnoringError()  // before its piece is removed
-        inFlight = nil
+        _ = try? background.finish()  // before the pieces it writes are removed
         if fd >= 0 { close(fd) }
         fd = -1
         finished.removeAll()
@@ -179,34 +171,4 @@ final class PieceWriter {
             unlink(dir + "/" + name)
         }
     }
-}
-
-/// A piece written on a background queue (`PieceWriter.writePiece`). Its bytes must stay put until
-/// `wait` returns.
-final class BackgroundPieceWrite: @unchecked Sendable {
-    let path: String
-    private let bytes: UnsafeRawBufferPointer
-    private let done = DispatchGroup()
-    /// Set on the queue before `done` is left; read after `wait`.
-    private var result: Result<Bool, any Error> = .success(false)
-
-    init(path: String, bytes: UnsafeRawBufferPointer, on queue: DispatchQueue) {
-        self.path = path
-        self.bytes = bytes
-        done.enter()
-        queue.async { self.run() }
-    }
-
-    private func run() {
-        result = Result { try PieceWriter.writePiece(path, bytes) }
-        done.leave()
-    }
-
-    /// Waits until the piece is written; returns `writePiece`'s answer or throws its error.
-    func wait() throws -> Bool {
-        done.wait()
-        return try result.get()
-    }
-
-    func waitIgnoringError() { _ = try? wait() }
 }

@@ -148,17 +148,11 @@ public final class UploadStore {
                 sha256?.update(bytes)
                 hasher.feed(bytes)
             }
-        } catch let e as UploadError {
-            writer.discard()
-            throw e
-        } catch let e as SystemError where e.isDiskFull {
-            writer.discard()
-            throw UploadError.diskFull
         } catch {
-            // A piece could not be written (body errors are caught above): nothing of this request
-            // is kept, and the offset stays where it was.
+            // Refused, or a piece could not be written (body errors are caught above): nothing of
+            // this request is kept, and the offset stays where it was.
             writer.discard()
-            throw error
+            throw Self.diskFullAsUploadError(error)
         }
         if let checksum {
             let actual = sha1?.finalize() ?? sha256?.finalize().bytes ?? []
@@ -171,7 +165,7 @@ public final class UploadStore {
         if writer.written > 0 {
             do { try writer.makeDurable() } catch {
                 writer.discard()
-                throw (error as? SystemError)?.isDiskFull == true ? UploadError.diskFull : error
+                throw Self.diskFullAsUploadError(error)
             }
             updated.offset += writer.written
             updated.expiresAt = Self.now() + ttl
@@ -188,6 +182,11 @@ public final class UploadStore {
         }
         if let interruption { throw interruption }
         return updated
+    }
+
+    /// A full disk (ENOSPC, EDQUOT) becomes `UploadError.diskFull` (507); other errors pass.
+    static func diskFullAsUploadError(_ error: any Error) -> any Error {
+        (error as? SystemError)?.isDiskFull == true ? UploadError.diskFull : error
     }
 
     /// Lists completed pieces `from` on in `upload_pieces` (rows already there are kept).

@@ -97,7 +97,7 @@ extension Vault {
         let slots = (0..<ring).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: FS.directAlignment)
         }
-        let writer = ChunkWriter(store: store, slots: ring)
+        let writer = BackgroundWriter(slots: ring)
         defer {
             _ = try? writer.finish()  // no buffer is freed while the writer may still read it
             slots.forEach { $0.deallocate() }
@@ -134,7 +134,7 @@ extension Vault {
             })
             if let readError { throw CustodyError.failure("reading \(path) failed", cause: readError) }
             if let writeError = writer.error { throw Self.storageError(writeError, path: path) }
-            writer.submit(digest, bytes)
+            writer.submit(bytes) { [store] in try store.put(digest, $0) }
             chunks.append((digest, n))
             done += Int64(n)
             progress?(done, total)
