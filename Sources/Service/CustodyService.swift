@@ -46,6 +46,7 @@ public final class CustodyService: @unchecked Sendable {
     let tls: TLSTransportSecurity?
     let checkpointer: PeriodicTask
     let sweeper: PeriodicTask
+    let tus: TusHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
         _ = try Vault(directory: configuration.directory)  // refuses a directory `custody init` never made
@@ -71,11 +72,8 @@ public final class CustodyService: @unchecked Sendable {
             }
         }
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
-                               interval: configuration.sweepInterval, log: log) { [log] vault in
-            for upload in try UploadStore(vault: vault).expire() {
-                log.info("upload expired", ["upload": upload.id, "owner": upload.owner, "offset": upload.offset])
-            }
-        }
+                               interval: configuration.sweepInterval, log: log) { vault in try tus.sweep(vault) }
+        self.tus = tus
     }
 
     /// Starts listening and checkpointing; returns the bound port.
@@ -125,14 +123,7 @@ public final class CustodyService: @unchecked Sendable {
     /// Uploads whose last byte was stored before a crash, but whose ingest was not: ingest them now.
     private func finishInterruptedIngests() throws {
         let store = try UploadStore(vault: Vault(directory: configuration.directory))
-        for upload in try store.unfinishedCompletions() {
-            do {
-                let done = try store.complete(upload)
-                log.info("upload ingested after restart", ["upload": done.id, "exhibit": done.exhibit ?? ""])
-            } catch {
-                log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error)])
-            }
-        }
+        for upload in try store.unfinishedCompletions() { _ = tus.finishReceived(upload) }
     }
 
     /// SIGTERM and SIGINT stop the service gracefully.

@@ -22,11 +22,12 @@ struct TusHandler {
                                              "Tus-Checksum-Algorithm": Tus.checksumAlgorithms])
         }
         do {
+            // Authenticated first, so every refused access attempt is in the ledger, whatever it sent.
+            let dock = try authenticate(request, connection: connection)
             guard request.headers["Tus-Resumable"] == Tus.version else {
                 throw Tus.Refusal(status: Tus.preconditionFailed, message: "this server speaks tus \(Tus.version)",
                                   reason: "tus_version")
             }
-            let dock = try authenticate(request, connection: connection)
             let id = String(request.path.dropFirst("/files/".count))
             switch (request.method, id.isEmpty) {
             case ("POST", true): return try create(request, body: body, dock: dock)
@@ -39,7 +40,7 @@ struct TusHandler {
             }
         } catch let refusal as Tus.Refusal {
             metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
-            var headers: HTTPHeaders = [:]
+            var headers = refusal.headers
             if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
             if refusal.status == .unauthorized {
                 headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
@@ -56,7 +57,8 @@ struct TusHandler {
     /// in the ledger (never the token itself).
     private func authenticate(_ request: HTTPRequestHead, connection: HTTPConnectionInfo) throws -> String {
         let header = request.headers["Authorization"] ?? ""
-        let token = header.hasPrefix("Bearer ") ? String(header.dropFirst(7)) : nil
+        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
+        let token = header.prefix(7).lowercased() == "bearer " ? String(header.dropFirst(7)) : nil
         if let token, let dock = try pool.with({ try DeviceRegistry(db: $0.db).authenticate(token: token) }) {
             return dock
         }
@@ -101,8 +103,13 @@ struct TusHandler {
         log.info("upload created", ["upload": upload.id, "dock": dock, "length": length])
         var headers: HTTPHeaders = ["Location": location(request, upload.id),
                                     "Upload-Expires": Tus.httpDate(upload.expiresAt)]
-        if request.headers["Content-Type"] == Tus.offsetContentType || length == 0 {
-            upload = try receive(upload, request: request, body: body)  // creation-with-upload
+        if Tus.isOffsetStream(request) || length == 0 {
+            do { upload = try receive(upload, request: request, body: body) } catch var refusal as Tus.Refusal {
+                // Created, but its first bytes were refused: the dock gets the upload's address
+                // all the same, to HEAD it and send them again rather than start another upload.
+                refusal.headers.add(name: "Location", value: headers["Location"] ?? "")
+                throw refusal
+            }
             headers.add(name: "Upload-Offset", value: String(upload.offset))
             if let exhibit = upload.exhibit { headers.add(name: "Custody-Exhibit", value: exhibit) }
         }
@@ -110,7 +117,9 @@ struct TusHandler {
     }
 
     private func head(_ id: String, dock: String) throws -> HTTPResponse {
-        let upload = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
+        var upload = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
+        if upload.state == .active && upload.isFinished { upload = finishReceived(upload) }
+        try refuseIfExpired(upload)
         switch upload.state {
         case .active, .completed:
             var headers: HTTPHeaders = ["Upload-Offset": String(upload.offset), "Upload-Length": String(upload.length)]
@@ -124,7 +133,7 @@ struct TusHandler {
     }
 
     private func patch(_ id: String, request: HTTPRequestHead, body: HTTPBody, dock: String) throws -> HTTPResponse {
-        guard request.headers["Content-Type"] == Tus.offsetContentType else {
+        guard Tus.isOffsetStream(request) else {
             throw Tus.Refusal(status: Tus.unsupportedMediaType, message: "PATCH needs Content-Type: "
                               + Tus.offsetContentType, reason: "content_type")
         }
@@ -132,12 +141,18 @@ struct TusHandler {
             throw Tus.Refusal(status: .badRequest, message: "Upload-Offset is required", reason: "no_offset")
         }
         let upload = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
-        if upload.state == .completed && offset == upload.length && (body.declaredLength ?? 0) == 0 {
-            // A client repeating its last, empty PATCH: the upload is already done.
+        try refuseIfExpired(upload)
+        switch upload.state {
+        case .active: break
+        case .completed:
+            // A client whose answer to its last PATCH was lost, retrying it: the upload is done, and
+            // its offset is its length (409 for any other offset, as for an active upload).
+            guard offset == upload.length else { throw Tus.refusal(.offsetMismatch(current: upload.length)) }
+            guard (body.declaredLength ?? 0) == 0 else { throw Tus.refusal(.tooLong) }
             return Tus.response(.noContent, ["Upload-Offset": String(upload.length),
                                              "Custody-Exhibit": upload.exhibit ?? ""])
+        case .terminated, .expired, .quarantined: throw Tus.refusal(.gone(upload.state))
         }
-        guard upload.state == .active else { throw Tus.refusal(.gone(upload.state)) }
         guard offset == upload.offset else { throw Tus.refusal(.offsetMismatch(current: upload.offset)) }
         let done = try receive(upload, request: request, body: body)
         var headers: HTTPHeaders = ["Upload-Offset": String(done.offset)]
@@ -147,6 +162,8 @@ struct TusHandler {
     }
 
     private func terminate(_ id: String, dock: String) throws -> HTTPResponse {
+        // Ownership first: another dock's upload is 404 (and a ledger event) even while it is busy.
+        _ = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
         try busy.holding(id) {
             try pool.with { vault in
                 let store = try UploadStore(vault: vault)
@@ -175,6 +192,7 @@ struct TusHandler {
                     guard let current = try store.get(upload.id), current.offset == upload.offset else {
                         throw UploadError.offsetMismatch(current: -1)
                     }
+                    try refuseIfExpired(current)
                     let hasher = try hashers.take(current, store: store)
                     var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL,
                                                    hasher: hasher) { try body.read(into: $0) }
@@ -182,10 +200,7 @@ struct TusHandler {
                     if !updated.isFinished {
                         hashers.put(updated.id, hasher)  // only after a clean append: it saw exactly the bytes kept
                     } else {
-                        updated = try store.complete(updated, hasher: hasher)
-                        metrics.increment("custody_ingests_total")
-                        log.info("upload ingested", ["upload": updated.id, "dock": updated.owner,
-                                                     "exhibit": updated.exhibit ?? "", "bytes": updated.length])
+                        updated = try ingest(updated, store: store, hasher: hasher)
                     }
                     return updated
                 } catch let e as UploadError {
@@ -195,13 +210,64 @@ struct TusHandler {
         }
     }
 
+    private func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?) throws -> Upload {
+        let done = try store.complete(upload, hasher: hasher)
+        metrics.increment("custody_ingests_total")
+        log.info("upload ingested", ["upload": done.id, "dock": done.owner, "exhibit": done.exhibit ?? "",
+                                     "bytes": done.length])
+        return done
+    }
+
+    /// An upload whose last byte is durably stored but whose ingest did not happen (it failed, the
+    /// daemon stopped first, or the body broke off just after its end) is ingested now. Returns the
+    /// upload as it is afterwards. A failure is logged and leaves the upload as it was, for the next
+    /// HEAD, the sweeper or a restart to try again; a request holding the upload is left to finish it.
+    func finishReceived(_ upload: Upload) -> Upload {
+        do {
+            return try busy.ifFree(upload.id) {
+                try pool.with { vault in
+                    let store = try UploadStore(vault: vault)
+                    guard let current = try store.get(upload.id) else { return upload }
+                    guard current.state == .active, current.isFinished else { return current }
+                    do { return try ingest(current, store: store, hasher: nil) } catch UploadError.quarantined {
+                        return try store.get(upload.id) ?? current  // logged in the ledger by `complete`
+                    }
+                }
+            } ?? upload
+        } catch {
+            log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error)])
+            return upload
+        }
+    }
+
+    /// The sweeper's round: abandoned uploads past their expiry are removed, and fully received
+    /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
+    /// is writing (that request moves the expiry on, or ingests it).
+    func sweep(_ vault: Vault) throws {
+        let store = try UploadStore(vault: vault)
+        for candidate in try store.expiredUploads() {
+            guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {
+                continue  // a request holds it, or moved it on
+            }
+            log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])
+        }
+        for upload in try store.unfinishedCompletions() { _ = finishReceived(upload) }
+    }
+
+    /// An unfinished upload past its expiry is gone, even before the sweeper removes it.
+    private func refuseIfExpired(_ upload: Upload) throws {
+        if upload.state == .active, !upload.isFinished, upload.expiresAt < UploadStore.now() {
+            throw Tus.refusal(.gone(.expired))
+        }
+    }
+
     /// The absolute URL of an upload: under --public-url, else the address the dock used.
     private func location(_ request: HTTPRequestHead, _ id: String) -> String {
         if let base = configuration.publicURL { return base.trimmingSuffix("/") + "/files/" + id }
         let host = request.headers["Host"].flatMap { h in
             h.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "@") } ? h : nil
         } ?? "\(configuration.host):\(configuration.port)"
-        return "http://\(host)/files/\(id)"
+        return "\(configuration.tls == nil ? "http" : "https")://\(host)/files/\(id)"
     }
 }
 
@@ -210,13 +276,20 @@ final class BusyUploads: @unchecked Sendable {
     private let lock = NSLock()
     private var ids = Set<String>()
 
+    /// Runs `body` holding the upload; 423 if a request holds it already.
     func holding<T>(_ id: String, _ body: () throws -> T) throws -> T {
+        guard let result = try ifFree(id, body) else {
+            throw Tus.Refusal(status: Tus.locked, message: "another request is writing this upload", reason: "locked")
+        }
+        return result
+    }
+
+    /// Runs `body` holding the upload, or returns nil without running it if someone holds it.
+    func ifFree<T>(_ id: String, _ body: () throws -> T) throws -> T? {
         lock.lock()
         let inserted = ids.insert(id).inserted
         lock.unlock()
-        guard inserted else {
-            throw Tus.Refusal(status: Tus.locked, message: "another request is writing this upload", reason: "locked")
-        }
+        guard inserted else { return nil }
         defer {
             lock.lock()
             ids.remove(id)

@@ -21,6 +21,15 @@ enum Tus {
         let status: HTTPStatus
         let message: String
         let reason: String
+        /// Headers the answer carries besides the usual ones.
+        var headers: HTTPHeaders = [:]
+    }
+
+    /// `Content-Type: application/offset+octet-stream`, in any case and with any parameters.
+    static func isOffsetStream(_ request: HTTPRequestHead) -> Bool {
+        guard let value = request.headers["Content-Type"] else { return false }
+        let mediaType = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+        return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == offsetContentType
     }
 
     /// Every tus response carries Tus-Resumable.

@@ -60,12 +60,16 @@ public struct UploadMetadata: Sendable, Equatable {
         guard header.utf8.count <= Self.maxHeaderBytes else {
             throw CustodyError.usage("Upload-Metadata is longer than \(Self.maxHeaderBytes) bytes")
         }
+        var seen = Set<Substring>()
         for pair in header.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = pair.trimmingCharacters(in: .whitespaces)
                 .split(separator: " ", omittingEmptySubsequences: false)
             guard (1...2).contains(parts.count), let key = parts.first, !key.isEmpty,
                   key.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f }) else {
                 throw CustodyError.usage("Upload-Metadata is malformed (expected `key base64,key base64`)")
+            }
+            guard seen.insert(key).inserted else {
+                throw CustodyError.usage("Upload-Metadata names \(key) twice (keys must be unique)")
             }
             var value = ""
             if parts.count == 2 {
@@ -96,17 +100,22 @@ public struct UploadMetadata: Sendable, Equatable {
             }
             sha256 = digest
         default:
-            guard other.count < 16, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 }) else {
+            guard other.count < 16, !value.unicodeScalars.contains(where: Self.isControl) else {
                 throw CustodyError.usage("Upload-Metadata \(key): too many keys, or control characters in the value")
             }
             other[key] = value
         }
     }
 
+    /// C0 and C1 control characters and DEL (Unicode's Cc category).
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
+    }
+
     /// Only the last path component survives: a dock cannot name a file `../../etc/passwd`; control
     /// characters are refused, and names are at most 255 bytes.
     static func sanitizeFilename(_ name: String) throws -> String {
-        guard !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) else {
+        guard !name.unicodeScalars.contains(where: isControl) else {
             throw CustodyError.usage("Upload-Metadata filename contains control characters")
         }
         let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""

@@ -89,26 +89,32 @@ extension UploadStore {
         removeData(upload.id)
     }
 
-    /// Removes every active upload past its expiry and returns them.
-    @discardableResult
-    public func expire(now: Int64 = UploadStore.now()) throws -> [Upload] {
-        let rows = try vault.db.query("""
+    /// Active uploads past their expiry that are still missing bytes (a fully received upload never
+    /// expires: it is ingested instead).
+    public func expiredUploads(now: Int64 = UploadStore.now()) throws -> [Upload] {
+        try vault.db.query("""
             SELECT id, owner, length, offset, metadata, created_at, expires_at, state, exhibit FROM uploads
-            WHERE state = 'active' AND expires_at < ?
-            """, [.integer(now)])
-        return try rows.map(Self.decode).map { upload in
-            var e = upload
-            e.state = .expired
-            try vault.db.transaction {
-                try setState(e)
-                try vault.record(CustodyEvent(actor: .system, action: .upload, outcome: .failed,
-                                              reason: "abandoned upload expired; its \(upload.offset) bytes "
-                                                  + "were removed",
-                                              details: ["upload": upload.id, "owner": upload.owner]))
-            }
-            removeData(upload.id)
-            return e
+            WHERE state = 'active' AND offset < length AND expires_at < ?
+            """, [.integer(now)]).map(Self.decode)
+    }
+
+    /// Expires one upload if it is still active, unfinished and past its expiry (read again here, so a
+    /// request that moved it on meanwhile wins): its bytes are removed and the ledger says so.
+    /// Returns the expired upload, or nil if it no longer qualifies. The caller keeps requests off it.
+    public func expire(_ id: String, now: Int64 = UploadStore.now()) throws -> Upload? {
+        guard let upload = try get(id), upload.state == .active, !upload.isFinished, upload.expiresAt < now else {
+            return nil
         }
+        var e = upload
+        e.state = .expired
+        try vault.db.transaction {
+            try setState(e)
+            try vault.record(CustodyEvent(actor: .system, action: .upload, outcome: .failed,
+                                          reason: "abandoned upload expired; its \(upload.offset) bytes were removed",
+                                          details: ["upload": upload.id, "owner": upload.owner]))
+        }
+        removeData(upload.id)
+        return e
     }
 
     /// Uploads whose last byte arrived but whose ingest did not finish (a crash in between).

@@ -170,9 +170,10 @@ public final class UploadStore {
             updated.offset += writer.written
             updated.expiresAt = Self.now() + ttl
             try vault.db.transaction {
-                try vault.db.query("UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ?",
-                                   [.integer(updated.offset), .integer(updated.expiresAt), .text(upload.id),
-                                    .integer(upload.offset)])
+                try vault.db.query("""
+                    UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? AND state = 'active'
+                    """, [.integer(updated.offset), .integer(updated.expiresAt), .text(upload.id),
+                          .integer(upload.offset)])
                 guard vault.db.changes == 1 else { throw UploadError.offsetMismatch(current: -1) }
                 // Pieces completed by this request, with the digests the hasher found.
                 if interruption == nil || hasher.received == updated.offset {
@@ -180,7 +181,9 @@ public final class UploadStore {
                 }
             }
         }
-        if let interruption { throw interruption }
+        // A body cut off after its last byte (a chunked body without its end, say) still completed
+        // the upload: the dock has nothing more to send, so the ingest must not wait for it.
+        if let interruption, !updated.isFinished { throw interruption }
         return updated
     }
 

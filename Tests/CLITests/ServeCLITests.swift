@@ -62,6 +62,21 @@ final class ServeCLITests: CLITestCase {
         XCTAssertTrue(plain.stdout.hasSuffix("400") && plain.stdout.contains("HTTPS"), plain.stdout + plain.stderr)
         XCTAssertTrue(try runProcess(curl, https).stdout.hasSuffix("\n200"), "serving goes on after a plain request")
 
+        // A dock over HTTPS is sent to an https:// upload URL, and its bytes arrive there.
+        let token = try custody(["device", "add", "dock-tls"], actor: "PC-1").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let tus = ["-sS", "--max-time", "5", "--cacert", tls.certificate, "-H", "Tus-Resumable: 1.0.0",
+                   "-H", "Authorization: Bearer \(token)"]
+        let created = try runProcess(curl, tus + ["-i", "-X", "POST", "-H", "Upload-Length: 5",
+                                                  "https://127.0.0.1:\(port)/files/"])
+        let location = try XCTUnwrap(created.stdout.split(separator: "\r\n")
+            .first { $0.lowercased().hasPrefix("location: ") }).dropFirst("location: ".count)
+        XCTAssertTrue(location.hasPrefix("https://127.0.0.1:\(port)/files/"), created.stdout)
+        let patched = try runProcess(curl, tus + ["-w", "%{http_code}", "-X", "PATCH", "-H", "Upload-Offset: 0",
+                                                  "-H", "Content-Type: application/offset+octet-stream",
+                                                  "--data-binary", "hello", String(location)])
+        XCTAssertEqual(patched.stdout, "204", patched.stderr)
+
         process.terminate()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)

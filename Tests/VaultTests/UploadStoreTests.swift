@@ -110,6 +110,18 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
     }
 
+    func testABodyCutOffAfterItsLastByteCompletesTheUpload() throws {
+        let upload = try store.create(owner: "dock", length: 5000, metadata: UploadMetadata(), ttl: 60)
+        let arrive = reader(bytes[0..<5000])
+        let updated = try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher()) { buffer in
+            let n = try arrive(buffer)
+            if n == 0 { throw POSIXError(.ECONNRESET) }  // no end of body after the last byte
+            return n
+        }
+        XCTAssertTrue(updated.isFinished, "nothing is left to send, so nothing waits for a retry")
+        XCTAssertEqual(try store.get(upload.id)?.offset, 5000)
+    }
+
     func testAPieceThatCannotBeWrittenFailsTheRequestAndKeepsNothing() throws {
         // A folder where a piece should go makes its write fail (EISDIR). Piece 0's write runs in the
         // background and fails while piece 1 arrives; piece 1's fails as the body ends.

@@ -1,0 +1,190 @@
+import CustodyCore
+import Crypto
+import Foundation
+import Ledger
+import TestSupport
+import XCTest
+@testable import Service
+@testable import Vault
+
+/// What docks do when links drop and answers are lost, and what other docks must not learn.
+final class TusEdgeCaseTests: TusTestCase {
+    let octets = "Content-Type: application/offset+octet-stream"
+
+    /// A raw PATCH's head, for requests curl cannot send (a body cut short, a pause mid-body).
+    func patchHead(_ location: String, token: String, offset: Int, extra: String) -> String {
+        "PATCH /files/\(location.suffix(32)) HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n"
+            + "Authorization: Bearer \(token)\r\nUpload-Offset: \(offset)\r\n\(octets)\r\n\(extra)\r\n"
+    }
+
+    func create(length: Int, token: String? = nil) throws -> String {
+        let created = try curl("POST", "", token: token ?? token1, headers: ["Upload-Length: \(length)"])
+        XCTAssertEqual(created.status, 201, created.body)
+        return try XCTUnwrap(created.headers["location"])
+    }
+
+    func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while try !condition() {
+            guard Date() < deadline else { return XCTFail("timed out waiting: \(what)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    func testABodyCutOffJustAfterItsLastByteIsStillIngested() throws {
+        let location = try create(length: 100)
+        let raw = try RawClient(port: port)
+        // A chunked body whose last chunk arrives but whose end (`0\r\n\r\n`) never does.
+        raw.send(patchHead(location, token: token1, offset: 0, extra: "Transfer-Encoding: chunked\r\n")
+                 + "64\r\n" + String(repeating: "z", count: 100) + "\r\n")
+        shutdown(raw.fd, Int32(SHUT_WR))
+        _ = raw.readToEnd()
+        var exhibit: String?
+        try waitUntil("the exhibit") {
+            exhibit = try curl("HEAD", location, token: token1).headers["custody-exhibit"]
+            return exhibit != nil
+        }
+        let stored = try vault.catalog.find(try XCTUnwrap(exhibit))
+        XCTAssertEqual(stored.sha256, SHA256.hash(Array(repeating: UInt8(ascii: "z"), count: 100)))
+    }
+
+    func testAFullyReceivedUploadWhoseIngestDidNotHappenIsIngestedByHEAD() throws {
+        // As after an ingest that failed: every byte durably stored, no exhibit yet.
+        let store = try UploadStore(vault: vault)
+        let bytes = [UInt8](repeating: 9, count: 5000)
+        var upload = try store.create(owner: "dock-1", length: 5000, metadata: UploadMetadata(), ttl: 60)
+        var sent = false
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher()) { buffer in
+            guard !sent else { return 0 }
+            sent = true
+            buffer.copyBytes(from: bytes)
+            return bytes.count
+        }
+        XCTAssertTrue(upload.isFinished)
+        XCTAssertEqual(try curl("HEAD", upload.id, token: token2).status, 404, "still not another dock's")
+        let head = try curl("HEAD", upload.id, token: token1)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.headers["upload-offset"], "5000")
+        let exhibit = try vault.catalog.find(try XCTUnwrap(head.headers["custody-exhibit"]))
+        XCTAssertEqual(exhibit.sha256, SHA256.hash(bytes))
+        XCTAssertEqual(try store.get(upload.id)?.state, .completed)
+    }
+
+    func testARetriedPATCHOnACompletedUploadGetsAConflictNotGone() throws {
+        let body = try file("hello", Array("hello".utf8))
+        let done = try curl("POST", "", token: token1, headers: ["Upload-Length: 5", octets], body: body)
+        XCTAssertNotNil(done.headers["custody-exhibit"])
+        let location = try XCTUnwrap(done.headers["location"])
+        let stale = try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 0"], body: body)
+        XCTAssertEqual(stale.status, 409, "a PATCH whose answer was lost, sent again")
+        XCTAssertTrue(stale.body.contains("must be 5"), stale.body)
+        let extra = try file("extra", [1])
+        let beyond = try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 5"], body: extra)
+        XCTAssertEqual(beyond.status, 413)
+        let repeated = try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 5"])
+        XCTAssertEqual(repeated.status, 204)
+        XCTAssertEqual(repeated.headers["custody-exhibit"], done.headers["custody-exhibit"])
+    }
+
+    func testAnotherDocksDeleteIsNotFoundAndLoggedEvenWhileTheUploadIsBusy() throws {
+        let location = try create(length: 100)
+        let raw = try RawClient(port: port)
+        raw.send(patchHead(location, token: token1, offset: 0, extra: "Content-Length: 100\r\n")
+                 + String(repeating: "a", count: 10))
+        try waitUntil("the PATCH holds the upload") { service.metrics.value("custody_uploads_in_progress") == 1 }
+        XCTAssertEqual(try curl("DELETE", location, token: token2).status, 404, "not 423: that would tell it exists")
+        XCTAssertEqual(try events().filter { $0.actor == .device("dock-2") && $0.outcome == .refused }.count, 1)
+        raw.send(String(repeating: "a", count: 90))
+        XCTAssertEqual(raw.readResponse()?.status, 204)
+    }
+
+    func testACreationWhoseBytesAreRefusedStillSaysWhereTheUploadIs() throws {
+        let body = try file("hello", Array("hello".utf8))
+        let refused = try curl("POST", "", token: token1, headers: [
+            "Upload-Length: 5", octets, "Upload-Checksum: sha256 \(Base64.encode(SHA256.hash([1]).bytes))"], body: body)
+        XCTAssertEqual(refused.status, 460)
+        let location = try XCTUnwrap(refused.headers["location"], "the dock can resume the upload it created")
+        XCTAssertEqual(try curl("HEAD", location, token: token1).headers["upload-offset"], "0")
+        let sent = try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 0"], body: body)
+        XCTAssertEqual(sent.status, 204)
+        XCTAssertNotNil(sent.headers["custody-exhibit"])
+    }
+
+    func testHeadersAreReadAsHTTPSaysAndBadTokensAreLoggedWhateverElseIsWrong() throws {
+        let location = try create(length: 5)
+        XCTAssertEqual(try curl("HEAD", location, token: nil, headers: ["Authorization: bearer \(token1)"]).status, 200,
+                       "the auth scheme is case-insensitive")
+        let body = try file("hello", Array("hello".utf8))
+        let patched = try curl("PATCH", location, token: token1, headers: [
+            "Content-Type: Application/Offset+Octet-Stream; charset=binary", "Upload-Offset: 0"], body: body)
+        XCTAssertEqual(patched.status, 204, patched.body)
+        let before = try events().filter { $0.outcome == .refused }.count
+        XCTAssertEqual(try curl("HEAD", location, token: "wrong", tusVersion: nil).status, 401)
+        XCTAssertEqual(try events().filter { $0.outcome == .refused }.count, before + 1)
+        let twice = "Upload-Metadata: filename \(Base64.encode(Array("a.mp4".utf8))),"
+            + "filename \(Base64.encode(Array("b.mp4".utf8)))"
+        XCTAssertEqual(try curl("POST", "", token: token1, headers: ["Upload-Length: 5", twice]).status, 400,
+                       "a key named twice")
+        let c1 = metadata(["filename": "a\u{85}b.mp4"])
+        XCTAssertEqual(try curl("POST", "", token: token1, headers: ["Upload-Length: 5", c1]).status, 400,
+                       "a C1 control character")
+    }
+}
+
+/// Expiry as a dock sees it between the sweeper's rounds, and a slow PATCH the sweeper must leave alone.
+final class TusExpiryRaceTests: TusTestCase {
+    override func configure(_ c: inout ServiceConfiguration) {
+        c.uploadTTL = 1
+        c.sweepInterval = 0.2
+    }
+
+    func testASlowPATCHPastItsUploadsExpiryIsNotSweptFromUnderIt() throws {
+        let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 100"])
+        let location = try XCTUnwrap(created.headers["location"])
+        let raw = try RawClient(port: port, receiveTimeout: 10)
+        raw.send("PATCH /files/\(location.suffix(32)) HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
+                 + "Authorization: Bearer \(token1)\r\nUpload-Offset: 0\r\n"
+                 + "Content-Type: application/offset+octet-stream\r\nContent-Length: 100\r\n\r\n"
+                 + String(repeating: "s", count: 10))
+        Thread.sleep(forTimeInterval: 2.5)  // past the 1 s expiry, through about 12 sweeps
+        raw.send(String(repeating: "s", count: 90))
+        let answer = raw.readResponse()
+        XCTAssertEqual(answer?.status, 204, answer?.text ?? "no answer")
+        XCTAssertNotNil(answer?.headers["custody-exhibit"])
+        XCTAssertFalse(try events().contains { $0.reason?.contains("expired") ?? false })
+    }
+
+    func testTheSweeperIngestsAFullyReceivedUploadNoOneAsksAbout() throws {
+        let store = try UploadStore(vault: vault)
+        var upload = try store.create(owner: "dock-1", length: 3, metadata: UploadMetadata(), ttl: 60)
+        var sent = false
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher()) { buffer in
+            guard !sent else { return 0 }
+            sent = true
+            buffer.copyBytes(from: [1, 2, 3])
+            return 3
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try store.get(upload.id)?.state != .completed, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertEqual(try store.get(upload.id)?.state, .completed)
+        XCTAssertEqual(try vault.catalog.all().map(\.sha256), [SHA256.hash([1, 2, 3])])
+    }
+}
+
+final class TusLateSweepTests: TusTestCase {
+    override func configure(_ c: inout ServiceConfiguration) {
+        c.uploadTTL = 1
+        c.sweepInterval = 3600
+    }
+
+    func testAnUploadPastItsExpiryIsGoneBeforeTheSweeperComes() throws {
+        let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 100"])
+        let location = try XCTUnwrap(created.headers["location"])
+        XCTAssertEqual(try curl("HEAD", location, token: token1).status, 200)
+        Thread.sleep(forTimeInterval: 2.1)
+        XCTAssertEqual(try curl("HEAD", location, token: token1).status, 410)
+        let body = try file("x", [1, 2, 3])
+        XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [
+            "Content-Type: application/offset+octet-stream", "Upload-Offset: 0"], body: body).status, 410)
+    }
+}
