@@ -120,9 +120,11 @@ public final class CustodyService: @unchecked Sendable {
         SignalWatch(SIGHUP) { [weak self] in self?.reloadTLS() }
     }
 
-    /// Uploads whose last byte was stored before a crash, but whose ingest was not: ingest them now.
+    /// What a crash cut short: uploads whose last byte was stored but whose ingest was not (ingested
+    /// now), and quarantined uploads whose pieces were not moved yet (moved now).
     private func finishInterruptedIngests() throws {
         let store = try UploadStore(vault: Vault(directory: configuration.directory))
+        for id in try store.finishQuarantines() { log.info("quarantined upload moved after restart", ["upload": id]) }
         for upload in try store.unfinishedCompletions() { _ = tus.finishReceived(upload) }
     }
 

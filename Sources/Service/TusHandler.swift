@@ -193,6 +193,11 @@ struct TusHandler {
                         throw UploadError.offsetMismatch(current: -1)
                     }
                     try refuseIfExpired(current)
+                    if current.isFinished {
+                        // Every byte is in but the ingest did not happen (it failed, or the daemon
+                        // stopped first): only the ingest is left, and the pieces may be chunks already.
+                        return try ingest(current, store: store, hasher: nil)
+                    }
                     let hasher = try hashers.take(current, store: store)
                     var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL,
                                                    hasher: hasher) { try body.read(into: $0) }

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// Chunks as files `chunks/ab/<sha256>` (first two hex digits as folder), written
-/// temp -> fsync -> rename -> fsync dir. Temporaries live in `chunks/.tmp/<pid>-<n>`.
+/// temp -> fsync -> rename -> fsync dir. Temporaries live in `chunks/.tmp/<pid>-<tag>-<n>`.
 ///
 /// Staged writes are batched: each `put` writes its temp file (with direct I/O where the filesystem
 /// allows it, else asking the kernel to start writeback at once), `sync` (every 32 chunks or when
@@ -16,10 +16,15 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     private let tempDir: String
     private var pending: [(fd: Int32, temp: String, final: String, digest: SHA256Digest)] = []
     private var pendingNames = Set<SHA256Digest>()
+    /// Folders of chunks `put` found already stored: fsynced at the next `sync` all the same, since the
+    /// file may be another writer's rename whose folder fsync has not run yet.
+    private var foundFolders = Set<String>()
     private let batch = 32
 
     /// Temp names must be unique across every store instance of the process (the service runs one
-    /// per connection and one per upload), so the counter is process-wide.
+    /// per connection and one per upload), so the counter is process-wide; and across processes, even
+    /// one that got the PID of a crashed one, so a random tag follows the PID: `<pid>-<tag>-<n>`.
+    private static let tempPrefix = "\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))-"
     private static let counterLock = NSLock()
     nonisolated(unsafe) private static var counter = 0
     private static func nextCounter() -> Int {
@@ -59,8 +64,12 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     public func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws {
-        if pendingNames.contains(digest) || contains(digest) { return }
-        let temp = "\(tempDir)/\(getpid())-\(Self.nextCounter())"
+        if pendingNames.contains(digest) { return }
+        if contains(digest) {
+            foundFolders.insert((path(for: digest) as NSString).deletingLastPathComponent)
+            return
+        }
+        let temp = "\(tempDir)/\(Self.tempPrefix)\(Self.nextCounter())"
         let (fd, direct) = try FS.openForDirectWrite(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444)
         do {
             // Direct I/O where it can: copying gigabytes into the page cache costs more CPU than
@@ -80,13 +89,14 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     public func sync() throws {
-        guard !pending.isEmpty else { return }
-        var dirs = Set<String>()
+        guard !pending.isEmpty || !foundFolders.isEmpty else { return }
+        var dirs = foundFolders
         var newDirs = false
         defer {
             for p in pending { close(p.fd); unlink(p.temp) }
             pending.removeAll()
             pendingNames.removeAll()
+            foundFolders.removeAll()
         }
         for p in pending {
             try FS.fsync(p.fd, path: p.temp)
@@ -165,7 +175,8 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         var removed = 0
         for name in (try? FileManager.default.contentsOfDirectory(atPath: tempDir)) ?? [] {
             guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
-            if pid == getpid() || FS.processAlive(pid) { continue }
+            // This process's own, or a live process's; a crashed process that had this PID left the rest.
+            if name.hasPrefix(Self.tempPrefix) || (pid != getpid() && FS.processAlive(pid)) { continue }
             if unlink("\(tempDir)/\(name)") == 0 { removed += 1 }
         }
         return removed

@@ -59,17 +59,34 @@ extension UploadStore {
         return done
     }
 
+    /// Recorded first, then moved: after a crash in between, `finishQuarantines` moves the pieces at
+    /// the next start (moved first, the restart would have found the pieces gone and the upload stuck).
     private func quarantine(_ upload: Upload, reason: String) throws -> Upload {
-        let target = quarantine + "/\(upload.id)"
-        try FS.rename(dataPath(upload.id), target)
-        try FS.fsyncDirectory(quarantine)
         var q = upload
         q.state = .quarantined
         try vault.db.transaction {
             try setState(q)
-            try record(q, outcome: .failed, reason: reason, details: ["change": "quarantined", "kept_at": target])
+            try record(q, outcome: .failed, reason: reason,
+                       details: ["change": "quarantined", "kept_at": quarantine + "/\(upload.id)"])
         }
+        try moveToQuarantine(upload.id)
         throw UploadError.quarantined(reason: reason)
+    }
+
+    private func moveToQuarantine(_ id: String) throws {
+        try FS.rename(dataPath(id), quarantine + "/\(id)")
+        try FS.fsyncDirectory(quarantine)
+        try FS.fsyncDirectory((dataPath(id) as NSString).deletingLastPathComponent)
+    }
+
+    /// Quarantined uploads whose pieces a crash left in place are moved to quarantine now; returns
+    /// their IDs.
+    @discardableResult
+    public func finishQuarantines() throws -> [String] {
+        let stranded = try vault.db.query("SELECT id FROM uploads WHERE state = 'quarantined'")
+            .compactMap { $0.text(0) }.filter { FS.exists(dataPath($0)) }
+        for id in stranded { try moveToQuarantine(id) }
+        return stranded
     }
 
     /// Removes an upload's pieces (what is left of them).

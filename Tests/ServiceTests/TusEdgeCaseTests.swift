@@ -70,6 +70,29 @@ final class TusEdgeCaseTests: TusTestCase {
         XCTAssertEqual(try store.get(upload.id)?.state, .completed)
     }
 
+    func testAPATCHRetriedAfterAnIngestCutShortPastMovingThePiecesFinishesIt() throws {
+        let store = try UploadStore(vault: vault)
+        let bytes = (0..<((4 << 20) + 1000)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        var upload = try store.create(owner: "dock-1", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+        let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+        var at = 0
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher) { buffer in
+            let n = min(buffer.count, bytes.count - at)
+            buffer.copyBytes(from: bytes[at..<(at + n)])
+            at += n
+            return n
+        }
+        // As after an ingest whose catalogue commit failed: both pieces (the last a short one) are
+        // chunks already, and the upload is still active with every byte received.
+        let (_, pieces) = hasher.finish()
+        try vault.db.transaction { try store.recordPieces(upload.id, pieces, from: 0) }
+        for (index, piece) in pieces.enumerated() { try vault.store.adopt(store.piecePath(upload.id, index), as: piece.digest) }
+        let retried = try curl("PATCH", upload.id, token: token1, headers: [octets, "Upload-Offset: \(bytes.count)"])
+        XCTAssertEqual(retried.status, 204, retried.body)
+        let exhibit = try vault.catalog.find(try XCTUnwrap(retried.headers["custody-exhibit"]))
+        XCTAssertEqual(exhibit.sha256, SHA256.hash(bytes))
+    }
+
     func testARetriedPATCHOnACompletedUploadGetsAConflictNotGone() throws {
         let body = try file("hello", Array("hello".utf8))
         let done = try curl("POST", "", token: token1, headers: ["Upload-Length: 5", octets], body: body)

@@ -59,11 +59,21 @@ final class FileChunkStoreTests: XCTestCase {
 
     func testRemovesTemporariesOfDeadProcessesOnly() throws {
         let dir = TemporaryDirectory()
+        defer { dir.remove() }
         let store = try FileChunkStore(root: dir.file("chunks"))
-        // pid 4194304 is above Linux's pid_max limit, so no such process can exist.
-        XCTAssertTrue(FileManager.default.createFile(atPath: dir.file("chunks/.tmp/4194304-1"), contents: Data([1])))
-        XCTAssertTrue(FileManager.default.createFile(atPath: dir.file("chunks/.tmp/\(getpid())-999"), contents: Data([1])))
-        XCTAssertEqual(try store.removeAbandonedTemporaries(), 1)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("chunks/.tmp")), ["\(getpid())-999"])
+        let bytes = [UInt8](repeating: 3, count: 100)
+        try bytes.withUnsafeBytes { try store.put(SHA256.hash(bytes), $0) }  // staged: this process's temporary
+        let tmp = dir.file("chunks/.tmp")
+        let mine = try FileManager.default.contentsOfDirectory(atPath: tmp)
+        XCTAssertEqual(mine.count, 1)
+        // pid 4194304 is above Linux's pid_max limit, so no such process can exist; pid 1 always does.
+        // The third is as a crashed process that had this process's PID would have left it.
+        for name in ["4194304-1a2b-1", "1-1a2b-1", "\(getpid())-crashed-999"] {
+            XCTAssertTrue(FileManager.default.createFile(atPath: tmp + "/" + name, contents: Data([1])))
+        }
+        XCTAssertEqual(try store.removeAbandonedTemporaries(), 2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp).sorted(), (["1-1a2b-1"] + mine).sorted())
+        try store.sync()
+        XCTAssertTrue(store.contains(SHA256.hash(bytes)), "the staged chunk survived the cleanup")
     }
 }

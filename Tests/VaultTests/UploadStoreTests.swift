@@ -195,6 +195,20 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(done.exhibit)).sha256, SHA256.hash(bytes))
     }
 
+    func testAQuarantineCutShortBeforeItsPiecesMovedIsFinishedAtTheNextStart() throws {
+        var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
+        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher(), read: reader(bytes[...]))
+        // As if the daemon died after recording the quarantine (which comes first) and before the move.
+        try vault.db.query("UPDATE uploads SET state = 'quarantined' WHERE id = ?", [.text(upload.id)])
+        let restarted = try UploadStore(vault: Vault(directory: vault.directory))
+        XCTAssertEqual(try restarted.finishQuarantines(), [upload.id])
+        XCTAssertFalse(FS.exists(store.dataPath(upload.id)))
+        let kept = try (0..<3).flatMap { try Data(contentsOf: URL(fileURLWithPath: store.quarantine + "/\(upload.id)"
+                                                                    + String(format: "/p%06d", $0))) }
+        XCTAssertEqual(kept, bytes)
+        XCTAssertEqual(try restarted.finishQuarantines(), [], "nothing left to move")
+    }
+
     func testACompletionCutShortAfterMovingSomePiecesFinishesLater() throws {
         var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
