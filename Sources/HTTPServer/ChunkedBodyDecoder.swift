@@ -15,7 +15,7 @@ public struct ChunkedBodyDecoder: Sendable {
     }
 
     private enum State: Sendable {
-        case size, extensions, sizeLF, data, dataCR, dataLF, trailer, trailerLF, done
+        case size, sizeWhitespace, extensions, sizeLF, data, dataCR, dataLF, trailer, trailerLF, done
     }
 
     /// Line, trailer and body-size limits.
@@ -70,12 +70,23 @@ public struct ChunkedBodyDecoder: Sendable {
                 guard sizeDigits < 15 else { throw HTTPRequestError(.badRequest, "chunk size too large") }
                 chunkSize = chunkSize << 4 | Int64(digit)
                 sizeDigits += 1
-            } else if sizeDigits > 0 && (byte == UInt8(ascii: ";") || byte == ByteClass.space
-                                         || byte == ByteClass.tab) {
+            } else if sizeDigits > 0 && byte == UInt8(ascii: ";") {
                 state = .extensions
+            } else if sizeDigits > 0 && (byte == ByteClass.space || byte == ByteClass.tab) {
+                state = .sizeWhitespace
             } else if sizeDigits > 0 && byte == ByteClass.cr {
                 state = .sizeLF
             } else {
+                throw HTTPRequestError(.badRequest, "invalid chunk size")
+            }
+        case .sizeWhitespace:
+            // RFC 9112 section 7.1.1: only BWS, then `;` and an extension, or the end of the line.
+            try countLineByte()
+            if byte == UInt8(ascii: ";") {
+                state = .extensions
+            } else if byte == ByteClass.cr {
+                state = .sizeLF
+            } else if byte != ByteClass.space && byte != ByteClass.tab {
                 throw HTTPRequestError(.badRequest, "invalid chunk size")
             }
         case .extensions:

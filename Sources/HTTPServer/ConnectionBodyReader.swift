@@ -58,6 +58,10 @@ final class ConnectionBodyReader: HTTPBodySource {
     private(set) var sentContinue = false
     private(set) var isFinished: Bool
     private(set) var failed = false
+    /// While draining, no read waits past this, however steadily the client trickles bytes.
+    private var cutoff: Deadline?
+    /// How long draining an unread body may take in all.
+    static let drainSeconds = 5.0
 
     init(head: HTTPRequestHead, socket: ConnectionSocket, input: InputBuffer, limits: HTTPLimits, timeout: Double) {
         self.socket = socket
@@ -79,7 +83,7 @@ final class ConnectionBodyReader: HTTPBodySource {
         do {
             if needsContinue {
                 needsContinue = false
-                try socket.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), until: .after(timeout))
+                try socket.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), until: readDeadline)
                 sentContinue = true
             }
             return try chunked == nil ? readFixed(into: buffer) : readChunked(into: buffer)
@@ -106,7 +110,7 @@ final class ConnectionBodyReader: HTTPBodySource {
             input.consume(consumed)
             switch event {
             case .needInput:
-                guard try input.fill(from: socket, until: .after(timeout)) > 0 else { throw truncated() }
+                guard try input.fill(from: socket, until: readDeadline) > 0 else { throw truncated() }
             case .data(let left):
                 let n = try copyData(into: buffer, max: Int(min(left, Int64(buffer.count))))
                 chunked!.consumeData(n)
@@ -122,7 +126,7 @@ final class ConnectionBodyReader: HTTPBodySource {
     private func copyData(into buffer: UnsafeMutableRawBufferPointer, max: Int) throws -> Int {
         if !input.isEmpty { return input.take(into: buffer, max: max) }
         let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<max])
-        let n = try socket.receive(into: target, until: .after(timeout))
+        let n = try socket.receive(into: target, until: readDeadline)
         guard n > 0 else { throw truncated() }
         return n
     }
@@ -131,14 +135,22 @@ final class ConnectionBodyReader: HTTPBodySource {
         HTTPRequestError(.badRequest, "connection closed before the end of the body")
     }
 
+    /// Until when one read may wait: `timeout` from now, but never past the cutoff.
+    private var readDeadline: Deadline {
+        let next = Deadline.after(timeout)
+        return cutoff.map { min($0, next) } ?? next
+    }
+
     /// Bytes still expected for a Content-Length body (nil for chunked: unknown until read).
     var remainingDeclaredBytes: Int64? { chunked == nil ? remaining : nil }
 
     /// Reads and discards up to `limit` remaining body bytes so the connection can be reused; returns
     /// whether the body is now complete.
     func drain(limit: Int) -> Bool {
-        // The response is waiting: a client that stalls here is not worth the full body timeout.
+        // The response is waiting: a client that stalls here is not worth the full body timeout, and
+        // one that trickles a byte now and then must not hold its connection slot for long either.
         timeout = min(timeout, 2)
+        cutoff = .after(Self.drainSeconds)
         var discarded = 0
         withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { scratch in
             while !isFinished && !failed && discarded < limit {

@@ -63,13 +63,16 @@ public struct HTTPHeaders: Sendable, Equatable, Sequence, ExpressibleByDictionar
         fields.filter { Self.namesEqual($0.name, name) }.map(\.value)
     }
 
-    /// The comma-separated list elements of every field named `name`, trimmed, empty elements dropped
-    /// (RFC 9110 section 5.6.1).
+    /// The comma-separated list elements of every field named `name`, trimmed of spaces and tabs
+    /// (only those: `chunked\u{A0}` is not `chunked`), empty elements dropped (RFC 9110 section 5.6.1).
     public func listElements(for name: String) -> [String] {
         values(for: name).flatMap { value in
-            value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            value.split(separator: ",").map { $0.trimmingCharacters(in: Self.optionalWhitespace) }
+                .filter { !$0.isEmpty }
         }
     }
+
+    private static let optionalWhitespace = CharacterSet(charactersIn: " \t")
 
     /// Whether any field named `name` is present.
     public func contains(name: String) -> Bool {

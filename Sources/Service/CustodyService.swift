@@ -20,6 +20,10 @@ public struct ServiceConfiguration: Sendable {
     public var maxUploadBytes: Int64
     /// Serve HTTPS with this certificate and key; nil serves plain HTTP.
     public var tls: TLSFiles?
+    /// Refused attempts without a valid token recorded one by one per window (the rest are
+    /// counted and recorded in one event per window), and the window in seconds.
+    public var refusalsRecordedPerWindow = 30
+    public var refusalWindow: Double = 600
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,

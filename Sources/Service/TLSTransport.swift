@@ -62,7 +62,16 @@ final class TLSChannel: HTTPSecureChannel {
 
     init(_ session: TLSSession) { self.session = session }
 
-    func handshake() throws -> HTTPSecureChannelProgress { Self.map(try session.handshake()) }
+    /// A peer that closes before the handshake is done has failed it (and is reported as such).
+    func handshake() throws -> HTTPSecureChannelProgress {
+        let progress = try session.handshake()
+        if progress == .closed { throw HandshakeClosed() }
+        return Self.map(progress)
+    }
+
+    struct HandshakeClosed: Error, CustomStringConvertible {
+        var description: String { "the peer closed the connection during the TLS handshake" }
+    }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> HTTPSecureChannelProgress {
         Self.map(try session.read(into: buffer))

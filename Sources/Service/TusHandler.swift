@@ -14,6 +14,15 @@ struct TusHandler {
     let log: Log
     let busy = BusyUploads()
     let hashers = UploadHashers()
+    let refusals: RefusalBudget
+
+    init(configuration: ServiceConfiguration, pool: VaultPool, metrics: Metrics, log: Log) {
+        self.configuration = configuration
+        self.pool = pool
+        self.metrics = metrics
+        self.log = log
+        refusals = RefusalBudget(burst: configuration.refusalsRecordedPerWindow, window: configuration.refusalWindow)
+    }
 
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) -> HTTPResponse {
         if request.method == "OPTIONS" {
@@ -38,6 +47,12 @@ struct TusHandler {
                 throw Tus.Refusal(status: .methodNotAllowed, message: "\(request.method) is not allowed here",
                                   reason: "method")
             }
+        } catch let error as HTTPRequestError {
+            // The body was malformed, too slow or cut short: the client's fault, answered as such.
+            // What arrived before it is kept (tus core); HEAD says how much.
+            metrics.increment("custody_upload_failures_total{reason=\"body\"}")
+            log.warning("upload body refused", ["method": request.method, "error": error.description])
+            return Tus.response(error.status, text: error.message)
         } catch let refusal as Tus.Refusal {
             metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
             var headers = refusal.headers
@@ -53,8 +68,8 @@ struct TusHandler {
         }
     }
 
-    /// The dock a bearer token belongs to. Missing, unknown and revoked tokens are refused and logged
-    /// in the ledger (never the token itself).
+    /// The dock a bearer token belongs to. Missing, unknown and revoked tokens are refused and
+    /// recorded in the ledger (never the token itself), within the refusal budget.
     private func authenticate(_ request: HTTPRequestHead, connection: HTTPConnectionInfo) throws -> String {
         let header = request.headers["Authorization"] ?? ""
         // The scheme's name is case-insensitive (RFC 9110, section 11.1).
@@ -63,12 +78,28 @@ struct TusHandler {
             return dock
         }
         let reason = token == nil ? "no bearer token" : "unknown or revoked token"
-        try pool.with { vault in
-            try vault.record(CustodyEvent(actor: Actor(id: "unauthenticated", kind: .device), action: .upload,
-                                          outcome: .refused, reason: reason,
-                                          details: ["method": request.method, "remote": connection.remoteAddress]))
+        let (record, summary) = refusals.admit(peer: RefusalBudget.host(connection.remoteAddress), now: Self.clock())
+        if record || summary != nil {
+            try pool.with { vault in
+                if let summary { try recordUnrecorded(summary, in: vault) }
+                guard record else { return }
+                try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
+                                              reason: reason,
+                                              details: ["method": request.method, "remote": connection.remoteAddress]))
+            }
         }
         throw Tus.Refusal(status: .unauthorized, message: "a registered dock's bearer token is needed", reason: "auth")
+    }
+
+    private static let unauthenticated = Actor(id: "unauthenticated", kind: .device)
+    private static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
+
+    /// One event for a window's refused attempts that did not get one each.
+    private func recordUnrecorded(_ summary: RefusalBudget.Summary, in vault: Vault) throws {
+        try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
+                                      reason: "\(summary.attempts) more refused attempts without a valid token, "
+                                          + "counted, not recorded one by one",
+                                      details: summary.details(window: refusals.window)))
     }
 
     /// An upload of this dock's, or 404 (and a ledger event) for anyone else's: docks cannot probe
@@ -245,10 +276,12 @@ struct TusHandler {
         }
     }
 
-    /// The sweeper's round: abandoned uploads past their expiry are removed, and fully received
+    /// The sweeper's round: the refused attempts of an ended window that did not get an event each
+    /// are recorded in one; abandoned uploads past their expiry are removed, and fully received
     /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
     /// is writing (that request moves the expiry on, or ingests it).
     func sweep(_ vault: Vault) throws {
+        if let summary = refusals.endedWindow(now: Self.clock()) { try recordUnrecorded(summary, in: vault) }
         let store = try UploadStore(vault: vault)
         for candidate in try store.expiredUploads() {
             guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {

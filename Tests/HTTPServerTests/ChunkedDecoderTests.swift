@@ -63,6 +63,8 @@ final class ChunkedDecoderTests: XCTestCase {
         XCTAssertEqual(try decodeChunked("A\r\n0123456789\r\n0\r\n\r\n").data.count, 10)
         XCTAssertEqual(try decodeChunked("0\r\n\r\n").data, [])
         XCTAssertEqual(try decodeChunked("000\r\n\r\n").data, [])
+        XCTAssertEqual(try decodeChunked("3 \t\r\nabc\r\n0\r\n\r\n").data.count, 3, "whitespace before the CRLF")
+        XCTAssertEqual(try decodeChunked("3 \t; a=b\r\nabc\r\n0 ;x\r\n\r\n").data.count, 3, "and before `;`")
     }
 
     func testMalformedChunking() {
@@ -74,6 +76,8 @@ final class ChunkedDecoderTests: XCTestCase {
         XCTAssertEqual(chunkedRefusal("3\r\nabc0\r\n\r\n"), 400, "missing CRLF after data")
         XCTAssertEqual(chunkedRefusal("1000000000000000\r\n"), 400, "16 hex digits")
         XCTAssertEqual(chunkedRefusal("3;a\u{1}b\r\nabc\r\n0\r\n\r\n"), 400, "control char in extension")
+        XCTAssertEqual(chunkedRefusal("3 junk\r\nabc\r\n0\r\n\r\n"), 400, "text after the size, no `;`")
+        XCTAssertEqual(chunkedRefusal("3 4\r\nabc\r\n0\r\n\r\n"), 400, "a second number after the size")
         XCTAssertEqual(chunkedRefusal("0\r\nNoColon\r\n\r\n"), 400, "trailer without colon")
         XCTAssertEqual(chunkedRefusal("0\r\nA: b\r\n folded\r\n\r\n"), 400, "folded trailer")
     }

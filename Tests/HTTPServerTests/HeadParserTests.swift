@@ -93,6 +93,18 @@ final class HeadParserTests: XCTestCase {
         let expect = try XCTUnwrap(parseHead(ex).head)
         XCTAssertTrue(expect.expectsContinue)
         XCTAssertEqual(try XCTUnwrap(parseHead("GET / HTTP/1.1\r\nHost: h\r\n\r\n").head).framing, .none)
+        let listed = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: ,\t chunked \t\r\n\r\n"
+        XCTAssertEqual(try XCTUnwrap(parseHead(listed).head).framing, .chunked)
+    }
+
+    func testAnObsTextByteAfterChunkedIsNotChunked() {
+        // 0xA0 reads as U+00A0, which Foundation's whitespace set holds: trimmed with it, `chunked\xA0`
+        // would be chunked here and not to a proxy in front (request smuggling).
+        let bytes = Array("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked".utf8)
+            + [0xA0, 0x0D, 0x0A, 0x0D, 0x0A]
+        XCTAssertThrowsError(try parseHead(bytes), "refused, as any coding but chunked last") {
+            XCTAssertEqual(($0 as? HTTPRequestError)?.status.code, 400)
+        }
     }
 
     func testMalformedRequestsGetTheirStatus() {

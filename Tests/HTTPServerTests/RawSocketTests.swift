@@ -197,6 +197,31 @@ final class RawSocketTests: XCTestCase {
         XCTAssertLessThan(elapsed, 3)
     }
 
+    func testABodyTrickledWhileItIsDrainedDoesNotHoldTheConnection() throws {
+        // The handler answers without reading the body, which the server then drains: a client
+        // sending a byte every half second (under the 2 s a read may wait) is cut off all the same.
+        let live = try LiveServer { _, _, _ in .text(.unauthorized, "no") }
+        defer { live.stop() }
+        let slow = try RawClient(port: live.port, receiveTimeout: 20)
+        slow.send("POST /files/x HTTP/1.1\r\nHost: h\r\nContent-Length: 60000\r\n\r\nab")
+        let stop = Locked(false)
+        defer { stop.set(true) }
+        let trickle = Thread {
+            for _ in 0..<40 where !stop.get() {
+                slow.send("z")
+                Thread.sleep(forTimeInterval: 0.5)
+            }
+        }
+        let started = Date()
+        trickle.start()
+        let answer = slow.readResponse()
+        let waited = Date().timeIntervalSince(started)
+        XCTAssertEqual(answer?.status, 401)
+        XCTAssertEqual(answer?.headers["connection"], "close")
+        XCTAssertTrue(slow.readToEnd().closed)
+        XCTAssertLessThan(waited, 8, "the drain held the connection \(waited) s")
+    }
+
     func testIdleKeepAliveConnectionIsClosedAfterIdleTimeout() throws {
         let live = try LiveServer(HTTPServerConfiguration(idleTimeout: 0.5), handler: Self.hello)
         defer { live.stop() }

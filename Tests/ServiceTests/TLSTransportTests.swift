@@ -80,6 +80,14 @@ final class TLSTransportTests: XCTestCase {
         XCTAssertEqual(answer, [])
         XCTAssertEqual(handshakes.reasons.count, 1, "the failed handshake reaches the observer (metrics, log)")
         XCTAssertFalse(handshakes.reasons.first?.isEmpty ?? true)
+        // The start of a ClientHello, then the end of the stream: a failed handshake too.
+        let quitter = try RawClient(port: port)
+        quitter.send([0x16, 0x03, 0x01, 0x00, 0x40, 0x01, 0x00, 0x00, 0x3c, 0x03, 0x03])
+        shutdown(quitter.fd, Int32(SHUT_WR))
+        XCTAssertTrue(quitter.readToEnd().closed)
+        XCTAssertEqual(handshakes.reasons.count, 2, "\(handshakes.reasons)")
+        XCTAssertTrue(handshakes.reasons.last?.contains("closed the connection during") ?? false,
+                      "\(handshakes.reasons)")
 
         let secure = try curl([url("/after")])
         XCTAssertEqual(secure.status, 0, secure.stderr)

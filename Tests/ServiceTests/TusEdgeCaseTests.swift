@@ -48,6 +48,17 @@ final class TusEdgeCaseTests: TusTestCase {
         XCTAssertEqual(stored.sha256, SHA256.hash(Array(repeating: UInt8(ascii: "z"), count: 100)))
     }
 
+    func testABadlyChunkedBodyIsTheClientsErrorAndKeepsWhatCameBefore() throws {
+        let location = try create(length: 100)
+        let raw = try RawClient(port: port)
+        raw.send(patchHead(location, token: token1, offset: 0, extra: "Transfer-Encoding: chunked\r\n")
+                 + "5\r\nhelloXX")
+        let answer = raw.readResponse()
+        XCTAssertEqual(answer?.status, 400, answer?.text ?? "no answer")
+        XCTAssertTrue(answer?.text.contains("chunk data longer than its size") ?? false, answer?.text ?? "")
+        XCTAssertEqual(try curl("HEAD", location, token: token1).headers["upload-offset"], "5")
+    }
+
     func testAFullyReceivedUploadWhoseIngestDidNotHappenIsIngestedByHEAD() throws {
         // As after an ingest that failed: every byte durably stored, no exhibit yet.
         let store = try UploadStore(vault: vault)

@@ -1,0 +1,81 @@
+import Foundation
+
+/// How many refused, unauthenticated access attempts get a ledger event each. Every attempt is
+/// counted, but a peer without a token could otherwise grow the append-only ledger without bound
+/// (about 2 KB an event). So at most `burst` attempts are recorded one by one per `window`; the rest
+/// are counted by peer address and recorded as one summary event once the window has ended (by the
+/// sweeper, or by the next refusal). At most `maxPeers` addresses are told apart in a summary; the
+/// attempts of any others are summed.
+final class RefusalBudget: @unchecked Sendable {
+    /// Attempts of one window that were counted, not recorded one by one.
+    struct Summary: Equatable {
+        var attempts = 0
+        var byPeer: [String: Int] = [:]
+        var otherPeers = 0
+
+        /// Ledger event details: the total, the window, and the peers with the most attempts.
+        func details(window: Double) -> [String: String] {
+            let top = byPeer.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10)
+            var d = ["attempts": String(attempts), "window_seconds": String(Int(window)),
+                     "peers": top.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
+            let rest = attempts - top.reduce(0) { $0 + $1.value }
+            if rest > 0 { d["attempts_from_other_peers"] = String(rest) }
+            return d
+        }
+    }
+
+    let burst: Int
+    let window: Double
+    static let maxPeers = 256
+    private let lock = NSLock()
+    private var windowStart: Double?
+    private var recorded = 0
+    private var pending = Summary()
+
+    init(burst: Int, window: Double) {
+        self.burst = burst
+        self.window = window
+    }
+
+    /// Whether this attempt gets an event of its own, and the summary of an ended window to record
+    /// first, if it left one.
+    func admit(peer: String, now: Double) -> (record: Bool, summary: Summary?) {
+        lock.lock()
+        defer { lock.unlock() }
+        let summary = endWindowIfOver(now)
+        if windowStart == nil { windowStart = now }
+        if recorded < burst {
+            recorded += 1
+            return (true, summary)
+        }
+        pending.attempts += 1
+        if pending.byPeer[peer] != nil || pending.byPeer.count < Self.maxPeers {
+            pending.byPeer[peer, default: 0] += 1
+        } else {
+            pending.otherPeers += 1
+        }
+        return (false, summary)
+    }
+
+    /// The summary of the window, if it has ended with attempts not recorded one by one.
+    func endedWindow(now: Double) -> Summary? {
+        lock.lock()
+        defer { lock.unlock() }
+        return endWindowIfOver(now)
+    }
+
+    private func endWindowIfOver(_ now: Double) -> Summary? {
+        guard let start = windowStart, now - start >= window else { return nil }
+        let ended = pending
+        windowStart = nil
+        recorded = 0
+        pending = Summary()
+        return ended.attempts > 0 ? ended : nil
+    }
+
+    /// A peer's address without its port: `192.0.2.7:53211` -> `192.0.2.7`, `[::1]:8080` -> `[::1]`.
+    static func host(_ address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
+    }
+}
