@@ -24,7 +24,8 @@ final class FullDiskTests: XCTestCase {
         XCTAssertEqual(small.status, 0, small.stderr)
 
         let big = dir.file("big.bin")
-        FileManager.default.createFile(atPath: big, contents: Data((0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 >> 13) }))
+        let bytes = Data((0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 >> 13) })
+        XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: bytes))
         let full = try custody(["ingest", big, "--device", "D1"])
         XCTAssertEqual(full.status, 3, full.stderr)
         XCTAssertTrue(full.stderr.contains("disk is full"), full.stderr)
@@ -91,9 +92,10 @@ final class FullDiskUploadTests: CLITestCase {
         // Fill the disk to within 2 MiB, then send a 4 MiB recording.
         let free = try XCTUnwrap(try FileManager.default.attributesOfFileSystem(forPath: data)[.systemFreeSize] as? Int)
         let filler = mount.file("small/filler")
-        FileManager.default.createFile(atPath: filler, contents: Data(count: max(0, free - (2 << 20))))
+        XCTAssertTrue(FileManager.default.createFile(atPath: filler, contents: Data(count: max(0, free - (2 << 20)))))
         let recording = dir.file("rec.bin")
-        FileManager.default.createFile(atPath: recording, contents: Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 7) }))
+        let bytes = Data((0..<(4 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 >> 7) })
+        XCTAssertTrue(FileManager.default.createFile(atPath: recording, contents: bytes))
         let url = try create(4 << 20)
         let full = try patch(url, recording)
         XCTAssertTrue(full.stdout.hasSuffix("\n507"), full.stdout + full.stderr)
