@@ -92,10 +92,10 @@ struct TusHandler {
     }
 
     private static let unauthenticated = Actor(id: "unauthenticated", kind: .device)
-    private static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
+    static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
 
     /// One event for a window's refused attempts that did not get one each.
-    private func recordUnrecorded(_ summary: RefusalBudget.Summary, in vault: Vault) throws {
+    func recordUnrecorded(_ summary: RefusalBudget.Summary, in vault: Vault) throws {
         try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
                                       reason: "\(summary.attempts) more refused attempts without a valid token, "
                                           + "counted, not recorded one by one",
@@ -246,52 +246,6 @@ struct TusHandler {
         }
     }
 
-    private func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?) throws -> Upload {
-        let done = try store.complete(upload, hasher: hasher)
-        metrics.increment("custody_ingests_total")
-        log.info("upload ingested", ["upload": done.id, "dock": done.owner, "exhibit": done.exhibit ?? "",
-                                     "bytes": done.length])
-        return done
-    }
-
-    /// An upload whose last byte is durably stored but whose ingest did not happen (it failed, the
-    /// daemon stopped first, or the body broke off just after its end) is ingested now. Returns the
-    /// upload as it is afterwards. A failure is logged and leaves the upload as it was, for the next
-    /// HEAD, the sweeper or a restart to try again; a request holding the upload is left to finish it.
-    func finishReceived(_ upload: Upload) -> Upload {
-        do {
-            return try busy.ifFree(upload.id) {
-                try pool.with { vault in
-                    let store = try UploadStore(vault: vault)
-                    guard let current = try store.get(upload.id) else { return upload }
-                    guard current.state == .active, current.isFinished else { return current }
-                    do { return try ingest(current, store: store, hasher: nil) } catch UploadError.quarantined {
-                        return try store.get(upload.id) ?? current  // logged in the ledger by `complete`
-                    }
-                }
-            } ?? upload
-        } catch {
-            log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error)])
-            return upload
-        }
-    }
-
-    /// The sweeper's round: the refused attempts of an ended window that did not get an event each
-    /// are recorded in one; abandoned uploads past their expiry are removed, and fully received
-    /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
-    /// is writing (that request moves the expiry on, or ingests it).
-    func sweep(_ vault: Vault) throws {
-        if let summary = refusals.endedWindow(now: Self.clock()) { try recordUnrecorded(summary, in: vault) }
-        let store = try UploadStore(vault: vault)
-        for candidate in try store.expiredUploads() {
-            guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {
-                continue  // a request holds it, or moved it on
-            }
-            log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])
-        }
-        for upload in try store.unfinishedCompletions() { _ = finishReceived(upload) }
-    }
-
     /// An unfinished upload past its expiry is gone, even before the sweeper removes it.
     private func refuseIfExpired(_ upload: Upload) throws {
         if upload.state == .active, !upload.isFinished, upload.expiresAt < UploadStore.now() {
@@ -309,63 +263,8 @@ struct TusHandler {
     }
 }
 
-/// Upload IDs with a request in progress: tus allows one at a time per upload (423 otherwise).
-final class BusyUploads: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ids = Set<String>()
-
-    /// Runs `body` holding the upload; 423 if a request holds it already.
-    func holding<T>(_ id: String, _ body: () throws -> T) throws -> T {
-        guard let result = try ifFree(id, body) else {
-            throw Tus.Refusal(status: Tus.locked, message: "another request is writing this upload", reason: "locked")
-        }
-        return result
-    }
-
-    /// Runs `body` holding the upload, or returns nil without running it if someone holds it.
-    func ifFree<T>(_ id: String, _ body: () throws -> T) throws -> T? {
-        lock.lock()
-        let inserted = ids.insert(id).inserted
-        lock.unlock()
-        guard inserted else { return nil }
-        defer {
-            lock.lock()
-            ids.remove(id)
-            lock.unlock()
-        }
-        return try body()
-    }
-}
-
 extension String {
     func trimmingSuffix(_ suffix: String) -> String {
         hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
-    }
-}
-
-/// Hashers of uploads in progress, so each byte is hashed as it arrives. A hasher missing (after a
-/// restart, or evicted) is rebuilt from the upload's durable pieces. A hasher holds no data.
-final class UploadHashers: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byUpload = [String: UploadHasher]()
-    private var order = [String]()
-    static let maxKept = 256
-
-    /// The hasher for `upload`, taken out while a request feeds it.
-    func take(_ upload: Upload, store: UploadStore) throws -> UploadHasher {
-        lock.lock()
-        let kept = byUpload.removeValue(forKey: upload.id)
-        order.removeAll { $0 == upload.id }
-        lock.unlock()
-        if let kept, kept.received == upload.offset { return kept }
-        return try store.rebuildHasher(upload)
-    }
-
-    func put(_ id: String, _ hasher: UploadHasher) {
-        lock.lock()
-        defer { lock.unlock() }
-        byUpload[id] = hasher
-        order.append(id)
-        if order.count > Self.maxKept { byUpload.removeValue(forKey: order.removeFirst()) }
     }
 }

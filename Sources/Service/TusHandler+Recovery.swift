@@ -1,0 +1,55 @@
+import CustodyCore
+import Foundation
+import Ledger
+import Vault
+
+/// What the endpoint does besides answering requests: ingests uploads whose last byte is in but
+/// whose ingest did not happen, expires abandoned ones, and records the refusals its budget held back.
+extension TusHandler {
+    /// Ingests a fully received upload, counted and logged.
+    func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?) throws -> Upload {
+        let done = try store.complete(upload, hasher: hasher)
+        metrics.increment("custody_ingests_total")
+        log.info("upload ingested", ["upload": done.id, "dock": done.owner, "exhibit": done.exhibit ?? "",
+                                     "bytes": done.length])
+        return done
+    }
+
+    /// An upload whose last byte is durably stored but whose ingest did not happen (it failed, the
+    /// daemon stopped first, or the body broke off just after its end) is ingested now. Returns the
+    /// upload as it is afterwards. A failure is logged and leaves the upload as it was, for the next
+    /// HEAD, the sweeper or a restart to try again; a request holding the upload is left to finish it.
+    func finishReceived(_ upload: Upload) -> Upload {
+        do {
+            return try busy.ifFree(upload.id) {
+                try pool.with { vault in
+                    let store = try UploadStore(vault: vault)
+                    guard let current = try store.get(upload.id) else { return upload }
+                    guard current.state == .active, current.isFinished else { return current }
+                    do { return try ingest(current, store: store, hasher: nil) } catch UploadError.quarantined {
+                        return try store.get(upload.id) ?? current  // logged in the ledger by `complete`
+                    }
+                }
+            } ?? upload
+        } catch {
+            log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error)])
+            return upload
+        }
+    }
+
+    /// The sweeper's round: the refused attempts of an ended window that did not get an event each
+    /// are recorded in one; abandoned uploads past their expiry are removed, and fully received
+    /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
+    /// is writing (that request moves the expiry on, or ingests it).
+    func sweep(_ vault: Vault) throws {
+        if let summary = refusals.endedWindow(now: Self.clock()) { try recordUnrecorded(summary, in: vault) }
+        let store = try UploadStore(vault: vault)
+        for candidate in try store.expiredUploads() {
+            guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {
+                continue  // a request holds it, or moved it on
+            }
+            log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])
+        }
+        for upload in try store.unfinishedCompletions() { _ = finishReceived(upload) }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Vault
+
+/// Upload IDs with a request in progress: tus allows one at a time per upload (423 otherwise).
+final class BusyUploads: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids = Set<String>()
+
+    /// Runs `body` holding the upload; 423 if a request holds it already.
+    func holding<T>(_ id: String, _ body: () throws -> T) throws -> T {
+        guard let result = try ifFree(id, body) else {
+            throw Tus.Refusal(status: Tus.locked, message: "another request is writing this upload", reason: "locked")
+        }
+        return result
+    }
+
+    /// Runs `body` holding the upload, or returns nil without running it if someone holds it.
+    func ifFree<T>(_ id: String, _ body: () throws -> T) throws -> T? {
+        lock.lock()
+        let inserted = ids.insert(id).inserted
+        lock.unlock()
+        guard inserted else { return nil }
+        defer {
+            lock.lock()
+            ids.remove(id)
+            lock.unlock()
+        }
+        return try body()
+    }
+}
+
+/// Hashers of uploads in progress, so each byte is hashed as it arrives. A hasher missing (after a
+/// restart, or evicted) is rebuilt from the upload's durable pieces. A hasher holds no data.
+final class UploadHashers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byUpload = [String: UploadHasher]()
+    private var order = [String]()
+    static let maxKept = 256
+
+    /// The hasher for `upload`, taken out while a request feeds it.
+    func take(_ upload: Upload, store: UploadStore) throws -> UploadHasher {
+        lock.lock()
+        let kept = byUpload.removeValue(forKey: upload.id)
+        order.removeAll { $0 == upload.id }
+        lock.unlock()
+        if let kept, kept.received == upload.offset { return kept }
+        return try store.rebuildHasher(upload)
+    }
+
+    func put(_ id: String, _ hasher: UploadHasher) {
+        lock.lock()
+        defer { lock.unlock() }
+        byUpload[id] = hasher
+        order.append(id)
+        if order.count > Self.maxKept { byUpload.removeValue(forKey: order.removeFirst()) }
+    }
+}
