@@ -128,7 +128,14 @@ public final class CustodyService: @unchecked Sendable {
     /// now), and quarantined uploads whose pieces were not moved yet (moved now).
     private func finishInterruptedIngests() throws {
         let store = try UploadStore(vault: Vault(directory: configuration.directory))
-        for id in try store.finishQuarantines() { log.info("quarantined upload moved after restart", ["upload": id]) }
+        do {
+            for id in try store.finishQuarantines() {
+                log.info("quarantined upload moved after restart", ["upload": id])
+            }
+        } catch {
+            // Not a reason to refuse uploads: the pieces stay where they are, and the ledger has the quarantine.
+            log.error("quarantined pieces could not be moved", ["error": String(describing: error)])
+        }
         for upload in try store.unfinishedCompletions() { _ = tus.finishReceived(upload) }
     }
 

@@ -37,7 +37,8 @@ extension UploadStore {
         let fromPieces = UploadPieceSource(store: self, upload: upload, pieces: pieces.count).map(MediaProbe.probe)
         do { try vault.store.adopt(moving) } catch { throw Vault.storageError(error, path: "upload \(upload.id)") }
         let probe = fromPieces ?? MediaProbe.probe(source: ExhibitSource(
-            vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id, owner: "upload \(upload.id)"))
+            vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id,
+            owner: "upload \(upload.id)"))
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
         // Catalogued and marked completed in one transaction (one commit): after a crash either
