@@ -7,6 +7,15 @@ public struct HTTPConnectionInfo: Sendable {
     /// 0 for the first request on the connection, 1 for the next kept-alive one, and so on.
     public let requestIndex: Int
 
+    /// The peer's address without its port: "192.0.2.7", "[2001:db8::1]".
+    public var remoteHost: String { Self.host(of: remoteAddress) }
+
+    /// `address:port` or `[v6]:port` without the port.
+    public static func host(of address: String) -> String {
+        guard let colon = address.lastIndex(of: ":") else { return address }
+        return String(address[..<colon])
+    }
+
     /// Connection details as the server reports them; public so handlers can be tested alone.
     public init(id: UInt64, remoteAddress: String, requestIndex: Int) {
         self.id = id

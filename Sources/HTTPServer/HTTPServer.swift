@@ -174,8 +174,11 @@ public final class HTTPServer: @unchecked Sendable {
     }
 
     private func admit(_ socket: ConnectionSocket) {
+        let peer = HTTPConnectionInfo.host(of: socket.remoteAddress)
         let id: UInt64? = locked {
-            guard connections.count < configuration.maxConnections else {
+            guard connections.count < configuration.maxConnections,
+                  connections.values.lazy.filter({ HTTPConnectionInfo.host(of: $0.remoteAddress) == peer })
+                      .count < configuration.maxConnectionsPerPeer else {
                 stats.connectionsRejected += 1
                 return nil
             }

@@ -17,6 +17,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var writeTimeout: Double
     /// Connections served at once; one more gets 503 and is closed.
     public var maxConnections: Int
+    /// Connections served at once from one peer address (whatever its ports), so that one client
+    /// cannot take every slot; one more from it gets 503 and is closed.
+    public var maxConnectionsPerPeer: Int
     /// How long `shutdown()` lets in-flight requests run before closing their connections.
     public var shutdownGracePeriod: Double
     /// Unread request body bytes the server reads and discards to keep a connection alive after a
@@ -31,7 +34,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// A configuration with production defaults; tests shorten the timeouts.
     public init(host: String = "127.0.0.1", port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
-                writeTimeout: Double = 30, maxConnections: Int = 64, shutdownGracePeriod: Double = 10,
+                writeTimeout: Double = 30, maxConnections: Int = 64, maxConnectionsPerPeer: Int = 32,
+                shutdownGracePeriod: Double = 10,
                 maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 128,
                 tls: (any HTTPTransportSecurity)? = nil) {
         self.host = host
@@ -42,6 +46,7 @@ public struct HTTPServerConfiguration: Sendable {
         self.bodyReadTimeout = bodyReadTimeout
         self.writeTimeout = writeTimeout
         self.maxConnections = maxConnections
+        self.maxConnectionsPerPeer = maxConnectionsPerPeer
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxDrainBytes = maxDrainBytes
         self.backlog = backlog

@@ -24,6 +24,8 @@ public struct ServiceConfiguration: Sendable {
     /// counted and recorded in one event per window), and the window in seconds.
     public var refusalsRecordedPerWindow = 30
     public var refusalWindow: Double = 600
+    /// Connections at once from one peer address (of the 64 the server takes).
+    public var maxConnectionsPerPeer = 32
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
@@ -61,7 +63,8 @@ public final class CustodyService: @unchecked Sendable {
         let tus = TusHandler(configuration: configuration, pool: VaultPool(directory: configuration.directory),
                              metrics: metrics, log: log)
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus)
-        var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port)
+        var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
+                                           maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
             do { tls = try TLSTransportSecurity(files) } catch { throw CustodyError.usage(error.description) }
         } else {

@@ -72,10 +72,4 @@ final class RefusalBudget: @unchecked Sendable {
         pending = Summary()
         return ended.attempts > 0 ? ended : nil
     }
-
-    /// A peer's address without its port: `192.0.2.7:53211` -> `192.0.2.7`, `[::1]:8080` -> `[::1]`.
-    static func host(_ address: String) -> String {
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        return String(address[..<colon])
-    }
 }

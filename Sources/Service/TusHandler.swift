@@ -78,7 +78,7 @@ struct TusHandler {
             return dock
         }
         let reason = token == nil ? "no bearer token" : "unknown or revoked token"
-        let (record, summary) = refusals.admit(peer: RefusalBudget.host(connection.remoteAddress), now: Self.clock())
+        let (record, summary) = refusals.admit(peer: connection.remoteHost, now: Self.clock())
         if record || summary != nil {
             try pool.with { vault in
                 if let summary { try recordUnrecorded(summary, in: vault) }

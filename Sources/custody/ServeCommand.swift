@@ -6,20 +6,23 @@ struct ServeCommand: Command {
     static let name = "serve"
     static let summary = "Run the evidence service: /healthz, /metrics, and ledger checkpoints every second."
     static let usage = """
-        serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE] [--data DIR]
+        serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE]
+              [--max-connections-per-peer N] [--data DIR]
 
         Listens on 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the `listening` log
         line says which). With --tls-cert and --tls-key it speaks HTTPS only (TLS 1.2 or newer); the key
         file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
         certificate; if the new files are refused, the old certificate stays and the log says why).
         Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish,
-        then a last checkpoint is signed.
+        then a last checkpoint is signed. It serves 64 connections at once, at most 32 from one address
+        (docks behind one NAT address may need more: --max-connections-per-peer 64).
         """
     static let options: [OptionSpec] = [
         .option("listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080)"),
         .option("public-url", "URL", "the URL clients reach the service at, if not http(s)://HOST:PORT"),
         .option("tls-cert", "FILE", "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"),
         .option("tls-key", "FILE", "the certificate's unencrypted PEM private key, mode 0600; needs --tls-cert"),
+        .option("max-connections-per-peer", "N", "connections at once from one address, 1-64 (default 32)"),
         .data,
     ]
 
@@ -27,6 +30,7 @@ struct ServeCommand: Command {
     let host: String
     let port: UInt16
     let tls: TLSFiles?
+    let perPeer: Int
 
     init(_ args: Arguments) throws {
         _ = try args.positionals(exactly: [])
@@ -43,6 +47,11 @@ struct ServeCommand: Command {
         case (_?, nil): throw CustodyError.usage("--tls-cert needs --tls-key (the certificate's private key)")
         case (nil, _?): throw CustodyError.usage("--tls-key needs --tls-cert (the certificate chain it belongs to)")
         }
+        let perPeer = args.value("max-connections-per-peer") ?? "32"
+        guard let n = Int(perPeer), (1...64).contains(n) else {
+            throw CustodyError.usage("--max-connections-per-peer must be 1-64, not \(perPeer.prefix(100))")
+        }
+        self.perPeer = n
         self.args = args
     }
 
@@ -61,8 +70,9 @@ struct ServeCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let configuration = ServiceConfiguration(directory: Context.directory(args), host: host, port: port,
+        var configuration = ServiceConfiguration(directory: Context.directory(args), host: host, port: port,
                                                  publicURL: args.value("public-url"), tls: tls)
+        configuration.maxConnectionsPerPeer = perPeer
         let service = try CustodyService(configuration: configuration)
         let signals = service.stopOnSignals()
         let hangup = service.reloadOnHangup()

@@ -35,6 +35,11 @@ final class ServeCLITests: CLITestCase {
         XCTAssertEqual(try custody(["serve", "--listen", "nowhere"]).status, 2)
         XCTAssertEqual(try custody(["serve", "--listen", "10.0.0.1:99999"]).status, 2)
         XCTAssertEqual(try custody(["serve", "--public-url", "ftp://x"]).status, 2)
+        for n in ["0", "65", "many"] {
+            let refused = try custody(["serve", "--max-connections-per-peer", n])
+            XCTAssertEqual(refused.status, 2, n)
+            XCTAssertTrue(refused.stderr.contains("--max-connections-per-peer must be 1-64"), refused.stderr)
+        }
         let uninitialised = try runProcess(TestPaths.custodyBinary, ["serve", "--data", dir.file("nowhere")])
         XCTAssertEqual(uninitialised.status, 2)
         XCTAssertTrue(uninitialised.stderr.contains("custody init"), uninitialised.stderr)

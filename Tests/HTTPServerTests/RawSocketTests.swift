@@ -168,6 +168,26 @@ final class RawSocketTests: XCTestCase {
         }
     }
 
+    func testOnePeerCannotTakeEverySlot() throws {
+        let live = try LiveServer(HTTPServerConfiguration(maxConnections: 4, maxConnectionsPerPeer: 2),
+                                  handler: Self.hello)
+        defer { live.stop() }
+        let first = try RawClient(port: live.port, from: "127.0.0.1")
+        let second = try RawClient(port: live.port, from: "127.0.0.1")
+        // Admitted in accept order: wait until both are, so the third is the one refused.
+        eventually { live.server.statistics.openConnections == 2 }
+        let third = try RawClient(port: live.port, from: "127.0.0.1")
+        third.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(third.readResponse()?.status, 503)
+        let other = try RawClient(port: live.port, from: "127.0.0.2")
+        other.send("GET /other HTTP/1.1\r\nHost: h\r\n\r\n")
+        XCTAssertEqual(other.readResponse()?.text, "GET /other 0", "another address still gets a slot")
+        for client in [first, second] {
+            client.send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+            XCTAssertEqual(client.readResponse()?.status, 200)
+        }
+    }
+
     func testSlowlorisIsCutOffWhileAnotherClientIsServed() throws {
         let configuration = HTTPServerConfiguration(headerTimeout: 1)
         let live = try LiveServer(configuration, handler: Self.hello)

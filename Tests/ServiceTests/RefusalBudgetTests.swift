@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import HTTPServer
 import Ledger
 import TestSupport
 import XCTest
@@ -35,8 +36,8 @@ final class RefusalBudgetTests: XCTestCase {
         XCTAssertEqual(summary?.byPeer.count, RefusalBudget.maxPeers)
         XCTAssertEqual(summary?.otherPeers, 5)
         XCTAssertEqual(summary?.details(window: 10)["attempts_from_other_peers"], String(RefusalBudget.maxPeers - 5))
-        XCTAssertEqual(RefusalBudget.host("192.0.2.7:53211"), "192.0.2.7")
-        XCTAssertEqual(RefusalBudget.host("[::1]:8080"), "[::1]")
+        XCTAssertEqual(HTTPConnectionInfo.host(of: "192.0.2.7:53211"), "192.0.2.7")
+        XCTAssertEqual(HTTPConnectionInfo.host(of: "[::1]:8080"), "[::1]")
     }
 }
 

@@ -9,8 +9,24 @@ import XCTest
 public final class RawClient: @unchecked Sendable {
     public let fd: Int32
 
-    public init(port: UInt16, receiveTimeout: Double = 5) throws {
+    /// Connects to 127.0.0.1:`port`, from `source` if given (any 127.x.y.z address is this machine's).
+    public init(port: UInt16, receiveTimeout: Double = 5, from source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            guard bound == 0 else {
+                let code = errno
+                close(fd)
+                throw NSError(domain: "bind", code: Int(code))
+            }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian
