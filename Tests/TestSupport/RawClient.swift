@@ -12,34 +12,12 @@ public final class RawClient: @unchecked Sendable {
     /// Connects to 127.0.0.1:`port`, from `source` if given (any 127.x.y.z address is this machine's).
     public init(port: UInt16, receiveTimeout: Double = 5, from source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        if let source {
-            var local = sockaddr_in()
-            local.sin_family = sa_family_t(AF_INET)
-            local.sin_addr.s_addr = inet_addr(source)
-            let bound = withUnsafePointer(to: &local) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            guard bound == 0 else {
-                let code = errno
-                close(fd)
-                throw NSError(domain: "bind", code: Int(code))
-            }
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = port.bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let rc = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard rc == 0 else {
-            let code = errno
+        do {
+            if let source { try Self.at(source, 0, "bind") { bind(fd, $0, $1) } }
+            try Self.at("127.0.0.1", port, "connect") { connect(fd, $0, $1) }
+        } catch {
             close(fd)
-            throw NSError(domain: "connect", code: Int(code))
+            throw error
         }
         let micros = Int(receiveTimeout.truncatingRemainder(dividingBy: 1) * 1e6)
         var tv = timeval(tv_sec: Int(receiveTimeout), tv_usec: micros)
@@ -47,6 +25,19 @@ public final class RawClient: @unchecked Sendable {
     }
 
     deinit { close(fd) }
+
+    /// Calls `call` (bind, connect) with the IPv4 address `ip`:`port`; throws its errno.
+    private static func at(_ ip: String, _ port: UInt16, _ name: String,
+                           _ call: (UnsafePointer<sockaddr>, socklen_t) -> Int32) throws {
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr(ip)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call($0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw NSError(domain: name, code: Int(errno)) }
+    }
 
     public func send(_ text: String) { send(Array(text.utf8)) }
 
