@@ -4,7 +4,12 @@ import Foundation
 public enum Base64 {
     public static func encode(_ bytes: [UInt8]) -> String { Data(bytes).base64EncodedString() }
 
-    public static func decode(_ text: String) -> [UInt8]? { Data(base64Encoded: text).map { [UInt8]($0) } }
+    /// The bytes of canonical base64 only: padded, and with the unused low bits of the last
+    /// character zero, so that one byte string has one text (a changed signature line is a change).
+    public static func decode(_ text: String) -> [UInt8]? {
+        guard let data = Data(base64Encoded: text), data.base64EncodedString() == text else { return nil }
+        return [UInt8](data)
+    }
 
     public static func urlEncode(_ bytes: [UInt8]) -> String {
         encode(bytes).replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")

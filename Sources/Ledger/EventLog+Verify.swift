@@ -20,8 +20,25 @@ extension EventLog {
     /// A signed root the rebuilt tree must reach at its size.
     typealias Target = (label: String, root: SHA256Digest)
 
-    static let appendOnlyTriggers = ["events_no_update", "events_no_delete", "ledger_hashes_no_update",
-                                     "ledger_hashes_no_delete", "checkpoints_no_update", "checkpoints_no_delete"]
+    /// The append-only triggers, each with its statement as created (whitespace collapsed): a trigger
+    /// with the right name that does something else (`WHEN 0`, another table) counts as removed.
+    static let appendOnlyTriggers: [String: String] = {
+        var triggers = [String: String]()
+        for (table, message) in [("events", "custody events are append-only"),
+                                 ("ledger_hashes", "the ledger tree is append-only"),
+                                 ("checkpoints", "checkpoints are append-only")] {
+            for operation in ["UPDATE", "DELETE"] {
+                let name = "\(table)_no_\(operation.lowercased())"
+                triggers[name] = "CREATE TRIGGER \(name) BEFORE \(operation) ON \(table) "
+                    + "BEGIN SELECT RAISE(ABORT, '\(message)'); END"
+            }
+        }
+        return triggers
+    }()
+
+    static func collapsingWhitespace(_ sql: String) -> String {
+        sql.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).joined(separator: " ")
+    }
 
     /// Recomputes every leaf from the event rows and the whole tree from the leaves, and checks it
     /// against the stored tree, every stored checkpoint (signature, numbering, root) and every
@@ -30,10 +47,17 @@ extension EventLog {
                        progress: ((UInt64, UInt64) -> Void)? = nil) throws -> LedgerReport {
         var report = LedgerReport()
         try db.readTransaction {  // one snapshot of all three tables
-            let existing = Set(try db.query("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-                .compactMap { $0.text(0) })
-            for name in Self.appendOnlyTriggers where !existing.contains(name) {
-                report.problems.append("the append-only trigger \(name) has been removed from the database")
+            var existing = [String: String]()
+            for row in try db.query("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'") {
+                if let name = row.text(0) { existing[name] = row.text(1).map(Self.collapsingWhitespace) }
+            }
+            for (name, statement) in Self.appendOnlyTriggers.sorted(by: { $0.key < $1.key }) {
+                if existing[name] == nil {
+                    report.problems.append("the append-only trigger \(name) has been removed from the database")
+                } else if existing[name] != statement {
+                    report.problems.append("the append-only trigger \(name) has been replaced by one that does "
+                                           + "something else")
+                }
             }
             var targets = try checkpointTargets(verifier: verifier, external: external, report: &report)
             let total = try size()
@@ -80,8 +104,10 @@ extension EventLog {
                 let cp = try Checkpoint.open(note, verifier: verifier)
                 targets[cp.size, default: []].append((label, cp.root))
                 report.externalCheckpointsChecked += 1
-            } catch let e as CustodyError {
+            } catch let e as CustodyError where e.kind == .integrity {
                 report.problems.append("\(label): \(e.message)")
+            } catch let e as CustodyError {
+                throw CustodyError(e.kind, "\(label): \(e.message)")  // not a checkpoint at all: bad input
             }
         }
         return targets

@@ -73,25 +73,30 @@ public struct NoteVerifier: Sendable {
     public static let maxNoteBytes = 64 * 1024
 
     /// Returns the note's text when it carries a valid signature by this key. Signatures by other keys
-    /// are ignored; a bad signature by this key, or none at all, is an error saying which.
+    /// are ignored; a bad signature by this key, or none at all, is an integrity error saying which.
+    /// Text that is not a signed note at all (too large, control characters such as CR, no signature
+    /// block, malformed signature lines) is a usage error: the wrong file, not a forged one.
     public func open(_ note: String) throws -> String {
-        guard note.utf8.count <= Self.maxNoteBytes else { throw CustodyError.integrity("the note is too large") }
+        guard note.utf8.count <= Self.maxNoteBytes else { throw CustodyError.usage("the note is too large") }
+        if note.contains("\r\n") {
+            throw CustodyError.usage("the note has CRLF line ends (a signed note has LF only; convert it back)")
+        }
         guard !note.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }) else {
-            throw CustodyError.integrity("the note contains control characters")
+            throw CustodyError.usage("the note contains control characters")
         }
         guard let split = note.range(of: "\n\n", options: .backwards) else {
-            throw CustodyError.integrity("the note has no signature block")
+            throw CustodyError.usage("the note has no signature block")
         }
         let text = String(note[..<split.lowerBound]) + "\n"
         let lines = note[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
         guard note.hasSuffix("\n"), lines.last == "", lines.count >= 2 else {
-            throw CustodyError.integrity("the note's signature lines are malformed")
+            throw CustodyError.usage("the note's signature lines are malformed")
         }
         var verified = false
         for line in lines.dropLast() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}", let raw = Base64.decode(String(fields[2])), raw.count >= 4
-            else { throw CustodyError.integrity("malformed signature line: \(line.prefix(120))") }
+            else { throw CustodyError.usage("malformed signature line: \(line.prefix(120))") }
             guard fields[1] == name && Array(raw.prefix(4)) == keyID else { continue }
             let key = try Ed25519Key(publicBytes: publicKey)
             guard key.verify(Array(raw.dropFirst(4)), for: Array(text.utf8)) else {

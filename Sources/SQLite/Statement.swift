@@ -115,7 +115,11 @@ public final class Statement {
             switch sqlite3_column_type(handle, i) {
             case SQLITE_INTEGER: values.append(.integer(sqlite3_column_int64(handle, i)))
             case SQLITE_FLOAT: values.append(.real(sqlite3_column_double(handle, i)))
-            case SQLITE_TEXT: values.append(.text(String(cString: sqlite3_column_text(handle, i))))
+            case SQLITE_TEXT:
+                // By its length, not up to the first NUL: text with a NUL inside must not read as shorter.
+                let p = sqlite3_column_text(handle, i)
+                let n = Int(sqlite3_column_bytes(handle, i))
+                values.append(.text(p.map { String(decoding: UnsafeRawBufferPointer(start: $0, count: n), as: UTF8.self) } ?? ""))
             case SQLITE_BLOB:
                 let n = Int(sqlite3_column_bytes(handle, i))
                 if let p = sqlite3_column_blob(handle, i), n > 0 {

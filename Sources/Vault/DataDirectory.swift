@@ -37,6 +37,9 @@ public struct DataDirectory: Sendable {
             try FS.writeFileDurably(ledgerPrivateKey, Array(try key.privateKeyPEM().utf8), mode: 0o600)
             try FS.writeFileDurably(ledgerPublicKey, Array(try key.publicKeyPEM().utf8), mode: 0o644)
             created = true
+        } else if !FS.exists(ledgerPublicKey) {
+            // A crash between the two writes above: the public key is derived again from the private one.
+            try FS.writeFileDurably(ledgerPublicKey, Array(try loadLedgerKey().publicKeyPEM().utf8), mode: 0o644)
         }
         if !FS.exists(linkSecret) {
             try FS.writeFileDurably(linkSecret, Array(Hex.encode(try SecureRandom.bytes(32)).utf8), mode: 0o600)

@@ -33,10 +33,10 @@ struct LedgerLogCommand: Command {
                 + e.outcome.rawValue
             if let x = e.exhibit { line += "  \(x)" }
             if let c = e.caseID { line += "  case \(c)" }
-            if let r = e.reason { line += "  reason: \(r)" }
+            if let r = e.reason { line += "  reason: \(Output.printable(r))" }
             if !e.details.isEmpty {
-                line += "  " + e.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-                    .joined(separator: " ")
+                line += "  " + e.details.sorted { $0.key < $1.key }
+                    .map { "\(Output.printable($0.key))=\(Output.printable($0.value))" }.joined(separator: " ")
             }
             print(line)
         }
@@ -109,13 +109,17 @@ enum LedgerJSON {
     }
 
     /// Reads a checkpoint or proof file given on the command line, with a size limit.
+    /// Reads at most the limit and one byte more, whatever the path is (a symlink to a huge file, a pipe).
     static func readFile(_ path: String, what: String) throws -> String {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-        guard let size = attributes?[.size] as? Int else { throw CustodyError.usage("cannot read \(what) \(path)") }
-        guard size <= NoteVerifier.maxNoteBytes * 4 else {
-            throw CustodyError.usage("\(path) is too large for \(what)")
+        let limit = NoteVerifier.maxNoteBytes * 4
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CustodyError.usage("cannot read \(what) \(path)") }
+        defer { try? handle.close() }
+        var bytes = Data()
+        while bytes.count <= limit, let data = try? handle.read(upToCount: limit + 1 - bytes.count), !data.isEmpty {
+            bytes += data
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard bytes.count <= limit else { throw CustodyError.usage("\(path) is too large for \(what)") }
+        guard let text = String(data: bytes, encoding: .utf8) else {
             throw CustodyError.usage("\(what) \(path) is not UTF-8 text")
         }
         return text

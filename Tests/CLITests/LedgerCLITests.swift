@@ -17,6 +17,16 @@ final class LedgerCLITests: CLITestCase {
         return try NoteVerifier(vkey: String(key.stdout.split(separator: "\n")[0]))
     }
 
+    func testALogLineCannotBeForgedWithANewlineInAFileName() throws {
+        try ingestFixture()
+        let forged = "nofile\n9  2026-11-25T07:00:00.000Z  officer:PC-9  export  ok  EX-000001"
+        XCTAssertNotEqual(try custody(["ingest", dir.file(forged), "--device", "BW2-1"], actor: "PC-1").status, 0)
+        let events = try XCTUnwrap(json(try custody(["ledger", "log", "--json"])) as? [[String: Any]])
+        let text = try custody(["ledger", "log"]).stdout
+        XCTAssertEqual(text.split(separator: "\n").count, events.count, "one line per event:\n\(text)")
+        XCTAssertTrue(text.contains("nofile\\n9"), text)
+    }
+
     /// The README's recipe: only coreutils and openssl, nothing of custody's.
     func testCheckpointSignatureVerifiesWithCoreutilsAndOpenSSL() throws {
         try ingestFixture()
@@ -150,8 +160,22 @@ final class LedgerCLITests: CLITestCase {
         XCTAssertEqual(try custody(["ledger", "proof", "-1"]).status, 2)
         XCTAssertEqual(try custody(["ledger", "proof", "abc"]).status, 2)
         XCTAssertEqual(try custody(["ledger", "consistency", dir.file("nothing.cp")]).status, 2)
+        // Files that are no checkpoint at all are bad input (2), not evidence of tampering (1).
         try "not a checkpoint\n".write(toFile: dir.file("junk.cp"), atomically: true, encoding: .utf8)
-        XCTAssertEqual(try custody(["ledger", "verify", "--checkpoint", dir.file("junk.cp")]).status, 1)
+        XCTAssertEqual(try custody(["ledger", "verify", "--checkpoint", dir.file("junk.cp")]).status, 2)
+        XCTAssertEqual(try custody(["ledger", "consistency", dir.file("junk.cp")]).status, 2)
+        let checkpoint = try custody(["ledger", "checkpoint"]).stdout
+        try checkpoint.replacingOccurrences(of: "\n", with: "\r\n").write(toFile: dir.file("crlf.cp"), atomically: true,
+                                                                       encoding: .utf8)
+        let crlf = try custody(["ledger", "verify", "--checkpoint", dir.file("crlf.cp")])
+        XCTAssertEqual(crlf.status, 2)
+        XCTAssertTrue(crlf.stderr.contains("CRLF"), crlf.stderr)
+        // A symlink to a large file is measured by what it points to.
+        try Data(count: 1 << 20).write(to: URL(fileURLWithPath: dir.file("big.cp")))
+        try FileManager.default.createSymbolicLink(atPath: dir.file("link.cp"), withDestinationPath: dir.file("big.cp"))
+        let big = try custody(["ledger", "consistency", dir.file("link.cp")])
+        XCTAssertEqual(big.status, 2)
+        XCTAssertTrue(big.stderr.contains("too large"), big.stderr)
     }
 }
 

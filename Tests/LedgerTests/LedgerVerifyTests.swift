@@ -38,16 +38,12 @@ final class LedgerVerifyTests: XCTestCase {
         try log.verify(verifier: signer.verifier, external: external)
     }
 
-    /// Runs SQL with the append-only triggers out of the way, then puts them back, as someone with
-    /// write access to the file would.
+    /// Runs SQL with the append-only triggers out of the way, then puts them back exactly as they
+    /// were, as someone with write access to the file would.
     func tamper(_ sql: String) throws {
-        let tables = ["events", "ledger_hashes", "checkpoints"]
-        try log.db.execute(tables.map { "DROP TRIGGER \($0)_no_update; DROP TRIGGER \($0)_no_delete;" }.joined() + sql)
-        try log.db.execute(tables.map { t in
-            ["UPDATE", "DELETE"].map { op in
-                "CREATE TRIGGER \(t)_no_\(op.lowercased()) BEFORE \(op) ON \(t) BEGIN SELECT RAISE(ABORT, 'no'); END;"
-            }.joined()
-        }.joined())
+        let triggers = EventLog.appendOnlyTriggers.sorted { $0.key < $1.key }
+        try log.db.execute(triggers.map { "DROP TRIGGER \($0.key);" }.joined() + sql)
+        try log.db.execute(triggers.map { "\($0.value);" }.joined())
     }
 
     func assertFails(_ report: LedgerReport, first expected: String, file: StaticString = #filePath, line: UInt = #line) {
@@ -123,6 +119,34 @@ final class LedgerVerifyTests: XCTestCase {
         try setUpWithError()
         try log.db.execute("DROP TRIGGER events_no_update")
         assertFails(try verify(), first: "trigger events_no_update has been removed")
+        // The same name, defused: it never fires.
+        try setUpWithError()
+        try log.db.execute("""
+            DROP TRIGGER events_no_delete;
+            CREATE TRIGGER events_no_delete BEFORE DELETE ON events WHEN 0 BEGIN SELECT RAISE(ABORT, 'no'); END;
+            """)
+        assertFails(try verify(), first: "trigger events_no_delete has been replaced by one that does something else")
+    }
+
+    func testACheckpointWhoseSignatureTextChangedInUnusedBitsIsCaught() throws {
+        // The last base64 character of a 68-byte signature line carries 4 unused bits: flipping one
+        // keeps the decoded bytes, but the stored checkpoint is no longer the one signed.
+        let second = try XCTUnwrap(log.checkpoints().dropFirst().first)
+        let signature = try XCTUnwrap(second.note.split(separator: "\n").last)
+        let last = try XCTUnwrap(signature.dropLast().last)  // before the `=` padding
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        let index = try XCTUnwrap(alphabet.firstIndex(of: last))
+        let altered = String(signature.dropLast(2)) + String(alphabet[index ^ 1]) + "="
+        XCTAssertEqual(Data(base64Encoded: String(signature.split(separator: " ")[2])),
+                       Data(base64Encoded: String(altered.split(separator: " ")[2])), "the same bytes either way")
+        try tamper("UPDATE checkpoints SET note = '\(second.note.replacingOccurrences(of: signature, with: altered))' "
+                   + "WHERE num = 2")
+        assertFails(try verify(), first: "checkpoint 2")
+    }
+
+    func testTextWithANULInsideIsReadWhole() throws {
+        try tamper("UPDATE events SET reason = 'fine' || char(0) || 'forged' WHERE seq = 17")
+        assertFails(try verify(), first: "event 17 does not match")
     }
 
     func testALogRewrittenAndResignedIsCaughtByACheckpointKeptElsewhere() throws {
