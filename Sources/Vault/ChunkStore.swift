@@ -58,11 +58,13 @@ extension ChunkStore {
 public enum ChunkStoreError: Error, CustomStringConvertible, Equatable {
     case missing(SHA256Digest)
     case tooLarge(SHA256Digest, Int)
+    case notAFile(SHA256Digest)
 
     public var description: String {
         switch self {
         case .missing(let d): return "chunk \(d) is missing from the store"
         case .tooLarge(let d, let n): return "chunk \(d) is larger (\(n) bytes) than the chunk size"
+        case .notAFile(let d): return "chunk \(d) is not a regular file"
         }
     }
 }

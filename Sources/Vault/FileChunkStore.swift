@@ -1,4 +1,5 @@
 import CustodyCore
+import Crypto
 import Foundation
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -14,7 +15,8 @@ import Foundation
 public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     public let root: String
     private let tempDir: String
-    private var pending: [(fd: Int32, temp: String, final: String, digest: SHA256Digest)] = []
+    /// `heals`: the chunk file there is damaged, and the new one replaces it.
+    private var pending: [(fd: Int32, temp: String, final: String, digest: SHA256Digest, heals: Bool)] = []
     private var pendingNames = Set<SHA256Digest>()
     /// Folders of chunks `put` found already stored: fsynced at the next `sync` all the same, since the
     /// file may be another writer's rename whose folder fsync has not run yet.
@@ -65,9 +67,15 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
 
     public func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws {
         if pendingNames.contains(digest) { return }
+        // A chunk already stored is reused only once its bytes are checked: new evidence must not be
+        // catalogued on top of a damaged file. A damaged one is replaced by these bytes.
+        var heals = false
         if contains(digest) {
-            foundFolders.insert((path(for: digest) as NSString).deletingLastPathComponent)
-            return
+            guard !holdsIntact(digest) else {
+                foundFolders.insert((path(for: digest) as NSString).deletingLastPathComponent)
+                return
+            }
+            heals = true
         }
         let temp = "\(tempDir)/\(Self.tempPrefix)\(Self.nextCounter())"
         let (fd, direct) = try FS.openForDirectWrite(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444)
@@ -83,7 +91,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             unlink(temp)
             throw error
         }
-        pending.append((fd, temp, path(for: digest), digest))
+        pending.append((fd, temp, path(for: digest), digest, heals))
         pendingNames.insert(digest)
         if pending.count >= batch { try sync() }
     }
@@ -104,7 +112,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         for p in pending {
             // A chunk already there (another writer's) is fsynced too: its entry may be that recent.
             dirs.insert(try folder(of: p.final, made: &newDirs))
-            if FS.exists(p.final) { continue }
+            if FS.exists(p.final) && !p.heals { continue }
             try FS.rename(p.temp, p.final)
         }
         try fsyncFolders(dirs, newDirs: newDirs)
@@ -127,16 +135,17 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     /// Renames, not copies: the files must be on the store's filesystem and already durable. A chunk
-    /// that exists already is kept, and its file (if still there) removed; its folder is fsynced all
-    /// the same, since it may be a rename from an earlier, interrupted batch. The folders are fsynced
-    /// once all are renamed, so the whole batch costs about one journal commit.
+    /// that exists already and holds its bytes is kept, and its file (if still there) removed; its
+    /// folder is fsynced all the same, since it may be a rename from an earlier, interrupted batch. A
+    /// damaged one is replaced. The folders are fsynced once all are renamed, so the whole batch costs
+    /// about one journal commit.
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         var dirs = Set<String>()
         var newDirs = false
         for (path, digest) in files {
             let final = self.path(for: digest)
             let dir = try folder(of: final, made: &newDirs)
-            if FS.exists(final) {
+            if FS.exists(final) && (!FS.exists(path) || holdsIntact(digest)) {
                 unlink(path)
                 dirs.insert(dir)
                 continue
@@ -154,17 +163,47 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     public func read(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let (fd, size) = try openChunk(digest)
+        defer { close(fd) }
+        if size > buffer.count { throw ChunkStoreError.tooLarge(digest, size) }
+        return try FS.readFull(fd, buffer, path: path(for: digest))
+    }
+
+    /// Opens a chunk file for reading: never blocks on a FIFO put in its place, and refuses anything
+    /// but a regular file. Returns the descriptor and the file's size.
+    private func openChunk(_ digest: SHA256Digest) throws -> (Int32, Int) {
         let file = path(for: digest)
-        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC)
+        let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             if errno == ENOENT { throw ChunkStoreError.missing(digest) }
             throw SystemError(call: "open", path: file, errno: errno)
         }
-        defer { close(fd) }
         var st = stat()
-        try FS.call("fstat", file) { fstat(fd, &st) }
-        if Int(st.st_size) > buffer.count { throw ChunkStoreError.tooLarge(digest, Int(st.st_size)) }
-        return try FS.readFull(fd, buffer, path: file)
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw ChunkStoreError.notAFile(digest)
+        }
+        return (fd, Int(st.st_size))
+    }
+
+    /// Whether the stored chunk file hashes to its name.
+    private func holdsIntact(_ digest: SHA256Digest) -> Bool {
+        guard let (fd, size) = try? openChunk(digest) else { return false }
+        defer { close(fd) }
+        guard size <= Vault.maxChunkSize else { return false }
+        let hash = SHA256()
+        var left = size
+        let ok = withUnsafeTemporaryAllocation(byteCount: 1 << 20, alignment: 16) { buffer -> Bool in
+            while left > 0 {
+                let n = Glibc.read(fd, buffer.baseAddress, min(buffer.count, left))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                left -= n
+            }
+            return true
+        }
+        return ok && hash.finalize() == digest
     }
 
     public func contains(_ digest: SHA256Digest) -> Bool {

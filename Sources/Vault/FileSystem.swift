@@ -142,6 +142,19 @@ enum FS {
         return stat(path, &st) == 0
     }
 
+    /// Whether anything is at `path`, a dangling symlink included.
+    static func entryExists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// The canonical absolute path (symlinks resolved), or nil if it does not exist.
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     static func mkdir(_ path: String, _ mode: mode_t = 0o755) throws {
         if Glibc.mkdir(path, mode) != 0 && errno != EEXIST {
             throw SystemError(call: "mkdir", path: path, errno: errno)

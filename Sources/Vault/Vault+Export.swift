@@ -8,39 +8,58 @@ import Ledger
 
 extension Vault {
     /// Writes the original bytes of `exhibit` to `out`, checking every chunk's hash as it reads and the
-    /// whole file's hash at the end. The custody event is written first; a damaged chunk stops the
-    /// export, records a failed event and leaves nothing at `out`.
+    /// whole file's hash at the end. Never replaces anything at `out`, nor writes inside the data
+    /// directory. A refused export is recorded as refused; otherwise the custody event is written
+    /// before the first byte, and a damaged chunk stops the export, records a failed event and leaves
+    /// nothing at `out`.
     public func export(_ exhibit: Exhibit, to out: String, actor: Actor, reason: String,
                        progress: ((Int64, Int64) -> Void)? = nil) throws {
-        if FS.exists(out) {
-            throw CustodyError.usage("\(out) already exists: custody never overwrites a file; choose another --out")
-        }
         let destination = URL(fileURLWithPath: out).standardizedFileURL.path
-        try record(CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
-                                reason: reason, details: ["destination": destination]))
+        func event(_ outcome: CustodyEvent.Outcome, _ why: String) -> CustodyEvent {
+            CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
+                         outcome: outcome, reason: why, details: ["destination": destination])
+        }
+        let temp: (fd: Int32, path: String)
+        do { temp = try openExportTemporary(for: destination) } catch let e as CustodyError {
+            _ = try? record(event(.refused, e.message))
+            throw e
+        }
+        defer {
+            close(temp.fd)
+            unlink(temp.path)  // after a hard link to `out`, only this second name goes
+        }
+        try record(event(.ok, reason))
         do {
-            try writeVerified(exhibit, to: destination, progress: progress)
+            try writeVerified(exhibit, fd: temp.fd, temp: temp.path, to: destination, progress: progress)
         } catch {
             let message = (error as? CustodyError)?.message ?? String(describing: error)
-            _ = try? record(CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id,
-                                     objectSHA256: exhibit.sha256.hex, outcome: .failed, reason: message,
-                                     details: ["destination": destination]))
+            _ = try? record(event(.failed, message))
             throw error
         }
     }
 
-    private func writeVerified(_ exhibit: Exhibit, to out: String, progress: ((Int64, Int64) -> Void)?) throws {
+    /// The temporary file an export is written into, next to `out`; refuses an `out` that exists
+    /// (a dangling symlink included) or lies inside the data directory.
+    private func openExportTemporary(for out: String) throws -> (fd: Int32, path: String) {
+        if FS.entryExists(out) {
+            throw CustodyError.usage("\(out) already exists: custody never overwrites a file; choose another --out")
+        }
         let dir = (out as NSString).deletingLastPathComponent
-        let temp = "\(dir.isEmpty ? "." : dir)/.\((out as NSString).lastPathComponent).custody-partial-\(getpid())"
-        let fd: Int32
-        do { fd = try FS.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o640) } catch {
+        guard let folder = FS.realPath(dir.isEmpty ? "." : dir) else {
+            throw CustodyError.usage("cannot write \(out): its folder \(dir) does not exist")
+        }
+        if let root = FS.realPath(directory.root), folder == root || folder.hasPrefix(root + "/") {
+            throw CustodyError.usage("\(out) is inside the data directory \(directory.root): export outside it")
+        }
+        let temp = "\(folder)/.\((out as NSString).lastPathComponent).custody-partial-\(getpid())"
+        do { return (try FS.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o640), temp) } catch {
             throw CustodyError.usage("cannot write next to \(out): \(error)")
         }
-        var renamed = false
-        defer {
-            close(fd)
-            if !renamed { unlink(temp) }
-        }
+    }
+
+    private func writeVerified(_ exhibit: Exhibit, fd: Int32, temp: String, to out: String,
+                               progress: ((Int64, Int64) -> Void)?) throws {
+        let dir = (temp as NSString).deletingLastPathComponent
         var done: Int64 = 0
         try readVerified(exhibit) { bytes in
             do { try FS.writeAll(fd, bytes, path: temp) } catch {
@@ -53,9 +72,28 @@ extension Vault {
             progress?(done, exhibit.size)
         }
         try FS.fsync(fd, path: temp)
+        try Self.placeWithoutReplacing(temp, at: out)
+        try FS.fsyncDirectory(dir)
+    }
+
+    /// Gives the finished file its name only if nothing took that name meanwhile (another export, a
+    /// file someone made): a hard link fails rather than replace. Filesystems without hard links
+    /// (FAT, exFAT memory sticks) get a rename after one more check.
+    static func placeWithoutReplacing(_ temp: String, at out: String) throws {
+        if link(temp, out) == 0 { return }
+        let code = errno
+        if code == EEXIST {
+            throw CustodyError.usage("\(out) appeared while exporting: custody never overwrites a file; nothing "
+                                     + "was written there")
+        }
+        guard code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == EMLINK else {
+            throw CustodyError.failure("cannot name the exported file \(out)",
+                                       cause: SystemError(call: "link", path: out, errno: code))
+        }
+        if FS.entryExists(out) {
+            throw CustodyError.usage("\(out) appeared while exporting: custody never overwrites a file")
+        }
         try FS.rename(temp, out)
-        renamed = true
-        try FS.fsyncDirectory(dir.isEmpty ? "." : dir)
     }
 
     /// Streams the original bytes of `exhibit` to `body` chunk by chunk, each checked against its

@@ -30,7 +30,8 @@ extension Vault {
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
         precondition(chunkSize > 0 && chunkSize <= Vault.maxChunkSize)
         let fd: Int32
-        do { fd = try FS.open(path, O_RDONLY) } catch {
+        // Non-blocking, so a FIFO given as the file is refused below instead of waiting for a writer.
+        do { fd = try FS.open(path, O_RDONLY | O_NONBLOCK) } catch {
             throw CustodyError.usage("cannot read \(path): \(error)")
         }
         defer { close(fd) }
@@ -40,12 +41,33 @@ extension Vault {
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let total = Int64(st.st_size)
 
-        let (sha256, chunks) = try hashAndStore(fd: fd, path: path, total: total, chunkSize: chunkSize, progress: progress)
+        let (sha256, chunks, read) = try hashAndStore(fd: fd, path: path, total: total, chunkSize: chunkSize,
+                                                      progress: progress)
+        try Self.checkUnchanged(fd: fd, path: path, opened: st, read: read)
         if let expectedSHA256, expectedSHA256 != sha256 {
             throw CustodyError.integrity("\(path) has SHA-256 \(sha256), not the expected \(expectedSHA256)")
         }
+        let probe = MediaProbe.probe(path: path)
+        try Self.checkUnchanged(fd: fd, path: path, opened: st, read: read)  // the probe opened it by name
         return try catalogue(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
-                             probe: MediaProbe.probe(path: path), source: source, actor: actor)
+                             probe: probe, source: source, actor: actor)
+    }
+
+    /// A recording still being written (a card reader, a dock copying it) or replaced meanwhile would
+    /// become an exhibit whose size, hash and media details disagree: refused unless the file is still
+    /// the one opened, with the size it had and the bytes read, and not modified since.
+    static func checkUnchanged(fd: Int32, path: String, opened before: stat, read: Int64) throws {
+        var now = stat()
+        var named = stat()
+        try FS.call("fstat", path) { fstat(fd, &now) }
+        let same = stat(path, &named) == 0 && named.st_ino == before.st_ino && named.st_dev == before.st_dev
+            && now.st_size == before.st_size && read == Int64(before.st_size)
+            && now.st_mtim.tv_sec == before.st_mtim.tv_sec && now.st_mtim.tv_nsec == before.st_mtim.tv_nsec
+        guard same else {
+            throw CustodyError.usage("\(path) changed while it was being read (\(before.st_size) bytes when opened, "
+                                     + "\(now.st_size) now): nothing was catalogued; ingest it again once nothing "
+                                     + "is writing to it")
+        }
     }
 
     /// Records stored bytes as an exhibit (or, when the vault already holds them, as a duplicate) in
@@ -90,9 +112,9 @@ extension Vault {
     /// Reads `fd` chunk by chunk through a ring of buffers. For each chunk one core hashes it (both
     /// the chunk's and the file's SHA-256) while the other reads the next; a writer thread stores the
     /// chunks behind them (direct I/O, so it mostly waits for the disk, not the CPU). Returns the
-    /// file's SHA-256 and the chunk list, all chunks durable.
-    private func hashAndStore(fd: Int32, path: String, total: Int64, chunkSize: Int,
-                              progress: ((Int64, Int64) -> Void)?) throws -> (SHA256Digest, [(SHA256Digest, Int)]) {
+    /// file's SHA-256, the chunk list (all chunks durable) and how many bytes were read.
+    private func hashAndStore(fd: Int32, path: String, total: Int64, chunkSize: Int, progress: ((Int64, Int64) -> Void)?)
+        throws -> (SHA256Digest, [(SHA256Digest, Int)], Int64) {
         let ring = 4  // one being hashed, one being read, two queued for the disk
         let slots = (0..<ring).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: FS.directAlignment)
@@ -145,7 +167,7 @@ extension Vault {
             try writer.finish()
             try store.sync()
         } catch { throw Self.storageError(error, path: path) }
-        return (pair?.finishWhole() ?? whole!.finalize(), chunks)
+        return (pair?.finishWhole() ?? whole!.finalize(), chunks, done)
     }
 
     static func storageError(_ error: any Error, path: String) -> CustodyError {

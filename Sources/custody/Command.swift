@@ -99,7 +99,12 @@ enum Commands {
                 return 0
             }
             let status = try command.init(args).run()
-            try Context.checkpointOpenedVaults()
+            // The work is done and recorded: a checkpoint that cannot be signed now is said, but does
+            // not turn a stored exhibit into a failure (the next checkpoint covers these events).
+            do { try Context.checkpointOpenedVaults() } catch {
+                Output.error("the ledger checkpoint could not be signed: \(error); `custody ledger checkpoint` "
+                             + "signs one once that is fixed")
+            }
             return status
         } catch let e as CustodyError {
             // The refusal or failure may itself have been logged: checkpoint it too.

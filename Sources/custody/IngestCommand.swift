@@ -49,6 +49,7 @@ struct IngestCommand: Command {
         let actor = try Context.actor(args, vault: vault, action: .ingest)
         var results = [[String: Any]]()
         var failures = 0
+        var stop: CustodyError?
         for file in files {
             let bar = ProgressBar((file as NSString).lastPathComponent)
             do {
@@ -73,10 +74,13 @@ struct IngestCommand: Command {
                 _ = try? vault.record(.init(actor: actor, action: .ingest, outcome: .failed, reason: e.message,
                                         details: ["filename": (file as NSString).lastPathComponent, "device": device]))
                 Output.error(e.description)
-                if e.kind != .usage { throw e }
+                results.append(["file": file, "error": e.message])
+                // A bad file is skipped; anything else (a full disk) stops the run after this file.
+                if e.kind != .usage { stop = e; break }
             }
         }
         if args.flag("json") { Output.json(results) }
+        if let stop { return stop.exitCode }
         return failures == 0 ? 0 : 2
     }
 }

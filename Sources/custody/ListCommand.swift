@@ -23,7 +23,7 @@ struct ListCommand: OptionsOnlyCommand {
         for e in exhibits {
             let kind = e.parentSHA256 == nil ? "" : "  derived"
             print("\(e.id)  \(e.sha256.hex.prefix(16))  \(Format.bytes(e.size).padding(toLength: 10, withPad: " ", startingAt: 0))"
-                  + "  \(e.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(e.filename ?? "-")"
+                  + "  \(e.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(Output.printable(e.filename ?? "-"))"
                   + "  [\(ExhibitJSON.mediaSummary(e))]\(kind)")
         }
         return 0

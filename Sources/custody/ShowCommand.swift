@@ -55,7 +55,9 @@ struct ShowCommand: Command {
         if let spec = exhibit.spec { rows.append(("Spec", spec)) }
         for d in derived { rows.append(("Derived", "\(d.id) \(d.sha256.hex)")) }
         let width = rows.map(\.0.count).max() ?? 0
-        for (k, v) in rows { print("\(k.padding(toLength: width, withPad: " ", startingAt: 0))  \(v)") }
+        for (k, v) in rows {
+            print("\(Output.printable(k).padding(toLength: width, withPad: " ", startingAt: 0))  \(Output.printable(v))")
+        }
         return 0
     }
 }

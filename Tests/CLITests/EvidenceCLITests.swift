@@ -97,6 +97,39 @@ final class EvidenceCLITests: CLITestCase {
         XCTAssertTrue(list.isEmpty)
     }
 
+    func testFoldersArePrivateWhateverTheUmaskAndNamesCannotForgeLines() throws {
+        let fresh = dir.file("u0/a/b")
+        let made = try runProcess("/bin/sh", ["-c", "umask 000; exec \"$0\" init --data \"$1\"",
+                                              TestPaths.custodyBinary, fresh])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        for path in [dir.file("u0"), dir.file("u0/a"), fresh, fresh + "/chunks", fresh + "/keys"] {
+            let mode = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+            XCTAssertEqual(mode, 0o700, path)
+        }
+        // A name with a newline stays on its exhibit's line in `list`.
+        let odd = dir.file("a\nEX-000099  forged.mp4")
+        try FileManager.default.copyItem(atPath: TestPaths.fixture("bodycam-b.mp4"), toPath: odd)
+        XCTAssertEqual(try custody(["ingest", odd, "--device", "D1"], actor: "PC-1").status, 0)
+        let list = try custody(["list"]).stdout
+        XCTAssertEqual(list.split(separator: "\n").count, 1, list)
+        XCTAssertTrue(list.contains("a\\nEX-000099"), list)
+    }
+
+    func testAFileNameThatIsNotUTF8IsRefusedClearly() throws {
+        let r = try runProcess("/bin/sh", ["-c", "exec \"$0\" ingest \"$(printf 'caf\\351.mp4')\" --device D1 --as PC-1 "
+                                           + "--data \"$1\"", TestPaths.custodyBinary, data])
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("not valid UTF-8"), r.stderr)
+    }
+
+    func testWorkDoneIsNotAFailureWhenOnlyTheCheckpointCannotBeSigned() throws {
+        XCTAssertEqual(chmod(data + "/keys/ledger.key", 0o644), 0)
+        let r = try custody(["ingest", TestPaths.fixture("bodycam-b.mp4"), "--device", "D1", "--json"], actor: "PC-1")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("checkpoint could not be signed"), r.stderr)
+        XCTAssertTrue(r.stdout.contains("EX-000001"), r.stdout)
+    }
+
     func testUsageErrorsAndHelp() throws {
         XCTAssertEqual(try custody(["frobnicate"]).status, 2)
         XCTAssertEqual(try custody(["ingest", "--device", "D1"], actor: "PC-1").status, 2)

@@ -26,13 +26,19 @@ final class FullDiskTests: XCTestCase {
         let big = dir.file("big.bin")
         let bytes = Data((0..<(6 << 20)).map { UInt8(truncatingIfNeeded: $0 * 7 + $0 >> 13) })
         XCTAssertTrue(FileManager.default.createFile(atPath: big, contents: bytes))
-        let full = try custody(["ingest", big, "--device", "D1"])
+        // A full disk stops the run after the file it hit; --json still says what was stored and what not.
+        let full = try custody(["ingest", TestPaths.fixture("bodycam-b.mp4"), big, TestPaths.fixture("truncated.mp4"),
+                                "--device", "D1", "--json"])
         XCTAssertEqual(full.status, 3, full.stderr)
         XCTAssertTrue(full.stderr.contains("disk is full"), full.stderr)
+        let results = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(full.stdout.utf8)) as? [[String: Any]],
+                                    full.stdout)
+        XCTAssertEqual(results.map { $0["id"] as? String }, ["EX-000002", nil], "not tried after the full disk")
+        XCTAssertTrue((results.last?["error"] as? String)?.contains("disk is full") ?? false, "\(results)")
 
         let list = try custody(["list", "--json"])
         let exhibits = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]])
-        XCTAssertEqual(exhibits.count, 1)
+        XCTAssertEqual(exhibits.count, 2)
         XCTAssertEqual(try custody(["verify"]).status, 0)
         let out = dir.file("back.mp4")
         XCTAssertEqual(try custody(["export", "EX-000001", "--out", out, "--reason", "check"]).status, 0)

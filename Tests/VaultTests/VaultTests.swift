@@ -41,6 +41,46 @@ final class VaultTests: XCTestCase {
         }
     }
 
+    func testAFileThatChangesWhileItIsReadIsNotCatalogued() throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4")))
+        for (name, change) in [("growing", { (h: FileHandle) in try h.seekToEnd(); try h.write(contentsOf: Data([1, 2])) }),
+                               ("shrinking", { (h: FileHandle) in try h.truncate(atOffset: 1000) })] {
+            let path = dir.file("\(name).mp4")
+            try bytes.write(to: URL(fileURLWithPath: path))
+            let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+            var changed = false
+            XCTAssertThrowsError(try vault.ingest(path: path, source: IngestSource(filename: name, device: "BW2-1"),
+                                                  actor: officer, chunkSize: 64 << 10) { _, _ in
+                if !changed { changed = true; try? change(handle) }  // after the first chunk was read
+            }) { XCTAssertTrue(($0 as? CustodyError)?.message.contains("changed while it was being read") ?? false,
+                               "\(name): \($0)") }
+            try handle.close()
+        }
+        XCTAssertTrue(try vault.catalog.all().isEmpty)
+    }
+
+    func testAFIFOIsRefusedWithoutWaitingForAWriter() throws {
+        let fifo = dir.file("camera.fifo")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        XCTAssertThrowsError(try ingest(fifo)) {
+            XCTAssertTrue(($0 as? CustodyError)?.message.contains("not a regular file") ?? false, "\($0)")
+        }
+    }
+
+    func testNewEvidenceSharingADamagedChunkRepairsItInsteadOfReusingIt() throws {
+        let a = try ingest(TestPaths.fixture("bodycam-a.mp4"))
+        let first = try XCTUnwrap(vault.catalog.chunks(of: a.exhibit).first)
+        let stored = (vault.store as! FileChunkStore).path(for: first.digest)
+        XCTAssertEqual(chmod(stored, 0o644), 0)
+        try Data(count: first.size).write(to: URL(fileURLWithPath: stored))  // zeroed: same size, wrong bytes
+        let head = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4"))).prefix(64 << 10)
+        let newFile = dir.file("new.bin")
+        try (head + Data((0..<1000).map { UInt8(truncatingIfNeeded: $0) })).write(to: URL(fileURLWithPath: newFile))
+        let b = try ingest(newFile)
+        XCTAssertNoThrow(try vault.readVerified(b.exhibit) { _ in }, "the new exhibit is whole")
+        XCTAssertNoThrow(try vault.readVerified(a.exhibit) { _ in }, "and the old one is repaired")
+    }
+
     func testDuplicateStoresNothingNewAndIsRecorded() throws {
         let first = try ingest(TestPaths.fixture("bodycam-b.mp4"))
         let chunkFiles = try FileManager.default.subpathsOfDirectory(atPath: vault.directory.chunks).count
@@ -73,9 +113,32 @@ final class VaultTests: XCTestCase {
         XCTAssertThrowsError(try vault.export(r.exhibit, to: out, actor: officer, reason: "again")) {
             XCTAssertEqual(($0 as? CustodyError)?.kind, .usage)
         }
-        let export = try XCTUnwrap(vault.events.events(exhibit: r.exhibit.id).last { $0.action == .export })
-        XCTAssertEqual(export.reason, "CPS request 17")
-        XCTAssertEqual(export.outcome, .ok)
+        let exports = try vault.events.events(exhibit: r.exhibit.id).filter { $0.action == .export }
+        XCTAssertEqual(exports.map(\.outcome), [.ok, .refused], "the refused attempt is recorded too")
+        XCTAssertEqual(exports.first?.reason, "CPS request 17")
+        XCTAssertTrue(exports.last?.reason?.contains("already exists") ?? false)
+
+        // A dangling symlink is something at that path all the same, and the data directory is no place
+        // for an export.
+        let link = dir.file("dangling.mp4")
+        XCTAssertEqual(symlink(dir.file("nowhere"), link), 0)
+        XCTAssertThrowsError(try vault.export(r.exhibit, to: link, actor: officer, reason: "x"))
+        XCTAssertThrowsError(try vault.export(r.exhibit, to: vault.directory.chunks + "/.tmp/x", actor: officer,
+                                              reason: "x")) {
+            XCTAssertTrue(($0 as? CustodyError)?.message.contains("inside the data directory") ?? false, "\($0)")
+        }
+    }
+
+    func testAnExportNeverReplacesAFileThatAppearsMeanwhile() throws {
+        let r = try ingest(TestPaths.fixture("bodycam-a.mp4"), chunkSize: 64 << 10)
+        let out = dir.file("raced.mp4")
+        var made = false
+        XCTAssertThrowsError(try vault.export(r.exhibit, to: out, actor: officer, reason: "x") { _, _ in
+            if !made { made = FileManager.default.createFile(atPath: out, contents: Data("PRECIOUS".utf8)) }
+        }) { XCTAssertTrue(($0 as? CustodyError)?.message.contains("appeared while exporting") ?? false, "\($0)") }
+        XCTAssertTrue(made)
+        XCTAssertEqual(try String(contentsOfFile: out, encoding: .utf8), "PRECIOUS")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("partial") }, [])
     }
 
     func testFlippedByteInAChunkFailsExportAndVerifyNamingTheChunk() throws {
@@ -163,7 +226,14 @@ final class VaultTests: XCTestCase {
         report = try vault.verify(actor: officer)
         XCTAssertEqual(report.damagedExhibits, [a.exhibit.id, b.exhibit.id])
         XCTAssertEqual(report.damage.suffix(2).map(\.chunkIndex), [0, 2])
-        XCTAssertTrue(report.damage.suffix(2).first?.problem.contains("read") ?? false, "\(report.damage)")
+        XCTAssertTrue(report.damage.suffix(2).first?.problem.contains("not a regular file") ?? false,
+                      "\(report.damage)")
+        // A FIFO in its place neither blocks verify nor passes.
+        XCTAssertEqual(rmdir(unreadable), 0)
+        XCTAssertEqual(mkfifo(unreadable, 0o600), 0)
+        report = try vault.verify(actor: officer)
+        XCTAssertTrue(report.damage.suffix(2).first?.problem.contains("not a regular file") ?? false,
+                      "\(report.damage)")
     }
 
     func testFindByIDOrUniquePrefix() throws {
