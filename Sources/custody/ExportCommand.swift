@@ -31,7 +31,7 @@ struct ExportCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let exhibit = try vault.catalog.find(reference)
+        let exhibit = try Context.exhibit(reference, in: vault, args: args, action: .export)
         let actor = try Context.actor(args, vault: vault, action: .export, exhibit: exhibit.id)
         let bar = ProgressBar("export \(exhibit.id)")
         defer { bar.finish() }

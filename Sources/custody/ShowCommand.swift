@@ -23,7 +23,7 @@ struct ShowCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let exhibit = try vault.catalog.find(reference)
+        let exhibit = try Context.exhibit(reference, in: vault, args: args, action: .view)
         let actor = try Context.actor(args, vault: vault, action: .view, exhibit: exhibit.id)
         try vault.record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
         let derived = try vault.catalog.derived(from: exhibit)

@@ -95,6 +95,11 @@ final class EvidenceCLITests: CLITestCase {
         XCTAssertEqual(try eventRows().last, "ingest|refused|")
         let list = try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any])
         XCTAssertTrue(list.isEmpty)
+        // Asking for an exhibit that does not exist is an attempt too.
+        XCTAssertEqual(try custody(["show", "EX-000042"], actor: "PC-1").status, 2)
+        XCTAssertEqual(try custody(["export", "EX-000042", "--out", dir.file("x"), "--reason", "r"], actor: "PC-1").status,
+                       2)
+        XCTAssertEqual(try eventRows().suffix(2), ["view|refused|", "export|refused|"])
     }
 
     func testFoldersArePrivateWhateverTheUmaskAndNamesCannotForgeLines() throws {
