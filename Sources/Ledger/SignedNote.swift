@@ -95,8 +95,13 @@ public struct NoteVerifier: Sendable {
         var verified = false
         for line in lines.dropLast() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
-            guard fields.count == 3, fields[0] == "\u{2014}", let raw = Base64.decode(String(fields[2])), raw.count >= 4
-            else { throw CustodyError.usage("malformed signature line: \(line.prefix(120))") }
+            guard fields.count == 3, fields[0] == "\u{2014}" else {
+                throw CustodyError.usage("malformed signature line: \(line.prefix(120))")
+            }
+            // The shape of a signature line with a signature that is not canonical base64: altered.
+            guard let raw = Base64.decode(String(fields[2])), raw.count >= 4 else {
+                throw CustodyError.integrity("the signature line \(line.prefix(120)) was altered (not canonical base64)")
+            }
             guard fields[1] == name && Array(raw.prefix(4)) == keyID else { continue }
             let key = try Ed25519Key(publicBytes: publicKey)
             guard key.verify(Array(raw.dropFirst(4)), for: Array(text.utf8)) else {

@@ -152,6 +152,7 @@ public final class CustodyService: @unchecked Sendable {
     public func waitUntilStopped() {
         server.waitUntilStopped()
         sweeper.stop()
+        tus.flushRefusals()
         checkpointer.stop()
         log.info("stopped", [:])
     }

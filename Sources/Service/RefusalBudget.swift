@@ -57,11 +57,28 @@ final class RefusalBudget: @unchecked Sendable {
         return (false, summary)
     }
 
-    /// The summary of the window, if it has ended with attempts not recorded one by one.
-    func endedWindow(now: Double) -> Summary? {
+    /// The summary of the window, if it has ended with attempts not recorded one by one; with
+    /// `force` (the service is stopping), of the open window too.
+    func endedWindow(now: Double, force: Bool = false) -> Summary? {
         lock.lock()
         defer { lock.unlock() }
-        return endWindowIfOver(now)
+        return endWindowIfOver(force ? .infinity : now)
+    }
+
+    /// Puts back a summary that could not be recorded, to go into the next one.
+    func restore(_ summary: Summary) {
+        lock.lock()
+        defer { lock.unlock() }
+        if windowStart == nil { windowStart = 0 }  // ended already: the next look records it
+        pending.attempts += summary.attempts
+        pending.otherPeers += summary.otherPeers
+        for (peer, n) in summary.byPeer {
+            if pending.byPeer[peer] != nil || pending.byPeer.count < Self.maxPeers {
+                pending.byPeer[peer, default: 0] += n
+            } else {
+                pending.otherPeers += n
+            }
+        }
     }
 
     private func endWindowIfOver(_ now: Double) -> Summary? {

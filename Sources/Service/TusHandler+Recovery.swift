@@ -19,9 +19,12 @@ extension TusHandler {
     /// daemon stopped first, or the body broke off just after its end) is ingested now. Returns the
     /// upload as it is afterwards. A failure is logged and leaves the upload as it was, for the next
     /// HEAD, the sweeper or a restart to try again; a request holding the upload is left to finish it.
+    /// After a failure the next attempt waits (1 minute, doubling up to an hour): each attempt reads
+    /// the whole recording again.
     func finishReceived(_ upload: Upload) -> Upload {
+        guard retries.due(upload.id, now: Self.clock()) else { return upload }
         do {
-            return try busy.ifFree(upload.id) {
+            let result = try busy.ifFree(upload.id) {
                 try pool.with { vault in
                     let store = try UploadStore(vault: vault)
                     guard let current = try store.get(upload.id) else { return upload }
@@ -31,8 +34,12 @@ extension TusHandler {
                     }
                 }
             } ?? upload
+            retries.succeeded(upload.id)
+            return result
         } catch {
-            log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error)])
+            let wait = retries.failed(upload.id, now: Self.clock())
+            log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error),
+                                                       "retry_in_seconds": Int(wait)])
             return upload
         }
     }
@@ -42,7 +49,11 @@ extension TusHandler {
     /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
     /// is writing (that request moves the expiry on, or ingests it).
     func sweep(_ vault: Vault) throws {
-        if let summary = refusals.endedWindow(now: Self.clock()) { try recordUnrecorded(summary, in: vault) }
+        if let summary = refusals.endedWindow(now: Self.clock()) {
+            do { try recordUnrecorded(summary, in: vault) } catch {  // kept for the next round
+                log.error("refused attempts could not be recorded", ["error": String(describing: error)])
+            }
+        }
         let store = try UploadStore(vault: vault)
         for candidate in try store.expiredUploads() {
             guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {

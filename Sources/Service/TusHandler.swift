@@ -15,6 +15,7 @@ struct TusHandler {
     let busy = BusyUploads()
     let hashers = UploadHashers()
     let refusals: RefusalBudget
+    let retries = IngestRetries()
 
     init(configuration: ServiceConfiguration, pool: VaultPool, metrics: Metrics, log: Log) {
         self.configuration = configuration
@@ -94,12 +95,27 @@ struct TusHandler {
     private static let unauthenticated = Actor(id: "unauthenticated", kind: .device)
     static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
 
-    /// One event for a window's refused attempts that did not get one each.
+    /// One event for a window's refused attempts that did not get one each. If it cannot be
+    /// written, the counts go back into the budget for the next summary.
     func recordUnrecorded(_ summary: RefusalBudget.Summary, in vault: Vault) throws {
-        try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
-                                      reason: "\(summary.attempts) more refused attempts without a valid token, "
-                                          + "counted, not recorded one by one",
-                                      details: summary.details(window: refusals.window)))
+        do {
+            try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
+                                          reason: "\(summary.attempts) more refused attempts without a valid token, "
+                                              + "counted, not recorded one by one",
+                                          details: summary.details(window: refusals.window)))
+        } catch {
+            refusals.restore(summary)
+            throw error
+        }
+    }
+
+    /// At shutdown: the open window's unrecorded refusals get their summary now.
+    func flushRefusals() {
+        guard let summary = refusals.endedWindow(now: Self.clock(), force: true) else { return }
+        do { try pool.with { try recordUnrecorded(summary, in: $0) } } catch {
+            log.error("refused attempts could not be recorded", ["attempts": summary.attempts,
+                                                                 "error": String(describing: error)])
+        }
     }
 
     /// An upload of this dock's, or 404 (and a ledger event) for anyone else's: docks cannot probe
@@ -135,11 +151,15 @@ struct TusHandler {
         var headers: HTTPHeaders = ["Location": location(request, upload.id),
                                     "Upload-Expires": Tus.httpDate(upload.expiresAt)]
         if Tus.isOffsetStream(request) || length == 0 {
+            // Created, but its first bytes were refused or broke off: the dock gets the upload's
+            // address all the same, to HEAD it and resume rather than start another upload.
             do { upload = try receive(upload, request: request, body: body) } catch var refusal as Tus.Refusal {
-                // Created, but its first bytes were refused: the dock gets the upload's address
-                // all the same, to HEAD it and send them again rather than start another upload.
                 refusal.headers.add(name: "Location", value: headers["Location"] ?? "")
                 throw refusal
+            } catch let error as HTTPRequestError {
+                log.warning("upload body refused", ["method": request.method, "error": error.description])
+                throw Tus.Refusal(status: error.status, message: error.message, reason: "body",
+                                  headers: ["Location": headers["Location"] ?? ""])
             }
             headers.add(name: "Upload-Offset", value: String(upload.offset))
             if let exhibit = upload.exhibit { headers.add(name: "Custody-Exhibit", value: exhibit) }
@@ -224,6 +244,11 @@ struct TusHandler {
                         throw UploadError.offsetMismatch(current: -1)
                     }
                     try refuseIfExpired(current)
+                    switch current.state {
+                    case .active: break
+                    case .completed: return current  // ingested meanwhile (by a HEAD or the sweeper)
+                    case .terminated, .expired, .quarantined: throw UploadError.gone(current.state)
+                    }
                     if current.isFinished {
                         // Every byte is in but the ingest did not happen (it failed, or the daemon
                         // stopped first): only the ingest is left, and the pieces may be chunks already.

@@ -55,3 +55,31 @@ final class UploadHashers: @unchecked Sendable {
         if order.count > Self.maxKept { byUpload.removeValue(forKey: order.removeFirst()) }
     }
 }
+
+/// When an upload whose ingest failed may be tried again: 1 minute after the first failure,
+/// doubling up to an hour.
+final class IngestRetries: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = [String: (at: Double, wait: Double)]()
+
+    func due(_ id: String, now: Double) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return (next[id]?.at ?? 0) <= now
+    }
+
+    /// Records a failure; returns the seconds until the next attempt.
+    func failed(_ id: String, now: Double) -> Double {
+        lock.lock()
+        defer { lock.unlock() }
+        let wait = min((next[id]?.wait ?? 30) * 2, 3600)
+        next[id] = (now + wait, wait)
+        return wait
+    }
+
+    func succeeded(_ id: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        next[id] = nil
+    }
+}

@@ -26,9 +26,14 @@ public protocol ChunkStore: AnyObject {
     /// gone already when the store holds its chunk (a batch interrupted and run again): the chunk
     /// is then made durable if it is not yet.
     func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws
+    /// Chunks found damaged by `put` or `adopt` and replaced with good bytes since the last call, so
+    /// the caller can record it: the damage would otherwise leave no trace.
+    func takeRepaired() -> [SHA256Digest]
 }
 
 extension ChunkStore {
+    public func takeRepaired() -> [SHA256Digest] { [] }
+
     /// Any store: read each file and put it.
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         for file in files {

@@ -29,8 +29,8 @@ public struct DataDirectory: Sendable {
     /// Returns true when it created the signing key, i.e. this is a new vault.
     @discardableResult
     public func create() throws -> Bool {
-        // Every folder made here is 0700 whatever the umask, the missing parents of the root included,
-        // and the root is made 0700 if it already existed: nobody else may rename or replace what is in it.
+        // Every folder made here is 0700 whatever the umask, the missing parents of the root included:
+        // nobody else may rename or replace what is in it. A root that existed keeps its mode.
         var parents = [String]()
         var path = (root as NSString).standardizingPath
         while !path.isEmpty && path != "/" && !FS.entryExists(path) {
@@ -38,7 +38,6 @@ public struct DataDirectory: Sendable {
             path = (path as NSString).deletingLastPathComponent
         }
         for dir in parents.reversed() + [chunks, uploads, bundles, keys] { try FS.mkdir(dir, 0o700) }
-        try FS.call("chmod", root) { chmod(root, 0o700) }
         var created = false
         if !FS.exists(ledgerPrivateKey) {
             let key = try Ed25519Key.generate()

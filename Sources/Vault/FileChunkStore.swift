@@ -21,6 +21,8 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     /// Folders of chunks `put` found already stored: fsynced at the next `sync` all the same, since the
     /// file may be another writer's rename whose folder fsync has not run yet.
     private var foundFolders = Set<String>()
+    private var repaired = [SHA256Digest]()
+    private let repairedLock = NSLock()
     private let batch = 32
 
     /// Temp names must be unique across every store instance of the process (the service runs one
@@ -114,6 +116,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             dirs.insert(try folder(of: p.final, made: &newDirs))
             if FS.exists(p.final) && !p.heals { continue }
             try FS.rename(p.temp, p.final)
+            if p.heals { noteRepaired(p.digest) }
         }
         try fsyncFolders(dirs, newDirs: newDirs)
     }
@@ -145,11 +148,13 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         for (path, digest) in files {
             let final = self.path(for: digest)
             let dir = try folder(of: final, made: &newDirs)
-            if FS.exists(final) && (!FS.exists(path) || holdsIntact(digest)) {
+            let replacing = FS.exists(final)
+            if replacing && (!FS.exists(path) || holdsIntact(digest)) {
                 unlink(path)
                 dirs.insert(dir)
                 continue
             }
+            if replacing { noteRepaired(digest) }
             try FS.call("chmod", path) { chmod(path, 0o444) }
             do {
                 try FS.rename(path, final)
@@ -184,6 +189,18 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             throw ChunkStoreError.notAFile(digest)
         }
         return (fd, Int(st.st_size))
+    }
+
+    private func noteRepaired(_ digest: SHA256Digest) {
+        repairedLock.lock()
+        repaired.append(digest)
+        repairedLock.unlock()
+    }
+
+    public func takeRepaired() -> [SHA256Digest] {
+        repairedLock.lock()
+        defer { repaired.removeAll(); repairedLock.unlock() }
+        return repaired
     }
 
     /// Whether the stored chunk file hashes to its name.

@@ -36,6 +36,7 @@ extension UploadStore {
         // the chunk store (whole chunks, each checked against its SHA-256).
         let fromPieces = UploadPieceSource(store: self, upload: upload, pieces: pieces.count).map(MediaProbe.probe)
         do { try vault.store.adopt(moving) } catch { throw Vault.storageError(error, path: "upload \(upload.id)") }
+        try vault.recordRepairs(from: "upload \(upload.id)", actor: .device(upload.owner))
         let probe = fromPieces ?? MediaProbe.probe(source: ExhibitSource(
             vault: vault, chunks: pieces, chunkSize: UploadStore.pieceSize, label: upload.id,
             owner: "upload \(upload.id)"))

@@ -73,12 +73,15 @@ extension Vault {
         }
         try FS.fsync(fd, path: temp)
         try Self.placeWithoutReplacing(temp, at: out)
-        try FS.fsyncDirectory(dir)
+        do { try FS.fsyncDirectory(dir) } catch {
+            unlink(out)  // its name may not survive a crash: nothing is left, as the failed event says
+            throw CustodyError.failure("writing \(out) failed", cause: error)
+        }
     }
 
     /// Gives the finished file its name only if nothing took that name meanwhile (another export, a
     /// file someone made): a hard link fails rather than replace. Filesystems without hard links
-    /// (FAT, exFAT memory sticks) get a rename after one more check.
+    /// (FAT, exFAT memory sticks, some FUSE mounts) get a rename after one more check.
     static func placeWithoutReplacing(_ temp: String, at out: String) throws {
         if link(temp, out) == 0 { return }
         let code = errno
@@ -86,7 +89,7 @@ extension Vault {
             throw CustodyError.usage("\(out) appeared while exporting: custody never overwrites a file; nothing "
                                      + "was written there")
         }
-        guard code == EPERM || code == ENOTSUP || code == EOPNOTSUPP || code == EMLINK else {
+        guard [EPERM, ENOTSUP, EOPNOTSUPP, EMLINK, ENOSYS].contains(code) else {
             throw CustodyError.failure("cannot name the exported file \(out)",
                                        cause: SystemError(call: "link", path: out, errno: code))
         }

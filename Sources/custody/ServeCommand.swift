@@ -14,15 +14,17 @@ struct ServeCommand: Command {
         file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
         certificate; if the new files are refused, the old certificate stays and the log says why).
         Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish,
-        then a last checkpoint is signed. It serves 64 connections at once, at most 32 from one address
-        (docks behind one NAT address may need more: --max-connections-per-peer 64).
+        then a last checkpoint is signed. It serves 64 connections at once; listening on an address other
+        than loopback, at most 32 from one address (behind a proxy or a NAT address shared by many docks,
+        raise it: --max-connections-per-peer 64).
         """
     static let options: [OptionSpec] = [
         .option("listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080)"),
         .option("public-url", "URL", "the URL clients reach the service at, if not http(s)://HOST:PORT"),
         .option("tls-cert", "FILE", "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"),
         .option("tls-key", "FILE", "the certificate's unencrypted PEM private key, mode 0600; needs --tls-cert"),
-        .option("max-connections-per-peer", "N", "connections at once from one address, 1-64 (default 32)"),
+        .option("max-connections-per-peer", "N",
+                "connections at once from one address, 1-64 (default 32; 64 on loopback, all one address)"),
         .data,
     ]
 
@@ -47,7 +49,7 @@ struct ServeCommand: Command {
         case (_?, nil): throw CustodyError.usage("--tls-cert needs --tls-key (the certificate's private key)")
         case (nil, _?): throw CustodyError.usage("--tls-key needs --tls-cert (the certificate chain it belongs to)")
         }
-        let perPeer = args.value("max-connections-per-peer") ?? "32"
+        let perPeer = args.value("max-connections-per-peer") ?? (host.hasPrefix("127.") ? "64" : "32")
         guard let n = Int(perPeer), (1...64).contains(n) else {
             throw CustodyError.usage("--max-connections-per-peer must be 1-64, not \(perPeer.prefix(100))")
         }

@@ -170,6 +170,15 @@ final class LedgerCLITests: CLITestCase {
         let crlf = try custody(["ledger", "verify", "--checkpoint", dir.file("crlf.cp")])
         XCTAssertEqual(crlf.status, 2)
         XCTAssertTrue(crlf.stderr.contains("CRLF"), crlf.stderr)
+        // The signature's unused base64 bits changed: the same signature bytes, but an altered note.
+        var lines = checkpoint.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let signatureLine = lines[lines.count - 2]
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        let last = try XCTUnwrap(alphabet.firstIndex(of: Array(signatureLine)[signatureLine.count - 2]))
+        lines[lines.count - 2] = String(signatureLine.dropLast(2)) + String(alphabet[last ^ 1]) + "="
+        try lines.joined(separator: "\n").write(toFile: dir.file("altered.cp"), atomically: true, encoding: .utf8)
+        let altered = try custody(["ledger", "verify", "--checkpoint", dir.file("altered.cp")])
+        XCTAssertEqual(altered.status, 1, altered.stdout + altered.stderr)
         // A symlink to a large file is measured by what it points to.
         try Data(count: 1 << 20).write(to: URL(fileURLWithPath: dir.file("big.cp")))
         try FileManager.default.createSymbolicLink(atPath: dir.file("link.cp"), withDestinationPath: dir.file("big.cp"))

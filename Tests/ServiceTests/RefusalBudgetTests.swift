@@ -66,4 +66,28 @@ final class TusRefusalFloodTests: TusTestCase {
         XCTAssertEqual(s.details["peers"], "127.0.0.1=4")
         XCTAssertEqual(service.metrics.value("custody_upload_failures_total{reason=\"auth\"}"), 6)
     }
+
+    func testRefusalsOfTheOpenWindowAreRecordedWhenTheServiceStops() throws {
+        let before = try events().count
+        for _ in 0..<5 { XCTAssertEqual(try curl("HEAD", "0123456789abcdef0123456789abcdef", token: "wrong").status, 401) }
+        service.shutdown()
+        service.waitUntilStopped()
+        service = nil
+        let recorded = try events().dropFirst(before)
+        XCTAssertEqual(recorded.count, 3, "two one by one, then one summary at the stop")
+        XCTAssertEqual(recorded.last?.details["attempts"], "3")
+    }
+
+    func testRetriesOfAFailingIngestBackOff() {
+        let retries = IngestRetries()
+        XCTAssertTrue(retries.due("u", now: 0))
+        XCTAssertEqual(retries.failed("u", now: 0), 60)
+        XCTAssertFalse(retries.due("u", now: 59))
+        XCTAssertTrue(retries.due("u", now: 60))
+        XCTAssertEqual(retries.failed("u", now: 60), 120)
+        for _ in 0..<10 { _ = retries.failed("u", now: 0) }
+        XCTAssertEqual(retries.failed("u", now: 0), 3600, "at most an hour")
+        retries.succeeded("u")
+        XCTAssertTrue(retries.due("u", now: 0))
+    }
 }

@@ -79,6 +79,9 @@ final class VaultTests: XCTestCase {
         let b = try ingest(newFile)
         XCTAssertNoThrow(try vault.readVerified(b.exhibit) { _ in }, "the new exhibit is whole")
         XCTAssertNoThrow(try vault.readVerified(a.exhibit) { _ in }, "and the old one is repaired")
+        let repair = try XCTUnwrap(vault.events.events().last { $0.details["repaired"] == "true" }, "and it is recorded")
+        XCTAssertEqual(repair.details["chunk"], first.digest.hex)
+        XCTAssertEqual(repair.outcome, .failed)
     }
 
     func testDuplicateStoresNothingNewAndIsRecorded() throws {
