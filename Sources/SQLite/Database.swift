@@ -1,4 +1,7 @@
 import CSQLite
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// One SQLite connection. Not thread-safe: use it from one thread (or serial queue) at a time.
 public final class Database {
@@ -21,12 +24,25 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMs)
-        if !readOnly {
-            try execute("PRAGMA journal_mode=WAL")
-            // FULL: a committed transaction survives power loss, not only a process crash.
-            try execute("PRAGMA synchronous=FULL")
+        do {
+            if !readOnly {
+                try execute("PRAGMA journal_mode=WAL")
+                // FULL: a committed transaction survives power loss, not only a process crash.
+                try execute("PRAGMA synchronous=FULL")
+            }
+            try execute("PRAGMA foreign_keys=ON")
+        } catch let e as SQLiteError where Self.diskIsFull(holding: path) {
+            // Opening a WAL database creates its -wal and -shm files: on a full disk even reading fails,
+            // with an I/O error that does not say why.
+            throw SQLiteError(code: SQLITE_FULL, message: "the disk holding it is full (\(e.message))",
+                              context: "opening \(path)")
         }
-        try execute("PRAGMA foreign_keys=ON")
+    }
+
+    private static func diskIsFull(holding path: String) -> Bool {
+        var fs = statvfs()
+        let dir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : "."
+        return statvfs(dir.isEmpty ? "/" : dir, &fs) == 0 && fs.f_bavail == 0
     }
 
     deinit { sqlite3_close_v2(handle) }

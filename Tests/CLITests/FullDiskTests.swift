@@ -44,6 +44,15 @@ final class FullDiskTests: XCTestCase {
         XCTAssertEqual(try custody(["export", "EX-000001", "--out", out, "--reason", "check"]).status, 0)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)),
                        try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4"))))
+
+        // Not a byte left: even reading says why it fails.
+        let filler = mountPoint + "/filler"
+        _ = try runProcess("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
+        let blocked = try custody(["list"])
+        XCTAssertEqual(blocked.status, 3)
+        XCTAssertTrue(blocked.stderr.contains("disk holding it is full"), blocked.stderr)
+        XCTAssertEqual(unlink(filler), 0)
+        XCTAssertEqual(try custody(["verify"]).status, 0, "nothing stored was harmed")
     }
 }
 
