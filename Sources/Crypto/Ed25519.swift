@@ -45,11 +45,16 @@ public final class Ed25519Key: @unchecked Sendable {
     /// A key from PEM text: PKCS#8 private key or SubjectPublicKeyInfo public key.
     public convenience init(pem: String) throws {
         let isPrivate = pem.contains("PRIVATE KEY")
+        // The memory BIO reads the bytes in place: they must stay alive until the key is parsed.
         let bytes = Array(pem.utf8)
-        guard let bio = BIO_new_mem_buf(bytes, Int32(bytes.count)) else { throw OpenSSLError("BIO_new_mem_buf") }
-        defer { BIO_free(bio) }
-        let key = isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
-        guard let key else { throw OpenSSLError(isPrivate ? "PEM_read_bio_PrivateKey" : "PEM_read_bio_PUBKEY") }
+        let parsed = try bytes.withUnsafeBytes { raw -> OpaquePointer? in
+            guard let bio = BIO_new_mem_buf(raw.baseAddress, Int32(raw.count)) else {
+                throw OpenSSLError("BIO_new_mem_buf")
+            }
+            defer { BIO_free(bio) }
+            return isPrivate ? PEM_read_bio_PrivateKey(bio, nil, nil, nil) : PEM_read_bio_PUBKEY(bio, nil, nil, nil)
+        }
+        guard let key = parsed else { throw OpenSSLError(isPrivate ? "PEM_read_bio_PrivateKey" : "PEM_read_bio_PUBKEY") }
         guard EVP_PKEY_get_base_id(key) == EVP_PKEY_ED25519 else {
             EVP_PKEY_free(key)
             throw OpenSSLError("the PEM key is not an Ed25519 key")

@@ -40,30 +40,52 @@ public final class DeviceRegistry {
     /// Registers `name` and returns its new token. Fails if the name is taken (even when revoked:
     /// names stay unique so the ledger never confuses two docks).
     public func add(_ name: String, by actor: Actor, events: EventLog) throws -> String {
-        guard Actor.isValidID(name) else {
-            throw CustodyError.usage("device name must be 1-64 letters, digits or ._@- characters")
-        }
-        let token = Self.tokenPrefix + Base64.urlEncode(try SecureRandom.bytes(32))
-        try db.transaction {
-            if try !db.query("SELECT 1 FROM devices WHERE name = ?", [.text(name)]).isEmpty {
-                throw CustodyError.usage("a device named \(name) already exists; `custody device list` shows them")
+        try recordingRefusal(of: "add", name, by: actor, events: events) {
+            guard Actor.isValidID(name) else {
+                throw CustodyError.usage("device name must be 1-64 letters, digits or ._@- characters")
             }
-            try db.query("INSERT INTO devices (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
-                         [.text(name), .text(Self.hash(token)), .text(Timestamp.rfc3339()), .text(actor.id)])
-            try events.append(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "added"]))
+            guard !Self.reservedNames.contains(name.lowercased()) else {
+                throw CustodyError.usage("\(name) is reserved (the ledger's actor for refused attempts); choose another")
+            }
+            let token = Self.tokenPrefix + Base64.urlEncode(try SecureRandom.bytes(32))
+            try db.transaction {
+                if try !db.query("SELECT 1 FROM devices WHERE name = ?", [.text(name)]).isEmpty {
+                    throw CustodyError.usage("a device named \(name) already exists; `custody device list` shows them")
+                }
+                try db.query("INSERT INTO devices (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
+                             [.text(name), .text(Self.hash(token)), .text(Timestamp.rfc3339()), .text(actor.id)])
+                try events.append(CustodyEvent(actor: actor, action: .device,
+                                               details: ["device": name, "change": "added"]))
+            }
+            return token
         }
-        return token
     }
+
+    /// Names no dock may have: the actor refused upload attempts are recorded under.
+    static let reservedNames: Set<String> = ["unauthenticated"]
 
     /// Revokes `name`'s token at once; its uploads are refused from then on.
     public func revoke(_ name: String, by actor: Actor, events: EventLog) throws {
-        try db.transaction {
-            try db.query("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                         [.text(Timestamp.rfc3339()), .text(name)])
-            guard db.changes == 1 else {
-                throw CustodyError.usage("no active device named \(name); `custody device list` shows them")
+        try recordingRefusal(of: "revoke", name, by: actor, events: events) {
+            try db.transaction {
+                try db.query("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                             [.text(Timestamp.rfc3339()), .text(name)])
+                guard db.changes == 1 else {
+                    throw CustodyError.usage("no active device named \(name); `custody device list` shows them")
+                }
+                try events.append(CustodyEvent(actor: actor, action: .device,
+                                               details: ["device": name, "change": "revoked"]))
             }
-            try events.append(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "revoked"]))
+        }
+    }
+
+    /// Runs `body`; a refusal (bad or taken name, no such device) is recorded in the ledger too.
+    private func recordingRefusal<T>(of change: String, _ name: String, by actor: Actor, events: EventLog,
+                                     _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as CustodyError where e.kind == .usage {
+            _ = try? events.append(CustodyEvent(actor: actor, action: .device, outcome: .refused, reason: e.message,
+                                                details: ["device": String(name.prefix(64)), "change": change]))
+            throw e
         }
     }
 

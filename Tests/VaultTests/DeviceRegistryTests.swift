@@ -31,6 +31,11 @@ final class DeviceRegistryTests: XCTestCase {
         XCTAssertEqual(try devices.authenticate(token: other), "dock-8")
         XCTAssertThrowsError(try devices.revoke("dock-7", by: .officer("PC-1"), events: vault.events))
         XCTAssertEqual(try devices.list().map(\.isActive), [false, true])
-        XCTAssertEqual(try vault.events.events().filter { $0.action == .device }.count, 3)
+        XCTAssertThrowsError(try devices.add("Unauthenticated", by: .officer("PC-1"), events: vault.events),
+                             "the actor of refused attempts is no dock's name")
+        let device = try vault.events.events().filter { $0.action == .device }
+        XCTAssertEqual(device.filter { $0.outcome == .ok }.count, 3)
+        XCTAssertEqual(device.filter { $0.outcome == .refused }.map { $0.details["change"] },
+                       ["add", "add", "revoke", "add"], "each refused attempt is recorded")
     }
 }
