@@ -115,7 +115,8 @@ final class RedactionJob {
         if let start = spec.clip?.from, start > 0 {
             begin = max(0, start - Redactor.preroll)
             // On failure the demuxer stays at the start, which is slower but as exact.
-            if av_seek_frame(input.context, -1, Int64(begin * Double(AV_TIME_BASE)), AVSEEK_FLAG_BACKWARD) < 0 {
+            if av_seek_frame(input.context, -1, Ticks.nearest(begin, perSecond: Double(AV_TIME_BASE)),
+                             AVSEEK_FLAG_BACKWARD) < 0 {
                 begin = 0
             }
         }

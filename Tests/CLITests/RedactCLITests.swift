@@ -117,4 +117,27 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any]).count, 1, "nothing derived")
         XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
     }
+
+    /// A source without a duration (MKV written to a pipe): times are unbounded, and neither a huge
+    /// clip nor one past the last frame may crash; a failed run is a `failed` event and leaves no temp.
+    func testHugeTimesOnASourceWithoutDuration() throws {
+        let mkv = dir.file("pipe.mkv")
+        let ffmpeg = try XCTUnwrap(which("ffmpeg"))
+        let make = try runProcess("/bin/sh", ["-c", "\(ffmpeg) -hide_banner -loglevel error -f lavfi -i "
+            + "testsrc2=size=320x240:rate=30:duration=1 -c:v libx264 -preset ultrafast -threads 1 "
+            + "-f matroska pipe:1 > \(mkv)"])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try custody(["ingest", mkv, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r", "clip": [0, 1e300], "mute": [{"from": 0, "to": 1e300}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: spec))
+        let made = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        try Data(#"{"reason": "r", "clip": [1e299, 1e300]}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        let empty = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(empty.status, 2, empty.stderr)
+        XCTAssertTrue(empty.stderr.contains("no video frame of the source falls in the clip"), empty.stderr)
+        XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("data/uploads")), [])
+    }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import TestSupport
+import XCTest
+@testable import Media
+
+/// Where a spec's times land: sources without a duration, coarse time bases, sources whose timestamps
+/// do not start at 0, seeks in files without a keyframe index, and audio with timestamp gaps.
+final class RedactorTimingTests: XCTestCase {
+    /// Runs `ffmpeg -f lavfi -i testsrc2 ...` through the shell (so the output may be a pipe).
+    func makeSource(_ name: String, seconds: Double, _ args: String, in dir: TemporaryDirectory) throws -> String {
+        let out = dir.file(name)
+        let ffmpeg = try MediaMeasure.tool("ffmpeg")
+        let command = "\(ffmpeg) -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=320x240:rate=30:duration="
+            + "\(seconds) \(args)"
+        let r = try runProcess("/bin/sh", ["-c", command.replacingOccurrences(of: "OUT", with: out)])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        return out
+    }
+
+    func redact(_ json: String, source: String, duration: Double? = nil,
+                in dir: TemporaryDirectory) throws -> (path: String, result: RedactionResult) {
+        var bounds = try Redactor.bounds(of: source)
+        if let duration { bounds.duration = duration }
+        let spec = try RedactionSpec.parse(Array(json.utf8), bounds: bounds)
+        let out = dir.file("out-\(UUID().uuidString.prefix(8)).mp4")
+        return (out, try Redactor.redact(input: source, output: out, spec: spec))
+    }
+
+    /// An MKV written to a pipe has no duration, so the vault checks times against infinity: huge
+    /// times must neither trap nor be refused.
+    func testHugeTimesOnASourceWithoutDuration() throws {
+        let dir = TemporaryDirectory("redact-huge")
+        let src = try makeSource("pipe.mkv", seconds: 1, "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 "
+                                 + "-c:v libx264 -preset ultrafast -threads 1 -c:a aac -f matroska pipe:1 > OUT", in: dir)
+        XCTAssertEqual(try Redactor.bounds(of: src).duration, 0, "the source does not know its duration")
+        let (out, result) = try redact(#"{"reason": "r", "clip": [0, 1e300], "mute": [{"from": 0.5, "to": 1e300}]}"#,
+                                       source: src, duration: .infinity, in: dir)
+        XCTAssertEqual(result.videoFrames, 30)
+        XCTAssertThrowsError(try redact(#"{"reason": "r", "clip": [1e299, 1e300]}"#, source: src,
+                                        duration: .infinity, in: dir)) { error in
+            XCTAssertEqual((error as? RedactionError)?.kind, .unsupported, "\(error)")
+        }
+        let left = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        XCTAssertEqual(left, ["pipe.mkv", (out as NSString).lastPathComponent], "the failed run left nothing")
+    }
+
+    func testTicksNeverTrap() {
+        XCTAssertEqual(Ticks.clamped(.infinity), .max)
+        XCTAssertEqual(Ticks.clamped(-.infinity), .min)
+        XCTAssertEqual(Ticks.clamped(.nan), 0)
+        XCTAssertEqual(Ticks.clamped(1e300), .max)
+        XCTAssertEqual(Ticks.nearest(1.5, perSecond: 30), 45)
+        XCTAssertEqual(Ticks.add(.max - 1, 5), .max)
+        XCTAssertEqual(Ticks.add(.min + 1, -5), .min)
+    }
+}
