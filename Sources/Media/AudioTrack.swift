@@ -61,9 +61,9 @@ final class AudioTrack {
         encoderFrame = try Frame()
         packet = try Packet()
         let r = Double(rate)
-        startSample = Ticks.nearest(clip?.from ?? 0, perSecond: r)
-        endSample = clip.map { Ticks.nearest($0.to, perSecond: r) } ?? Int64.max
-        self.mutes = mutes.map { (Ticks.nearest($0.from, perSecond: r), Ticks.nearest($0.to, perSecond: r)) }
+        startSample = Ticks.atOrAfter(clip?.from ?? 0, perSecond: r)
+        endSample = clip.map { Ticks.atOrAfter($0.to, perSecond: r) } ?? Int64.max
+        self.mutes = mutes.map { (Ticks.atOrAfter($0.from, perSecond: r), Ticks.atOrAfter($0.to, perSecond: r)) }
         try MediaError.check(swr_init(resampler), "swr_init", "audio conversion")
     }
 

@@ -15,6 +15,15 @@ enum Ticks {
         clamped((seconds * perSecond).rounded())
     }
 
+    /// The first tick at or after `seconds`, clamped: a frame at tick n (time n/perSecond) is at or after
+    /// `seconds` exactly when n >= this, so `start <= t < end` holds for ticks in [atOrAfter(start),
+    /// atOrAfter(end)). A decimal time within a millionth of a millionth (relative) of a tick, i.e. one
+    /// that only misses it by floating-point error (8.3 s at 1/30 s), counts as that tick.
+    static func atOrAfter(_ seconds: Double, perSecond: Double) -> Int64 {
+        let x = seconds * perSecond, nearest = x.rounded()
+        return clamped(abs(x - nearest) <= abs(x) * 1e-12 ? nearest : x.rounded(.up))
+    }
+
     /// `a + b`, saturating instead of overflowing.
     static func add(_ a: Int64, _ b: Int64) -> Int64 {
         let (sum, overflow) = a.addingReportingOverflow(b)

@@ -33,8 +33,8 @@ final class VideoTrack {
                                    globalHeader: output.wantsGlobalHeader)
         frameDuration = max(1, av_rescale_q(1, av_inv_q(frameRate), timeBase))
         let perSecond = Double(timeBase.den) / Double(timeBase.num)
-        startTS = Ticks.nearest(spec.clip?.from ?? 0, perSecond: perSecond)
-        endTS = spec.clip.map { Ticks.nearest($0.to, perSecond: perSecond) } ?? Int64.max
+        startTS = Ticks.atOrAfter(spec.clip?.from ?? 0, perSecond: perSecond)
+        endTS = spec.clip.map { Ticks.atOrAfter($0.to, perSecond: perSecond) } ?? Int64.max
         regions = spec.regions
         scratch = try Frame()
         packet = try Packet()

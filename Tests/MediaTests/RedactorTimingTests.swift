@@ -44,12 +44,36 @@ final class RedactorTimingTests: XCTestCase {
         XCTAssertEqual(left, ["pipe.mkv", (out as NSString).lastPathComponent], "the failed run left nothing")
     }
 
+    /// The index of the source frame `frame` matches best among `candidates`.
+    func bestMatch(_ frame: [UInt8], _ source: [[UInt8]], _ candidates: ClosedRange<Int>) -> Int? {
+        candidates.filter { $0 >= 0 && $0 < source.count }
+            .max { MediaMeasure.psnr(frame, source[$0]) < MediaMeasure.psnr(frame, source[$1]) }
+    }
+
+    /// MJPEG in AVI has the time base 1/30: [1.01, 2.01) holds the frames at 31/30 ... 60/30, so it
+    /// must not round its ends to the nearest tick (frames 30 ... 59).
+    func testCoarseTimeBaseKeepsStartAtOrBeforeFrameBeforeEnd() throws {
+        let dir = TemporaryDirectory("redact-coarse")
+        let src = try makeSource("cam.avi", seconds: 3, "-c:v mjpeg -q:v 3 OUT", in: dir)
+        let (out, result) = try redact(#"{"reason": "r", "clip": [1.01, 2.01]}"#, source: src, in: dir)
+        XCTAssertEqual(result.videoFrames, 30)
+        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir)
+        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir)
+        XCTAssertEqual(got.count, 30)
+        XCTAssertEqual(bestMatch(got[0], source, 29...33), 31, "the first frame is the one at 1.033 s")
+        XCTAssertEqual(bestMatch(got[29], source, 57...62), 60, "the last frame is the one at 2.000 s")
+    }
+
     func testTicksNeverTrap() {
         XCTAssertEqual(Ticks.clamped(.infinity), .max)
         XCTAssertEqual(Ticks.clamped(-.infinity), .min)
         XCTAssertEqual(Ticks.clamped(.nan), 0)
         XCTAssertEqual(Ticks.clamped(1e300), .max)
         XCTAssertEqual(Ticks.nearest(1.5, perSecond: 30), 45)
+        XCTAssertEqual(Ticks.atOrAfter(1.01, perSecond: 30), 31)
+        XCTAssertEqual(Ticks.atOrAfter(8.3, perSecond: 30), 249, "8.3 * 30 is 249.00000000000003")
+        XCTAssertEqual(Ticks.atOrAfter(4.1, perSecond: 30), 123)
+        XCTAssertEqual(Ticks.atOrAfter(1e300, perSecond: 30), .max)
         XCTAssertEqual(Ticks.add(.max - 1, 5), .max)
         XCTAssertEqual(Ticks.add(.min + 1, -5), .min)
     }
