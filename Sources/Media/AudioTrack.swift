@@ -3,8 +3,9 @@ import CFFmpeg
 /// The audio half of a redaction: decoded samples are converted to planar float, cut to the clip and
 /// silenced in the muted ranges with sample accuracy, then re-encoded as AAC in 1024-sample frames.
 ///
-/// Positions are counted in source samples from the first decoded frame's timestamp onwards, so the
-/// audio stays aligned with the video: output sample 0 is source time `clip.start`.
+/// Positions are counted in source samples from the recording's start (`InputFile.startTime`), from the
+/// first decoded frame's timestamp onwards, so the audio stays aligned with the video: output sample 0
+/// is source time `clip.start`.
 final class AudioTrack {
     let decoder: CodecContext
     let encoder: CodecContext
@@ -12,6 +13,8 @@ final class AudioTrack {
     private let resampler: OpaquePointer
     private let fifo: OpaquePointer
     private let sourceTimeBase: AVRational
+    /// The recording's start in the stream's ticks: sample 0.
+    private let originTS: Int64
     private let rate: Int32
     private let startSample: Int64
     private let endSample: Int64
@@ -29,11 +32,12 @@ final class AudioTrack {
     /// Samples per channel in the output so far.
     var samples: Int64 { queued }
 
-    init(stream: UnsafeMutablePointer<AVStream>, output: OutputFile, clip: RedactionSpec.TimeRange?,
+    init(stream: UnsafeMutablePointer<AVStream>, origin: Int64, output: OutputFile, clip: RedactionSpec.TimeRange?,
          mutes: [RedactionSpec.TimeRange]) throws {
         decoder = try CodecContext.decoder(for: stream, threads: 1)
         streamIndex = stream.pointee.index
         sourceTimeBase = stream.pointee.time_base
+        originTS = av_rescale_q(origin, custody_av_time_base_q(), stream.pointee.time_base)
         let d = decoder.context
         rate = d.pointee.sample_rate
         guard rate > 0, d.pointee.ch_layout.nb_channels > 0 else {
@@ -86,7 +90,7 @@ final class AudioTrack {
         if position == nil {
             let ts = frame.pointer.pointee.best_effort_timestamp
             position = ts == custody_av_nopts_value() ? 0
-                : av_rescale_q(ts, sourceTimeBase, AVRational(num: 1, den: rate))
+                : av_rescale_q(ts - originTS, sourceTimeBase, AVRational(num: 1, den: rate))
         }
         let p = position!, n = Int64(f.pointee.nb_samples)
         position = p + n
@@ -96,7 +100,7 @@ final class AudioTrack {
         guard lo < hi else { return }
         // Keep the output continuous: pad a late start with silence, drop samples already covered.
         let gap = (lo - startSample) - queued
-        if gap > 0 { try queueSilence(gap) } else if gap < 0 { lo -= gap }
+        if gap > 0 { try queueSilence(gap, write: write) } else if gap < 0 { lo -= gap }
         guard lo < hi else { return }
         let channels = Int(f.pointee.ch_layout.nb_channels)
         for (a, b) in mutes where a < hi && b > lo {
@@ -124,7 +128,8 @@ final class AudioTrack {
         while try encoder.receive(packet) { try write(packet) }
     }
 
-    private func queueSilence(_ count: Int64) throws {
+    /// Queues `count` samples of silence, encoding as it goes so a long gap never sits in memory.
+    private func queueSilence(_ count: Int64, write: (Packet) throws -> Void) throws {
         let channels = Int(encoder.context.pointee.ch_layout.nb_channels)
         let zeros = [Float](repeating: 0, count: 4096)
         var left = count
@@ -139,8 +144,9 @@ final class AudioTrack {
                 }
             }
             left -= Int64(n)
+            queued += Int64(n)
+            try encodeQueued(flush: false, write: write)
         }
-        queued += count
     }
 
     private func encodeQueued(flush: Bool, write: (Packet) throws -> Void) throws {

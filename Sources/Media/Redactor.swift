@@ -94,10 +94,10 @@ final class RedactionJob {
         let out = try OutputFile(path: outPath)
         output = out
         self.spec = spec
-        let v = try VideoTrack(stream: vstream, output: out, spec: spec)
+        let v = try VideoTrack(stream: vstream, origin: input.startTime, output: out, spec: spec)
         video = v
         let a = try input.bestStream(AVMEDIA_TYPE_AUDIO).map {
-            try AudioTrack(stream: $0, output: out, clip: spec.clip, mutes: spec.mutes)
+            try AudioTrack(stream: $0, origin: input.startTime, output: out, clip: spec.clip, mutes: spec.mutes)
         }
         audio = a
         videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate)
@@ -115,8 +115,8 @@ final class RedactionJob {
         if let start = spec.clip?.from, start > 0 {
             begin = max(0, start - Redactor.preroll)
             // On failure the demuxer stays at the start, which is slower but as exact.
-            if av_seek_frame(input.context, -1, Ticks.nearest(begin, perSecond: Double(AV_TIME_BASE)),
-                             AVSEEK_FLAG_BACKWARD) < 0 {
+            let target = Ticks.add(input.startTime, Ticks.nearest(begin, perSecond: Double(AV_TIME_BASE)))
+            if av_seek_frame(input.context, -1, target, AVSEEK_FLAG_BACKWARD) < 0 {
                 begin = 0
             }
         }
@@ -141,6 +141,7 @@ final class RedactionJob {
             let ts = p.pts != custody_av_nopts_value() ? p.pts : p.dts
             if ts != custody_av_nopts_value(), end > begin {
                 let t = Double(ts) * input.context.pointee.streams[Int(p.stream_index)]!.pointee.time_base.seconds
+                    - Double(input.startTime) / Double(AV_TIME_BASE)
                 progress(min(1, max(0, (t - begin) / (end - begin))))
             }
         }

@@ -1,8 +1,9 @@
 import CFFmpeg
 
-/// The video half of a redaction: keeps the decoded frames whose timestamp is in [clip.start, clip.end),
+/// The video half of a redaction: keeps the decoded frames whose time is in [clip.start, clip.end),
 /// converts them to yuv420p if needed, hides the regions active at each frame's source time, and
 /// re-encodes them with timestamps shifted so that source time `clip.start` is output time 0.
+/// A frame's source time is its timestamp minus the recording's start (`InputFile.startTime`).
 final class VideoTrack {
     let decoder: CodecContext
     let encoder: CodecContext
@@ -11,6 +12,8 @@ final class VideoTrack {
     /// One frame's duration in the encoder's time base, for the last packet's duration.
     let frameDuration: Int64
     private let timeBase: AVRational
+    /// The recording's start in this stream's ticks: source time 0.
+    private let originTS: Int64
     private let startTS: Int64
     private let endTS: Int64
     private let regions: [RedactionSpec.Region]
@@ -23,7 +26,7 @@ final class VideoTrack {
     /// True once a decoded frame reached the end of the clip.
     private(set) var done = false
 
-    init(stream: UnsafeMutablePointer<AVStream>, output: OutputFile, spec: RedactionSpec) throws {
+    init(stream: UnsafeMutablePointer<AVStream>, origin: Int64, output: OutputFile, spec: RedactionSpec) throws {
         decoder = try CodecContext.decoder(for: stream)
         streamIndex = stream.pointee.index
         timeBase = stream.pointee.time_base
@@ -33,8 +36,10 @@ final class VideoTrack {
                                    globalHeader: output.wantsGlobalHeader)
         frameDuration = max(1, av_rescale_q(1, av_inv_q(frameRate), timeBase))
         let perSecond = Double(timeBase.den) / Double(timeBase.num)
-        startTS = Ticks.atOrAfter(spec.clip?.from ?? 0, perSecond: perSecond)
-        endTS = spec.clip.map { Ticks.atOrAfter($0.to, perSecond: perSecond) } ?? Int64.max
+        let zero = av_rescale_q(origin, custody_av_time_base_q(), timeBase)
+        originTS = zero
+        startTS = Ticks.add(zero, Ticks.atOrAfter(spec.clip?.from ?? 0, perSecond: perSecond))
+        endTS = spec.clip.map { Ticks.add(zero, Ticks.atOrAfter($0.to, perSecond: perSecond)) } ?? Int64.max
         regions = spec.regions
         scratch = try Frame()
         packet = try Packet()
@@ -53,7 +58,7 @@ final class VideoTrack {
         }
         lastTS = ts
         let picture = try yuv420p(frame)
-        let t = Double(ts) * Double(timeBase.num) / Double(timeBase.den)
+        let t = Double(ts - originTS) * Double(timeBase.num) / Double(timeBase.den)
         for region in regions {
             if let rect = region.rect(at: t) { RegionPainter.paint(picture.pointer, rect: rect, style: region.style) }
         }

@@ -64,6 +64,36 @@ final class RedactorTimingTests: XCTestCase {
         XCTAssertEqual(bestMatch(got[29], source, 57...62), 60, "the last frame is the one at 2.000 s")
     }
 
+    /// Spec times count from the recording's start (the container's start time), not from timestamp 0:
+    /// this MPEG-TS starts at 301.379 s (audio; video at 301.4 s, i.e. source time 0.0213 s).
+    func testTimesCountFromTheStartOfARecordingWithATimestampOffset() throws {
+        let dir = TemporaryDirectory("redact-offset")
+        let src = try makeSource("offset.ts", seconds: 2, "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=2 "
+                                 + "-c:v libx264 -preset ultrafast -threads 1 -c:a aac -ac 1 -output_ts_offset 300 "
+                                 + "-f mpegts OUT", in: dir)
+        let (out, result) = try redact("""
+            {"reason": "r", "clip": [0.5, 1.5], "blur": [{"from": 1.0, "to": 2.0, "rect": [0, 0, 160, 120],
+             "style": "black"}], "mute": [{"from": 1.0, "to": 1.5}]}
+            """, source: src, in: dir)
+        // Video frame k is at source time 0.0213 + k/30: frames 15 ... 44 are in [0.5, 1.5).
+        XCTAssertEqual(result.videoFrames, 30)
+        let frames = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: true)
+        XCTAssertEqual(frames.count, 30)
+        let box = MediaMeasure.Box(x: 2, y: 2, w: 156, h: 116)
+        for (i, frame) in frames.enumerated() {
+            // Frame 30 (output 15) at 1.0213 s is the first in the region's window.
+            let mean = MediaMeasure.mean(box.pixels(frame, width: 320))
+            if i < 15 {
+                XCTAssertGreaterThan(mean, 40, "output frame \(i) is before the region")
+            } else {
+                XCTAssertLessThan(mean, 20, "output frame \(i) is in the region")
+            }
+        }
+        let samples = try MediaMeasure.monoSamples(out, in: dir)
+        XCTAssertGreaterThan(MediaMeasure.dBFS(samples, rate: 48000, from: 0.05, to: 0.45), -30)
+        XCTAssertLessThan(MediaMeasure.dBFS(samples, rate: 48000, from: 0.52, to: 0.98), -80)
+    }
+
     func testTicksNeverTrap() {
         XCTAssertEqual(Ticks.clamped(.infinity), .max)
         XCTAssertEqual(Ticks.clamped(-.infinity), .min)
