@@ -31,7 +31,8 @@ public struct RedactionResult: Sendable, Equatable {
 /// the same FFmpeg and x264 builds (fixed encoder settings, bit-exact flags, no wall-clock metadata).
 public enum Redactor {
     /// Seconds to start decoding before `clip.start`, so the audio decoder is primed and the video
-    /// decoder starts at the keyframe before the cut.
+    /// decoder starts at the keyframe before the cut (further back where that is not enough:
+    /// `RedactionJob.seek(before:)`).
     static let preroll = 0.5
 
     /// Writes the derived clip of `input` to `output` (which is replaced). `progress` receives the fraction
@@ -112,14 +113,7 @@ final class RedactionJob {
         let duration = input.context.pointee.duration
         let end = spec.clip?.to ?? (duration > 0 ? Double(duration) / Double(AV_TIME_BASE) : 0)
         var begin = 0.0
-        if let start = spec.clip?.from, start > 0 {
-            begin = max(0, start - Redactor.preroll)
-            // On failure the demuxer stays at the start, which is slower but as exact.
-            let target = Ticks.add(input.startTime, Ticks.nearest(begin, perSecond: Double(AV_TIME_BASE)))
-            if av_seek_frame(input.context, -1, target, AVSEEK_FLAG_BACKWARD) < 0 {
-                begin = 0
-            }
-        }
+        if let start = spec.clip?.from, start > 0 { begin = try seek(before: start) }
         var reachedEnd = false
         while !(video.done && (audio?.done ?? true)) {
             if isCancelled() { throw RedactionError.cancelled }

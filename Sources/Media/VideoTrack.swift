@@ -14,7 +14,8 @@ final class VideoTrack {
     private let timeBase: AVRational
     /// The recording's start in this stream's ticks: source time 0.
     private let originTS: Int64
-    private let startTS: Int64
+    /// The first and the end of the kept timestamps: the clip is [startTS, endTS) in stream ticks.
+    let startTS: Int64
     private let endTS: Int64
     private let regions: [RedactionSpec.Region]
     private let scratch: Frame

@@ -60,6 +60,7 @@ final class RedactorTimingTests: XCTestCase {
         let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir)
         let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir)
         XCTAssertEqual(got.count, 30)
+        guard got.count == 30 else { return }
         XCTAssertEqual(bestMatch(got[0], source, 29...33), 31, "the first frame is the one at 1.033 s")
         XCTAssertEqual(bestMatch(got[29], source, 57...62), 60, "the last frame is the one at 2.000 s")
     }
@@ -92,6 +93,22 @@ final class RedactorTimingTests: XCTestCase {
         let samples = try MediaMeasure.monoSamples(out, in: dir)
         XCTAssertGreaterThan(MediaMeasure.dBFS(samples, rate: 48000, from: 0.05, to: 0.45), -30)
         XCTAssertLessThan(MediaMeasure.dBFS(samples, rate: 48000, from: 0.52, to: 0.98), -80)
+    }
+
+    /// MPEG-TS has no keyframe index: a seek lands on any packet, and the decoder drops frames until
+    /// the next keyframe. Keyframes are at 0, 1, 2 s here; [0.85, 1.55) holds frames 26 ... 46.
+    func testClipOfAStreamWithoutKeyframeIndexKeepsItsFirstFrames() throws {
+        let dir = TemporaryDirectory("redact-tsseek")
+        let src = try makeSource("gop.ts", seconds: 3, "-c:v libx264 -preset ultrafast -threads 1 -g 30 "
+                                 + "-f mpegts OUT", in: dir)
+        let (out, result) = try redact(#"{"reason": "r", "clip": [0.85, 1.55]}"#, source: src, in: dir)
+        XCTAssertEqual(result.videoFrames, 21)
+        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir, passthrough: true)
+        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: true)
+        XCTAssertEqual(got.count, 21)
+        guard got.count == 21 else { return }
+        XCTAssertEqual(bestMatch(got[0], source, 24...30), 26, "the first frame is the one at 0.867 s")
+        XCTAssertEqual(bestMatch(got[20], source, 43...48), 46, "the last frame is the one at 1.533 s")
     }
 
     func testTicksNeverTrap() {
