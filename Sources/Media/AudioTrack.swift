@@ -3,9 +3,9 @@ import CFFmpeg
 /// The audio half of a redaction: decoded samples are converted to planar float, cut to the clip and
 /// silenced in the muted ranges with sample accuracy, then re-encoded as AAC in 1024-sample frames.
 ///
-/// Positions are counted in source samples from the recording's start (`InputFile.startTime`), from the
-/// first decoded frame's timestamp onwards, so the audio stays aligned with the video: output sample 0
-/// is source time `clip.start`.
+/// Positions are counted in source samples from the recording's start (`InputFile.startTime`), following
+/// each decoded frame's timestamp (a gap is filled with silence), so the audio stays aligned with the
+/// video: output sample 0 is source time `clip.start`.
 final class AudioTrack {
     let decoder: CodecContext
     let encoder: CodecContext
@@ -29,6 +29,9 @@ final class AudioTrack {
     private var encoded: Int64 = 0
     /// True once a decoded frame reached the end of the clip.
     private(set) var done = false
+    /// Timestamps closer than 1/200 s to the counted position are jitter (millisecond time bases),
+    /// not gaps; a lost AAC or MP3 packet is at least 1/47 s.
+    static let jitterDivisor: Int64 = 200
     /// Samples per channel in the output so far.
     var samples: Int64 { queued }
 
@@ -87,12 +90,14 @@ final class AudioTrack {
         try MediaError.check(av_channel_layout_copy(&f.pointee.ch_layout, &encoder.context.pointee.ch_layout),
                              "av_channel_layout_copy", "audio")
         try MediaError.check(swr_convert_frame(resampler, f, frame.pointer), "swr_convert_frame", "audio conversion")
-        if position == nil {
-            let ts = frame.pointer.pointee.best_effort_timestamp
-            position = ts == custody_av_nopts_value() ? 0
-                : av_rescale_q(ts - originTS, sourceTimeBase, AVRational(num: 1, den: rate))
+        // Follow the frame's timestamp where it leaves the counted position by more than jitter (lost
+        // packets, a discontinuity): a gap becomes silence below, an overlap is dropped.
+        let ts = frame.pointer.pointee.best_effort_timestamp
+        if ts != custody_av_nopts_value() {
+            let stamped = av_rescale_q(ts - originTS, sourceTimeBase, AVRational(num: 1, den: rate))
+            if position.map({ abs(stamped - $0) > Int64(rate) / Self.jitterDivisor }) ?? true { position = stamped }
         }
-        let p = position!, n = Int64(f.pointee.nb_samples)
+        let p = position ?? 0, n = Int64(f.pointee.nb_samples)
         position = p + n
         if p + n >= endSample { done = true }
         var lo = max(p, startSample)

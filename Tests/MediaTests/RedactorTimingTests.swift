@@ -111,6 +111,27 @@ final class RedactorTimingTests: XCTestCase {
         XCTAssertEqual(bestMatch(got[20], source, 43...48), 46, "the last frame is the one at 1.533 s")
     }
 
+    /// Audio with a timestamp gap (packets lost from 1.003 s to 1.515 s): the gap becomes silence and
+    /// the audio after it stays at its own time, so a mute lands on the samples it names.
+    func testAudioTimestampGapIsFilledAndMutesLandOnTheirSamples() throws {
+        let dir = TemporaryDirectory("redact-gap")
+        let src = try makeSource("gap.mkv", seconds: 3, "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=3 "
+                                 + "-af \"aselect='not(between(t,1.0,1.5))'\" -c:v libx264 -preset ultrafast -threads 1 "
+                                 + "-c:a pcm_s16le -f matroska OUT", in: dir)
+        let (out, result) = try redact(#"{"reason": "r", "mute": [{"from": 2.0, "to": 2.5}]}"#, source: src, in: dir)
+        // 3 s, to within MKV's 1 ms timestamps (the frame after the gap is stamped 1.515 s, not 1.51467 s).
+        XCTAssertEqual(Double(result.audioSamples), 144_000, accuracy: 48)
+        let samples = try MediaMeasure.monoSamples(out, in: dir)
+        func level(_ from: Double, _ to: Double) -> Double {
+            MediaMeasure.dBFS(samples, rate: 48000, from: from, to: to)
+        }
+        XCTAssertGreaterThan(level(0.05, 0.95), -30, "before the gap")
+        XCTAssertLessThan(level(1.03, 1.49), -80, "the gap is silence")
+        XCTAssertGreaterThan(level(1.55, 1.95), -30, "after the gap, before the mute")
+        XCTAssertLessThan(level(2.02, 2.48), -80, "the mute")
+        XCTAssertGreaterThan(level(2.55, 2.95), -30, "after the mute")
+    }
+
     func testTicksNeverTrap() {
         XCTAssertEqual(Ticks.clamped(.infinity), .max)
         XCTAssertEqual(Ticks.clamped(-.infinity), .min)
