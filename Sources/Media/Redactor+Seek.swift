@@ -51,7 +51,11 @@ extension RedactionJob {
             if ended {
                 try video.decoder.send(nil as UnsafeMutablePointer<AVPacket>?)
             } else if packet.pointer.pointee.stream_index == video.streamIndex {
-                try video.decoder.send(packet.pointer)
+                do {
+                    try video.decoder.send(packet.pointer)
+                } catch let e as MediaError where e.code == custody_averror_invaliddata() {
+                    continue  // damaged: the real pass counts it
+                }
             } else {
                 continue
             }

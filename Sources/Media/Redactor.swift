@@ -23,6 +23,9 @@ public struct RedactionResult: Sendable, Equatable {
     public let videoFrames: Int
     /// Audio samples per channel in the output (0 when the source has no audio).
     public let audioSamples: Int64
+    /// Damaged packets the decoders refused (`AVERROR_INVALIDDATA`) and that were skipped, as ffmpeg
+    /// does: their frames or samples are missing from the output.
+    public var damagedPackets: Int = 0
 }
 
 /// Makes a derived clip from a recording: frame-accurate trim, hidden regions and muted audio,
@@ -86,6 +89,8 @@ final class RedactionJob {
     let packet: Packet
     let encoded: Packet
     let frame: Frame
+    /// Packets skipped because a decoder refused them as damaged.
+    private(set) var damagedPackets = 0
 
     init(input: InputFile, output outPath: String, spec: RedactionSpec) throws {
         self.input = input
@@ -124,10 +129,10 @@ final class RedactionJob {
             try MediaError.check(r, "av_read_frame", input.path)
             let p = packet.pointer.pointee
             if p.stream_index == video.streamIndex {
-                try video.decoder.send(packet.pointer)
+                try send(packet.pointer, to: video.decoder)
                 try drainVideoDecoder()
             } else if let audio, p.stream_index == audio.streamIndex {
-                try audio.decoder.send(packet.pointer)
+                try send(packet.pointer, to: audio.decoder)
                 try drainAudioDecoder(audio)
             } else {
                 continue
@@ -153,9 +158,21 @@ final class RedactionJob {
         try output.finish()
         progress(1)
         guard video.frames > 0 else {
-            throw RedactionError.unsupported("no video frame of the source falls in the clip")
+            throw RedactionError.unsupported(damagedPackets == 0 ? "no video frame of the source falls in the clip"
+                : "no video frame of the clip could be decoded (\(damagedPackets) damaged packets skipped)")
         }
-        return RedactionResult(videoFrames: video.frames, audioSamples: audio?.samples ?? 0)
+        return RedactionResult(videoFrames: video.frames, audioSamples: audio?.samples ?? 0,
+                               damagedPackets: damagedPackets)
+    }
+
+    /// Sends a packet to a decoder; one it refuses as damaged (`AVERROR_INVALIDDATA`) is counted and
+    /// skipped, so one bad packet costs its frame, not the redaction.
+    private func send(_ packet: UnsafeMutablePointer<AVPacket>, to decoder: CodecContext) throws {
+        do {
+            try decoder.send(packet)
+        } catch let e as MediaError where e.code == custody_averror_invaliddata() {
+            damagedPackets += 1
+        }
     }
 
     private func drainVideoDecoder() throws {

@@ -54,14 +54,16 @@ extension Vault {
         do {
             let output = work + "/redacted.mp4"
             let source = try ExhibitSource(vault: self, exhibit: exhibit)
-            _ = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
-                                    isCancelled: isCancelled)
+            let made = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
+                                           isCancelled: isCancelled)
             if isCancelled?() == true { throw RedactionError.cancelled }
             let stem = ((exhibit.filename ?? exhibit.id) as NSString).deletingPathExtension
             let name = "\(stem).redacted-\(specSHA256.hex.prefix(8)).mp4"
-            return try ingest(path: output, source: IngestSource(
+            var derived = IngestSource(
                 filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
-                specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason), actor: actor)
+                specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason)
+            if made.damagedPackets > 0 { derived.notes["damaged_packets_skipped"] = String(made.damagedPackets) }
+            return try ingest(path: output, source: derived, actor: actor)
         } catch let e as RedactionError where e.kind == .cancelled {
             event(.failed, "cancelled; nothing was stored")
             throw e

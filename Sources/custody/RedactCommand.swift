@@ -62,13 +62,18 @@ struct RedactCommand: Command {
         }
         bar.finish()
         let derived = result.exhibit
+        let skipped = Int(result.notes["damaged_packets_skipped"] ?? "") ?? 0
         if args.flag("json") {
             Output.json(["id": derived.id, "sha256": derived.sha256.hex, "parent": exhibit.sha256.hex,
                          "parent_id": exhibit.id, "spec_sha256": derived.specSHA256?.hex ?? "",
-                         "duplicate": result.duplicate])
+                         "duplicate": result.duplicate, "damaged_packets_skipped": skipped])
         } else {
             print("\(derived.id)  \(derived.sha256.hex)  derived from \(exhibit.id)"
                   + (result.duplicate ? "  (already stored: same exhibit, same spec)" : ""))
+        }
+        if skipped > 0 {
+            Output.note("\(skipped) damaged packets of \(exhibit.id) could not be decoded and were skipped; "
+                        + "their frames or audio are missing from \(derived.id)")
         }
         return 0
     }

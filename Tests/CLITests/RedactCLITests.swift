@@ -140,4 +140,24 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("data/uploads")), [])
     }
+
+    /// One damaged packet costs its frame, not the redaction: it is skipped, counted in the output and
+    /// in the derived exhibit's custody event.
+    func testADamagedPacketIsSkippedAndReported() throws {
+        let avi = dir.file("cam.avi")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), ["-hide_banner", "-loglevel", "error", "-f", "lavfi",
+                                  "-i", "testsrc2=size=320x240:rate=30:duration=1", "-c:v", "mjpeg", avi])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try DamagedMedia.zeroAVIVideoChunks(avi, [10]), 30)
+        XCTAssertEqual(try custody(["ingest", avi, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r", "--json"], actor: "PC-4471")
+        let made = try XCTUnwrap(json(r) as? [String: Any])
+        XCTAssertEqual(made["damaged_packets_skipped"] as? Int, 1)
+        XCTAssertTrue(r.stderr.contains("1 damaged packets of EX-000001 could not be decoded"), r.stderr)
+        let log = try XCTUnwrap(json(try custody(["ledger", "log", "EX-000002", "--json"])) as? [[String: Any]])
+        let event = try XCTUnwrap(log.first { $0["action"] as? String == "redact" })
+        XCTAssertEqual((event["details"] as? [String: Any])?["damaged_packets_skipped"] as? String, "1", "\(event)")
+    }
 }
