@@ -26,6 +26,9 @@ public struct RedactionResult: Sendable, Equatable {
     /// Damaged packets the decoders refused (`AVERROR_INVALIDDATA`) and that were skipped, as ffmpeg
     /// does: their frames or samples are missing from the output.
     public var damagedPackets: Int = 0
+    /// The source streams not in the output (only the best video and audio streams are kept), e.g.
+    /// `#2 audio (aac)`: a second audio track, subtitles, timed metadata.
+    public var droppedStreams: [String] = []
 }
 
 /// Makes a derived clip from a recording: frame-accurate trim, hidden regions and muted audio,
@@ -89,6 +92,8 @@ final class RedactionJob {
     let packet: Packet
     let encoded: Packet
     let frame: Frame
+    /// Descriptions of the source streams left out of the output.
+    let droppedStreams: [String]
     /// Packets skipped because a decoder refused them as damaged.
     private(set) var damagedPackets = 0
 
@@ -108,6 +113,12 @@ final class RedactionJob {
         audio = a
         videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate)
         audioOut = try a.map { try out.addStream(for: $0.encoder) }
+        let kept = [vstream.pointee.index, a?.streamIndex].compactMap { $0 }
+        droppedStreams = input.streams.filter { !kept.contains($0.pointee.index) }.map { stream in
+            let type = av_get_media_type_string(stream.pointee.codecpar.pointee.codec_type).map { String(cString: $0) }
+            let codec = String(cString: avcodec_get_name(stream.pointee.codecpar.pointee.codec_id))
+            return "#\(stream.pointee.index) \(type ?? "unknown") (\(codec))"
+        }
         packet = try Packet()
         encoded = try Packet()
         frame = try Frame()
@@ -162,7 +173,7 @@ final class RedactionJob {
                 : "no video frame of the clip could be decoded (\(damagedPackets) damaged packets skipped)")
         }
         return RedactionResult(videoFrames: video.frames, audioSamples: audio?.samples ?? 0,
-                               damagedPackets: damagedPackets)
+                               damagedPackets: damagedPackets, droppedStreams: droppedStreams)
     }
 
     /// Sends a packet to a decoder; one it refuses as damaged (`AVERROR_INVALIDDATA`) is counted and

@@ -63,6 +63,9 @@ extension Vault {
                 filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
                 specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason)
             if made.damagedPackets > 0 { derived.notes["damaged_packets_skipped"] = String(made.damagedPackets) }
+            if !made.droppedStreams.isEmpty {
+                derived.notes["dropped_streams"] = made.droppedStreams.joined(separator: Self.droppedStreamSeparator)
+            }
             return try ingest(path: output, source: derived, actor: actor)
         } catch let e as RedactionError where e.kind == .cancelled {
             event(.failed, "cancelled; nothing was stored")
@@ -78,6 +81,9 @@ extension Vault {
             throw error
         }
     }
+
+    /// Joins the stream descriptions in the `dropped_streams` detail of a derived exhibit's event.
+    public static let droppedStreamSeparator = "; "
 
     /// Removes the temp folders of redactions whose process is gone (killed, or the machine lost power).
     func removeAbandonedRedactions() {

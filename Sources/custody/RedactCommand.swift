@@ -63,10 +63,13 @@ struct RedactCommand: Command {
         bar.finish()
         let derived = result.exhibit
         let skipped = Int(result.notes["damaged_packets_skipped"] ?? "") ?? 0
+        let dropped = result.notes["dropped_streams"].map { $0.components(separatedBy: Vault.droppedStreamSeparator) }
+            ?? []
         if args.flag("json") {
             Output.json(["id": derived.id, "sha256": derived.sha256.hex, "parent": exhibit.sha256.hex,
                          "parent_id": exhibit.id, "spec_sha256": derived.specSHA256?.hex ?? "",
-                         "duplicate": result.duplicate, "damaged_packets_skipped": skipped])
+                         "duplicate": result.duplicate, "damaged_packets_skipped": skipped,
+                         "dropped_streams": dropped])
         } else {
             print("\(derived.id)  \(derived.sha256.hex)  derived from \(exhibit.id)"
                   + (result.duplicate ? "  (already stored: same exhibit, same spec)" : ""))
@@ -74,6 +77,10 @@ struct RedactCommand: Command {
         if skipped > 0 {
             Output.note("\(skipped) damaged packets of \(exhibit.id) could not be decoded and were skipped; "
                         + "their frames or audio are missing from \(derived.id)")
+        }
+        if !dropped.isEmpty {
+            Output.note("\(derived.id) keeps one video and one audio stream of \(exhibit.id); not in it: "
+                        + dropped.joined(separator: ", "))
         }
         return 0
     }

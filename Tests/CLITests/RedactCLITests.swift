@@ -160,4 +160,24 @@ final class RedactCLITests: CLITestCase {
         let event = try XCTUnwrap(log.first { $0["action"] as? String == "redact" })
         XCTAssertEqual((event["details"] as? [String: Any])?["damaged_packets_skipped"] as? String, "1", "\(event)")
     }
+
+    /// A second audio track is not carried over; the output and the ledger say so.
+    func testDroppedStreamsAreReported() throws {
+        let mkv = dir.file("two-audio.mkv")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), ["-hide_banner", "-loglevel", "error", "-f", "lavfi",
+            "-i", "testsrc2=size=320x240:rate=30:duration=1", "-f", "lavfi", "-i", "sine=duration=1", "-f", "lavfi",
+            "-i", "sine=frequency=880:duration=1", "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
+            "-preset", "ultrafast", "-threads", "1", "-c:a", "flac", mkv])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try custody(["ingest", mkv, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r", "--json"], actor: "PC-4471")
+        let made = try XCTUnwrap(json(r) as? [String: Any])
+        XCTAssertEqual(made["dropped_streams"] as? [String], ["#2 audio (flac)"])
+        XCTAssertTrue(r.stderr.contains("not in it: #2 audio (flac)"), r.stderr)
+        let log = try XCTUnwrap(json(try custody(["ledger", "log", "EX-000002", "--json"])) as? [[String: Any]])
+        let event = try XCTUnwrap(log.first { $0["action"] as? String == "redact" })
+        XCTAssertEqual((event["details"] as? [String: Any])?["dropped_streams"] as? String, "#2 audio (flac)")
+    }
 }
