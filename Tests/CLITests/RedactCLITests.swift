@@ -180,4 +180,24 @@ final class RedactCLITests: CLITestCase {
         let event = try XCTUnwrap(log.first { $0["action"] as? String == "redact" })
         XCTAssertEqual((event["details"] as? [String: Any])?["dropped_streams"] as? String, "#2 audio (flac)")
     }
+
+    /// A different spec that gives the same bytes is a duplicate; the result names the spec given,
+    /// and the one the stored exhibit was made from.
+    func testDuplicateFromADifferentSpecNamesTheSpecGiven() throws {
+        _ = try ingestFixtures(["bodycam-a.mp4"])
+        let first = dir.file("first.json"), second = dir.file("second.json")
+        try Data(#"{"reason": "r", "clip": [0, 0.5]}"#.utf8).write(to: URL(fileURLWithPath: first))
+        try Data(#"{"clip": [0, 0.5], "reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: second))
+        let made = try XCTUnwrap(json(try custody(["redact", "EX-000001", "--spec", first, "--reason", "r", "--json"],
+                                                  actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(made["spec_sha256"] as? String, try sha256(first))
+        let again = try XCTUnwrap(json(try custody(["redact", "EX-000001", "--spec", second, "--reason", "r",
+                                                    "--json"], actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(again["duplicate"] as? Bool, true)
+        XCTAssertEqual(again["spec_sha256"] as? String, try sha256(second))
+        XCTAssertEqual(again["stored_spec_sha256"] as? String, try sha256(first))
+        let text = try custody(["redact", "EX-000001", "--spec", second, "--reason", "r"], actor: "PC-4471")
+        XCTAssertTrue(text.stdout.contains("(already stored: spec \(try sha256(first).prefix(12)) made the same bytes)"),
+                      text.stdout)
+    }
 }
