@@ -111,7 +111,7 @@ final class RedactionJob {
             try AudioTrack(stream: $0, origin: input.startTime, output: out, clip: spec.clip, mutes: spec.mutes)
         }
         audio = a
-        videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate)
+        videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate, like: vstream)
         audioOut = try a.map { try out.addStream(for: $0.encoder) }
         let kept = [vstream.pointee.index, a?.streamIndex].compactMap { $0 }
         droppedStreams = input.streams.filter { !kept.contains($0.pointee.index) }.map { stream in
