@@ -32,6 +32,7 @@ final class AudioTrack {
     /// Timestamps closer than 1/200 s to the counted position are jitter (millisecond time bases),
     /// not gaps; a lost AAC or MP3 packet is at least 1/47 s.
     static let jitterDivisor: Int64 = 200
+    static let maxPosition: Int64 = 1 << 62
     /// Samples per channel in the output so far.
     var samples: Int64 { queued }
 
@@ -94,8 +95,13 @@ final class AudioTrack {
         // packets, a discontinuity): a gap becomes silence below, an overlap is dropped.
         let ts = frame.pointer.pointee.best_effort_timestamp
         if ts != custody_av_nopts_value() {
-            let stamped = av_rescale_q(ts - originTS, sourceTimeBase, AVRational(num: 1, den: rate))
-            if position.map({ abs(stamped - $0) > Int64(rate) / Self.jitterDivisor }) ?? true { position = stamped }
+            let stamped = av_rescale_q(Ticks.subtract(ts, originTS), sourceTimeBase, AVRational(num: 1, den: rate))
+            // Past 2^62 samples (millions of years; av_rescale_q's overflow is Int64.min) a timestamp is
+            // damage, not a time: keep counting, so the sample arithmetic below cannot overflow.
+            let sane = stamped > -Self.maxPosition && stamped < Self.maxPosition
+            if sane, position.map({ abs(stamped - $0) > Int64(rate) / Self.jitterDivisor }) ?? true {
+                position = stamped
+            }
         }
         let p = position ?? 0, n = Int64(f.pointee.nb_samples)
         position = p + n

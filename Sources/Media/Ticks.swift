@@ -29,4 +29,10 @@ enum Ticks {
         let (sum, overflow) = a.addingReportingOverflow(b)
         return overflow ? (b > 0 ? .max : .min) : sum
     }
+
+    /// `a - b`, saturating instead of overflowing: timestamps come from the file, damaged ones included.
+    static func subtract(_ a: Int64, _ b: Int64) -> Int64 {
+        let (difference, overflow) = a.subtractingReportingOverflow(b)
+        return overflow ? (b < 0 ? .max : .min) : difference
+    }
 }

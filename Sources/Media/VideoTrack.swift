@@ -50,7 +50,7 @@ final class VideoTrack {
     func process(_ frame: Frame, write: (Packet) throws -> Void) throws {
         guard !done else { return }
         var ts = frame.pointer.pointee.best_effort_timestamp
-        if ts == custody_av_nopts_value() { ts = (lastTS ?? startTS - frameDuration) + frameDuration }
+        if ts == custody_av_nopts_value() { ts = Ticks.add(lastTS ?? Ticks.subtract(startTS, frameDuration), frameDuration) }
         if let lastTS, ts <= lastTS { return }  // a repeated timestamp cannot be muxed
         guard ts >= startTS else { return }
         guard ts < endTS else {
@@ -59,12 +59,12 @@ final class VideoTrack {
         }
         lastTS = ts
         let picture = try yuv420p(frame)
-        let t = Double(ts - originTS) * Double(timeBase.num) / Double(timeBase.den)
+        let t = Double(Ticks.subtract(ts, originTS)) * Double(timeBase.num) / Double(timeBase.den)
         for region in regions {
             if let rect = region.rect(at: t) { RegionPainter.paint(picture.pointer, rect: rect, style: region.style) }
         }
         let p = picture.pointer
-        p.pointee.pts = ts - startTS
+        p.pointee.pts = Ticks.subtract(ts, startTS)
         p.pointee.pict_type = AV_PICTURE_TYPE_NONE
         p.pointee.color_range = AVCOL_RANGE_MPEG
         frames += 1

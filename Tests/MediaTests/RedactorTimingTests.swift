@@ -144,5 +144,8 @@ final class RedactorTimingTests: XCTestCase {
         XCTAssertEqual(Ticks.atOrAfter(1e300, perSecond: 30), .max)
         XCTAssertEqual(Ticks.add(.max - 1, 5), .max)
         XCTAssertEqual(Ticks.add(.min + 1, -5), .min)
+        XCTAssertEqual(Ticks.subtract(.min + 1, 5), .min)
+        XCTAssertEqual(Ticks.subtract(.max - 1, -5), .max)
+        XCTAssertEqual(Ticks.subtract(7, 5), 2)
     }
 }
