@@ -50,7 +50,8 @@ final class OutputFile {
         var size = 0
         guard let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size), size > 0 else { return }
         guard let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size) else {
-            throw MediaError("av_stream_new_side_data", code: custody_averror(ENOMEM), context: "\(path): display matrix")
+            throw MediaError("av_stream_new_side_data", code: custody_averror(ENOMEM),
+                             context: "\(path): display matrix")
         }
         copy.update(from: matrix, count: size)
     }

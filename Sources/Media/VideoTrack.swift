@@ -50,7 +50,9 @@ final class VideoTrack {
     func process(_ frame: Frame, write: (Packet) throws -> Void) throws {
         guard !done else { return }
         var ts = frame.pointer.pointee.best_effort_timestamp
-        if ts == custody_av_nopts_value() { ts = Ticks.add(lastTS ?? Ticks.subtract(startTS, frameDuration), frameDuration) }
+        if ts == custody_av_nopts_value() {
+            ts = Ticks.add(lastTS ?? Ticks.subtract(startTS, frameDuration), frameDuration)
+        }
         if let lastTS, ts <= lastTS { return }  // a repeated timestamp cannot be muxed
         guard ts >= startTS else { return }
         guard ts < endTS else {

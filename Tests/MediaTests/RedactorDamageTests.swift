@@ -8,8 +8,9 @@ final class RedactorDamageTests: XCTestCase {
     /// A 1 s MJPEG AVI (30 frames) whose video chunk number `damaged` (0-based) is all zeros.
     func damagedAVI(_ damaged: Set<Int>, in dir: TemporaryDirectory) throws -> String {
         let path = dir.file("damaged.avi")
-        let r = try runProcess(try MediaMeasure.tool("ffmpeg"), ["-hide_banner", "-loglevel", "error", "-y", "-f",
-                                                                "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
+        let r = try runProcess(try MediaMeasure.tool("ffmpeg"), ["-hide_banner", "-loglevel", "error", "-y",
+                                                                "-f", "lavfi",
+                                                                "-i", "testsrc2=size=320x240:rate=30:duration=1",
                                                                 "-c:v", "mjpeg", "-q:v", "3", path])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(try DamagedMedia.zeroAVIVideoChunks(path, damaged), 30, "one chunk per frame")
@@ -33,8 +34,8 @@ final class RedactorDamageTests: XCTestCase {
     func testNothingDecodableFailsNamingTheDamage() throws {
         let dir = TemporaryDirectory("redact-alldamaged")
         XCTAssertThrowsError(try redact(try damagedAVI(Set(0..<30), in: dir), in: dir)) { error in
-            XCTAssertTrue("\(error)".contains("no video frame of the clip could be decoded (30 damaged packets skipped)"),
-                          "\(error)")
+            let expected = "no video frame of the clip could be decoded (30 damaged packets skipped)"
+            XCTAssertTrue("\(error)".contains(expected), "\(error)")
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("out.mp4")))
     }

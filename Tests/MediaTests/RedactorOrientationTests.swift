@@ -8,8 +8,9 @@ final class RedactorOrientationTests: XCTestCase {
     /// A 1 s 320x240 H.264 MP4 whose video track header says "rotate 90 degrees clockwise to show".
     func rotatedSource(in dir: TemporaryDirectory) throws -> String {
         let path = dir.file("rotated.mp4")
-        let r = try runProcess(try MediaMeasure.tool("ffmpeg"), ["-hide_banner", "-loglevel", "error", "-y", "-f",
-                                                                "lavfi", "-i", "testsrc2=size=320x240:rate=30:duration=1",
+        let r = try runProcess(try MediaMeasure.tool("ffmpeg"), ["-hide_banner", "-loglevel", "error", "-y",
+                                                                "-f", "lavfi",
+                                                                "-i", "testsrc2=size=320x240:rate=30:duration=1",
                                                                 "-c:v", "libx264", "-preset", "ultrafast", "-threads",
                                                                 "1", path])
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -31,7 +31,8 @@ final class RedactorTimingTests: XCTestCase {
     func testHugeTimesOnASourceWithoutDuration() throws {
         let dir = TemporaryDirectory("redact-huge")
         let src = try makeSource("pipe.mkv", seconds: 1, "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=1 "
-                                 + "-c:v libx264 -preset ultrafast -threads 1 -c:a aac -f matroska pipe:1 > OUT", in: dir)
+                                 + "-c:v libx264 -preset ultrafast -threads 1 -c:a aac -f matroska pipe:1 > OUT",
+                                 in: dir)
         XCTAssertEqual(try Redactor.bounds(of: src).duration, 0, "the source does not know its duration")
         let (out, result) = try redact(#"{"reason": "r", "clip": [0, 1e300], "mute": [{"from": 0.5, "to": 1e300}]}"#,
                                        source: src, duration: .infinity, in: dir)
@@ -116,8 +117,8 @@ final class RedactorTimingTests: XCTestCase {
     func testAudioTimestampGapIsFilledAndMutesLandOnTheirSamples() throws {
         let dir = TemporaryDirectory("redact-gap")
         let src = try makeSource("gap.mkv", seconds: 3, "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=3 "
-                                 + "-af \"aselect='not(between(t,1.0,1.5))'\" -c:v libx264 -preset ultrafast -threads 1 "
-                                 + "-c:a pcm_s16le -f matroska OUT", in: dir)
+                                 + "-af \"aselect='not(between(t,1.0,1.5))'\" "
+                                 + "-c:v libx264 -preset ultrafast -threads 1 -c:a pcm_s16le -f matroska OUT", in: dir)
         let (out, result) = try redact(#"{"reason": "r", "mute": [{"from": 2.0, "to": 2.5}]}"#, source: src, in: dir)
         // 3 s, to within MKV's 1 ms timestamps (the frame after the gap is stamped 1.515 s, not 1.51467 s).
         XCTAssertEqual(Double(result.audioSamples), 144_000, accuracy: 48)
