@@ -76,7 +76,8 @@ public enum Redactor {
         let input = try InputFile(path: path)
         let info = try MediaProbe.describe(input)
         guard let video = info.video else { throw RedactionError.unsupported("\(path) has no video stream") }
-        return RedactionSpec.Bounds(width: video.width, height: video.height, duration: info.durationSeconds ?? 0)
+        let shown = video.shownSize
+        return RedactionSpec.Bounds(width: shown.width, height: shown.height, duration: info.durationSeconds ?? 0)
     }
 }
 

@@ -18,6 +18,8 @@ final class VideoTrack {
     let startTS: Int64
     private let endTS: Int64
     private let regions: [RedactionSpec.Region]
+    /// How the stored picture is shown: region rectangles are in the shown picture.
+    private let orientation: Orientation
     private let scratch: Frame
     private let packet: Packet
     private var converter: PictureConverter?
@@ -42,6 +44,20 @@ final class VideoTrack {
         startTS = Ticks.add(zero, Ticks.atOrAfter(spec.clip?.from ?? 0, perSecond: perSecond))
         endTS = spec.clip.map { Ticks.add(zero, Ticks.atOrAfter($0.to, perSecond: perSecond)) } ?? Int64.max
         regions = spec.regions
+        let o = Orientation(stream: stream)
+        orientation = o
+        let shown = o.shown(width: Int(decoder.context.pointee.width), height: Int(decoder.context.pointee.height))
+        for (i, region) in spec.regions.enumerated() {
+            // A spec checked against another size (an exhibit catalogued before rotation was recorded)
+            // would otherwise be clipped to the picture and leave part of its area visible.
+            for point in region.track where point.rect.x + point.rect.width > shown.width
+                || point.rect.y + point.rect.height > shown.height {
+                let r = point.rect
+                throw RedactionError.unsupported("blur[\(i)]: the rectangle [\(r.x), \(r.y), \(r.width), \(r.height)] "
+                                                 + "leaves the picture as shown (\(shown.width)x\(shown.height), "
+                                                 + "turned \(o.degrees) degrees)")
+            }
+        }
         scratch = try Frame()
         packet = try Packet()
     }
@@ -62,8 +78,11 @@ final class VideoTrack {
         lastTS = ts
         let picture = try yuv420p(frame)
         let t = Double(Ticks.subtract(ts, originTS)) * Double(timeBase.num) / Double(timeBase.den)
+        let (width, height) = (Int(picture.pointer.pointee.width), Int(picture.pointer.pointee.height))
         for region in regions {
-            if let rect = region.rect(at: t) { RegionPainter.paint(picture.pointer, rect: rect, style: region.style) }
+            guard let rect = region.rect(at: t) else { continue }
+            let stored = orientation.stored(rect, width: width, height: height)
+            RegionPainter.paint(picture.pointer, rect: stored, style: region.style)
         }
         let p = picture.pointer
         p.pointee.pts = Ticks.subtract(ts, startTS)

@@ -37,7 +37,8 @@ extension Vault {
         }
         let spec: RedactionSpec
         do {
-            spec = try RedactionSpec.parse(specBytes, bounds: .init(width: video.width, height: video.height,
+            let shown = video.shownSize
+            spec = try RedactionSpec.parse(specBytes, bounds: .init(width: shown.width, height: shown.height,
                                                                      duration: media.durationSeconds ?? .infinity))
         } catch let e as RedactionSpecError {
             event(.refused, "invalid redaction spec: \(e)")

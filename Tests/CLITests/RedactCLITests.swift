@@ -200,4 +200,24 @@ final class RedactCLITests: CLITestCase {
         let earlier = try sha256(first).prefix(12)
         XCTAssertTrue(text.stdout.contains("(already stored: spec \(earlier) made the same bytes)"), text.stdout)
     }
+
+    /// A sideways recording is checked and painted as it is shown (240x320 for 320x240 turned 90 degrees).
+    func testASidewaysRecordingIsRedactedAsShown() throws {
+        let mp4 = dir.file("sideways.mp4")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), ["-hide_banner", "-loglevel", "error", "-f", "lavfi",
+            "-i", "testsrc2=size=320x240:rate=30:duration=1", "-c:v", "libx264", "-preset", "ultrafast",
+            "-threads", "1", mp4])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        try SidewaysMedia.turnMP4Clockwise(mp4)
+        XCTAssertEqual(try custody(["ingest", mp4, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let show = try custody(["show", "EX-000001", "--json"], actor: "PC-4471")
+        let shown = try XCTUnwrap(json(show) as? [String: Any])
+        let video = (shown["media"] as? [String: Any])?["video"] as? [String: Any]
+        XCTAssertEqual(video?["rotation"] as? Int, 90, "\(shown)")
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [0, 0, 200, 300]}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: spec))
+        let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
 }

@@ -14,17 +14,7 @@ final class RedactorOrientationTests: XCTestCase {
                                                                 "-c:v", "libx264", "-preset", "ultrafast", "-threads",
                                                                 "1", path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        // FFmpeg 5.1's CLI cannot set a rotation, so write the matrix into the (version 0) tkhd box:
-        // 36 bytes at offset 44 from its type, [0 1 0; -1 0 0; 0 0 1] in 16.16 / 2.30 fixed point.
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        let tkhd = [UInt8]("tkhd".utf8)
-        let at = try XCTUnwrap((0..<bytes.count - 4).first { bytes[$0..<$0 + 4].elementsEqual(tkhd) })
-        XCTAssertEqual(bytes[at + 4], 0, "version 0 tkhd")
-        let matrix: [UInt32] = [0, 0x10000, 0, 0xFFFF_0000, 0, 0, 0, 0, 0x4000_0000]
-        for (i, v) in matrix.enumerated() {
-            for b in 0..<4 { bytes[at + 44 + 4 * i + b] = UInt8(truncatingIfNeeded: v >> (24 - 8 * b)) }
-        }
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        try SidewaysMedia.turnMP4Clockwise(path)
         return path
     }
 
@@ -37,17 +27,53 @@ final class RedactorOrientationTests: XCTestCase {
         return Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    func testTheDerivedClipKeepsTheDisplayMatrix() throws {
+    /// Regions are in the picture as shown (240x320 here): the black box at the shown top left is black
+    /// where a player shows it, and the derived clip is shown the same way up as its source.
+    func testRegionsAreInTheShownPictureAndTheClipKeepsTheDisplayMatrix() throws {
         let dir = TemporaryDirectory("redact-rotated")
         let src = try rotatedSource(in: dir)
         XCTAssertEqual(try rotation(src), -90)
-        // Region coordinates are in the stored (coded) picture: 320x240 here, shown as 240x320.
         let bounds = try Redactor.bounds(of: src)
-        XCTAssertEqual([bounds.width, bounds.height], [320, 240])
-        let json = #"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [200, 0, 120, 240]}]}"#
+        XCTAssertEqual([bounds.width, bounds.height], [240, 320])
+        let json = #"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [0, 0, 120, 80], "style": "black"}]}"#
         let spec = try RedactionSpec.parse(Array(json.utf8), bounds: bounds)
         let out = dir.file("out.mp4")
         _ = try Redactor.redact(input: src, output: out, spec: spec)
         XCTAssertEqual(try rotation(out), -90, "the clip is shown the same way up as its source")
+        // ffmpeg turns the pictures as a player does.
+        let frames = try MediaMeasure.lumaFrames(out, width: 240, height: 320, in: dir)
+        XCTAssertEqual(frames.count, 30)
+        let box = MediaMeasure.Box(x: 0, y: 0, w: 120, h: 80).inset(2)
+        let opposite = MediaMeasure.Box(x: 120, y: 240, w: 120, h: 80).inset(2)
+        for i in [0, 15, 29] {
+            XCTAssertLessThan(MediaMeasure.mean(box.pixels(frames[i], width: 240)), 20, "frame \(i): shown top left")
+            XCTAssertGreaterThan(MediaMeasure.mean(opposite.pixels(frames[i], width: 240)), 40, "frame \(i)")
+        }
+    }
+
+    func testARectangleOutsideThePictureAsShownIsRefused() throws {
+        let dir = TemporaryDirectory("redact-rotated-bounds")
+        let src = try rotatedSource(in: dir)
+        // Checked against the stored size, as for an exhibit catalogued before rotations were recorded.
+        let json = #"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [200, 0, 120, 80]}]}"#
+        let spec = try RedactionSpec.parse(Array(json.utf8), bounds: .init(width: 320, height: 240, duration: 1))
+        XCTAssertThrowsError(try Redactor.redact(input: src, output: dir.file("out.mp4"), spec: spec)) { error in
+            XCTAssertTrue("\(error)".contains("blur[0]: the rectangle"), "\(error)")
+            XCTAssertTrue("\(error)".contains("leaves the picture as shown (240x320, turned 90 degrees)"), "\(error)")
+        }
+    }
+
+    func testShownRectanglesMapToTheStoredPicture() throws {
+        let shown = RedactionSpec.Rect(x: 0, y: 0, width: 120, height: 80)
+        let stored = (0...3).map { Orientation(quarterTurns: $0).stored(shown, width: 320, height: 240) }
+        XCTAssertEqual(stored, [shown, .init(x: 0, y: 120, width: 80, height: 120),
+                                .init(x: 200, y: 160, width: 120, height: 80),
+                                .init(x: 240, y: 0, width: 80, height: 120)])
+        let dir = TemporaryDirectory("probe-rotated")
+        guard case .readable(let info) = MediaProbe.probe(path: try rotatedSource(in: dir)) else {
+            return XCTFail("unreadable")
+        }
+        XCTAssertEqual(info.video?.rotation, 90)
+        XCTAssertEqual(info.video.map { [$0.shownSize.width, $0.shownSize.height] }, [240, 320])
     }
 }
