@@ -3,8 +3,9 @@ import CFFmpeg
 /// The audio half of a redaction: decoded samples are converted to planar float, cut to the clip and
 /// silenced in the muted ranges with sample accuracy, then re-encoded as AAC in 1024-sample frames.
 ///
-/// Positions are counted in source samples from the first decoded frame's timestamp onwards, so the
-/// audio stays aligned with the video: output sample 0 is source time `clip.start`.
+/// Positions are counted in source samples from the recording's start (`InputFile.startTime`), following
+/// each decoded frame's timestamp (a gap is filled with silence), so the audio stays aligned with the
+/// video: output sample 0 is source time `clip.start`.
 final class AudioTrack {
     let decoder: CodecContext
     let encoder: CodecContext
@@ -12,6 +13,8 @@ final class AudioTrack {
     private let resampler: OpaquePointer
     private let fifo: OpaquePointer
     private let sourceTimeBase: AVRational
+    /// The recording's start in the stream's ticks: sample 0.
+    private let originTS: Int64
     private let rate: Int32
     private let startSample: Int64
     private let endSample: Int64
@@ -26,14 +29,19 @@ final class AudioTrack {
     private var encoded: Int64 = 0
     /// True once a decoded frame reached the end of the clip.
     private(set) var done = false
+    /// Timestamps closer than 1/200 s to the counted position are jitter (millisecond time bases),
+    /// not gaps; a lost AAC or MP3 packet is at least 1/47 s.
+    static let jitterDivisor: Int64 = 200
+    static let maxPosition: Int64 = 1 << 62
     /// Samples per channel in the output so far.
     var samples: Int64 { queued }
 
-    init(stream: UnsafeMutablePointer<AVStream>, output: OutputFile, clip: RedactionSpec.TimeRange?,
+    init(stream: UnsafeMutablePointer<AVStream>, origin: Int64, output: OutputFile, clip: RedactionSpec.TimeRange?,
          mutes: [RedactionSpec.TimeRange]) throws {
         decoder = try CodecContext.decoder(for: stream, threads: 1)
         streamIndex = stream.pointee.index
         sourceTimeBase = stream.pointee.time_base
+        originTS = av_rescale_q(origin, custody_av_time_base_q(), stream.pointee.time_base)
         let d = decoder.context
         rate = d.pointee.sample_rate
         guard rate > 0, d.pointee.ch_layout.nb_channels > 0 else {
@@ -61,9 +69,9 @@ final class AudioTrack {
         encoderFrame = try Frame()
         packet = try Packet()
         let r = Double(rate)
-        startSample = Int64(((clip?.from ?? 0) * r).rounded())
-        endSample = clip.map { Int64(($0.to * r).rounded()) } ?? Int64.max
-        self.mutes = mutes.map { (Int64(($0.from * r).rounded()), Int64(($0.to * r).rounded())) }
+        startSample = Ticks.atOrAfter(clip?.from ?? 0, perSecond: r)
+        endSample = clip.map { Ticks.atOrAfter($0.to, perSecond: r) } ?? Int64.max
+        self.mutes = mutes.map { (Ticks.atOrAfter($0.from, perSecond: r), Ticks.atOrAfter($0.to, perSecond: r)) }
         try MediaError.check(swr_init(resampler), "swr_init", "audio conversion")
     }
 
@@ -83,12 +91,19 @@ final class AudioTrack {
         try MediaError.check(av_channel_layout_copy(&f.pointee.ch_layout, &encoder.context.pointee.ch_layout),
                              "av_channel_layout_copy", "audio")
         try MediaError.check(swr_convert_frame(resampler, f, frame.pointer), "swr_convert_frame", "audio conversion")
-        if position == nil {
-            let ts = frame.pointer.pointee.best_effort_timestamp
-            position = ts == custody_av_nopts_value() ? 0
-                : av_rescale_q(ts, sourceTimeBase, AVRational(num: 1, den: rate))
+        // Follow the frame's timestamp where it leaves the counted position by more than jitter (lost
+        // packets, a discontinuity): a gap becomes silence below, an overlap is dropped.
+        let ts = frame.pointer.pointee.best_effort_timestamp
+        if ts != custody_av_nopts_value() {
+            let stamped = av_rescale_q(Ticks.subtract(ts, originTS), sourceTimeBase, AVRational(num: 1, den: rate))
+            // Past 2^62 samples (millions of years; av_rescale_q's overflow is Int64.min) a timestamp is
+            // damage, not a time: keep counting, so the sample arithmetic below cannot overflow.
+            let sane = stamped > -Self.maxPosition && stamped < Self.maxPosition
+            if sane, position.map({ abs(stamped - $0) > Int64(rate) / Self.jitterDivisor }) ?? true {
+                position = stamped
+            }
         }
-        let p = position!, n = Int64(f.pointee.nb_samples)
+        let p = position ?? 0, n = Int64(f.pointee.nb_samples)
         position = p + n
         if p + n >= endSample { done = true }
         var lo = max(p, startSample)
@@ -96,7 +111,7 @@ final class AudioTrack {
         guard lo < hi else { return }
         // Keep the output continuous: pad a late start with silence, drop samples already covered.
         let gap = (lo - startSample) - queued
-        if gap > 0 { try queueSilence(gap) } else if gap < 0 { lo -= gap }
+        if gap > 0 { try queueSilence(gap, write: write) } else if gap < 0 { lo -= gap }
         guard lo < hi else { return }
         let channels = Int(f.pointee.ch_layout.nb_channels)
         for (a, b) in mutes where a < hi && b > lo {
@@ -124,7 +139,8 @@ final class AudioTrack {
         while try encoder.receive(packet) { try write(packet) }
     }
 
-    private func queueSilence(_ count: Int64) throws {
+    /// Queues `count` samples of silence, encoding as it goes so a long gap never sits in memory.
+    private func queueSilence(_ count: Int64, write: (Packet) throws -> Void) throws {
         let channels = Int(encoder.context.pointee.ch_layout.nb_channels)
         let zeros = [Float](repeating: 0, count: 4096)
         var left = count
@@ -139,8 +155,9 @@ final class AudioTrack {
                 }
             }
             left -= Int64(n)
+            queued += Int64(n)
+            try encodeQueued(flush: false, write: write)
         }
-        queued += count
     }
 
     private func encodeQueued(flush: Bool, write: (Packet) throws -> Void) throws {

@@ -83,6 +83,9 @@ final class CodecContext {
         return true
     }
 
+    /// Drops everything buffered (a decoder after a seek) and leaves the draining state.
+    func flush() { avcodec_flush_buffers(context) }
+
     /// Sends a frame (nil: end of stream) to an encoder.
     func send(_ frame: UnsafeMutablePointer<AVFrame>?) throws {
         try MediaError.check(avcodec_send_frame(context, frame), "avcodec_send_frame", label)

@@ -52,6 +52,14 @@ final class InputFile {
         avformat_close_input(&ctx)
     }
 
+    /// Where the recording starts, in `AV_TIME_BASE` units: the container's start time (the earliest
+    /// first timestamp of its streams, as ffprobe's `format.start_time`), or 0 when it is unknown.
+    /// Spec times count from here; an MPEG-TS often starts at 1.4 s, or hours in.
+    var startTime: Int64 {
+        let t = context.pointee.start_time
+        return t == custody_av_nopts_value() ? 0 : t
+    }
+
     var streams: [UnsafeMutablePointer<AVStream>] {
         (0..<Int(context.pointee.nb_streams)).compactMap { context.pointee.streams[$0] }
     }

@@ -40,18 +40,28 @@ public struct VideoInfo: Codable, Sendable, Equatable {
     /// Frames counted by the container index; nil when it does not say.
     public var frames: Int64?
     public var pixelFormat: String?
+    /// Clockwise degrees (90, 180, 270) the stored `width` x `height` picture is turned when shown, from
+    /// the stream's display matrix; nil when it is shown as stored.
+    public var rotation: Int?
 
-    public init(codec: String, width: Int, height: Int, frameRate: Double?, frames: Int64?, pixelFormat: String?) {
+    public init(codec: String, width: Int, height: Int, frameRate: Double?, frames: Int64?, pixelFormat: String?,
+                rotation: Int? = nil) {
         self.codec = codec
         self.width = width
         self.height = height
         self.frameRate = frameRate
         self.frames = frames
         self.pixelFormat = pixelFormat
+        self.rotation = rotation
+    }
+
+    /// The picture size as shown (width and height swapped for a quarter turn).
+    public var shownSize: (width: Int, height: Int) {
+        (rotation ?? 0) % 180 == 0 ? (width, height) : (height, width)
     }
 
     enum CodingKeys: String, CodingKey {
-        case codec, width, height, frames
+        case codec, width, height, frames, rotation
         case frameRate = "frame_rate"
         case pixelFormat = "pixel_format"
     }

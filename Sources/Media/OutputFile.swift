@@ -29,8 +29,11 @@ final class OutputFile {
     /// Whether encoders must put their parameter sets in extradata (MP4 does).
     var wantsGlobalHeader: Bool { (context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER) != 0 }
 
-    /// Adds a stream carrying what `encoder` produces; returns its index.
-    func addStream(for encoder: CodecContext, frameRate: AVRational? = nil) throws -> Int32 {
+    /// Adds a stream carrying what `encoder` produces; returns its index. The display matrix of `source`
+    /// (a phone or camera held sideways: the pictures are stored as captured, with a rotation to apply
+    /// when shown) is copied, so the derived clip is shown the same way up as its source.
+    func addStream(for encoder: CodecContext, frameRate: AVRational? = nil,
+                   like source: UnsafeMutablePointer<AVStream>? = nil) throws -> Int32 {
         guard let stream = avformat_new_stream(context, nil) else {
             throw MediaError("avformat_new_stream", code: custody_averror(ENOMEM), context: path)
         }
@@ -38,7 +41,19 @@ final class OutputFile {
                              "avcodec_parameters_from_context", path)
         stream.pointee.time_base = encoder.context.pointee.time_base
         if let frameRate { stream.pointee.avg_frame_rate = frameRate }
+        if let source { try copyDisplayMatrix(from: source, to: stream) }
         return stream.pointee.index
+    }
+
+    private func copyDisplayMatrix(from source: UnsafeMutablePointer<AVStream>,
+                                   to stream: UnsafeMutablePointer<AVStream>) throws {
+        var size = 0
+        guard let matrix = av_stream_get_side_data(source, AV_PKT_DATA_DISPLAYMATRIX, &size), size > 0 else { return }
+        guard let copy = av_stream_new_side_data(stream, AV_PKT_DATA_DISPLAYMATRIX, size) else {
+            throw MediaError("av_stream_new_side_data", code: custody_averror(ENOMEM),
+                             context: "\(path): display matrix")
+        }
+        copy.update(from: matrix, count: size)
     }
 
     func timeBase(of stream: Int32) -> AVRational { context.pointee.streams[Int(stream)]!.pointee.time_base }

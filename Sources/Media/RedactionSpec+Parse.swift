@@ -15,7 +15,7 @@ extension RedactionSpec {
     }
 
     /// Parses and checks a spec. Every problem is a `RedactionSpecError` naming the field: unknown
-    /// keys, wrong types, from >= to, times before 0 or past the end of the source, rectangles that are
+    /// or repeated keys, wrong types, from >= to, times before 0 or past the end of the source, rectangles that are
     /// empty or leave the frame, keyframes out of order or outside their window, and the size limits.
     public static func parse(_ bytes: [UInt8], bounds: Bounds) throws -> RedactionSpec {
         guard bytes.count <= maxBytes else {
@@ -25,6 +25,7 @@ extension RedactionSpec {
         do { root = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
             throw RedactionSpecError("spec", "not valid JSON")
         }
+        try DuplicateKeys.check(bytes)
         var p = Parser(bounds: bounds)
         return try p.spec(root)
     }

@@ -8,7 +8,7 @@
 ///   "reason": "protect a bystander's identity",          required, non-empty text
 ///   "clip": [1.0, 2.5],                                   optional [start, end] seconds of the source
 ///   "blur": [                                             optional, at most 256 regions
-///     {"from": 1.0, "to": 2.0, "rect": [x, y, w, h],      times in source seconds, rect in source pixels
+///     {"from": 1.0, "to": 2.0, "rect": [x, y, w, h],      times in source seconds, rect in pixels as shown
 ///      "style": "blur" | "black",                         default "blur"
 ///      "keyframes": [{"t": 1.5, "rect": [x, y, w, h]}]}   optional, at most 1024, t increasing
 ///   ],
@@ -57,7 +57,7 @@ public struct RedactionSpec: Sendable, Equatable {
         public func contains(_ t: Double) -> Bool { t >= from && t < to }
     }
 
-    /// A rectangle in source pixels: left, top, width, height.
+    /// A rectangle in pixels of the picture as shown (after its display rotation): left, top, width, height.
     public struct Rect: Sendable, Equatable {
         public var x: Int
         public var y: Int

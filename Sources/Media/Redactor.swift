@@ -23,6 +23,12 @@ public struct RedactionResult: Sendable, Equatable {
     public let videoFrames: Int
     /// Audio samples per channel in the output (0 when the source has no audio).
     public let audioSamples: Int64
+    /// Damaged packets the decoders refused (`AVERROR_INVALIDDATA`) and that were skipped, as ffmpeg
+    /// does: their frames or samples are missing from the output.
+    public var damagedPackets: Int = 0
+    /// The source streams not in the output (only the best video and audio streams are kept), e.g.
+    /// `#2 audio (aac)`: a second audio track, subtitles, timed metadata.
+    public var droppedStreams: [String] = []
 }
 
 /// Makes a derived clip from a recording: frame-accurate trim, hidden regions and muted audio,
@@ -31,7 +37,8 @@ public struct RedactionResult: Sendable, Equatable {
 /// the same FFmpeg and x264 builds (fixed encoder settings, bit-exact flags, no wall-clock metadata).
 public enum Redactor {
     /// Seconds to start decoding before `clip.start`, so the audio decoder is primed and the video
-    /// decoder starts at the keyframe before the cut.
+    /// decoder starts at the keyframe before the cut (further back where that is not enough:
+    /// `RedactionJob.seek(before:)`).
     static let preroll = 0.5
 
     /// Writes the derived clip of `input` to `output` (which is replaced). `progress` receives the fraction
@@ -69,7 +76,8 @@ public enum Redactor {
         let input = try InputFile(path: path)
         let info = try MediaProbe.describe(input)
         guard let video = info.video else { throw RedactionError.unsupported("\(path) has no video stream") }
-        return RedactionSpec.Bounds(width: video.width, height: video.height, duration: info.durationSeconds ?? 0)
+        let shown = video.shownSize
+        return RedactionSpec.Bounds(width: shown.width, height: shown.height, duration: info.durationSeconds ?? 0)
     }
 }
 
@@ -85,6 +93,10 @@ final class RedactionJob {
     let packet: Packet
     let encoded: Packet
     let frame: Frame
+    /// Descriptions of the source streams left out of the output.
+    let droppedStreams: [String]
+    /// Packets skipped because a decoder refused them as damaged.
+    private(set) var damagedPackets = 0
 
     init(input: InputFile, output outPath: String, spec: RedactionSpec) throws {
         self.input = input
@@ -94,14 +106,20 @@ final class RedactionJob {
         let out = try OutputFile(path: outPath)
         output = out
         self.spec = spec
-        let v = try VideoTrack(stream: vstream, output: out, spec: spec)
+        let v = try VideoTrack(stream: vstream, origin: input.startTime, output: out, spec: spec)
         video = v
         let a = try input.bestStream(AVMEDIA_TYPE_AUDIO).map {
-            try AudioTrack(stream: $0, output: out, clip: spec.clip, mutes: spec.mutes)
+            try AudioTrack(stream: $0, origin: input.startTime, output: out, clip: spec.clip, mutes: spec.mutes)
         }
         audio = a
-        videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate)
+        videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate, like: vstream)
         audioOut = try a.map { try out.addStream(for: $0.encoder) }
+        let kept = [vstream.pointee.index, a?.streamIndex].compactMap { $0 }
+        droppedStreams = input.streams.filter { !kept.contains($0.pointee.index) }.map { stream in
+            let type = av_get_media_type_string(stream.pointee.codecpar.pointee.codec_type).map { String(cString: $0) }
+            let codec = String(cString: avcodec_get_name(stream.pointee.codecpar.pointee.codec_id))
+            return "#\(stream.pointee.index) \(type ?? "unknown") (\(codec))"
+        }
         packet = try Packet()
         encoded = try Packet()
         frame = try Frame()
@@ -112,13 +130,7 @@ final class RedactionJob {
         let duration = input.context.pointee.duration
         let end = spec.clip?.to ?? (duration > 0 ? Double(duration) / Double(AV_TIME_BASE) : 0)
         var begin = 0.0
-        if let start = spec.clip?.from, start > 0 {
-            begin = max(0, start - Redactor.preroll)
-            // On failure the demuxer stays at the start, which is slower but as exact.
-            if av_seek_frame(input.context, -1, Int64(begin * Double(AV_TIME_BASE)), AVSEEK_FLAG_BACKWARD) < 0 {
-                begin = 0
-            }
-        }
+        if let start = spec.clip?.from, start > 0 { begin = try seek(before: start) }
         var reachedEnd = false
         while !(video.done && (audio?.done ?? true)) {
             if isCancelled() { throw RedactionError.cancelled }
@@ -129,10 +141,10 @@ final class RedactionJob {
             try MediaError.check(r, "av_read_frame", input.path)
             let p = packet.pointer.pointee
             if p.stream_index == video.streamIndex {
-                try video.decoder.send(packet.pointer)
+                try send(packet.pointer, to: video.decoder)
                 try drainVideoDecoder()
             } else if let audio, p.stream_index == audio.streamIndex {
-                try audio.decoder.send(packet.pointer)
+                try send(packet.pointer, to: audio.decoder)
                 try drainAudioDecoder(audio)
             } else {
                 continue
@@ -140,6 +152,7 @@ final class RedactionJob {
             let ts = p.pts != custody_av_nopts_value() ? p.pts : p.dts
             if ts != custody_av_nopts_value(), end > begin {
                 let t = Double(ts) * input.context.pointee.streams[Int(p.stream_index)]!.pointee.time_base.seconds
+                    - Double(input.startTime) / Double(AV_TIME_BASE)
                 progress(min(1, max(0, (t - begin) / (end - begin))))
             }
         }
@@ -157,9 +170,21 @@ final class RedactionJob {
         try output.finish()
         progress(1)
         guard video.frames > 0 else {
-            throw RedactionError.unsupported("no video frame of the source falls in the clip")
+            throw RedactionError.unsupported(damagedPackets == 0 ? "no video frame of the source falls in the clip"
+                : "no video frame of the clip could be decoded (\(damagedPackets) damaged packets skipped)")
         }
-        return RedactionResult(videoFrames: video.frames, audioSamples: audio?.samples ?? 0)
+        return RedactionResult(videoFrames: video.frames, audioSamples: audio?.samples ?? 0,
+                               damagedPackets: damagedPackets, droppedStreams: droppedStreams)
+    }
+
+    /// Sends a packet to a decoder; one it refuses as damaged (`AVERROR_INVALIDDATA`) is counted and
+    /// skipped, so one bad packet costs its frame, not the redaction.
+    private func send(_ packet: UnsafeMutablePointer<AVPacket>, to decoder: CodecContext) throws {
+        do {
+            try decoder.send(packet)
+        } catch let e as MediaError where e.code == custody_averror_invaliddata() {
+            damagedPackets += 1
+        }
     }
 
     private func drainVideoDecoder() throws {

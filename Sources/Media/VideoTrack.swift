@@ -1,8 +1,9 @@
 import CFFmpeg
 
-/// The video half of a redaction: keeps the decoded frames whose timestamp is in [clip.start, clip.end),
+/// The video half of a redaction: keeps the decoded frames whose time is in [clip.start, clip.end),
 /// converts them to yuv420p if needed, hides the regions active at each frame's source time, and
 /// re-encodes them with timestamps shifted so that source time `clip.start` is output time 0.
+/// A frame's source time is its timestamp minus the recording's start (`InputFile.startTime`).
 final class VideoTrack {
     let decoder: CodecContext
     let encoder: CodecContext
@@ -11,9 +12,14 @@ final class VideoTrack {
     /// One frame's duration in the encoder's time base, for the last packet's duration.
     let frameDuration: Int64
     private let timeBase: AVRational
-    private let startTS: Int64
+    /// The recording's start in this stream's ticks: source time 0.
+    private let originTS: Int64
+    /// The first and the end of the kept timestamps: the clip is [startTS, endTS) in stream ticks.
+    let startTS: Int64
     private let endTS: Int64
     private let regions: [RedactionSpec.Region]
+    /// How the stored picture is shown: region rectangles are in the shown picture.
+    private let orientation: Orientation
     private let scratch: Frame
     private let packet: Packet
     private var converter: PictureConverter?
@@ -23,7 +29,7 @@ final class VideoTrack {
     /// True once a decoded frame reached the end of the clip.
     private(set) var done = false
 
-    init(stream: UnsafeMutablePointer<AVStream>, output: OutputFile, spec: RedactionSpec) throws {
+    init(stream: UnsafeMutablePointer<AVStream>, origin: Int64, output: OutputFile, spec: RedactionSpec) throws {
         decoder = try CodecContext.decoder(for: stream)
         streamIndex = stream.pointee.index
         timeBase = stream.pointee.time_base
@@ -33,9 +39,25 @@ final class VideoTrack {
                                    globalHeader: output.wantsGlobalHeader)
         frameDuration = max(1, av_rescale_q(1, av_inv_q(frameRate), timeBase))
         let perSecond = Double(timeBase.den) / Double(timeBase.num)
-        startTS = Int64(((spec.clip?.from ?? 0) * perSecond).rounded())
-        endTS = spec.clip.map { Int64(($0.to * perSecond).rounded()) } ?? Int64.max
+        let zero = av_rescale_q(origin, custody_av_time_base_q(), timeBase)
+        originTS = zero
+        startTS = Ticks.add(zero, Ticks.atOrAfter(spec.clip?.from ?? 0, perSecond: perSecond))
+        endTS = spec.clip.map { Ticks.add(zero, Ticks.atOrAfter($0.to, perSecond: perSecond)) } ?? Int64.max
         regions = spec.regions
+        let o = Orientation(stream: stream)
+        orientation = o
+        let shown = o.shown(width: Int(decoder.context.pointee.width), height: Int(decoder.context.pointee.height))
+        for (i, region) in spec.regions.enumerated() {
+            // A spec checked against another size (an exhibit catalogued before rotation was recorded)
+            // would otherwise be clipped to the picture and leave part of its area visible.
+            for point in region.track where point.rect.x + point.rect.width > shown.width
+                || point.rect.y + point.rect.height > shown.height {
+                let r = point.rect
+                throw RedactionError.unsupported("blur[\(i)]: the rectangle [\(r.x), \(r.y), \(r.width), \(r.height)] "
+                                                 + "leaves the picture as shown (\(shown.width)x\(shown.height), "
+                                                 + "turned \(o.degrees) degrees)")
+            }
+        }
         scratch = try Frame()
         packet = try Packet()
     }
@@ -44,7 +66,9 @@ final class VideoTrack {
     func process(_ frame: Frame, write: (Packet) throws -> Void) throws {
         guard !done else { return }
         var ts = frame.pointer.pointee.best_effort_timestamp
-        if ts == custody_av_nopts_value() { ts = (lastTS ?? startTS - frameDuration) + frameDuration }
+        if ts == custody_av_nopts_value() {
+            ts = Ticks.add(lastTS ?? Ticks.subtract(startTS, frameDuration), frameDuration)
+        }
         if let lastTS, ts <= lastTS { return }  // a repeated timestamp cannot be muxed
         guard ts >= startTS else { return }
         guard ts < endTS else {
@@ -53,12 +77,15 @@ final class VideoTrack {
         }
         lastTS = ts
         let picture = try yuv420p(frame)
-        let t = Double(ts) * Double(timeBase.num) / Double(timeBase.den)
+        let t = Double(Ticks.subtract(ts, originTS)) * Double(timeBase.num) / Double(timeBase.den)
+        let (width, height) = (Int(picture.pointer.pointee.width), Int(picture.pointer.pointee.height))
         for region in regions {
-            if let rect = region.rect(at: t) { RegionPainter.paint(picture.pointer, rect: rect, style: region.style) }
+            guard let rect = region.rect(at: t) else { continue }
+            let stored = orientation.stored(rect, width: width, height: height)
+            RegionPainter.paint(picture.pointer, rect: stored, style: region.style)
         }
         let p = picture.pointer
-        p.pointee.pts = ts - startTS
+        p.pointee.pts = Ticks.subtract(ts, startTS)
         p.pointee.pict_type = AV_PICTURE_TYPE_NONE
         p.pointee.color_range = AVCOL_RANGE_MPEG
         frames += 1

@@ -42,6 +42,9 @@ public struct IngestSource: Sendable {
     public var spec: String?
     /// Why the derived exhibit was made (`--reason`); recorded in its custody event.
     public var reason: String?
+    /// Facts about how it was made (e.g. damaged packets a redaction skipped), added to the details of
+    /// its custody event.
+    public var notes: [String: String] = [:]
 
     public init(filename: String?, device: String, capturedAt: String? = nil, officer: String? = nil,
                 parentSHA256: SHA256Digest? = nil, specSHA256: SHA256Digest? = nil, spec: String? = nil,

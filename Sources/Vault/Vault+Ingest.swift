@@ -13,6 +13,8 @@ public struct IngestResult: Sendable {
     public let exhibit: Exhibit
     /// True when the vault already held these exact bytes; nothing new was stored.
     public let duplicate: Bool
+    /// The source's `notes`, as recorded in the custody event.
+    public var notes: [String: String] = [:]
 }
 
 extension Vault {
@@ -90,10 +92,11 @@ extension Vault {
                 var details = ["duplicate": "true", "filename": source.filename ?? "", "device": source.device]
                 if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
                 if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
+                details.merge(source.notes) { old, _ in old }
                 try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
                                         exhibit: existing.id, objectSHA256: sha256.hex, reason: source.reason,
                                         details: details))
-                return IngestResult(exhibit: existing, duplicate: true)
+                return IngestResult(exhibit: existing, duplicate: true, notes: source.notes)
             }
             var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
                                   device: source.device, officer: source.officer ?? actor.id,
@@ -113,10 +116,11 @@ extension Vault {
             if let name = source.filename { details["filename"] = name }
             if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
             if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
+            details.merge(source.notes) { old, _ in old }
             try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
                                     exhibit: exhibit.id, objectSHA256: sha256.hex, reason: source.reason,
                                     details: details))
-            return IngestResult(exhibit: exhibit, duplicate: false)
+            return IngestResult(exhibit: exhibit, duplicate: false, notes: source.notes)
         }
     }
 

@@ -37,7 +37,8 @@ extension Vault {
         }
         let spec: RedactionSpec
         do {
-            spec = try RedactionSpec.parse(specBytes, bounds: .init(width: video.width, height: video.height,
+            let shown = video.shownSize
+            spec = try RedactionSpec.parse(specBytes, bounds: .init(width: shown.width, height: shown.height,
                                                                      duration: media.durationSeconds ?? .infinity))
         } catch let e as RedactionSpecError {
             event(.refused, "invalid redaction spec: \(e)")
@@ -54,14 +55,19 @@ extension Vault {
         do {
             let output = work + "/redacted.mp4"
             let source = try ExhibitSource(vault: self, exhibit: exhibit)
-            _ = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
-                                    isCancelled: isCancelled)
+            let made = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
+                                           isCancelled: isCancelled)
             if isCancelled?() == true { throw RedactionError.cancelled }
             let stem = ((exhibit.filename ?? exhibit.id) as NSString).deletingPathExtension
             let name = "\(stem).redacted-\(specSHA256.hex.prefix(8)).mp4"
-            return try ingest(path: output, source: IngestSource(
+            var derived = IngestSource(
                 filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
-                specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason), actor: actor)
+                specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason)
+            if made.damagedPackets > 0 { derived.notes["damaged_packets_skipped"] = String(made.damagedPackets) }
+            if !made.droppedStreams.isEmpty {
+                derived.notes["dropped_streams"] = made.droppedStreams.joined(separator: Self.droppedStreamSeparator)
+            }
+            return try ingest(path: output, source: derived, actor: actor)
         } catch let e as RedactionError where e.kind == .cancelled {
             event(.failed, "cancelled; nothing was stored")
             throw e
@@ -76,6 +82,9 @@ extension Vault {
             throw error
         }
     }
+
+    /// Joins the stream descriptions in the `dropped_streams` detail of a derived exhibit's event.
+    public static let droppedStreamSeparator = "; "
 
     /// Removes the temp folders of redactions whose process is gone (killed, or the machine lost power).
     func removeAbandonedRedactions() {

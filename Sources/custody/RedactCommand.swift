@@ -1,3 +1,4 @@
+import Crypto
 import CustodyCore
 import Dispatch
 import Foundation
@@ -62,13 +63,29 @@ struct RedactCommand: Command {
         }
         bar.finish()
         let derived = result.exhibit
+        // A duplicate's catalog entry names the spec that first made these bytes; report the one given.
+        let specSHA256 = SHA256.hash(specBytes).hex
+        let storedSpec = derived.specSHA256?.hex ?? ""
+        let skipped = Int(result.notes["damaged_packets_skipped"] ?? "") ?? 0
+        let dropped = result.notes["dropped_streams"].map { $0.components(separatedBy: Vault.droppedStreamSeparator) }
+            ?? []
         if args.flag("json") {
             Output.json(["id": derived.id, "sha256": derived.sha256.hex, "parent": exhibit.sha256.hex,
-                         "parent_id": exhibit.id, "spec_sha256": derived.specSHA256?.hex ?? "",
-                         "duplicate": result.duplicate])
+                         "parent_id": exhibit.id, "spec_sha256": specSHA256, "stored_spec_sha256": storedSpec,
+                         "duplicate": result.duplicate, "damaged_packets_skipped": skipped,
+                         "dropped_streams": dropped])
         } else {
             print("\(derived.id)  \(derived.sha256.hex)  derived from \(exhibit.id)"
-                  + (result.duplicate ? "  (already stored: same exhibit, same spec)" : ""))
+                  + (!result.duplicate ? "" : storedSpec == specSHA256 ? "  (already stored: same exhibit, same spec)"
+                     : "  (already stored: spec \(storedSpec.prefix(12)) made the same bytes)"))
+        }
+        if skipped > 0 {
+            Output.note("\(skipped) damaged packets of \(exhibit.id) could not be decoded and were skipped; "
+                        + "their frames or audio are missing from \(derived.id)")
+        }
+        if !dropped.isEmpty {
+            Output.note("\(derived.id) keeps one video and one audio stream of \(exhibit.id); not in it: "
+                        + dropped.joined(separator: ", "))
         }
         return 0
     }

@@ -117,4 +117,107 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any]).count, 1, "nothing derived")
         XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
     }
+
+    /// A source without a duration (MKV written to a pipe): times are unbounded, and neither a huge
+    /// clip nor one past the last frame may crash; a failed run is a `failed` event and leaves no temp.
+    func testHugeTimesOnASourceWithoutDuration() throws {
+        let mkv = dir.file("pipe.mkv")
+        let ffmpeg = try XCTUnwrap(which("ffmpeg"))
+        let make = try runProcess("/bin/sh", ["-c", "\(ffmpeg) -hide_banner -loglevel error -f lavfi -i "
+            + "testsrc2=size=320x240:rate=30:duration=1 -c:v libx264 -preset ultrafast -threads 1 "
+            + "-f matroska pipe:1 > \(mkv)"])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try custody(["ingest", mkv, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r", "clip": [0, 1e300], "mute": [{"from": 0, "to": 1e300}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: spec))
+        let made = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        try Data(#"{"reason": "r", "clip": [1e299, 1e300]}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        let empty = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(empty.status, 2, empty.stderr)
+        XCTAssertTrue(empty.stderr.contains("no video frame of the source falls in the clip"), empty.stderr)
+        XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("data/uploads")), [])
+    }
+
+    /// One damaged packet costs its frame, not the redaction: it is skipped, counted in the output and
+    /// in the derived exhibit's custody event.
+    func testADamagedPacketIsSkippedAndReported() throws {
+        let avi = dir.file("cam.avi")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), ["-hide_banner", "-loglevel", "error", "-f", "lavfi",
+                                  "-i", "testsrc2=size=320x240:rate=30:duration=1", "-c:v", "mjpeg", avi])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try DamagedMedia.zeroAVIVideoChunks(avi, [10]), 30)
+        XCTAssertEqual(try custody(["ingest", avi, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r", "--json"], actor: "PC-4471")
+        let made = try XCTUnwrap(json(r) as? [String: Any])
+        XCTAssertEqual(made["damaged_packets_skipped"] as? Int, 1)
+        XCTAssertTrue(r.stderr.contains("1 damaged packets of EX-000001 could not be decoded"), r.stderr)
+        let log = try XCTUnwrap(json(try custody(["ledger", "log", "EX-000002", "--json"])) as? [[String: Any]])
+        let event = try XCTUnwrap(log.first { $0["action"] as? String == "redact" })
+        XCTAssertEqual((event["details"] as? [String: Any])?["damaged_packets_skipped"] as? String, "1", "\(event)")
+    }
+
+    /// A second audio track is not carried over; the output and the ledger say so.
+    func testDroppedStreamsAreReported() throws {
+        let mkv = dir.file("two-audio.mkv")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), ["-hide_banner", "-loglevel", "error", "-f", "lavfi",
+            "-i", "testsrc2=size=320x240:rate=30:duration=1", "-f", "lavfi", "-i", "sine=duration=1", "-f", "lavfi",
+            "-i", "sine=frequency=880:duration=1", "-map", "0", "-map", "1", "-map", "2", "-c:v", "libx264",
+            "-preset", "ultrafast", "-threads", "1", "-c:a", "flac", mkv])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        XCTAssertEqual(try custody(["ingest", mkv, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r", "--json"], actor: "PC-4471")
+        let made = try XCTUnwrap(json(r) as? [String: Any])
+        XCTAssertEqual(made["dropped_streams"] as? [String], ["#2 audio (flac)"])
+        XCTAssertTrue(r.stderr.contains("not in it: #2 audio (flac)"), r.stderr)
+        let log = try XCTUnwrap(json(try custody(["ledger", "log", "EX-000002", "--json"])) as? [[String: Any]])
+        let event = try XCTUnwrap(log.first { $0["action"] as? String == "redact" })
+        XCTAssertEqual((event["details"] as? [String: Any])?["dropped_streams"] as? String, "#2 audio (flac)")
+    }
+
+    /// A different spec that gives the same bytes is a duplicate; the result names the spec given,
+    /// and the one the stored exhibit was made from.
+    func testDuplicateFromADifferentSpecNamesTheSpecGiven() throws {
+        _ = try ingestFixtures(["bodycam-a.mp4"])
+        let first = dir.file("first.json"), second = dir.file("second.json")
+        try Data(#"{"reason": "r", "clip": [0, 0.5]}"#.utf8).write(to: URL(fileURLWithPath: first))
+        try Data(#"{"clip": [0, 0.5], "reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: second))
+        let made = try XCTUnwrap(json(try custody(["redact", "EX-000001", "--spec", first, "--reason", "r", "--json"],
+                                                  actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(made["spec_sha256"] as? String, try sha256(first))
+        let again = try XCTUnwrap(json(try custody(["redact", "EX-000001", "--spec", second, "--reason", "r",
+                                                    "--json"], actor: "PC-4471")) as? [String: Any])
+        XCTAssertEqual(again["duplicate"] as? Bool, true)
+        XCTAssertEqual(again["spec_sha256"] as? String, try sha256(second))
+        XCTAssertEqual(again["stored_spec_sha256"] as? String, try sha256(first))
+        let text = try custody(["redact", "EX-000001", "--spec", second, "--reason", "r"], actor: "PC-4471")
+        let earlier = try sha256(first).prefix(12)
+        XCTAssertTrue(text.stdout.contains("(already stored: spec \(earlier) made the same bytes)"), text.stdout)
+    }
+
+    /// A sideways recording is checked and painted as it is shown (240x320 for 320x240 turned 90 degrees).
+    func testASidewaysRecordingIsRedactedAsShown() throws {
+        let mp4 = dir.file("sideways.mp4")
+        let make = try runProcess(try XCTUnwrap(which("ffmpeg")), ["-hide_banner", "-loglevel", "error", "-f", "lavfi",
+            "-i", "testsrc2=size=320x240:rate=30:duration=1", "-c:v", "libx264", "-preset", "ultrafast",
+            "-threads", "1", mp4])
+        XCTAssertEqual(make.status, 0, make.stderr)
+        try SidewaysMedia.turnMP4Clockwise(mp4)
+        XCTAssertEqual(try custody(["ingest", mp4, "--device", "BW2-1"], actor: "PC-4471").status, 0)
+        let show = try custody(["show", "EX-000001", "--json"], actor: "PC-4471")
+        let shown = try XCTUnwrap(json(show) as? [String: Any])
+        let video = (shown["media"] as? [String: Any])?["video"] as? [String: Any]
+        XCTAssertEqual(video?["rotation"] as? Int, 90, "\(shown)")
+        let spec = dir.file("spec.json")
+        try Data(#"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [0, 0, 200, 300]}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: spec))
+        let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
 }

@@ -109,4 +109,17 @@ final class RedactionSpecTests: XCTestCase {
         let big = #"{"reason": "\#(String(repeating: "x", count: RedactionSpec.maxBytes))"}"#
         assertRejected(big, field: "spec", "limit")
     }
+
+    func testRepeatedKeysAreRefusedNotLastOneWins() throws {
+        assertRejected(#"{"reason": "r", "clip": [0, 4], "clip": [1, 2]}"#, field: "clip", "appears twice")
+        assertRejected(#"{"reason": "r", "mute": [{"from": 1, "to": 2}, {"from": 1, "to": 2, "to": 3}]}"#,
+                       field: "mute[1].to", "appears twice")
+        assertRejected(#"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [0, 0, 8, 8], "keyframes": "#
+                       + #"[{"t": 0.5, "rect": [0, 0, 8, 8], "r\u0065ct": [1, 1, 8, 8]}]}]}"#,
+                       field: "blur[0].keyframes[0].rect", "appears twice")
+        // Equal keys in different objects, and keys inside strings, are fine.
+        let spec = try parse(#"{"reason": "a \"reason\": {\"x\": 1, \"x\": 2}", "mute": [{"from": 1, "to": 2}, "#
+                             + #"{"from": 2, "to": 3}]}"#)
+        XCTAssertEqual(spec.mutes.count, 2)
+    }
 }
