@@ -84,6 +84,15 @@ enum Commands {
         }
         guard let (command, rest) = match(argv) else {
             let group = all.filter { $0.name.hasPrefix(argv[0] + " ") }
+            if !group.isEmpty && argv.count == 2 && ["--help", "-h"].contains(argv[1]) {
+                // `custody ledger --help`: the group's commands, each with its summary.
+                let width = group.map { $0.name.count }.max() ?? 0
+                print("Commands of custody \(argv[0]) (custody \(argv[0]) <command> --help for details):\n")
+                for c in group {
+                    print("  \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.summary)")
+                }
+                return 0
+            }
             if !group.isEmpty {
                 Output.error("\(argv.joined(separator: " ")) is not a command; try one of: "
                              + group.map { "custody \($0.name)" }.joined(separator: ", "))

@@ -1,3 +1,4 @@
+import Foundation
 import CustodyCore
 import Vault
 
@@ -38,9 +39,10 @@ struct ExportCommand: Command {
         try vault.export(exhibit, to: out, actor: actor, reason: reason, progress: bar.update)
         bar.finish()
         if args.flag("json") {
-            Output.json(["id": exhibit.id, "sha256": exhibit.sha256.hex, "size": exhibit.size, "out": out])
+            Output.json(["id": exhibit.id, "sha256": exhibit.sha256.hex, "size": exhibit.size,
+                         "out": URL(fileURLWithPath: out).standardizedFileURL.path])
         } else {
-            print("\(exhibit.id)  \(exhibit.sha256.hex)  \(out)")
+            print("\(exhibit.id)  \(exhibit.sha256.hex)  \(URL(fileURLWithPath: out).standardizedFileURL.path)")
         }
         return 0
     }

@@ -4,7 +4,8 @@ import Service
 
 struct ServeCommand: Command {
     static let name = "serve"
-    static let summary = "Run the evidence service: /healthz, /metrics, and ledger checkpoints every second."
+    static let summary = "Run the evidence service: tus uploads from docks at /files/, /healthz, /metrics, "
+        + "and ledger checkpoints at most a second after any event."
     static let usage = """
         serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE]
               [--max-connections-per-peer N] [--data DIR]

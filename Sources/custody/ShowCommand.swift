@@ -29,9 +29,14 @@ struct ShowCommand: Command {
         let derived = try vault.catalog.derived(from: exhibit)
         let parent = try exhibit.parentSHA256.flatMap { try vault.catalog.exhibit(sha256: $0) }
         let chunks = try vault.catalog.chunks(of: exhibit)
+        // Who stored it (the officer's CLI, or a dock): its first successful ingest or redact event.
+        let storedBy = try vault.events.events(exhibit: exhibit.id)
+            .first { ($0.action == .ingest || $0.action == .redact) && $0.outcome == .ok }
+            .map { "\($0.actor.kind.rawValue):\($0.actor.id)" }
         if args.flag("json") {
             var o = ExhibitJSON.object(exhibit)
             o["chunks"] = chunks.count
+            o["ingested_by"] = storedBy
             o["derived"] = derived.map { ["id": $0.id, "sha256": $0.sha256.hex] }
             if let parent { o["parent"] = parent.id }
             if let spec = exhibit.spec { o["spec"] = spec }
@@ -40,9 +45,11 @@ struct ShowCommand: Command {
         }
         var rows: [(String, String)] = [
             ("Exhibit", exhibit.id), ("SHA-256", exhibit.sha256.hex),
-            ("Size", "\(exhibit.size) bytes (\(Format.bytes(exhibit.size)), \(chunks.count) chunks)"),
-            ("File", exhibit.filename ?? "-"), ("Device", exhibit.device), ("Ingested by", exhibit.officer),
-            ("Ingested at", exhibit.ingestedAt), ("Captured at", exhibit.capturedAt ?? "-"),
+            ("Size", "\(exhibit.size) bytes (\(Format.bytes(exhibit.size)), \(chunks.count) chunk"
+                + (chunks.count == 1 ? ")" : "s)")),
+            ("File", exhibit.filename ?? "-"), ("Device", exhibit.device), ("Officer", exhibit.officer),
+            ("Ingested by", storedBy ?? "-"), ("Ingested at", exhibit.ingestedAt),
+            ("Captured at", exhibit.capturedAt ?? "-"),
             ("Status", exhibit.status.rawValue + (exhibit.unreadableReason.map { ": \($0)" } ?? "")),
         ]
         if let m = exhibit.media {

@@ -157,6 +157,11 @@ final class LedgerCLITests: CLITestCase {
             XCTAssertTrue(help.stdout.contains("Usage: custody ledger \(command)"), help.stdout)
         }
         XCTAssertEqual(try custody(["ledger"]).status, 2)
+        for (group, command) in [("ledger", "ledger verify"), ("device", "device revoke")] {
+            let help = try custody([group, "--help"])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            XCTAssertTrue(help.stdout.contains(command), help.stdout)
+        }
         XCTAssertEqual(try custody(["ledger", "proof", "-1"]).status, 2)
         XCTAssertEqual(try custody(["ledger", "proof", "abc"]).status, 2)
         XCTAssertEqual(try custody(["ledger", "consistency", dir.file("nothing.cp")]).status, 2)
