@@ -99,7 +99,10 @@ final class AudioTrack {
             // Past 2^62 samples (millions of years; av_rescale_q's overflow is Int64.min) a timestamp is
             // damage, not a time: keep counting, so the sample arithmetic below cannot overflow.
             let sane = stamped > -Self.maxPosition && stamped < Self.maxPosition
-            if sane, position.map({ abs(stamped - $0) > Int64(rate) / Self.jitterDivisor }) ?? true {
+            // A jump is followed when it exceeds half a frame (and 1/200 s): a lost packet is a whole
+            // frame, while a camera's clock jitter of a few ms is not worth a burst of silence.
+            let threshold = max(Int64(rate) / Self.jitterDivisor, Int64(f.pointee.nb_samples) / 2)
+            if sane, position.map({ abs(stamped - $0) > threshold }) ?? true {
                 position = stamped
             }
         }

@@ -3,6 +3,8 @@ import CFFmpeg
 extension RedactionJob {
     /// Tries at most this many seek targets, each further back, before decoding from the start.
     static let seekAttempts = 5
+    /// Demuxers whose byte 0 is a packet, not a header.
+    static let headerless: Set<String> = ["mpegts", "mpeg", "mpegvideo", "h264", "hevc"]
 
     /// Moves the demuxer to a point from which decoding yields every video frame at or after `start`
     /// (seconds from the recording's start), and returns that point (0: the start of the file).
@@ -32,8 +34,12 @@ extension RedactionJob {
         return 0
     }
 
-    /// Back to the first packet of the file.
+    /// Back to the first packet of the file. Streams without a header (MPEG-TS and -PS, raw
+    /// elementary streams) go back by byte: a seek to their start time searches decode timestamps,
+    /// which with B-frames begin before it, and lands after the first keyframe.
     private func rewind() throws {
+        let format = String(cString: input.context.pointee.iformat.pointee.name)
+        if Self.headerless.contains(format), av_seek_frame(input.context, -1, 0, AVSEEK_FLAG_BYTE) >= 0 { return }
         if av_seek_frame(input.context, -1, input.startTime, AVSEEK_FLAG_BACKWARD) >= 0 { return }
         try MediaError.check(av_seek_frame(input.context, -1, 0, AVSEEK_FLAG_BYTE), "av_seek_frame",
                              "\(input.path): back to the start")

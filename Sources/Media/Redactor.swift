@@ -157,10 +157,10 @@ final class RedactionJob {
             }
         }
         if reachedEnd {
-            try video.decoder.send(nil as UnsafeMutablePointer<AVPacket>?)
+            try send(nil, to: video.decoder)
             try drainVideoDecoder()
             if let audio {
-                try audio.decoder.send(nil as UnsafeMutablePointer<AVPacket>?)
+                try send(nil, to: audio.decoder)
                 try drainAudioDecoder(audio)
             }
         }
@@ -179,7 +179,9 @@ final class RedactionJob {
 
     /// Sends a packet to a decoder; one it refuses as damaged (`AVERROR_INVALIDDATA`) is counted and
     /// skipped, so one bad packet costs its frame, not the redaction.
-    private func send(_ packet: UnsafeMutablePointer<AVPacket>, to decoder: CodecContext) throws {
+    /// A frame-threaded decoder reports a damaged packet one call late: at the end of the stream that is
+    /// the `nil` (drain) packet, or a receive while draining; both count as the damaged packet too.
+    private func send(_ packet: UnsafeMutablePointer<AVPacket>?, to decoder: CodecContext) throws {
         do {
             try decoder.send(packet)
         } catch let e as MediaError where e.code == custody_averror_invaliddata() {
@@ -188,16 +190,30 @@ final class RedactionJob {
     }
 
     private func drainVideoDecoder() throws {
-        while try video.decoder.receive(frame) {
+        while try receive(from: video.decoder) {
             try video.process(frame) { try write($0, video: true) }
         }
     }
 
     private func drainAudioDecoder(_ audio: AudioTrack) throws {
-        while try audio.decoder.receive(frame) {
+        while try receive(from: audio.decoder) {
             try audio.process(frame) { try write($0, video: false) }
         }
     }
+
+    /// The decoder's next frame into `frame`; a damaged packet reported here is counted and passed.
+    private func receive(from decoder: CodecContext) throws -> Bool {
+        for _ in 0..<Self.maxDamagedInARow {
+            do {
+                return try decoder.receive(frame)
+            } catch let e as MediaError where e.code == custody_averror_invaliddata() {
+                damagedPackets += 1
+            }
+        }
+        throw RedactionError.unsupported("the decoder reported \(Self.maxDamagedInARow) damaged packets in a row")
+    }
+
+    static let maxDamagedInARow = 1000
 
     private func write(_ packet: Packet, video isVideo: Bool) throws {
         if isVideo {

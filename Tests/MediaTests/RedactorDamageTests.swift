@@ -31,6 +31,23 @@ final class RedactorDamageTests: XCTestCase {
         XCTAssertEqual(video["nb_read_frames"] as? String, "29")
     }
 
+    /// H.264 decodes on two frame threads, which report a damaged packet one call late: for the last
+    /// packet that is while the decoder drains at the end, which must count it too, not fail.
+    func testADamagedLastPacketIsSkippedToo() throws {
+        let dir = TemporaryDirectory("redact-damaged-end")
+        let path = dir.file("h264.avi")
+        let r = try runProcess(try MediaMeasure.tool("ffmpeg"), ["-hide_banner", "-loglevel", "error", "-y",
+                                                                "-f", "lavfi",
+                                                                "-i", "testsrc2=size=320x240:rate=30:duration=2",
+                                                                "-c:v", "libx264", "-preset", "veryfast", "-bf", "0",
+                                                                "-g", "60", path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try DamagedMedia.zeroAVIVideoChunks(path, [59]), 60)
+        let result = try redact(path, in: dir)
+        XCTAssertGreaterThanOrEqual(result.damagedPackets, 1)
+        XCTAssertEqual(result.videoFrames, 59)
+    }
+
     func testNothingDecodableFailsNamingTheDamage() throws {
         let dir = TemporaryDirectory("redact-alldamaged")
         XCTAssertThrowsError(try redact(try damagedAVI(Set(0..<30), in: dir), in: dir)) { error in

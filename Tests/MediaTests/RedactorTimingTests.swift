@@ -112,6 +112,22 @@ final class RedactorTimingTests: XCTestCase {
         XCTAssertEqual(bestMatch(got[20], source, 43...48), 46, "the last frame is the one at 1.533 s")
     }
 
+    /// With B-frames a TS's video decode timestamps start before the recording's start time, so a seek
+    /// to that time landed after the first keyframe: a clip near the start lost its frames (or all).
+    /// [0.1, 1.0) holds frames 3 ... 29.
+    func testClipNearTheStartOfATransportStreamWithBFramesKeepsItsFrames() throws {
+        let dir = TemporaryDirectory("redact-tsbframes")
+        let src = try makeSource("bframes.ts", seconds: 2, "-c:v libx264 -preset veryfast -bf 2 -threads 1 -g 60 "
+                                 + "-f mpegts OUT", in: dir)
+        let (out, result) = try redact(#"{"reason": "r", "clip": [0.1, 1.0]}"#, source: src, in: dir)
+        XCTAssertEqual(result.videoFrames, 27)
+        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir, passthrough: true)
+        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: true)
+        XCTAssertEqual(got.count, 27)
+        guard got.count == 27 else { return }
+        XCTAssertEqual(bestMatch(got[0], source, 0...8), 3, "the first frame is the one at 0.1 s")
+    }
+
     /// Audio with a timestamp gap (packets lost from 1.003 s to 1.515 s): the gap becomes silence and
     /// the audio after it stays at its own time, so a mute lands on the samples it names.
     func testAudioTimestampGapIsFilledAndMutesLandOnTheirSamples() throws {
