@@ -13,6 +13,16 @@ final class RefusalBudget: @unchecked Sendable {
         var byPeer: [String: Int] = [:]
         var otherPeers = 0
 
+        /// Counts `n` attempts from `peer`, by name while fewer than `maxPeers` are named.
+        mutating func add(_ n: Int, from peer: String) {
+            attempts += n
+            if byPeer[peer] != nil || byPeer.count < RefusalBudget.maxPeers {
+                byPeer[peer, default: 0] += n
+            } else {
+                otherPeers += n
+            }
+        }
+
         /// Ledger event details: the total, the window, and the peers with the most attempts.
         func details(window: Double) -> [String: String] {
             let top = byPeer.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(10)
@@ -48,12 +58,7 @@ final class RefusalBudget: @unchecked Sendable {
             recorded += 1
             return (true, summary)
         }
-        pending.attempts += 1
-        if pending.byPeer[peer] != nil || pending.byPeer.count < Self.maxPeers {
-            pending.byPeer[peer, default: 0] += 1
-        } else {
-            pending.otherPeers += 1
-        }
+        pending.add(1, from: peer)
         return (false, summary)
     }
 
@@ -70,15 +75,9 @@ final class RefusalBudget: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if windowStart == nil { windowStart = 0 }  // ended already: the next look records it
-        pending.attempts += summary.attempts
+        for (peer, n) in summary.byPeer { pending.add(n, from: peer) }
+        pending.attempts += summary.otherPeers
         pending.otherPeers += summary.otherPeers
-        for (peer, n) in summary.byPeer {
-            if pending.byPeer[peer] != nil || pending.byPeer.count < Self.maxPeers {
-                pending.byPeer[peer, default: 0] += n
-            } else {
-                pending.otherPeers += n
-            }
-        }
     }
 
     private func endWindowIfOver(_ now: Double) -> Summary? {

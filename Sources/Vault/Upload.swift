@@ -100,22 +100,17 @@ public struct UploadMetadata: Sendable, Equatable {
             }
             sha256 = digest
         default:
-            guard other.count < 16, !value.unicodeScalars.contains(where: Self.isControl) else {
+            guard other.count < 16, !value.unicodeScalars.contains(where: \.isControlCharacter) else {
                 throw CustodyError.usage("Upload-Metadata \(key): too many keys, or control characters in the value")
             }
             other[key] = value
         }
     }
 
-    /// C0 and C1 control characters and DEL (Unicode's Cc category).
-    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value)
-    }
-
     /// Only the last path component survives: a dock cannot name a file `../../etc/passwd`; control
     /// characters are refused, and names are at most 255 bytes.
     static func sanitizeFilename(_ name: String) throws -> String {
-        guard !name.unicodeScalars.contains(where: isControl) else {
+        guard !name.unicodeScalars.contains(where: \.isControlCharacter) else {
             throw CustodyError.usage("Upload-Metadata filename contains control characters")
         }
         let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""

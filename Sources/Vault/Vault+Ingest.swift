@@ -90,9 +90,7 @@ extension Vault {
         try db.transaction {
             if let existing = try catalog.exhibit(sha256: sha256) {
                 var details = ["duplicate": "true", "filename": source.filename ?? "", "device": source.device]
-                if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
-                if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
-                details.merge(source.notes) { old, _ in old }
+                details.merge(Self.derivation(of: source)) { old, _ in old }
                 try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
                                         exhibit: existing.id, objectSHA256: sha256.hex, reason: source.reason,
                                         details: details))
@@ -114,14 +112,20 @@ extension Vault {
             exhibit = try catalog.insert(exhibit, chunks: chunks)
             var details = ["device": source.device, "size": String(total), "status": exhibit.status.rawValue]
             if let name = source.filename { details["filename"] = name }
-            if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
-            if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
-            details.merge(source.notes) { old, _ in old }
+            details.merge(Self.derivation(of: source)) { old, _ in old }
             try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
                                     exhibit: exhibit.id, objectSHA256: sha256.hex, reason: source.reason,
                                     details: details))
             return IngestResult(exhibit: exhibit, duplicate: false, notes: source.notes)
         }
+    }
+
+    /// The event details saying what a derived exhibit comes from (parent, spec) and the source's notes.
+    private static func derivation(of source: IngestSource) -> [String: String] {
+        var details = source.notes
+        if let parent = source.parentSHA256 { details["parent_sha256"] = parent.hex }
+        if let spec = source.specSHA256 { details["spec_sha256"] = spec.hex }
+        return details
     }
 
     /// Reads `fd` chunk by chunk through a ring of buffers. For each chunk one core hashes it (both

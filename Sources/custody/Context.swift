@@ -28,33 +28,34 @@ enum Context {
         for vault in opened { try vault.checkpoint() }
     }
 
-    /// The acting officer from `--as` or `$CUSTODY_ACTOR`. Without one, a command that touches
-    /// evidence is refused, and the refusal itself is a custody event.
     /// The exhibit `reference` names. An attempt on one that does not exist is an access attempt too:
     /// recorded as refused (by the acting officer, or the system user when none is given).
     static func exhibit(_ reference: String, in vault: Vault, args: Arguments, action: CustodyEvent.Action) throws
         -> Exhibit {
         do { return try vault.catalog.find(reference) } catch let e as CustodyError where e.kind == .usage {
             let id = args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
-            let actor = Actor.isValidID(id) ? Actor.officer(id)
-                : Actor(id: Actor.isValidID(environment["USER"] ?? "") ? environment["USER"]! : "unknown", kind: .system)
+            let actor = Actor.isValidID(id) ? Actor.officer(id) : systemUser
             _ = try? vault.record(CustodyEvent(actor: actor, action: action, outcome: .refused, reason: e.message,
                                                details: ["reference": String(reference.prefix(100))]))
             throw e
         }
     }
 
+    /// Who a refusal is recorded against when no valid officer was given: the login user.
+    private static var systemUser: Actor {
+        Actor(id: Actor.isValidID(environment["USER"] ?? "") ? environment["USER"]! : "unknown", kind: .system)
+    }
+
+    /// The acting officer from `--as` or `$CUSTODY_ACTOR`. Without one, a command that touches
+    /// evidence is refused, and the refusal itself is a custody event.
     static func actor(_ args: Arguments, vault: Vault?, action: CustodyEvent.Action, exhibit: String? = nil) throws -> Actor {
         let id = args.value("as") ?? environment["CUSTODY_ACTOR"].flatMap { $0.isEmpty ? nil : $0 }
         if let id, Actor.isValidID(id) { return .officer(id) }
         let reason = id == nil
             ? "no acting officer: give --as ID or set CUSTODY_ACTOR"
             : "acting officer ID must be 1-64 letters, digits or ._@- characters"
-        if let vault {
-            let user = Actor.isValidID(environment["USER"] ?? "") ? environment["USER"]! : "unknown"
-            _ = try? vault.record(CustodyEvent(actor: Actor(id: user, kind: .system), action: action, exhibit: exhibit,
-                                           outcome: .refused, reason: reason))
-        }
+        _ = try? vault?.record(CustodyEvent(actor: systemUser, action: action, exhibit: exhibit, outcome: .refused,
+                                            reason: reason))
         throw CustodyError.refused(reason)
     }
 }

@@ -46,6 +46,23 @@ final class RedactorTimingTests: XCTestCase {
     }
 
     /// The index of the source frame `frame` matches best among `candidates`.
+    /// Where a derived frame is expected: source frame `frame`, looked for among `near`.
+    typealias Expected = (frame: Int, near: ClosedRange<Int>, why: String)
+
+    /// Redacts `clip` (the spec's clip array) of `src`, and checks the derived clip holds `count`
+    /// frames, the first and (when given) the last being the source frames expected.
+    func assertClip(_ src: String, _ clip: String, frames count: Int, first: Expected, last: Expected? = nil,
+                    passthrough: Bool = true, in dir: TemporaryDirectory) throws {
+        let (out, result) = try redact(#"{"reason": "r", "clip": "# + clip + "}", source: src, in: dir)
+        XCTAssertEqual(result.videoFrames, count)
+        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir, passthrough: passthrough)
+        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: passthrough)
+        XCTAssertEqual(got.count, count)
+        guard got.count == count else { return }
+        XCTAssertEqual(bestMatch(got[0], source, first.near), first.frame, first.why)
+        if let last { XCTAssertEqual(bestMatch(got[count - 1], source, last.near), last.frame, last.why) }
+    }
+
     func bestMatch(_ frame: [UInt8], _ source: [[UInt8]], _ candidates: ClosedRange<Int>) -> Int? {
         candidates.filter { $0 >= 0 && $0 < source.count }
             .max { MediaMeasure.psnr(frame, source[$0]) < MediaMeasure.psnr(frame, source[$1]) }
@@ -56,14 +73,8 @@ final class RedactorTimingTests: XCTestCase {
     func testCoarseTimeBaseKeepsStartAtOrBeforeFrameBeforeEnd() throws {
         let dir = TemporaryDirectory("redact-coarse")
         let src = try makeSource("cam.avi", seconds: 3, "-c:v mjpeg -q:v 3 OUT", in: dir)
-        let (out, result) = try redact(#"{"reason": "r", "clip": [1.01, 2.01]}"#, source: src, in: dir)
-        XCTAssertEqual(result.videoFrames, 30)
-        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir)
-        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir)
-        XCTAssertEqual(got.count, 30)
-        guard got.count == 30 else { return }
-        XCTAssertEqual(bestMatch(got[0], source, 29...33), 31, "the first frame is the one at 1.033 s")
-        XCTAssertEqual(bestMatch(got[29], source, 57...62), 60, "the last frame is the one at 2.000 s")
+        try assertClip(src, "[1.01, 2.01]", frames: 30, first: (31, 29...33, "the first frame is the one at 1.033 s"),
+                       last: (60, 57...62, "the last frame is the one at 2.000 s"), passthrough: false, in: dir)
     }
 
     /// Spec times count from the recording's start (the container's start time), not from timestamp 0:
@@ -102,14 +113,8 @@ final class RedactorTimingTests: XCTestCase {
         let dir = TemporaryDirectory("redact-tsseek")
         let src = try makeSource("gop.ts", seconds: 3, "-c:v libx264 -preset ultrafast -threads 1 -g 30 "
                                  + "-f mpegts OUT", in: dir)
-        let (out, result) = try redact(#"{"reason": "r", "clip": [0.85, 1.55]}"#, source: src, in: dir)
-        XCTAssertEqual(result.videoFrames, 21)
-        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir, passthrough: true)
-        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: true)
-        XCTAssertEqual(got.count, 21)
-        guard got.count == 21 else { return }
-        XCTAssertEqual(bestMatch(got[0], source, 24...30), 26, "the first frame is the one at 0.867 s")
-        XCTAssertEqual(bestMatch(got[20], source, 43...48), 46, "the last frame is the one at 1.533 s")
+        try assertClip(src, "[0.85, 1.55]", frames: 21, first: (26, 24...30, "the first frame is the one at 0.867 s"),
+                       last: (46, 43...48, "the last frame is the one at 1.533 s"), in: dir)
     }
 
     /// With B-frames a TS's video decode timestamps start before the recording's start time, so a seek
@@ -119,13 +124,7 @@ final class RedactorTimingTests: XCTestCase {
         let dir = TemporaryDirectory("redact-tsbframes")
         let src = try makeSource("bframes.ts", seconds: 2, "-c:v libx264 -preset veryfast -bf 2 -threads 1 -g 60 "
                                  + "-f mpegts OUT", in: dir)
-        let (out, result) = try redact(#"{"reason": "r", "clip": [0.1, 1.0]}"#, source: src, in: dir)
-        XCTAssertEqual(result.videoFrames, 27)
-        let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir, passthrough: true)
-        let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: true)
-        XCTAssertEqual(got.count, 27)
-        guard got.count == 27 else { return }
-        XCTAssertEqual(bestMatch(got[0], source, 0...8), 3, "the first frame is the one at 0.1 s")
+        try assertClip(src, "[0.1, 1.0]", frames: 27, first: (3, 0...8, "the first frame is the one at 0.1 s"), in: dir)
     }
 
     /// Audio with a timestamp gap (packets lost from 1.003 s to 1.515 s): the gap becomes silence and

@@ -9,26 +9,10 @@ import XCTest
 
 /// What docks do when links drop and answers are lost, and what other docks must not learn.
 final class TusEdgeCaseTests: TusTestCase {
-    let octets = "Content-Type: application/offset+octet-stream"
-
-    /// A raw PATCH's head, for requests curl cannot send (a body cut short, a pause mid-body).
-    func patchHead(_ location: String, token: String, offset: Int, extra: String) -> String {
-        "PATCH /files/\(location.suffix(32)) HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n"
-            + "Authorization: Bearer \(token)\r\nUpload-Offset: \(offset)\r\n\(octets)\r\n\(extra)\r\n"
-    }
-
     func create(length: Int, token: String? = nil) throws -> String {
         let created = try curl("POST", "", token: token ?? token1, headers: ["Upload-Length: \(length)"])
         XCTAssertEqual(created.status, 201, created.body)
         return try XCTUnwrap(created.headers["location"])
-    }
-
-    func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
-        let deadline = Date().addingTimeInterval(10)
-        while try !condition() {
-            guard Date() < deadline else { return XCTFail("timed out waiting: \(what)") }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
     }
 
     func testABodyCutOffJustAfterItsLastByteIsStillIngested() throws {
@@ -60,14 +44,7 @@ final class TusEdgeCaseTests: TusTestCase {
         // As after an ingest that failed: every byte durably stored, no exhibit yet.
         let store = try UploadStore(vault: vault)
         let bytes = [UInt8](repeating: 9, count: 5000)
-        var upload = try store.create(owner: "dock-1", length: 5000, metadata: UploadMetadata(), ttl: 60)
-        var sent = false
-        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher()) { buffer in
-            guard !sent else { return 0 }
-            sent = true
-            buffer.copyBytes(from: bytes)
-            return bytes.count
-        }
+        let upload = try receivedUpload(bytes, store: store)
         XCTAssertTrue(upload.isFinished)
         XCTAssertEqual(try curl("HEAD", upload.id, token: token2).status, 404, "still not another dock's")
         let head = try curl("HEAD", upload.id, token: token1)
@@ -81,15 +58,8 @@ final class TusEdgeCaseTests: TusTestCase {
     func testAPATCHRetriedAfterAnIngestCutShortPastMovingThePiecesFinishesIt() throws {
         let store = try UploadStore(vault: vault)
         let bytes = (0..<((4 << 20) + 1000)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        var upload = try store.create(owner: "dock-1", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
-        var at = 0
-        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: hasher) { buffer in
-            let n = min(buffer.count, bytes.count - at)
-            buffer.copyBytes(from: bytes[at..<(at + n)])
-            at += n
-            return n
-        }
+        let upload = try receivedUpload(bytes, store: store, hasher: hasher)
         // As after an ingest whose catalogue commit failed: both pieces (the last a short one) are
         // chunks already, and the upload is still active with every byte received.
         let (_, pieces) = hasher.finish()
@@ -183,9 +153,7 @@ final class TusExpiryRaceTests: TusTestCase {
         let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 100"])
         let location = try XCTUnwrap(created.headers["location"])
         let raw = try RawClient(port: port, receiveTimeout: 10)
-        raw.send("PATCH /files/\(location.suffix(32)) HTTP/1.1\r\nHost: x\r\nTus-Resumable: 1.0.0\r\n"
-                 + "Authorization: Bearer \(token1)\r\nUpload-Offset: 0\r\n"
-                 + "Content-Type: application/offset+octet-stream\r\nContent-Length: 100\r\n\r\n"
+        raw.send(patchHead(location, token: token1, offset: 0, extra: "Content-Length: 100\r\n")
                  + String(repeating: "s", count: 10))
         Thread.sleep(forTimeInterval: 2.5)  // past the 1 s expiry, through about 12 sweeps
         raw.send(String(repeating: "s", count: 90))
@@ -197,17 +165,8 @@ final class TusExpiryRaceTests: TusTestCase {
 
     func testTheSweeperIngestsAFullyReceivedUploadNoOneAsksAbout() throws {
         let store = try UploadStore(vault: vault)
-        var upload = try store.create(owner: "dock-1", length: 3, metadata: UploadMetadata(), ttl: 60)
-        var sent = false
-        upload = try store.append(upload, checksum: nil, ttl: 60, hasher: UploadHasher()) { buffer in
-            guard !sent else { return 0 }
-            sent = true
-            buffer.copyBytes(from: [1, 2, 3])
-            return 3
-        }
-        let deadline = Date().addingTimeInterval(10)
-        while try store.get(upload.id)?.state != .completed, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        XCTAssertEqual(try store.get(upload.id)?.state, .completed)
+        let upload = try receivedUpload([1, 2, 3], store: store)
+        try waitUntil("the sweeper's ingest") { try store.get(upload.id)?.state == .completed }
         XCTAssertEqual(try vault.catalog.all().map(\.sha256), [SHA256.hash([1, 2, 3])])
     }
 }

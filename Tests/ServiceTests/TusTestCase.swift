@@ -80,4 +80,35 @@ class TusTestCase: XCTestCase {
     }
 
     func events() throws -> [CustodyEvent] { try vault.events.events() }
+
+    let octets = "Content-Type: application/offset+octet-stream"
+
+    /// A raw PATCH's head, for requests curl cannot send (a body cut short, a pause mid-body).
+    func patchHead(_ location: String, token: String, offset: Int, extra: String) -> String {
+        "PATCH /files/\(location.suffix(32)) HTTP/1.1\r\nHost: 127.0.0.1\r\nTus-Resumable: 1.0.0\r\n"
+            + "Authorization: Bearer \(token)\r\nUpload-Offset: \(offset)\r\n\(octets)\r\n\(extra)\r\n"
+    }
+
+    func waitUntil(_ what: String, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(10)
+        while try !condition() {
+            guard Date() < deadline else { return XCTFail("timed out waiting: \(what)") }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// An upload of dock-1's with every byte of `bytes` durably received through the store, but not
+    /// ingested: as after an ingest that failed.
+    func receivedUpload(_ bytes: [UInt8], store: UploadStore, hasher: UploadHasher = UploadHasher())
+        throws -> Upload {
+        let upload = try store.create(owner: "dock-1", length: Int64(bytes.count), metadata: UploadMetadata(),
+                                      ttl: 60)
+        var at = 0
+        return try store.append(upload, checksum: nil, ttl: 60, hasher: hasher) { buffer in
+            let n = min(buffer.count, bytes.count - at)
+            buffer.copyBytes(from: bytes[at..<(at + n)])
+            at += n
+            return n
+        }
+    }
 }
