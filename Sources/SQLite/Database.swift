@@ -8,6 +8,9 @@ public final class Database {
     let handle: OpaquePointer
     public let path: String
 
+    /// The SQLite library linked at run time, e.g. `3.40.1`.
+    public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
+
     /// Opens (creating if needed) the database at `path` in WAL mode with foreign keys on and a busy
     /// timeout, so that the daemon and CLI processes can write the same file safely.
     public init(path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 10_000) throws {

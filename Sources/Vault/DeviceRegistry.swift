@@ -64,17 +64,24 @@ public final class DeviceRegistry {
     /// Names no dock may have: the actor refused upload attempts are recorded under.
     static let reservedNames: Set<String> = ["unauthenticated"]
 
-    /// Revokes `name`'s token at once; its uploads are refused from then on.
-    public func revoke(_ name: String, by actor: Actor, events: EventLog) throws {
+    /// Revokes `name`'s token at once; its uploads are refused from then on. Returns when (RFC 3339).
+    /// An unknown or already revoked device is refused, saying which.
+    @discardableResult
+    public func revoke(_ name: String, by actor: Actor, events: EventLog) throws -> String {
         try recordingRefusal(of: "revoke", name, by: actor, events: events) {
             try db.transaction {
+                let now = Timestamp.rfc3339()
                 try db.query("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                             [.text(Timestamp.rfc3339()), .text(name)])
+                             [.text(now), .text(name)])
                 guard db.changes == 1 else {
-                    throw CustodyError.usage("no active device named \(name); `custody device list` shows them")
+                    if let since = try list().first(where: { $0.name == name })?.revokedAt {
+                        throw CustodyError.usage("device \(name) is already revoked (since \(since))")
+                    }
+                    throw CustodyError.usage("unknown device \(name); `custody device list` shows them")
                 }
                 try events.append(CustodyEvent(actor: actor, action: .device,
                                                details: ["device": name, "change": "revoked"]))
+                return now
             }
         }
     }

@@ -27,6 +27,10 @@ public struct Exhibit: Sendable, Equatable {
     public var parentSHA256: SHA256Digest?
     public var specSHA256: SHA256Digest?
     public var spec: String?
+
+    /// The camera the recording's own `camera_serial` tag names. `--device` may name a dock or be
+    /// mistyped: both are kept (the device in the catalog, the tag in the media tags; `show` shows both).
+    public var cameraSerial: String? { media?.tags["camera_serial"].flatMap { $0.isEmpty ? nil : $0 } }
 }
 
 /// Where an exhibit came from and who brought it in.

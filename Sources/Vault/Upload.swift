@@ -100,19 +100,22 @@ public struct UploadMetadata: Sendable, Equatable {
             }
             sha256 = digest
         default:
-            guard other.count < 16, !value.unicodeScalars.contains(where: \.isControlCharacter) else {
-                throw CustodyError.usage("Upload-Metadata \(key): too many keys, or control characters in the value")
-            }
+            guard other.count < 16 else { throw CustodyError.usage("Upload-Metadata has more than 16 other keys") }
+            guard !value.altersDisplay else { throw Self.altersDisplay(key) }
             other[key] = value
         }
     }
 
-    /// Only the last path component survives: a dock cannot name a file `../../etc/passwd`; control
-    /// characters are refused, and names are at most 255 bytes.
+    /// A value that could forge or reorder what a person reads where it is shown (`list`, `ledger log`).
+    static func altersDisplay(_ key: String) -> CustodyError {
+        .usage("Upload-Metadata \(key) contains control or bidirectional formatting characters "
+               + "(U+0000-U+001F, U+007F-U+009F, U+200E, U+200F, U+061C, U+202A-U+202E, U+2066-U+2069)")
+    }
+
+    /// Only the last path component survives: a dock cannot name a file `../../etc/passwd`; control and
+    /// bidirectional formatting characters are refused, and names are at most 255 bytes.
     static func sanitizeFilename(_ name: String) throws -> String {
-        guard !name.unicodeScalars.contains(where: \.isControlCharacter) else {
-            throw CustodyError.usage("Upload-Metadata filename contains control characters")
-        }
+        guard !name.altersDisplay else { throw altersDisplay("filename") }
         let last = name.split(whereSeparator: { $0 == "/" || $0 == "\\" }).last.map(String.init) ?? ""
         guard !last.isEmpty, last != ".", last != "..", last.utf8.count <= maxFilenameBytes else {
             throw CustodyError.usage("Upload-Metadata filename must name a file (at most \(maxFilenameBytes) bytes)")

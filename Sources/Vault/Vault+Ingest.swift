@@ -15,6 +15,8 @@ public struct IngestResult: Sendable {
     public let duplicate: Bool
     /// The source's `notes`, as recorded in the custody event.
     public var notes: [String: String] = [:]
+    /// Chunks the store held damaged and this ingest replaced with good bytes (each recorded in the ledger).
+    public var repairedChunks: [SHA256Digest] = []
 }
 
 extension Vault {
@@ -45,25 +47,30 @@ extension Vault {
 
         let (sha256, chunks, read) = try hashAndStore(fd: fd, path: path, total: total, chunkSize: chunkSize,
                                                       progress: progress)
-        try recordRepairs(from: path, actor: actor)
+        let repaired = try recordRepairs(from: path, actor: actor)
         try Self.checkUnchanged(fd: fd, path: path, opened: st, read: read)
         if let expectedSHA256, expectedSHA256 != sha256 {
             throw CustodyError.integrity("\(path) has SHA-256 \(sha256), not the expected \(expectedSHA256)")
         }
         let probe = MediaProbe.probe(path: path)
         try Self.checkUnchanged(fd: fd, path: path, opened: st, read: read)  // the probe opened it by name
-        return try catalogue(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
-                             probe: probe, source: source, actor: actor)
+        var result = try catalogue(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
+                                   probe: probe, source: source, actor: actor)
+        result.repairedChunks = repaired
+        return result
     }
 
     /// Chunks the store found damaged and replaced with the good bytes of `source`: recorded, since
     /// the damage is gone from the disk afterwards and `verify` will not see it.
-    func recordRepairs(from source: String, actor: Actor) throws {
-        for digest in store.takeRepaired() {
+    @discardableResult
+    func recordRepairs(from source: String, actor: Actor) throws -> [SHA256Digest] {
+        let repaired = store.takeRepaired()
+        for digest in repaired {
             try record(CustodyEvent(actor: actor, action: .verify, objectSHA256: digest.hex, outcome: .failed,
                                     reason: "chunk \(digest) was damaged in the store; replaced by identical bytes from "
                                         + "\(source)", details: ["chunk": digest.hex, "repaired": "true"]))
         }
+        return repaired
     }
 
     /// A recording still being written (a card reader, a dock copying it) or replaced meanwhile would

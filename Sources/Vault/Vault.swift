@@ -37,8 +37,8 @@ public final class Vault {
     }
 
     /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
-    /// `origin` names the ledger's checkpoints (default `<org>/custody`); it is fixed at creation,
-    /// since every checkpoint ever signed names it.
+    /// `origin` names the ledger's checkpoints (default `<org>/custody`); it and `org` are fixed at
+    /// creation, since every checkpoint ever signed names them: another value is refused.
     public static func initialize(_ directory: DataDirectory, org: String?, origin: String? = nil,
                                   actor: Actor) throws -> (Vault, created: Bool) {
         let created = try directory.create()
@@ -48,8 +48,16 @@ public final class Vault {
         chmod(directory.database, 0o600)
         let vault = try Vault(directory: directory)
         try vault.db.transaction {
-            if let org { try vault.catalog.setSetting("org", org) }
-            if try vault.catalog.setting("org") == nil { try vault.catalog.setSetting("org", "local") }
+            // The organisation is fixed like the origin: the first checkpoint's origin names it, and a
+            // silent change would leave the vault naming one body and its checkpoints another.
+            if let stored = try vault.catalog.setting("org") {
+                if let org, org != stored {
+                    throw CustodyError.usage("this vault's organisation is \(stored), fixed when it was created; "
+                                             + "it cannot become \(org) (give --org \(stored), or none)")
+                }
+            } else {
+                try vault.catalog.setSetting("org", org ?? "local")
+            }
             if let fixed = try vault.catalog.setting("ledger_origin") {
                 if let origin, origin != fixed {
                     throw CustodyError.usage("the ledger origin of this vault is \(fixed); it cannot change")

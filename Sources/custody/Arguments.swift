@@ -70,6 +70,20 @@ struct Arguments {
         }
     }
 
+    /// Only `--data` and `--as` of a command line that did not parse, so that its refusal is still
+    /// recorded in the vault it named, against the officer it named.
+    init(salvaging argv: [String]) {
+        for (i, arg) in argv.prefix(while: { $0 != "--" }).enumerated() {
+            for name in ["data", "as"] {
+                if arg == "--\(name)", i + 1 < argv.count {
+                    values[name] = [argv[i + 1]]
+                } else if arg.hasPrefix("--\(name)=") {
+                    values[name] = [String(arg.dropFirst(name.count + 3))]
+                }
+            }
+        }
+    }
+
     func value(_ name: String) -> String? { values[name]?.last }
     func all(_ name: String) -> [String] { values[name] ?? [] }
     func flag(_ name: String) -> Bool { flags.contains(name) }

@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import Ledger
 
 /// One `custody` subcommand: it declares its options, validates them in `init`, then runs.
 protocol Command {
@@ -9,6 +10,9 @@ protocol Command {
     /// The synopsis and any notes shown by `--help`.
     static var usage: String { get }
     static var options: [OptionSpec] { get }
+    /// When set, a command line refused before the command runs (bad options, a file name that is not
+    /// UTF-8) is an attempt recorded in the ledger as a refused event of this action.
+    static var refusalAction: CustodyEvent.Action? { get }
     init(_ args: Arguments) throws
     /// Returns the exit code: 0 success, 1 integrity failure found, 2 usage or input error, 3 other failure.
     func run() throws -> Int32
@@ -28,15 +32,12 @@ extension OptionsOnlyCommand {
 }
 
 extension Command {
+    static var refusalAction: CustodyEvent.Action? { nil }
+
     static var help: String {
-        var text = "\(summary)\n\nUsage: custody \(usage)\n\nOptions:\n"
-        let rows = options.map { o in ("--\(o.name)\(o.value.map { " \($0)" } ?? "")", o.help) }
-            + [("--help", "show this help")]
-        let width = rows.map(\.0.count).max() ?? 0
-        for (left, right) in rows {
-            text += "  \(left.padding(toLength: width, withPad: " ", startingAt: 0))  \(right)\n"
-        }
-        return text
+        let rows = options.map { o in ["", "--\(o.name)\(o.value.map { " \($0)" } ?? "")", o.help] }
+            + [["", "--help", "show this help"]]
+        return "\(summary)\n\nUsage: custody \(usage)\n\nOptions:\n" + Output.table(rows)
     }
 }
 
@@ -54,12 +55,12 @@ enum Commands {
             custody: body-worn-camera evidence vault, chain-of-custody ledger and court transfer.
 
             Usage: custody <command> [options]   (custody <command> --help for details)
+                   custody --version [--json]   (this version and the libraries it runs with)
 
             Commands:
 
             """
-        let width = all.map { $0.name.count }.max() ?? 0
-        for c in all { text += "  \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.summary)\n" }
+        text += Output.table(all.map { ["", $0.name, $0.summary] })
         text += "\nExit codes: 0 success, 1 integrity failure found, 2 usage or input error, 3 other failure.\n"
         return text
     }
@@ -76,38 +77,38 @@ enum Commands {
         return best.map { ($0.0, Array(argv.dropFirst($0.1))) }
     }
 
-    /// Runs the command line and returns the exit code.
-    static func main(_ argv: [String]) -> Int32 {
+    /// Runs the command line and returns the exit code. `notUTF8` is the position (1-based) of the first
+    /// argument that is not valid UTF-8, if any: Swift has replaced its bad bytes, so it would name
+    /// another file.
+    static func main(_ argv: [String], notUTF8: Int? = nil) -> Int32 {
         if argv.isEmpty || argv == ["--help"] || argv == ["-h"] || argv == ["help"] {
             print(overview, terminator: "")
             return argv.isEmpty ? 2 : 0
         }
-        guard let (command, rest) = match(argv) else {
-            let group = all.filter { $0.name.hasPrefix(argv[0] + " ") }
-            if !group.isEmpty && argv.count == 2 && ["--help", "-h"].contains(argv[1]) {
-                // `custody ledger --help`: the group's commands, each with its summary.
-                let width = group.map { $0.name.count }.max() ?? 0
-                print("Commands of custody \(argv[0]) (custody \(argv[0]) <command> --help for details):\n")
-                for c in group {
-                    print("  \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.summary)")
-                }
-                return 0
-            }
-            if !group.isEmpty {
-                Output.error("\(argv.joined(separator: " ")) is not a command; try one of: "
-                             + group.map { "custody \($0.name)" }.joined(separator: ", "))
-            } else {
-                Output.error("unknown command \(argv[0]); `custody --help` lists the commands")
-            }
-            return 2
-        }
+        if argv.first == "--version" { return VersionCommand.main(Array(argv.dropFirst())) }
+        guard let (command, rest) = match(argv) else { return unmatched(argv, notUTF8: notUTF8) }
+        let json = command.options.contains { $0.name == "json" } && rest.prefix { $0 != "--" }.contains("--json")
         do {
-            let args = try Arguments(rest, accepting: command.options)
+            let args: Arguments
+            do {
+                args = try Arguments(rest, accepting: command.options)
+            } catch let e as CustodyError {
+                Context.recordRefusal(e, of: command, args: Arguments(salvaging: rest))
+                throw e
+            }
             if args.wantsHelp {
                 print(command.help, terminator: "")
                 return 0
             }
-            let status = try command.init(args).run()
+            let instance: any Command
+            do {
+                if let notUTF8 { throw notUTF8Error(notUTF8) }
+                instance = try command.init(args)
+            } catch let e as CustodyError {
+                Context.recordRefusal(e, of: command, args: args)
+                throw e
+            }
+            let status = try instance.run()
             // The work is done and recorded: a checkpoint that cannot be signed now is said, but does
             // not turn a stored exhibit into a failure (the next checkpoint covers these events).
             do { try Context.checkpointOpenedVaults() } catch {
@@ -118,15 +119,47 @@ enum Commands {
         } catch let e as CustodyError {
             // The refusal or failure may itself have been logged: checkpoint it too.
             do { try Context.checkpointOpenedVaults() } catch { Output.error("\(error)") }
-            Output.error(e.description)
+            fail(e.description, exit: e.exitCode, json: json)
             if e.kind == .usage && e.message.hasPrefix("unknown option") || e.message.hasPrefix("missing") {
                 Output.note("see `custody \(command.name) --help`")
             }
             return e.exitCode
         } catch {
             do { try Context.checkpointOpenedVaults() } catch { Output.error("\(error)") }
-            Output.error(String(describing: error))
+            fail(String(describing: error), exit: 3, json: json)
             return 3
         }
+    }
+
+    /// An error: as text on stderr, and with `--json` also as `{"error": ..., "exit": N}` on stdout, so a
+    /// script reading stdout learns that and why the command failed.
+    static func fail(_ message: String, exit: Int32, json: Bool) {
+        Output.error(message)
+        if json { Output.json(["error": message, "exit": exit]) }
+    }
+
+    static func notUTF8Error(_ position: Int) -> CustodyError {
+        .usage("argument \(position) is not valid UTF-8 (a file name from a card written in another encoding?): "
+               + "rename the file and try again")
+    }
+
+    /// A command line that names no command: a group's help, or an error.
+    private static func unmatched(_ argv: [String], notUTF8: Int?) -> Int32 {
+        let group = all.filter { $0.name.hasPrefix(argv[0] + " ") }
+        if !group.isEmpty && argv.count == 2 && ["--help", "-h"].contains(argv[1]) {
+            // `custody ledger --help`: the group's commands, each with its summary.
+            print("Commands of custody \(argv[0]) (custody \(argv[0]) <command> --help for details):\n")
+            print(Output.table(group.map { ["", $0.name, $0.summary] }), terminator: "")
+            return 0
+        }
+        if let notUTF8 {
+            Output.error(notUTF8Error(notUTF8).message)
+        } else if !group.isEmpty {
+            Output.error("\(argv.joined(separator: " ")) is not a command; try one of: "
+                         + group.map { "custody \($0.name)" }.joined(separator: ", "))
+        } else {
+            Output.error("unknown command \(argv[0]); `custody --help` lists the commands")
+        }
+        return 2
     }
 }

@@ -33,12 +33,26 @@ enum Context {
     static func exhibit(_ reference: String, in vault: Vault, args: Arguments, action: CustodyEvent.Action) throws
         -> Exhibit {
         do { return try vault.catalog.find(reference) } catch let e as CustodyError where e.kind == .usage {
-            let id = args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
-            let actor = Actor.isValidID(id) ? Actor.officer(id) : systemUser
-            _ = try? vault.record(CustodyEvent(actor: actor, action: action, outcome: .refused, reason: e.message,
+            _ = try? vault.record(CustodyEvent(actor: refusalActor(args), action: action, outcome: .refused,
+                                               reason: e.message,
                                                details: ["reference": String(reference.prefix(100))]))
             throw e
         }
+    }
+
+    /// A command line refused before its command ran, recorded when the command's attempts are
+    /// (`Command.refusalAction`) and its data directory is a vault; the refusal stands either way.
+    static func recordRefusal(_ error: CustodyError, of command: any Command.Type, args: Arguments) {
+        guard let action = command.refusalAction, error.kind == .usage || error.kind == .refused,
+              let vault = try? openVault(args) else { return }
+        _ = try? vault.record(CustodyEvent(actor: refusalActor(args), action: action, outcome: .refused,
+                                           reason: String(error.message.prefix(1000))))
+    }
+
+    /// Who a refusal is recorded against: the officer given, else the system user.
+    private static func refusalActor(_ args: Arguments) -> Actor {
+        let id = args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
+        return Actor.isValidID(id) ? Actor.officer(id) : systemUser
     }
 
     /// Who a refusal is recorded against when no valid officer was given: the login user.

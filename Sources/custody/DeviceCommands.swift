@@ -52,8 +52,8 @@ struct DeviceListCommand: OptionsOnlyCommand {
             print("No devices: `custody device add NAME --as OFFICER` registers a dock.")
         } else {
             for d in devices {
-                print("\(d.name)  \(d.isActive ? "active " : "revoked")  added \(d.createdAt) by \(d.createdBy)"
-                      + (d.revokedAt.map { ", revoked \($0)" } ?? ""))
+                print(("\(d.name)  \(d.isActive ? "active " : "revoked")  added \(d.createdAt) by \(d.createdBy)"
+                       + (d.revokedAt.map { ", revoked \($0)" } ?? "")).escapedForTerminal)
             }
         }
         return 0
@@ -63,8 +63,8 @@ struct DeviceListCommand: OptionsOnlyCommand {
 struct DeviceRevokeCommand: Command {
     static let name = "device revoke"
     static let summary = "Revoke a docking station's token; its uploads are refused from now on."
-    static let usage = "device revoke NAME [--as ID] [--data DIR]"
-    static let options: [OptionSpec] = [.actor, .data]
+    static let usage = "device revoke NAME [--as ID] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
     let device: String
@@ -77,8 +77,12 @@ struct DeviceRevokeCommand: Command {
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
         let actor = try Context.actor(args, vault: vault, action: .device)
-        try DeviceRegistry(db: vault.db).revoke(device, by: actor, events: vault.events)
-        print("Revoked \(device).")
+        let revokedAt = try DeviceRegistry(db: vault.db).revoke(device, by: actor, events: vault.events)
+        if args.flag("json") {
+            Output.json(["device": device, "revoked_at": revokedAt])
+        } else {
+            print("Revoked \(device.escapedForTerminal).")
+        }
         return 0
     }
 }

@@ -42,7 +42,8 @@ struct ExportCommand: Command {
             Output.json(["id": exhibit.id, "sha256": exhibit.sha256.hex, "size": exhibit.size,
                          "out": URL(fileURLWithPath: out).standardizedFileURL.path])
         } else {
-            print("\(exhibit.id)  \(exhibit.sha256.hex)  \(URL(fileURLWithPath: out).standardizedFileURL.path)")
+            let path = URL(fileURLWithPath: out).standardizedFileURL.path
+            print("\(exhibit.id)  \(exhibit.sha256.hex)  \(path.escapedForTerminal)")
         }
         return 0
     }

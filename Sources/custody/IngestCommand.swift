@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import Ledger
 import Vault
 
 struct IngestCommand: Command {
@@ -11,6 +12,7 @@ struct IngestCommand: Command {
         Each file is read once. A file already in the vault (same SHA-256) stores nothing new and says so.
         A damaged or non-video file is still stored, flagged `unreadable` with the reason.
         """
+    static let refusalAction: CustodyEvent.Action? = .ingest
     static let options: [OptionSpec] = [
         .option("device", "ID", "camera or dock the recordings came from (required)"),
         .option("captured-at", "RFC3339", "when they were recorded (default: the container's creation time)"),
@@ -32,7 +34,8 @@ struct IngestCommand: Command {
         }
         if let text = args.value("captured-at") {
             guard let normal = Timestamp.normalize(text) else {
-                throw CustodyError.usage("--captured-at \(text) is not an RFC 3339 time like 2026-11-01T09:15:00Z")
+                throw CustodyError.usage("--captured-at \(text.prefix(100)) is not an RFC 3339 time like "
+                                         + "2026-11-01T09:15:00Z")
             }
             capturedAt = normal
         } else {
@@ -51,23 +54,19 @@ struct IngestCommand: Command {
         var failures = 0
         var stop: CustodyError?
         for file in files {
-            let bar = ProgressBar((file as NSString).lastPathComponent)
+            let bar = ProgressBar((file as NSString).lastPathComponent.escapedForTerminal)
             do {
                 let source = IngestSource(filename: (file as NSString).lastPathComponent, device: device,
                                           capturedAt: capturedAt)
                 let r = try vault.ingest(path: file, source: source, actor: actor, chunkSize: chunkSize,
                                          progress: bar.update)
                 bar.finish()
+                let warnings = warnings(r.exhibit, file: file)
+                warnings.forEach { Output.note("warning: \($0)") }
                 results.append(["file": file, "id": r.exhibit.id, "sha256": r.exhibit.sha256.hex,
-                                "size": r.exhibit.size, "duplicate": r.duplicate, "status": r.exhibit.status.rawValue])
-                if !args.flag("json") {
-                    var line = "\(r.exhibit.id)  \(r.exhibit.sha256.hex)  \(file)"
-                    if r.duplicate { line += "  (already in the vault: nothing new stored)" }
-                    if r.exhibit.status == .unreadable {
-                        line += "  (stored, flagged unreadable: \(r.exhibit.unreadableReason ?? "unknown"))"
-                    }
-                    print(line)
-                }
+                                "size": r.exhibit.size, "duplicate": r.duplicate, "status": r.exhibit.status.rawValue,
+                                "repaired_chunks": r.repairedChunks.map(\.hex), "warnings": warnings])
+                if !args.flag("json") { print(Self.line(r, file: file)) }
             } catch let e as CustodyError {
                 bar.finish()
                 failures += 1
@@ -82,5 +81,32 @@ struct IngestCommand: Command {
         if args.flag("json") { Output.json(results) }
         if let stop { return stop.exitCode }
         return failures == 0 ? 0 : 2
+    }
+
+    /// One line per file: `EX-000001  <sha256>  <file>`, then in one parenthesis what else is true of it.
+    static func line(_ r: IngestResult, file: String) -> String {
+        var notes = [String]()
+        if r.duplicate { notes.append("already in the vault: nothing new stored") }
+        if r.exhibit.status == .unreadable {
+            let reason = r.exhibit.unreadableReason ?? "unknown"
+            notes.append((r.duplicate ? "" : "stored, ") + "flagged unreadable: \(reason)")
+        }
+        if !r.repairedChunks.isEmpty {
+            let n = r.repairedChunks.count
+            notes.append("repaired \(n) damaged chunk\(n == 1 ? "" : "s") of the stored copy from this file "
+                         + "(recorded in the ledger)")
+        }
+        let line = "\(r.exhibit.id)  \(r.exhibit.sha256.hex)  \(file)"
+            + (notes.isEmpty ? "" : "  (\(notes.joined(separator: "; ")))")
+        return line.escapedForTerminal
+    }
+
+    /// What the user should know although the file was stored: its camera tag names another camera.
+    func warnings(_ exhibit: Exhibit, file: String) -> [String] {
+        guard let serial = exhibit.cameraSerial, serial.caseInsensitiveCompare(device) != .orderedSame else {
+            return []
+        }
+        return ["\(file): its camera_serial tag names \(serial), not --device \(device); both are kept "
+                + "(`custody show \(exhibit.id)` shows the device and the tag)"]
     }
 }

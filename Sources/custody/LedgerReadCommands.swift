@@ -33,12 +33,12 @@ struct LedgerLogCommand: Command {
                 + e.outcome.rawValue
             if let x = e.exhibit { line += "  \(x)" }
             if let c = e.caseID { line += "  case \(c)" }
-            if let r = e.reason { line += "  reason: \(Output.printable(r))" }
+            if let r = e.reason { line += "  reason: \(r)" }
             if !e.details.isEmpty {
                 line += "  " + e.details.sorted { $0.key < $1.key }
-                    .map { "\(Output.printable($0.key))=\(Output.printable($0.value))" }.joined(separator: " ")
+                    .map { "\($0.key)=\($0.value)" }.joined(separator: " ")
             }
-            print(line)
+            print(line.escapedForTerminal)
         }
         if events.isEmpty { Output.note(exhibit.map { "no events for \($0)" } ?? "the ledger is empty") }
         return 0

@@ -35,7 +35,7 @@ struct LedgerVerifyCommand: OptionsOnlyCommand {
                          "checkpoint_files": report.externalCheckpointsChecked,
                          "uncovered_events": report.uncovered, "problems": report.problems])
         } else {
-            for p in report.problems { print("MISMATCH  \(p)") }
+            for p in report.problems { print("MISMATCH  \(p)".escapedForTerminal) }
             if report.isIntact {
                 print("OK: \(report.size) events, \(report.checkpointsChecked) checkpoints"
                       + (external.isEmpty ? "" : " and \(report.externalCheckpointsChecked) checkpoint files")

@@ -20,12 +20,12 @@ struct ListCommand: OptionsOnlyCommand {
             print("The vault is empty: `custody ingest FILE --device ID --as OFFICER` adds a recording.")
             return 0
         }
-        for e in exhibits {
-            let kind = e.parentSHA256 == nil ? "" : "  derived"
-            print("\(e.id)  \(e.sha256.hex.prefix(16))  \(Format.bytes(e.size).padding(toLength: 10, withPad: " ", startingAt: 0))"
-                  + "  \(e.status.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0))  \(Output.printable(e.filename ?? "-"))"
-                  + "  [\(ExhibitJSON.mediaSummary(e))]\(kind)")
-        }
+        // Every column padded to its widest value, so the media summaries line up whatever the names.
+        print(Output.table(exhibits.map { e in
+            [e.id, String(e.sha256.hex.prefix(16)), Format.bytes(e.size), e.status.rawValue,
+             (e.filename ?? "-").escapedForTerminal, "[\(ExhibitJSON.mediaSummary(e))]",
+             e.parentSHA256 == nil ? "" : "derived"]
+        }), terminator: "")
         return 0
     }
 }

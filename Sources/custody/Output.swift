@@ -1,3 +1,4 @@
+import CustodyCore
 import Foundation
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -5,8 +6,10 @@ import Foundation
 
 /// Printing for the CLI: results on stdout, errors and progress on stderr.
 enum Output {
-    static func error(_ message: String) { writeErr("custody: error: \(message)\n") }
-    static func note(_ message: String) { writeErr("custody: \(message)\n") }
+    /// Messages quote names and values from outside (file names, options): escaped, so none can
+    /// forge a line of its own or reorder what the terminal shows.
+    static func error(_ message: String) { writeErr("custody: error: \(message.escapedForTerminal)\n") }
+    static func note(_ message: String) { writeErr("custody: \(message.escapedForTerminal)\n") }
 
     static func writeErr(_ text: String) {
         FileHandle.standardError.write(Data(text.utf8))
@@ -19,26 +22,24 @@ enum Output {
         print(String(decoding: data, as: UTF8.self))
     }
 
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
-
-    /// Text from outside (a file name, a reason quoting one) for a line of text output: control
-    /// characters are shown escaped (`\n`, `\u{1b}`), so no value can start a line of its own or
-    /// drive the terminal.
-    static func printable(_ text: String) -> String {
-        guard text.unicodeScalars.contains(where: \.isControlCharacter) else { return text }
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.isControlCharacter: out += "\\u{\(String(scalar.value, radix: 16))}"
-            default: out.unicodeScalars.append(scalar)
+    /// Rows of already printable cells as lines of text, each column but the last padded to its widest
+    /// cell, two spaces apart; trailing blanks dropped.
+    static func table(_ rows: [[String]]) -> String {
+        var widths = [Int]()
+        for row in rows {
+            for (i, cell) in row.enumerated().dropLast() {
+                if i == widths.count { widths.append(0) }
+                widths[i] = max(widths[i], cell.count)
             }
         }
-        return out
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i < row.count - 1 ? cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) : cell
+            }.joined(separator: "  ").replacingOccurrences(of: " +$", with: "", options: .regularExpression) + "\n"
+        }.joined()
     }
 
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 }
 
 /// A one-line progress bar on stderr, drawn only when stderr is a terminal, at most 10 times a second.

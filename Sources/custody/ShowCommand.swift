@@ -63,7 +63,8 @@ struct ShowCommand: Command {
         for d in derived { rows.append(("Derived", "\(d.id) \(d.sha256.hex)")) }
         let width = rows.map(\.0.count).max() ?? 0
         for (k, v) in rows {
-            print("\(Output.printable(k).padding(toLength: width, withPad: " ", startingAt: 0))  \(Output.printable(v))")
+            let key = k.escapedForTerminal.padding(toLength: width, withPad: " ", startingAt: 0)
+            print("\(key)  \(v.escapedForTerminal)")
         }
         return 0
     }

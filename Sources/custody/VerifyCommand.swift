@@ -27,7 +27,7 @@ struct VerifyCommand: OptionsOnlyCommand {
                 },
             ])
         } else {
-            for d in report.damage { print("DAMAGED  \(d.exhibit)  \(d.problem)") }
+            for d in report.damage { print("DAMAGED  \(d.exhibit)  \(d.problem)".escapedForTerminal) }
             print(report.isIntact
                   ? "OK: \(report.exhibitsChecked) exhibits, \(report.chunksChecked) chunks, \(Format.bytes(report.bytesChecked)) intact."
                   : "FAILED: \(report.damagedExhibits.count) of \(report.exhibitsChecked) exhibits damaged.")

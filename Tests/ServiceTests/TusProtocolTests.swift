@@ -134,6 +134,15 @@ final class TusProtocolTests: TusTestCase {
                                                                      metadata(["filename": "a\nb.mp4"])]).status, 400)
         XCTAssertEqual(try curl("POST", "", token: token1, headers: ["Upload-Length: 5",
                                                                      metadata(["filename": ".."])]).status, 400)
+        // Bidirectional formatting characters would show `clip\u{202E}4pm.exe` as `clipexe.mp4`: refused
+        // too, in the name and in any other value, with a 400 naming the key.
+        for (key, value) in [("filename", "clip\u{202E}4pm.exe"), ("filename", "a\u{2066}b.mp4"),
+                             ("filename", "a\u{200F}.mp4"), ("filename", "a\u{061C}.mp4"), ("note", "x\u{202A}y")] {
+            let refused = try curl("POST", "", token: token1, headers: ["Upload-Length: 5", metadata([key: value])])
+            XCTAssertEqual(refused.status, 400, "\(key) \(value.unicodeScalars.map { $0.value })")
+            XCTAssertTrue(refused.body.contains("Upload-Metadata \(key) contains control or bidirectional"),
+                          refused.body)
+        }
     }
 
     func testAWholeFileHashMismatchIsQuarantinedNotIngested() throws {
