@@ -87,7 +87,8 @@ enum Commands {
         }
         if argv.first == "--version" { return VersionCommand.main(Array(argv.dropFirst())) }
         guard let (command, rest) = match(argv) else { return unmatched(argv, notUTF8: notUTF8) }
-        let json = command.options.contains { $0.name == "json" } && rest.prefix { $0 != "--" }.contains("--json")
+        // Before the arguments parse, a guess (`--json` before any `--`); once they do, the flag itself.
+        var json = command.options.contains { $0.name == "json" } && rest.prefix { $0 != "--" }.contains("--json")
         do {
             let args: Arguments
             do {
@@ -96,6 +97,7 @@ enum Commands {
                 Context.recordRefusal(e, of: command, args: Arguments(salvaging: rest))
                 throw e
             }
+            json = args.flag("json")
             if args.wantsHelp {
                 print(command.help, terminator: "")
                 return 0
