@@ -83,12 +83,18 @@ final class CatalogTamperCLITests: CLITestCase {
         // signed checkpoint: the row is not trusted for what it says.
         let original = try XCTUnwrap(
             try FileManager.default.attributesOfItem(atPath: TestPaths.fixture("bodycam-a.mp4"))[.size] as? Int)
+        let list = try sql("SELECT json_extract(details, '$.chunks_sha256') FROM events WHERE exhibit = 'EX-000001' "
+                           + "AND action = 'ingest'")
+        let doctoredList = try runProcess(which("sha256sum")!, [], stdin: "\(sha) \(doctored.count)\n")
+            .stdout.prefix(64)
         try sql("""
             DROP TRIGGER events_no_update;
             UPDATE events SET object_sha256 = '\(sha)',
-                details = replace(details, '"size":"\(original)"', '"size":"\(doctored.count)"')
+                details = replace(replace(details, '"size":"\(original)"', '"size":"\(doctored.count)"'),
+                                  '\(list)', '\(doctoredList)')
                 WHERE exhibit = 'EX-000001' AND action = 'ingest';
             """)
+        XCTAssertEqual(try sql("SELECT count(*) FROM events WHERE details LIKE '%\(doctoredList)%'"), "1")
         let again = try custody(["verify"], actor: "PC-1")
         XCTAssertEqual(again.status, 1, again.stdout)
         XCTAssertTrue(again.stdout.contains("DAMAGED  EX-000001  event "), again.stdout)

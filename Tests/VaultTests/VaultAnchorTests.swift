@@ -2,6 +2,7 @@ import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import SQLite
 import TestSupport
 import XCTest
 @testable import Vault
@@ -53,5 +54,38 @@ final class VaultAnchorTests: XCTestCase {
         XCTAssertThrowsError(try ExhibitSource(vault: vault, exhibit: exhibit))
         let report = try vault.verify(actor: .officer("PC-1"))
         XCTAssertEqual(report.damagedExhibits, [exhibit.id])
+    }
+
+    func testASourceWithoutARecordedChunkListIsReadWholeBeforeARedactionUsesIt() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
+        let file = TestPaths.fixture("bodycam-a.mp4")
+        let real = try vault.ingest(path: file, source: IngestSource(filename: nil, device: "D"),
+                                    actor: .officer("PC-1"), chunkSize: 1 << 16).exhibit
+        // An exhibit catalogued before creation events named their chunk list: the recording with its
+        // first two 64 KiB chunks the other way round, made of chunks the store already holds.
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        let chunks = try vault.catalog.chunks(of: real)
+        let swapped = [chunks[1], chunks[0]] + chunks.dropFirst(2)
+        var legacy = real
+        legacy.sha256 = SHA256.hash(Array(bytes[(1 << 16)..<(2 << 16)] + bytes[0..<(1 << 16)] + bytes[(2 << 16)...]))
+        legacy = try vault.db.transaction {
+            let made = try vault.catalog.insert(legacy, chunks: swapped.map { ($0.digest, $0.size) }, num: 2)
+            try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .ingest, exhibit: made.id,
+                                          objectSHA256: made.sha256.hex, details: ["size": String(made.size)]))
+            return made
+        }
+        try vault.checkpoint()
+        XCTAssertNoThrow(try ExhibitSource(vault: vault, exhibit: legacy))
+        // Its chunk rows put back in the original's order: every chunk still matches its name, and the
+        // catalog row still matches the event, but the bytes are no longer the anchored ones.
+        try vault.db.query("UPDATE exhibit_chunks SET chunk = iif(idx = 0, ?, ?) WHERE exhibit = 2 AND idx < 2",
+                           [.text(chunks[0].digest.hex), .text(chunks[1].digest.hex)])
+        XCTAssertEqual(try vault.ledgerDisagreements(legacy), [], "nothing to compare the chunk list with")
+        XCTAssertThrowsError(try ExhibitSource(vault: vault, exhibit: legacy)) {
+            let message = ($0 as? CustodyError)?.message ?? "\($0)"
+            XCTAssertTrue(message.contains("exhibit \(legacy.id) reassembles to SHA-256 \(real.sha256)"), message)
+        }
     }
 }
