@@ -50,11 +50,19 @@ public final class Catalog {
         try db.migrate("vault", Self.migrations)
     }
 
-    /// Inserts a new exhibit and its chunk list; the caller holds the transaction.
-    func insert(_ e: Exhibit, chunks: [(SHA256Digest, Int)]) throws -> Exhibit {
-        let num = (try db.query("SELECT COALESCE(MAX(num), 0) + 1 FROM exhibits").first?.int(0)) ?? 1
+    /// The catalog ID of exhibit number `num`: `EX-000042`.
+    static func id(_ num: Int64) -> String { String(format: "EX-%06lld", num) }
+
+    /// The number the next exhibit gets unless the caller asks for a higher one.
+    func nextNumber() throws -> Int64 {
+        (try db.query("SELECT COALESCE(MAX(num), 0) + 1 FROM exhibits").first?.int(0)) ?? 1
+    }
+
+    /// Inserts a new exhibit and its chunk list, numbered `num` (at least `nextNumber()`); the caller
+    /// holds the transaction.
+    func insert(_ e: Exhibit, chunks: [(SHA256Digest, Int)], num: Int64) throws -> Exhibit {
         var exhibit = e
-        exhibit.id = String(format: "EX-%06lld", num)
+        exhibit.id = Self.id(num)
         let media = try e.media.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
         try db.query(
             "INSERT INTO exhibits (num, \(Self.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -72,6 +80,15 @@ public final class Catalog {
     /// All exhibits, oldest first.
     public func all() throws -> [Exhibit] {
         try db.query("SELECT \(Self.columns) FROM exhibits ORDER BY num").map(Self.decode)
+    }
+
+    /// Every exhibit row, oldest first, decoded or with the reason it cannot be: `verify` reports a
+    /// malformed row and goes on to the next.
+    public func rows() throws -> [(id: String, exhibit: Result<Exhibit, CustodyError>)] {
+        try db.query("SELECT \(Self.columns), num FROM exhibits ORDER BY num").map { row in
+            let id = row.text(0) ?? "catalog row \(row.int(15).map(String.init) ?? "?")"
+            do { return (id, .success(try Self.decode(row))) } catch let e as CustodyError { return (id, .failure(e)) }
+        }
     }
 
     public func exhibit(sha256: SHA256Digest) throws -> Exhibit? {
@@ -103,11 +120,15 @@ public final class Catalog {
     /// The chunks of an exhibit in order, with their sizes.
     public func chunks(of exhibit: Exhibit) throws -> [(digest: SHA256Digest, size: Int)] {
         try db.query("""
-            SELECT c.chunk, c.size FROM exhibit_chunks c JOIN exhibits e ON e.num = c.exhibit
+            SELECT c.chunk, c.size, c.idx FROM exhibit_chunks c JOIN exhibits e ON e.num = c.exhibit
             WHERE e.id = ? ORDER BY c.idx
             """, [.text(exhibit.id)]).map { row in
-            guard let digest = row.text(0).flatMap(SHA256Digest.init(hex:)), let size = row.int(1) else {
-                throw CustodyError.integrity("the chunk list of \(exhibit.id) is damaged in the catalog")
+            guard let digest = row.text(0).flatMap(SHA256Digest.init(hex:)), let size = row.int(1),
+                  size >= 0, size <= Vault.maxChunkSize else {
+                let position = row.int(2).map(String.init) ?? "?"
+                throw CustodyError.integrity("the chunk list of \(exhibit.id) is damaged in the catalog: the chunk at "
+                                             + "position \(position) is not a SHA-256 with a size of at most "
+                                             + "\(Vault.maxChunkSize >> 20) MiB")
             }
             return (digest, Int(size))
         }

@@ -37,13 +37,24 @@ final class ExhibitSource: MediaSource {
         size = total
     }
 
+    /// The bytes of `exhibit`, once its catalog row and chunk list agree with the ledger.
     convenience init(vault: Vault, exhibit: Exhibit) throws {
-        let chunks = try vault.catalog.chunks(of: exhibit).map { (digest: $0.digest, size: $0.size) }
-        self.init(vault: vault, chunks: chunks, chunkSize: exhibit.chunkSize, label: exhibit.id,
+        try self.init(vault: vault, anchored: vault.anchored(exhibit))
+    }
+
+    /// Only the chunks a reader asks for are loaded, so the whole-file SHA-256 is never computed: the
+    /// chunk list must be the one the ledger anchors (`chunks_sha256`), and its sizes add up to the
+    /// anchored size.
+    convenience init(vault: Vault, anchored: AnchoredExhibit) throws {
+        let exhibit = anchored.exhibit
+        self.init(vault: vault, chunks: anchored.chunks, chunkSize: exhibit.chunkSize, label: exhibit.id,
                   owner: "exhibit \(exhibit.id)")
-        guard size == exhibit.size else {
-            throw CustodyError.integrity("the chunks of \(exhibit.id) add up to \(size) bytes, not \(exhibit.size)")
+        guard size == anchored.size else {
+            throw CustodyError.integrity("the chunks of \(exhibit.id) add up to \(size) bytes, not the "
+                                         + "\(anchored.size) its \(anchored.creation.action.rawValue) event recorded")
         }
+        // Exhibits catalogued before chunk lists were recorded: the list is proved by reading it whole once.
+        if anchored.creation.details["chunks_sha256"] == nil { try vault.readVerified(anchored) { _ in } }
     }
 
     deinit { cache.forEach { $0.buffer.deallocate() } }

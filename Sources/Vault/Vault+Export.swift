@@ -8,10 +8,11 @@ import Ledger
 
 extension Vault {
     /// Writes the original bytes of `exhibit` to `out`, checking every chunk's hash as it reads and the
-    /// whole file's hash at the end. Never replaces anything at `out`, nor writes inside the data
-    /// directory. A refused export is recorded as refused; otherwise the custody event is written
-    /// before the first byte, and a damaged chunk stops the export, records a failed event and leaves
-    /// nothing at `out`.
+    /// whole file's hash at the end against the SHA-256 its creation event recorded in the ledger.
+    /// Never replaces anything at `out`, nor writes inside the data directory. A refused export
+    /// (including an exhibit whose catalog row disagrees with the ledger) is recorded as refused;
+    /// otherwise the custody event is written before the first byte, and a damaged chunk stops the
+    /// export, records a failed event and leaves nothing at `out`.
     public func export(_ exhibit: Exhibit, to out: String, actor: Actor, reason: String,
                        progress: ((Int64, Int64) -> Void)? = nil) throws {
         let destination = URL(fileURLWithPath: out).standardizedFileURL.path
@@ -19,8 +20,12 @@ extension Vault {
             CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
                          outcome: outcome, reason: why, details: ["destination": destination])
         }
+        let anchored: AnchoredExhibit
         let temp: (fd: Int32, path: String)
-        do { temp = try openExportTemporary(for: destination) } catch let e as CustodyError {
+        do {
+            anchored = try self.anchored(exhibit)
+            temp = try openExportTemporary(for: destination)
+        } catch let e as CustodyError {
             _ = try? record(event(.refused, e.message))
             throw e
         }
@@ -30,7 +35,7 @@ extension Vault {
         }
         try record(event(.ok, reason))
         do {
-            try writeVerified(exhibit, fd: temp.fd, temp: temp.path, to: destination, progress: progress)
+            try writeVerified(anchored, fd: temp.fd, temp: temp.path, to: destination, progress: progress)
         } catch {
             let message = (error as? CustodyError)?.message ?? String(describing: error)
             _ = try? record(event(.failed, message))
@@ -57,7 +62,7 @@ extension Vault {
         }
     }
 
-    private func writeVerified(_ exhibit: Exhibit, fd: Int32, temp: String, to out: String,
+    private func writeVerified(_ exhibit: AnchoredExhibit, fd: Int32, temp: String, to out: String,
                                progress: ((Int64, Int64) -> Void)?) throws {
         let dir = (temp as NSString).deletingLastPathComponent
         var done: Int64 = 0
@@ -100,24 +105,30 @@ extension Vault {
     }
 
     /// Streams the original bytes of `exhibit` to `body` chunk by chunk, each checked against its
-    /// name before it is handed over, and the whole-file SHA-256 checked at the end.
-    /// Throws an integrity error naming the exhibit and chunk on any mismatch.
+    /// name before it is handed over, and the whole-file SHA-256 checked at the end against the one
+    /// its creation event recorded in the ledger. Throws an integrity error naming the exhibit (and
+    /// chunk) when the catalog disagrees with the ledger or any byte does not match.
     public func readVerified(_ exhibit: Exhibit, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        let chunks = try catalog.chunks(of: exhibit)
+        try readVerified(anchored(exhibit), body)
+    }
+
+    func readVerified(_ anchored: AnchoredExhibit, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        let exhibit = anchored.exhibit
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(exhibit.chunkSize, 1), alignment: 4096)
         defer { buffer.deallocate() }
         let whole = SHA256()
-        for (i, chunk) in chunks.enumerated() {
+        for (i, chunk) in anchored.chunks.enumerated() {
             let bytes = try readChunk(chunk.digest, size: chunk.size, index: i, of: "exhibit \(exhibit.id)",
                                       into: buffer)
             whole.update(bytes)
             try body(bytes)
         }
-        let total = chunks.reduce(0) { $0 + Int64($1.size) }
+        let total = anchored.chunks.reduce(0) { $0 + Int64($1.size) }
         let digest = whole.finalize()
-        guard total == exhibit.size, digest == exhibit.sha256 else {
+        guard total == anchored.size, digest == anchored.sha256 else {
             throw CustodyError.integrity("exhibit \(exhibit.id) reassembles to SHA-256 \(digest) (\(total) bytes), "
-                                         + "not its recorded \(exhibit.sha256) (\(exhibit.size) bytes)")
+                                         + "not the \(anchored.sha256) (\(anchored.size) bytes) its "
+                                         + "\(anchored.creation.action.rawValue) event recorded")
         }
     }
 

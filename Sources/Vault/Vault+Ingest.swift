@@ -116,8 +116,10 @@ extension Vault {
                 exhibit.status = .unreadable
                 exhibit.unreadableReason = reason
             }
-            exhibit = try catalog.insert(exhibit, chunks: chunks)
-            var details = ["device": source.device, "size": String(total), "status": exhibit.status.rawValue]
+            exhibit = try catalog.insert(exhibit, chunks: chunks, num: unusedExhibitNumber())
+            // The exhibit's identity, anchored in the ledger: what verify, export and redact check the catalog against.
+            var details = ["device": source.device, "size": String(total), "status": exhibit.status.rawValue,
+                           "chunks_sha256": Self.chunkListDigest(chunks.map { ($0.0, $0.1) }).hex]
             if let name = source.filename { details["filename"] = name }
             details.merge(Self.derivation(of: source)) { old, _ in old }
             try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,

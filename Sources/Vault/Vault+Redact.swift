@@ -44,6 +44,11 @@ extension Vault {
             event(.refused, "invalid redaction spec: \(e)")
             throw CustodyError.usage("the redaction spec is invalid: \(e)")
         }
+        let anchored: AnchoredExhibit
+        do { anchored = try self.anchored(exhibit) } catch let e as CustodyError where e.kind == .integrity {
+            event(.refused, e.message)  // the catalog disagrees with the ledger: its bytes are not read
+            throw e
+        }
         // Reading the original is an access: its event comes first, on the parent, and the derived
         // exhibit gets its own `redact` event when it is catalogued.
         try record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
@@ -54,7 +59,7 @@ extension Vault {
         defer { try? FileManager.default.removeItem(atPath: work) }
         do {
             let output = work + "/redacted.mp4"
-            let source = try ExhibitSource(vault: self, exhibit: exhibit)
+            let source = try ExhibitSource(vault: self, anchored: anchored)
             let made = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
                                            isCancelled: isCancelled)
             if isCancelled?() == true { throw RedactionError.cancelled }

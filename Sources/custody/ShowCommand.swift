@@ -9,7 +9,8 @@ struct ShowCommand: Command {
         show EXHIBIT [--as ID] [--data DIR] [--json]
 
         EXHIBIT is a catalog ID (EX-000001) or a unique SHA-256 prefix of at least 6 hex digits.
-        Viewing is a custody event, so an acting officer is needed.
+        Viewing is a custody event, so an acting officer is needed. Exit 1 (after showing it) when the
+        catalog disagrees with the exhibit's ingest or redact event in the ledger.
         """
     static let options: [OptionSpec] = [.actor, .data, .json]
 
@@ -29,19 +30,25 @@ struct ShowCommand: Command {
         let derived = try vault.catalog.derived(from: exhibit)
         let parent = try exhibit.parentSHA256.flatMap { try vault.catalog.exhibit(sha256: $0) }
         let chunks = try vault.catalog.chunks(of: exhibit)
-        // Who stored it (the officer's CLI, or a dock): its first successful ingest or redact event.
-        let storedBy = try vault.events.events(exhibit: exhibit.id)
-            .first { ($0.action == .ingest || $0.action == .redact) && $0.outcome == .ok }
+        // Who stored it (the officer's CLI, or a dock): the ledger event that created it.
+        let storedBy = try vault.events.creationEvent(exhibit: exhibit.id)
             .map { "\($0.actor.kind.rawValue):\($0.actor.id)" }
+        // What is shown comes from the catalog; the ledger's signed record of the exhibit decides.
+        let disagreements = try vault.ledgerDisagreements(exhibit)
+        for problem in disagreements {
+            Output.note("warning: the catalog disagrees with the ledger: \(exhibit.id) \(Output.printable(problem))")
+        }
+        let status: Int32 = disagreements.isEmpty ? 0 : 1
         if args.flag("json") {
             var o = ExhibitJSON.object(exhibit)
             o["chunks"] = chunks.count
             o["ingested_by"] = storedBy
+            o["ledger_disagreements"] = disagreements
             o["derived"] = derived.map { ["id": $0.id, "sha256": $0.sha256.hex] }
             if let parent { o["parent"] = parent.id }
             if let spec = exhibit.spec { o["spec"] = spec }
             Output.json(o)
-            return 0
+            return status
         }
         var rows: [(String, String)] = [
             ("Exhibit", exhibit.id), ("SHA-256", exhibit.sha256.hex),
@@ -61,11 +68,12 @@ struct ShowCommand: Command {
         if let s = exhibit.specSHA256 { rows.append(("Spec SHA-256", s.hex)) }
         if let spec = exhibit.spec { rows.append(("Spec", spec)) }
         for d in derived { rows.append(("Derived", "\(d.id) \(d.sha256.hex)")) }
+        for problem in disagreements { rows.append(("LEDGER DISAGREES", problem)) }
         let width = rows.map(\.0.count).max() ?? 0
         for (k, v) in rows {
             let key = k.escapedForTerminal.padding(toLength: width, withPad: " ", startingAt: 0)
             print("\(key)  \(v.escapedForTerminal)")
         }
-        return 0
+        return status
     }
 }

@@ -42,6 +42,16 @@ class CLITestCase: XCTestCase {
         return r.stdout.split(separator: "\n").map(String.init)
     }
 
+    /// Damages the stored chunk `digest` (hex) in place: flips `mask` in its byte at `offset`.
+    func damageChunk(_ digest: some StringProtocol, at offset: Int, mask: UInt8 = 0x80) throws {
+        let path = data + "/chunks/\(digest.prefix(2))/\(digest)"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+        chmod(path, 0o644)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[offset] ^= mask
+        try bytes.write(to: URL(fileURLWithPath: path))
+    }
+
     /// Starts `custody serve` on this data directory and returns it, its port (from the `listening`
     /// log line), and its log, which keeps being collected until the process exits.
     func serve(port: Int = 0, _ extra: [String] = []) throws

@@ -68,12 +68,7 @@ final class EvidenceCLITests: CLITestCase {
         let name = try runProcess("/bin/sh", ["-c", "head -c \(3 << 16) '\(file)' | tail -c \(1 << 16) | sha256sum"])
             .stdout.prefix(64)
         XCTAssertEqual(slice.count, 1 << 16)
-        let chunk = dir.file("data/chunks/\(name.prefix(2))/\(name)")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: chunk))
-        chmod(chunk, 0o644)
-        var damaged = try Data(contentsOf: URL(fileURLWithPath: chunk))
-        damaged[12345] ^= 0x80
-        try damaged.write(to: URL(fileURLWithPath: chunk))
+        try damageChunk(name, at: 12345)
 
         let verify = try custody(["verify"], actor: "PC-1")
         XCTAssertEqual(verify.status, 1)
