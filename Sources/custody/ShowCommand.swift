@@ -36,7 +36,7 @@ struct ShowCommand: Command {
         // What is shown comes from the catalog; the ledger's signed record of the exhibit decides.
         let disagreements = try vault.ledgerDisagreements(exhibit)
         for problem in disagreements {
-            Output.note("warning: the catalog disagrees with the ledger: \(exhibit.id) \(Output.printable(problem))")
+            Output.note("warning: the catalog disagrees with the ledger: \(exhibit.id) \(problem)")
         }
         let status: Int32 = disagreements.isEmpty ? 0 : 1
         if args.flag("json") {
