@@ -20,6 +20,8 @@ public enum UploadError: Error, Equatable, Sendable {
     /// The recording's SHA-256 differs from the `sha256` metadata: kept in quarantine, not ingested.
     case quarantined(reason: String)
     case diskFull
+    /// Termination of an upload whose every byte is stored: it is evidence waiting to be ingested.
+    case fullyReceived
 }
 
 /// Which digest an `Upload-Checksum` header names, and the value it expects for this request's body.
