@@ -17,6 +17,7 @@ struct TusHandler {
     let refusals: RefusalBudget
     let dockRefusals: DockRefusals
     let retries = IngestRetries()
+    let startupIngests = StartupIngests()
 
     init(configuration: ServiceConfiguration, pool: VaultPool, metrics: Metrics, log: Log) {
         self.configuration = configuration
