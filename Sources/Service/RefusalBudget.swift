@@ -4,8 +4,8 @@ import Foundation
 /// each. Every attempt is counted, but a peer without a token, or a dock gone wrong, could otherwise
 /// grow the append-only ledger without bound (about 2 KB an event). So at most `burst` attempts are
 /// recorded one by one per `window`; the rest are counted by peer address and recorded as one summary
-/// event once the window has ended (by the sweeper, or by the next refusal). At most `maxPeers` addresses are told apart in a summary; the
-/// attempts of any others are summed.
+/// event once the window has ended (by the sweeper, or by the next refusal). At most `maxPeers`
+/// addresses are told apart in a summary; the attempts of any others are summed.
 final class RefusalBudget: @unchecked Sendable {
     /// Attempts of one window that were counted, not recorded one by one.
     struct Summary: Equatable {

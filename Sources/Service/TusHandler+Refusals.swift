@@ -99,7 +99,8 @@ extension TusHandler {
         let ended = endedWindows(now: .infinity)
         guard !ended.isEmpty else { return }
         do { try pool.with { try record(ended, in: $0) } } catch {
-            log.error("refused attempts could not be recorded", ["attempts": ended.reduce(0) { $0 + $1.summary.attempts },
+            let attempts = ended.reduce(0) { $0 + $1.summary.attempts }
+            log.error("refused attempts could not be recorded", ["attempts": attempts,
                                                                  "error": String(describing: error)])
         }
     }

@@ -33,7 +33,8 @@ enum Tus {
 
     /// The answer to a header given more than once.
     static func duplicated(_ name: String) -> Refusal {
-        Refusal(status: .badRequest, message: "\(name) is given more than once; send it once", reason: "duplicate_header")
+        Refusal(status: .badRequest, message: "\(name) is given more than once; send it once",
+                reason: "duplicate_header")
     }
 
     /// `Content-Type: application/offset+octet-stream`, in any case and with any parameters.

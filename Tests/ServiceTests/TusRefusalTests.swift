@@ -56,7 +56,9 @@ final class TusRefusalTests: TusTestCase {
         try expectRecorded(404, "an unknown upload") {
             try curl("HEAD", "0123456789abcdef0123456789abcdef", token: token1)
         }
-        try expectRecorded(412, "another tus version") { try curl("HEAD", location, token: token1, tusVersion: "0.2.2") }
+        try expectRecorded(412, "another tus version") {
+            try curl("HEAD", location, token: token1, tusVersion: "0.2.2")
+        }
         XCTAssertEqual(try curl("DELETE", location, token: token1).status, 204)
         try expectRecorded(410, "PATCH of a terminated upload") {
             try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 0"], body: hello)
@@ -133,8 +135,9 @@ final class TusDockRefusalBudgetTests: TusTestCase {
 
     func testADocksRefusalsBeyondItsBurstAreCountedIntoOneEvent() throws {
         let before = try events().count
-        for _ in 0..<5 { XCTAssertEqual(try curl("HEAD", "0123456789abcdef0123456789abcdef", token: token1).status, 404) }
-        XCTAssertEqual(try curl("HEAD", "0123456789abcdef0123456789abcdef", token: token2).status, 404)
+        let unknown = "0123456789abcdef0123456789abcdef"
+        for _ in 0..<5 { XCTAssertEqual(try curl("HEAD", unknown, token: token1).status, 404) }
+        XCTAssertEqual(try curl("HEAD", unknown, token: token2).status, 404)
         XCTAssertEqual(try events().dropFirst(before).map(\.actor.id), ["dock-1", "dock-1", "dock-2"],
                        "each dock has a budget of its own")
         service.shutdown()

@@ -183,7 +183,7 @@ final class UploadStoreTests: XCTestCase {
             let upload = try store.create(owner: "dock", length: 9 << 20, metadata: UploadMetadata(), ttl: 60)
             let read = reader(bytes[...])
             var paused = false, at = 0
-            XCTAssertThrowsError(try store.append(upload, checksum: checksum, ttl: 60, hasher: UploadHasher()) { buffer in
+            let slow: (UnsafeMutableRawBufferPointer) throws -> Int = { buffer in
                 if !paused && at >= 6 << 20 {
                     paused = true
                     Thread.sleep(forTimeInterval: PieceWriter.syncInterval + 0.1)
@@ -191,7 +191,9 @@ final class UploadStoreTests: XCTestCase {
                 let n = try read(buffer)
                 at += n
                 return n
-            }) { XCTAssertEqual($0 as? UploadError, .tooLong) }
+            }
+            XCTAssertThrowsError(try store.append(upload, checksum: checksum, ttl: 60, hasher: UploadHasher(),
+                                                  read: slow)) { XCTAssertEqual($0 as? UploadError, .tooLong) }
             let kept = checksum == nil ? 8 << 20 : 0
             let stored = try XCTUnwrap(store.get(upload.id))
             XCTAssertEqual(stored.offset, Int64(kept), "checksum: \(checksum != nil)")
