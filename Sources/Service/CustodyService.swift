@@ -86,19 +86,21 @@ public final class CustodyService: @unchecked Sendable {
     /// Starts listening and checkpointing; returns the bound port.
     @discardableResult
     public func start() throws -> UInt16 {
-        try finishInterruptedIngests()
+        let pending = try interruptedIngests()
         let port: UInt16
         do { port = try server.start() } catch {
             throw CustodyError.failure("cannot listen on \(configuration.host):\(configuration.port)", cause: error)
         }
         checkpointer.start()
-        sweeper.start()
         let scheme = configuration.tls == nil ? "http" : "https"
         var fields: [String: Any] = ["host": configuration.host, "port": Int(port),
                                      "data": configuration.directory.root, "tls": tls != nil]
         if let tls { fields["certificate_sha256"] = tls.context.certificateSHA256 }
         fields["public_url"] = configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"
         log.info("listening", fields)
+        sweeper.start()
+        // Ingesting a large recording reads it whole: docks are served meanwhile.
+        tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0) }
         return port
     }
 
@@ -127,9 +129,10 @@ public final class CustodyService: @unchecked Sendable {
         SignalWatch(SIGHUP) { [weak self] in self?.reloadTLS() }
     }
 
-    /// What a crash cut short: uploads whose last byte was stored but whose ingest was not (ingested
-    /// now), and quarantined uploads whose pieces were not moved yet (moved now).
-    private func finishInterruptedIngests() throws {
+    /// What a crash cut short: quarantined uploads whose pieces were not moved yet (moved now), and
+    /// uploads whose last byte was stored but whose ingest was not (returned, to be ingested once the
+    /// service listens).
+    private func interruptedIngests() throws -> [Upload] {
         let store = try UploadStore(vault: Vault(directory: configuration.directory))
         do {
             for id in try store.finishQuarantines() {
@@ -139,7 +142,7 @@ public final class CustodyService: @unchecked Sendable {
             // Not a reason to refuse uploads: the pieces stay where they are, and the ledger has the quarantine.
             log.error("quarantined pieces could not be moved", ["error": String(describing: error)])
         }
-        for upload in try store.unfinishedCompletions() { _ = tus.finishReceived(upload) }
+        return try store.unfinishedCompletions()
     }
 
     /// SIGTERM and SIGINT stop the service gracefully.
@@ -151,6 +154,7 @@ public final class CustodyService: @unchecked Sendable {
     /// Blocks until the server has stopped, then stops the checkpointer (after a final checkpoint).
     public func waitUntilStopped() {
         server.waitUntilStopped()
+        tus.startupIngests.stop()
         sweeper.stop()
         tus.flushRefusals()
         checkpointer.stop()

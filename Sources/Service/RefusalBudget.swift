@@ -1,11 +1,11 @@
 import Foundation
 
-/// How many refused, unauthenticated access attempts get a ledger event each. Every attempt is
-/// counted, but a peer without a token could otherwise grow the append-only ledger without bound
-/// (about 2 KB an event). So at most `burst` attempts are recorded one by one per `window`; the rest
-/// are counted by peer address and recorded as one summary event once the window has ended (by the
-/// sweeper, or by the next refusal). At most `maxPeers` addresses are told apart in a summary; the
-/// attempts of any others are summed.
+/// How many refused access attempts (without a valid token, or of one dock) get a ledger event
+/// each. Every attempt is counted, but a peer without a token, or a dock gone wrong, could otherwise
+/// grow the append-only ledger without bound (about 2 KB an event). So at most `burst` attempts are
+/// recorded one by one per `window`; the rest are counted by peer address and recorded as one summary
+/// event once the window has ended (by the sweeper, or by the next refusal). At most `maxPeers`
+/// addresses are told apart in a summary; the attempts of any others are summed.
 final class RefusalBudget: @unchecked Sendable {
     /// Attempts of one window that were counted, not recorded one by one.
     struct Summary: Equatable {
@@ -87,5 +87,37 @@ final class RefusalBudget: @unchecked Sendable {
         recorded = 0
         pending = Summary()
         return ended.attempts > 0 ? ended : nil
+    }
+}
+
+/// One `RefusalBudget` per registered dock, for its refused requests: no dock (or a stolen token)
+/// can grow the ledger without bound, nor use up another dock's events. Only registered docks get a
+/// budget, so their number is bounded by the registry.
+final class DockRefusals: @unchecked Sendable {
+    let burst: Int
+    let window: Double
+    private let lock = NSLock()
+    private var budgets: [String: RefusalBudget] = [:]
+
+    init(burst: Int, window: Double) {
+        self.burst = burst
+        self.window = window
+    }
+
+    func budget(_ dock: String) -> RefusalBudget {
+        lock.lock()
+        defer { lock.unlock() }
+        if let budget = budgets[dock] { return budget }
+        let budget = RefusalBudget(burst: burst, window: window)
+        budgets[dock] = budget
+        return budget
+    }
+
+    /// The summaries of every dock's ended window (`now` infinite: of the open ones too).
+    func endedWindows(now: Double) -> [(dock: String?, summary: RefusalBudget.Summary)] {
+        lock.lock()
+        let all = budgets.sorted { $0.key < $1.key }
+        lock.unlock()
+        return all.compactMap { dock, budget in budget.endedWindow(now: now).map { (dock, $0) } }
     }
 }

@@ -49,10 +49,8 @@ extension TusHandler {
     /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
     /// is writing (that request moves the expiry on, or ingests it).
     func sweep(_ vault: Vault) throws {
-        if let summary = refusals.endedWindow(now: Self.clock()) {
-            do { try recordUnrecorded(summary, in: vault) } catch {  // kept for the next round
-                log.error("refused attempts could not be recorded", ["error": String(describing: error)])
-            }
+        do { try record(endedWindows(now: Self.clock()), in: vault) } catch {  // kept for the next round
+            log.error("refused attempts could not be recorded", ["error": String(describing: error)])
         }
         let store = try UploadStore(vault: vault)
         for candidate in try store.expiredUploads() {

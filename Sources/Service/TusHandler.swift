@@ -15,7 +15,9 @@ struct TusHandler {
     let busy = BusyUploads()
     let hashers = UploadHashers()
     let refusals: RefusalBudget
+    let dockRefusals: DockRefusals
     let retries = IngestRetries()
+    let startupIngests = StartupIngests()
 
     init(configuration: ServiceConfiguration, pool: VaultPool, metrics: Metrics, log: Log) {
         self.configuration = configuration
@@ -23,6 +25,7 @@ struct TusHandler {
         self.metrics = metrics
         self.log = log
         refusals = RefusalBudget(burst: configuration.refusalsRecordedPerWindow, window: configuration.refusalWindow)
+        dockRefusals = DockRefusals(burst: configuration.refusalsRecordedPerWindow, window: configuration.refusalWindow)
     }
 
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) -> HTTPResponse {
@@ -31,19 +34,26 @@ struct TusHandler {
                                              "Tus-Max-Size": String(configuration.maxUploadBytes),
                                              "Tus-Checksum-Algorithm": Tus.checksumAlgorithms])
         }
+        var dock: String?
         do {
             // Authenticated first, so every refused access attempt is in the ledger, whatever it sent.
-            let dock = try authenticate(request, connection: connection)
+            let owner = try authenticate(request, connection: connection)
+            dock = owner
+            // A tus header given twice is ambiguous (which one did the dock mean?): refused, as a
+            // repeated Content-Length is by the HTTP layer.
+            if let repeated = Tus.headers.first(where: { request.headers.values(for: $0).count > 1 }) {
+                throw Tus.duplicated(repeated)
+            }
             guard request.headers["Tus-Resumable"] == Tus.version else {
                 throw Tus.Refusal(status: Tus.preconditionFailed, message: "this server speaks tus \(Tus.version)",
                                   reason: "tus_version")
             }
             let id = String(request.path.dropFirst("/files/".count))
             switch (request.method, id.isEmpty) {
-            case ("POST", true): return try create(request, body: body, dock: dock)
-            case ("HEAD", false), ("GET", false): return try head(id, dock: dock)
-            case ("PATCH", false): return try patch(id, request: request, body: body, dock: dock)
-            case ("DELETE", false): return try terminate(id, dock: dock)
+            case ("POST", true): return try create(request, body: body, dock: owner)
+            case ("HEAD", false), ("GET", false): return try head(id, dock: owner)
+            case ("PATCH", false): return try patch(id, request: request, body: body, dock: owner)
+            case ("DELETE", false): return try terminate(id, dock: owner)
             default:
                 throw Tus.Refusal(status: .methodNotAllowed, message: "\(request.method) is not allowed here",
                                   reason: "method")
@@ -53,9 +63,17 @@ struct TusHandler {
             // What arrived before it is kept (tus core); HEAD says how much.
             metrics.increment("custody_upload_failures_total{reason=\"body\"}")
             log.warning("upload body refused", ["method": request.method, "error": error.description])
+            if let dock {
+                recordRefusal(of: dock, request, connection: connection, status: error.status, message: error.message,
+                              reason: "body")
+            }
             return Tus.response(error.status, text: error.message)
         } catch let refusal as Tus.Refusal {
             metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
+            if let dock, !refusal.recorded {
+                recordRefusal(of: dock, request, connection: connection, status: refusal.status,
+                              message: refusal.message, reason: refusal.reason)
+            }
             var headers = refusal.headers
             if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
             if refusal.status == .unauthorized {
@@ -69,55 +87,6 @@ struct TusHandler {
         }
     }
 
-    /// The dock a bearer token belongs to. Missing, unknown and revoked tokens are refused and
-    /// recorded in the ledger (never the token itself), within the refusal budget.
-    private func authenticate(_ request: HTTPRequestHead, connection: HTTPConnectionInfo) throws -> String {
-        let header = request.headers["Authorization"] ?? ""
-        // The scheme's name is case-insensitive (RFC 9110, section 11.1).
-        let token = header.prefix(7).lowercased() == "bearer " ? String(header.dropFirst(7)) : nil
-        if let token, let dock = try pool.with({ try DeviceRegistry(db: $0.db).authenticate(token: token) }) {
-            return dock
-        }
-        let reason = token == nil ? "no bearer token" : "unknown or revoked token"
-        let (record, summary) = refusals.admit(peer: connection.remoteHost, now: Self.clock())
-        if record || summary != nil {
-            try pool.with { vault in
-                if let summary { try recordUnrecorded(summary, in: vault) }
-                guard record else { return }
-                try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
-                                              reason: reason,
-                                              details: ["method": request.method, "remote": connection.remoteAddress]))
-            }
-        }
-        throw Tus.Refusal(status: .unauthorized, message: "a registered dock's bearer token is needed", reason: "auth")
-    }
-
-    private static let unauthenticated = Actor(id: "unauthenticated", kind: .device)
-    static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
-
-    /// One event for a window's refused attempts that did not get one each. If it cannot be
-    /// written, the counts go back into the budget for the next summary.
-    func recordUnrecorded(_ summary: RefusalBudget.Summary, in vault: Vault) throws {
-        do {
-            try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
-                                          reason: "\(summary.attempts) more refused attempts without a valid token, "
-                                              + "counted, not recorded one by one",
-                                          details: summary.details(window: refusals.window)))
-        } catch {
-            refusals.restore(summary)
-            throw error
-        }
-    }
-
-    /// At shutdown: the open window's unrecorded refusals get their summary now.
-    func flushRefusals() {
-        guard let summary = refusals.endedWindow(now: Self.clock(), force: true) else { return }
-        do { try pool.with { try recordUnrecorded(summary, in: $0) } } catch {
-            log.error("refused attempts could not be recorded", ["attempts": summary.attempts,
-                                                                 "error": String(describing: error)])
-        }
-    }
-
     /// An upload of this dock's, or 404 (and a ledger event) for anyone else's: docks cannot probe
     /// each other's uploads.
     private func owned(_ id: String, dock: String, store: UploadStore) throws -> Upload {
@@ -125,7 +94,9 @@ struct TusHandler {
         guard upload.owner == dock else {
             try store.vault.record(CustodyEvent(actor: .device(dock), action: .upload, outcome: .refused,
                                                 reason: "upload belongs to another dock", details: ["upload": id]))
-            throw Tus.refusal(.notFound)
+            var refusal = Tus.refusal(.notFound)
+            refusal.recorded = true  // always, outside the dock's budget
+            throw refusal
         }
         return upload
     }

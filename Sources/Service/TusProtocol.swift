@@ -23,6 +23,18 @@ enum Tus {
         let reason: String
         /// Headers the answer carries besides the usual ones.
         var headers: HTTPHeaders = [:]
+        /// Recorded in the ledger already where it happened, outside the dock's refusal budget.
+        var recorded = false
+    }
+
+    /// The request headers tus gives a meaning to (with Content-Type, for PATCH): each may be given once.
+    static let headers = ["Upload-Length", "Upload-Offset", "Upload-Metadata", "Upload-Checksum",
+                          "Upload-Defer-Length", "Upload-Concat", "Tus-Resumable", "Content-Type", "Authorization"]
+
+    /// The answer to a header given more than once.
+    static func duplicated(_ name: String) -> Refusal {
+        Refusal(status: .badRequest, message: "\(name) is given more than once; send it once",
+                reason: "duplicate_header")
     }
 
     /// `Content-Type: application/offset+octet-stream`, in any case and with any parameters.
@@ -90,7 +102,10 @@ enum Tus {
                                                + "Upload-Checksum; it was discarded, send it again", reason: "checksum")
         case .quarantined(let reason):
             return Refusal(status: checksumMismatch, message: "the recording was not accepted: \(reason); its bytes "
-                           + "are kept in quarantine", reason: "sha256_mismatch")
+                           + "are kept in quarantine", reason: "sha256_mismatch", recorded: true)
+        case .fullyReceived:
+            return Refusal(status: .forbidden, message: "every byte of this upload is stored: it is evidence waiting "
+                           + "to be ingested and cannot be deleted", reason: "fully_received")
         case .diskFull: return Refusal(status: insufficientStorage, message: "the evidence server's disk is full; "
                                        + "nothing of this request was kept, retry later", reason: "disk_full")
         }

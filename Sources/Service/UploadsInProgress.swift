@@ -14,6 +14,13 @@ final class BusyUploads: @unchecked Sendable {
         return result
     }
 
+    /// Whether a request (or an ingest) holds the upload now.
+    func isHeld(_ id: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return ids.contains(id)
+    }
+
     /// Runs `body` holding the upload, or returns nil without running it if someone holds it.
     func ifFree<T>(_ id: String, _ body: () throws -> T) throws -> T? {
         lock.lock()
@@ -81,5 +88,41 @@ final class IngestRetries: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         next[id] = nil
+    }
+}
+
+/// Ingests of uploads whose last byte arrived before the service started, on a thread of their own
+/// once the service listens: a pending recording of many GiB would otherwise keep every dock out
+/// while it is read. Each takes the upload's lock like a request, so whoever comes first ingests it
+/// (a HEAD meanwhile reports it fully received; a PATCH gets 423). A stopping service waits for the
+/// ingest under way and starts no other (the next start finds them).
+final class StartupIngests: @unchecked Sendable {
+    private let group = DispatchGroup()
+    private let lock = NSLock()
+    private var stopping = false
+
+    func start(_ uploads: [Upload], _ ingest: @escaping @Sendable (Upload) -> Void) {
+        guard !uploads.isEmpty else { return }
+        group.enter()
+        let thread = Thread { [self] in
+            defer { group.leave() }
+            for upload in uploads {
+                lock.lock()
+                let stop = stopping
+                lock.unlock()
+                if stop { return }
+                ingest(upload)
+            }
+        }
+        thread.name = "custody-startup-ingests"
+        thread.start()
+    }
+
+    /// Starts no more ingests; returns once the one under way is done.
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+        group.wait()
     }
 }

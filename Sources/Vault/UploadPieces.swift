@@ -14,18 +14,24 @@ import Foundation
 /// `makeDurable`. A piece the request starts in the middle of (an earlier request wrote its
 /// beginning) is written through the page cache as bytes arrive. `makeDurable` writes a piece left
 /// part-filled at the end of the body, then fsyncs every piece written (their data on the device by
-/// then) and the folder.
+/// then) and the folder. `syncIfDue` does the same for the full pieces about once a second while the
+/// body arrives, so the caller can record them as kept before the request ends.
 ///
 /// Memory: one piece-sized buffer, and a second once the request has filled a piece.
 final class PieceWriter {
     /// Bytes read from the body between writes to a piece written through the page cache.
     static let writeThroughStep = 1 << 20
+    /// Seconds between two `syncIfDue` that make pieces durable mid-request.
+    static let syncInterval = 1.0
 
     private let store: UploadStore
     private let id: String
     private let pieceSize = UploadStore.pieceSize
-    private let startIndex: Int
-    private let startFill: Int
+    /// Where the pieces go back to on `discard`: the offset the request started at, then the end of
+    /// the last full piece `syncIfDue` made durable.
+    private var keptIndex: Int
+    private var keptFill: Int
+    private var lastSync = DispatchTime.now()
     private(set) var written: Int64 = 0
     private var index: Int
     /// Bytes of piece `index` received so far; `stage[0..<fill]` holds them unless `writeThrough`.
@@ -46,21 +52,21 @@ final class PieceWriter {
     init(store: UploadStore, upload: Upload) throws {
         self.store = store
         id = upload.id
-        startIndex = Int(upload.offset / Int64(pieceSize))
-        startFill = Int(upload.offset % Int64(pieceSize))
-        index = startIndex
-        fill = startFill
-        writeThrough = startFill > 0
+        keptIndex = Int(upload.offset / Int64(pieceSize))
+        keptFill = Int(upload.offset % Int64(pieceSize))
+        index = keptIndex
+        fill = keptFill
+        writeThrough = keptFill > 0
         stage = .allocate(byteCount: pieceSize, alignment: FS.directAlignment)
         background = BackgroundWriter(slots: 2, queue: store.pieceWriteQueue ?? DispatchQueue(label: "custody.piece-writes"))
         background.reserveSlot()  // for `stage`
         // What a crash or a refused request left past the offset goes first.
-        try removePieces(after: startIndex)
+        try removePieces(after: keptIndex)
         let path = store.piecePath(id, index)
         if writeThrough {
             fd = try FS.open(path, O_WRONLY, 0o600)
-            try FS.call("ftruncate", path) { ftruncate(fd, off_t(startFill)) }
-            guard lseek(fd, off_t(startFill), SEEK_SET) == off_t(startFill) else {
+            try FS.call("ftruncate", path) { ftruncate(fd, off_t(keptFill)) }
+            guard lseek(fd, off_t(keptFill), SEEK_SET) == off_t(keptFill) else {
                 throw SystemError(call: "lseek", path: path, errno: errno)
             }
         } else {
@@ -138,29 +144,50 @@ final class PieceWriter {
     func makeDurable() throws {
         try background.finish()
         if !writeThrough && fill > 0 { try writeStaged(fill) }
-        // One journal commit makes all of them durable: the first fsync commits every piece's
-        // metadata, the others find theirs committed (their data reached the device when written).
+        try syncFinished()
+        if fd >= 0 { try FS.fsync(fd, path: store.piecePath(id, index)) }
+    }
+
+    /// Mid-request, at most once per `syncInterval` and only past a piece completed since the last
+    /// time: makes every full piece durable (waiting for the one being written, a few milliseconds)
+    /// and returns how many of the request's bytes are durable now, all of them kept by a later
+    /// `discard`. Nil when not due. The piece being filled is left alone.
+    func syncIfDue() throws -> Int64? {
+        guard index > keptIndex,
+              DispatchTime.now().uptimeNanoseconds - lastSync.uptimeNanoseconds >= UInt64(Self.syncInterval * 1e9)
+        else { return nil }
+        try background.finish()
+        try syncFinished()
+        keptIndex = index
+        keptFill = 0
+        lastSync = DispatchTime.now()
+        return written - Int64(fill)  // the current piece began in this request: `fill` is its bytes
+    }
+
+    /// fsyncs the pieces written whole so far, then the folder. One journal commit makes all of them
+    /// durable: the first fsync commits every piece's metadata, the others find theirs committed
+    /// (their data reached the device when written).
+    private func syncFinished() throws {
         for path in finished {
             let fd = try FS.open(path, O_RDONLY)
             defer { close(fd) }
             try FS.fsync(fd, path: path)
         }
         finished.removeAll()
-        if fd >= 0 { try FS.fsync(fd, path: store.piecePath(id, index)) }
         if createdFiles { try FS.fsyncDirectory(store.dataPath(id)) }
     }
 
-    /// Puts the pieces back as they were before this request.
+    /// Puts the pieces back as they were before this request, or at its last `syncIfDue`.
     func discard() {
         _ = try? background.finish()  // before the pieces it writes are removed
         if fd >= 0 { close(fd) }
         fd = -1
         finished.removeAll()
-        try? removePieces(after: startIndex)
-        if startFill > 0 {
-            _ = truncate(store.piecePath(id, startIndex), off_t(startFill))
+        try? removePieces(after: keptIndex)
+        if keptFill > 0 {
+            _ = truncate(store.piecePath(id, keptIndex), off_t(keptFill))
         } else {
-            unlink(store.piecePath(id, startIndex))
+            unlink(store.piecePath(id, keptIndex))
         }
     }
 

@@ -96,9 +96,12 @@ extension UploadStore {
         try? FileManager.default.removeItem(atPath: dataPath(id))
     }
 
-    /// tus termination: the dock abandons the upload; its bytes are removed.
+    /// tus termination: the dock abandons the upload; its bytes are removed. Not once every byte is
+    /// stored: then the upload is evidence waiting to be ingested (its ingest failed, or has not run
+    /// yet), and a dock must not be able to destroy it.
     public func terminate(_ upload: Upload) throws {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
+        guard !upload.isFinished else { throw UploadError.fullyReceived }
         var t = upload
         t.state = .terminated
         try vault.db.transaction {

@@ -20,6 +20,8 @@ public enum UploadError: Error, Equatable, Sendable {
     /// The recording's SHA-256 differs from the `sha256` metadata: kept in quarantine, not ingested.
     case quarantined(reason: String)
     case diskFull
+    /// Termination of an upload whose every byte is stored: it is evidence waiting to be ingested.
+    case fullyReceived
 }
 
 /// Which digest an `Upload-Checksum` header names, and the value it expects for this request's body.
@@ -112,11 +114,14 @@ public final class UploadStore {
             """, [.text(id)]).first.map(Self.decode)
     }
 
-    /// Appends the bytes `read` yields at the upload's offset. With a checksum, the whole request is
-    /// discarded on mismatch; without one, bytes received before an interrupted body are kept (tus
-    /// core), so the dock resumes after them. A piece that cannot be written (a full disk, an I/O
-    /// error) discards the whole request either way. Returns the upload with its new, durable offset.
-    /// `hasher` sees every byte written, in order; after an error it may have seen discarded bytes.
+    /// Appends the bytes `read` yields at the upload's offset. With a checksum, the request is all or
+    /// nothing: discarded on mismatch. Without one, the offset moves on about once a second while the
+    /// body arrives (the full pieces received so far fsynced first), so a crash mid-request loses
+    /// only the last second or so; bytes received before an interrupted body are kept (tus core), so
+    /// the dock resumes after them. A piece that cannot be written (a full disk, an I/O error)
+    /// discards what the request sent since the offset last moved. Returns the upload with its new,
+    /// durable offset. `hasher` sees every byte written, in order; after an error it may have seen
+    /// discarded bytes.
     public func append(_ upload: Upload, checksum: UploadChecksum?, ttl: Int64, hasher: UploadHasher,
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Upload {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
@@ -124,6 +129,7 @@ public final class UploadStore {
         let sha1 = checksum?.algorithm == .sha1 ? SHA1() : nil
         let sha256 = checksum?.algorithm == .sha256 ? SHA256() : nil
         var interruption: (any Error)?
+        var kept = upload  // as the catalog has it
         do {
             var ended = false
             while !ended {
@@ -147,10 +153,13 @@ public final class UploadStore {
                 sha1?.update(bytes)
                 sha256?.update(bytes)
                 hasher.feed(bytes)
+                if checksum == nil, let durable = try writer.syncIfDue() {
+                    kept = try recordOffset(kept, upload.offset + durable, ttl: ttl, hasher: hasher)
+                }
             }
         } catch {
             // Refused, or a piece could not be written (body errors are caught above): nothing of
-            // this request is kept, and the offset stays where it was.
+            // this request is kept past the offset last recorded.
             writer.discard()
             throw Self.diskFullAsUploadError(error)
         }
@@ -161,29 +170,33 @@ public final class UploadStore {
                 throw interruption ?? UploadError.checksumMismatch
             }
         }
-        var updated = upload
-        if writer.written > 0 {
+        if upload.offset + writer.written > kept.offset {
             do { try writer.makeDurable() } catch {
                 writer.discard()
                 throw Self.diskFullAsUploadError(error)
             }
-            updated.offset += writer.written
-            updated.expiresAt = Self.now() + ttl
-            try vault.db.transaction {
-                try vault.db.query("""
-                    UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? AND state = 'active'
-                    """, [.integer(updated.offset), .integer(updated.expiresAt), .text(upload.id),
-                          .integer(upload.offset)])
-                guard vault.db.changes == 1 else { throw UploadError.offsetMismatch(current: -1) }
-                // Pieces completed by this request, with the digests the hasher found.
-                if interruption == nil || hasher.received == updated.offset {
-                    try recordPieces(upload.id, hasher.pieces, from: Int(upload.offset) / Self.pieceSize)
-                }
-            }
+            kept = try recordOffset(kept, upload.offset + writer.written, ttl: ttl, hasher: hasher)
         }
         // A body cut off after its last byte (a chunked body without its end, say) still completed
         // the upload: the dock has nothing more to send, so the ingest must not wait for it.
-        if let interruption, !updated.isFinished { throw interruption }
+        if let interruption, !kept.isFinished { throw interruption }
+        return kept
+    }
+
+    /// Records `offset` (every byte below it fsynced) as the upload's, with the pieces completed
+    /// below it and the digests `hasher` found, and moves its expiry on.
+    private func recordOffset(_ upload: Upload, _ offset: Int64, ttl: Int64, hasher: UploadHasher) throws -> Upload {
+        var updated = upload
+        updated.offset = offset
+        updated.expiresAt = Self.now() + ttl
+        try vault.db.transaction {
+            try vault.db.query("""
+                UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? AND state = 'active'
+                """, [.integer(offset), .integer(updated.expiresAt), .text(upload.id), .integer(upload.offset)])
+            guard vault.db.changes == 1 else { throw UploadError.offsetMismatch(current: -1) }
+            try recordPieces(upload.id, Array(hasher.pieces.prefix(Int(offset / Int64(Self.pieceSize)))),
+                             from: Int(upload.offset / Int64(Self.pieceSize)))
+        }
         return updated
     }
 

@@ -74,7 +74,7 @@ class CLITestCase: XCTestCase {
             }
             log.close()
         }
-        // A restart may log finished ingests before it listens.
+        // A restart logs the ingests it finishes after it listens; other lines may come first.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             for line in log.lines {

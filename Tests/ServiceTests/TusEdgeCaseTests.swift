@@ -188,3 +188,41 @@ final class TusLateSweepTests: TusTestCase {
             "Content-Type: application/offset+octet-stream", "Upload-Offset: 0"], body: body).status, 410)
     }
 }
+
+/// Uploads whose last byte arrived before a restart are ingested after the service listens.
+final class TusStartupIngestTests: TusTestCase {
+    let bytes = (0..<((4 << 20) + 5000)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+    var pending: Upload!
+
+    override func beforeStart() throws {
+        pending = try receivedUpload(bytes, store: try UploadStore(vault: vault))
+        // The test's connection holds the catalog's write lock, so the ingest cannot finish until the
+        // test lets it (SQLite waits up to 10 s for the lock): before the fix, nothing listened meanwhile.
+        try vault.db.execute("BEGIN IMMEDIATE")
+    }
+
+    override func tearDown() {
+        if vault?.db.isInTransaction == true { try? vault.db.execute("ROLLBACK") }
+        super.tearDown()
+    }
+
+    func testTheServiceListensWhileAPendingIngestRuns() throws {
+        try waitUntil("the start-up ingest holds the upload") { service.tus.busy.isHeld(pending.id) }
+        let health = try curl("GET", "http://127.0.0.1:\(port)/healthz", token: nil, tusVersion: nil)
+        XCTAssertEqual(health.status, 200, health.body)
+        // Meanwhile the dock sees its upload fully received (a PATCH would get 423, an event the
+        // catalog's lock would hold up here).
+        let head = try curl("HEAD", pending.id, token: token1)
+        XCTAssertEqual(head.status, 200)
+        XCTAssertEqual(head.headers["upload-offset"], String(bytes.count))
+        XCTAssertNil(head.headers["custody-exhibit"])
+        XCTAssertEqual(try UploadStore(vault: vault).get(pending.id)?.state, .active)
+
+        try vault.db.execute("COMMIT")
+        try waitUntil("the start-up ingest") { try UploadStore(vault: vault).get(pending.id)?.state == .completed }
+        XCTAssertEqual(try vault.catalog.all().map(\.sha256), [SHA256.hash(bytes)])
+        let after = try curl("HEAD", pending.id, token: token1)
+        XCTAssertNotNil(after.headers["custody-exhibit"])
+        XCTAssertEqual(try events().filter { $0.details["change"] == "completed" }.count, 1, "ingested once")
+    }
+}

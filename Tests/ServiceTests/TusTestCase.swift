@@ -17,6 +17,8 @@ class TusTestCase: XCTestCase {
     var url: String { "http://127.0.0.1:\(port)/files/" }
 
     func configure(_ c: inout ServiceConfiguration) {}
+    /// Runs on the fresh vault before the service starts.
+    func beforeStart() throws {}
 
     override func setUpWithError() throws {
         dir = TemporaryDirectory("custody-tus")
@@ -27,6 +29,7 @@ class TusTestCase: XCTestCase {
         token2 = try registry.add("dock-2", by: .officer("PC-1"), events: vault.events)
         var c = ServiceConfiguration(directory: directory, port: 0, checkpointInterval: 0.2)
         configure(&c)
+        try beforeStart()
         service = try CustodyService(configuration: c, log: Log(minimum: .warning))
         port = try service.start()
     }

@@ -175,6 +175,37 @@ final class UploadStoreTests: XCTestCase {
         }
     }
 
+    func testWithoutAChecksumTheOffsetMovesMidRequestAndARefusalKeepsWhatWasRecorded() throws {
+        // One request of 9.5 MiB for an upload of 9 MiB, pausing past `syncInterval` inside piece 1:
+        // as piece 1 fills, pieces 0 and 1 are made durable and recorded; then the body goes past
+        // Upload-Length. With a checksum, nothing of the request may be kept.
+        for checksum in [nil, UploadChecksum(algorithm: .sha256, expected: SHA256.hash(bytes).bytes)] {
+            let upload = try store.create(owner: "dock", length: 9 << 20, metadata: UploadMetadata(), ttl: 60)
+            let read = reader(bytes[...])
+            var paused = false, at = 0
+            let slow: (UnsafeMutableRawBufferPointer) throws -> Int = { buffer in
+                if !paused && at >= 6 << 20 {
+                    paused = true
+                    Thread.sleep(forTimeInterval: PieceWriter.syncInterval + 0.1)
+                }
+                let n = try read(buffer)
+                at += n
+                return n
+            }
+            XCTAssertThrowsError(try store.append(upload, checksum: checksum, ttl: 60, hasher: UploadHasher(),
+                                                  read: slow)) { XCTAssertEqual($0 as? UploadError, .tooLong) }
+            let kept = checksum == nil ? 8 << 20 : 0
+            let stored = try XCTUnwrap(store.get(upload.id))
+            XCTAssertEqual(stored.offset, Int64(kept), "checksum: \(checksum != nil)")
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.dataPath(upload.id)).sorted(),
+                           checksum == nil ? ["p000000", "p000001"] : [])
+            let rebuilt = try store.rebuildHasher(stored)
+            XCTAssertEqual(rebuilt.pieces.map(\.digest), stride(from: 0, to: kept, by: 4 << 20).map {
+                SHA256.hash(Array(bytes[$0..<($0 + (4 << 20))]))
+            })
+        }
+    }
+
     func testAChecksumMismatchAcrossAPieceBoundaryPutsThePiecesBack() throws {
         var upload = try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
