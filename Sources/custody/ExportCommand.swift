@@ -1,5 +1,6 @@
 import Foundation
 import CustodyCore
+import Ledger
 import Vault
 
 struct ExportCommand: Command {
@@ -11,6 +12,7 @@ struct ExportCommand: Command {
         A damaged chunk stops the export with an error naming the exhibit and chunk; nothing is left at FILE.
         FILE must not exist yet.
         """
+    static let refusalAction: CustodyEvent.Action? = .export
     static let options: [OptionSpec] = [
         .option("out", "FILE", "where to write the bytes (must not exist)"),
         .option("reason", "TEXT", "why it is exported; recorded in the ledger (required)"),

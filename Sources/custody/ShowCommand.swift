@@ -12,6 +12,7 @@ struct ShowCommand: Command {
         Viewing is a custody event, so an acting officer is needed. Exit 1 (after showing it) when the
         catalog disagrees with the exhibit's ingest or redact event in the ledger.
         """
+    static let refusalAction: CustodyEvent.Action? = .view
     static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments

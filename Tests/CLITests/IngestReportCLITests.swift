@@ -4,11 +4,11 @@ import XCTest
 
 /// What ingest, init and device commands say, and what they record, in the cases a new user meets.
 final class IngestReportCLITests: CLITestCase {
-    /// Reasons of the refused ingest events, oldest first, via the sqlite3 CLI.
-    func refusedIngestReasons() throws -> [String] {
+    /// Reasons of the refused events of `action`, oldest first, via the sqlite3 CLI.
+    func refusedReasons(_ action: String = "ingest") throws -> [String] {
         guard let sqlite = which("sqlite3") else { throw XCTSkip("sqlite3 CLI not installed") }
         let query = "SELECT actor_kind || ':' || actor || '|' || reason FROM events "
-            + "WHERE action = 'ingest' AND outcome = 'refused' ORDER BY seq"
+            + "WHERE action = '\(action)' AND outcome = 'refused' ORDER BY seq"
         let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"), query])
         XCTAssertEqual(r.status, 0, r.stderr)
         return r.stdout.split(separator: "\n").map(String.init)
@@ -32,7 +32,7 @@ final class IngestReportCLITests: CLITestCase {
                                                  + "--data \"$1\" --as PC-1", TestPaths.custodyBinary, data])
         XCTAssertEqual(notUTF8.status, 2)
         XCTAssertTrue(notUTF8.stderr.contains("argument 2 is not valid UTF-8"), notUTF8.stderr)
-        let reasons = try refusedIngestReasons()
+        let reasons = try refusedReasons()
         guard reasons.count == lines.count + 1 else {
             return XCTFail("\(reasons.count) refusals recorded:\n\(reasons.joined(separator: "\n"))")
         }
@@ -46,6 +46,28 @@ final class IngestReportCLITests: CLITestCase {
         XCTAssertEqual(try runProcess(TestPaths.custodyBinary, ["ingest", file, "--device", "a b", "--data",
                                                                 dir.file("nowhere"), "--as", "PC-1"]).status, 2)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("nowhere")))
+    }
+
+    func testRefusedShowAndExportCommandLinesAreRecorded() throws {
+        let ingest = try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "D1"], actor: "PC-1")
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        let out = dir.file("out.mp4")
+        for (action, args, expected) in [
+            ("export", ["export", "EX-000001", "--out", out], "missing --reason"),
+            ("export", ["export", "EX-000001", "--reason", "CPS 1"], "missing --out"),
+            ("export", ["export", "EX-000001", "--out", out, "--reason", "CPS 1", "--bogus"], "unknown option --bogus"),
+            ("view", ["show"], "missing <EXHIBIT>"),
+            ("view", ["show", "EX-000001", "--bogus"], "unknown option --bogus"),
+        ] {
+            let before = try refusedReasons(action).count
+            let r = try custody(args, actor: "PC-1")
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            let reasons = try refusedReasons(action)
+            XCTAssertEqual(reasons.count, before + 1, "\(args) recorded \(reasons)")
+            XCTAssertTrue(reasons.last?.hasPrefix("officer:PC-1|") == true, "\(reasons)")
+            XCTAssertTrue(reasons.last?.contains(expected) == true, "\(reasons.last ?? "") lacks \(expected)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
     func testADuplicateUnreadableFileIsOneCoherentLine() throws {
