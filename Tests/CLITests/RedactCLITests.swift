@@ -55,6 +55,23 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try sha256(out), made["sha256"] as? String)
     }
 
+    /// The derived bytes do not depend on what the process's heap held: glibc's `MALLOC_PERTURB_` fills
+    /// every fresh allocation with 0xfe (1) or 0xaa (85). x264's MB-tree read such memory, so the first
+    /// frames came out differently after other work in the same process.
+    func testTheBytesDoNotDependOnTheHeapsContents() throws {
+        _ = try ingestFixtures(["bodycam-a.mp4"])
+        var made = [String]()
+        for perturb in ["0", "1", "85"] {
+            let r = try runProcess(TestPaths.custodyBinary, ["redact", "EX-000001", "--spec", spec, "--reason", "r",
+                                                             "--json"],
+                                   environment: ["CUSTODY_DATA": data, "CUSTODY_ACTOR": "PC-4471",
+                                                 "MALLOC_PERTURB_": perturb])
+            let result = try XCTUnwrap(json(r) as? [String: Any])
+            made.append(try XCTUnwrap(result["sha256"] as? String))
+        }
+        XCTAssertEqual(Set(made).count, 1, "MALLOC_PERTURB_ 0, 1, 85 gave \(made)")
+    }
+
     func testUnreadableExhibitMissingActorAndBadSpecAreRefused() throws {
         _ = try ingestFixtures(["truncated.mp4", "bodycam-b.mp4"])
         let unreadable = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
