@@ -35,7 +35,7 @@ final class RedactorOrientationTests: XCTestCase {
         XCTAssertEqual(try rotation(src), -90)
         let bounds = try Redactor.bounds(of: src)
         XCTAssertEqual([bounds.width, bounds.height], [240, 320])
-        let json = #"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [0, 0, 120, 80], "style": "black"}]}"#
+        let json = #"{"blur": [{"from": 0, "to": 1, "rect": [0, 0, 120, 80], "style": "black"}]}"#
         let spec = try RedactionSpec.parse(Array(json.utf8), bounds: bounds)
         let out = dir.file("out.mp4")
         _ = try Redactor.redact(input: src, output: out, spec: spec)
@@ -55,7 +55,7 @@ final class RedactorOrientationTests: XCTestCase {
         let dir = TemporaryDirectory("redact-rotated-bounds")
         let src = try rotatedSource(in: dir)
         // Checked against the stored size, as for an exhibit catalogued before rotations were recorded.
-        let json = #"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [200, 0, 120, 80]}]}"#
+        let json = #"{"blur": [{"from": 0, "to": 1, "rect": [200, 0, 120, 80]}]}"#
         let spec = try RedactionSpec.parse(Array(json.utf8), bounds: .init(width: 320, height: 240, duration: 1))
         XCTAssertThrowsError(try Redactor.redact(input: src, output: dir.file("out.mp4"), spec: spec)) { error in
             XCTAssertTrue("\(error)".contains("blur[0]: the rectangle"), "\(error)")
