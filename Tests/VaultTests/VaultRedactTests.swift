@@ -67,6 +67,14 @@ final class VaultRedactTests: XCTestCase {
         XCTAssertEqual(events[1].details["spec_sha256"], SHA256.hash(spec).hex)
         XCTAssertEqual(events[1].reason, "CPS 17")
         XCTAssertEqual(events[3].details["duplicate"], "true")
+
+        // And beside a busy thread (x264's threads finish in another order): still the same bytes.
+        let load = BusyLoad(threads: 1)
+        defer { load.stop() }
+        for run in 0..<3 {
+            let loaded = try vault.redact(parent, spec: spec, reason: "CPS 17 under load", actor: officer)
+            XCTAssertTrue(loaded.duplicate, "run \(run) under load gives other bytes")
+        }
     }
 
     func testUnreadableExhibitAndBadSpecAreRefusedAndRecorded() throws {
