@@ -15,7 +15,8 @@ enum EncoderSettings {
     /// `MALLOC_PERTURB_=1`, and in a process whose heap held other data before (a test run, a server)
     /// the first frames came out differently. Without it the output is the same with any heap contents
     /// and any thread timing (ffmpeg CLI: 30 of 30 runs alike beside two busy loops, where the default
-    /// gave 3 different outputs in 30), at the cost of a few per cent more bits for the same quality.
+    /// gave 3 different outputs in 30), at no cost in time but in bits at the same CRF: 0.1% for the
+    /// bodycam fixture, half again for a synthetic clip with a still background (README, bench).
     static let x264Params = "mbtree=0"
     /// A keyframe every 2 s at most, so players can seek in a derived clip.
     static let keyframeSeconds = 2.0
