@@ -36,8 +36,9 @@ final class AudioTrack {
     /// Samples per channel in the output so far.
     var samples: Int64 { queued }
 
-    init(stream: UnsafeMutablePointer<AVStream>, origin: Int64, output: OutputFile, clip: RedactionSpec.TimeRange?,
-         mutes: [RedactionSpec.TimeRange]) throws {
+    /// `declared`: the container states its streams' durations (`InputFile.declaresDurations`).
+    init(stream: UnsafeMutablePointer<AVStream>, origin: Int64, declared: Bool, output: OutputFile,
+         clip: RedactionSpec.TimeRange?, mutes: [RedactionSpec.TimeRange]) throws {
         decoder = try CodecContext.decoder(for: stream, threads: 1)
         streamIndex = stream.pointee.index
         sourceTimeBase = stream.pointee.time_base
@@ -70,9 +71,24 @@ final class AudioTrack {
         packet = try Packet()
         let r = Double(rate)
         startSample = Ticks.atOrAfter(clip?.from ?? 0, perSecond: r)
-        endSample = clip.map { Ticks.atOrAfter($0.to, perSecond: r) } ?? Int64.max
+        let trackEnd = declared ? Self.declaredEnd(of: stream, origin: originTS, rate: rate) : nil
+        endSample = min(clip.map { Ticks.atOrAfter($0.to, perSecond: r) } ?? Int64.max, trackEnd ?? Int64.max)
         self.mutes = mutes.map { (Ticks.atOrAfter($0.from, perSecond: r), Ticks.atOrAfter($0.to, perSecond: r)) }
         try MediaError.check(swr_init(resampler), "swr_init", "audio conversion")
+    }
+
+    /// Where the container says the audio track ends, in samples from the recording's start: an MP4's
+    /// edit list cuts the encoder's padding of the last AAC frame (a 4.000 s track decodes to 4.0107 s),
+    /// and a redaction keeps the track as long as a player plays it. Nil where the demuxer states no
+    /// duration of its own (MPEG-TS: estimated from timestamps or the bit rate; then every decoded
+    /// sample is kept).
+    static func declaredEnd(of stream: UnsafeMutablePointer<AVStream>, origin: Int64, rate: Int32) -> Int64? {
+        let s = stream.pointee
+        guard s.duration > 0, s.duration != custody_av_nopts_value(), s.start_time != custody_av_nopts_value(),
+              let format = s.codecpar, format.pointee.codec_type == AVMEDIA_TYPE_AUDIO else { return nil }
+        let end = Ticks.subtract(Ticks.add(s.start_time, s.duration), origin)
+        let samples = av_rescale_q(end, s.time_base, AVRational(num: 1, den: rate))
+        return samples > 0 && samples < maxPosition ? samples : nil
     }
 
     deinit {

@@ -1,12 +1,23 @@
 import CFFmpeg
 
 /// The encoder settings of a derived exhibit. Fixed, because the same spec on the same exhibit must
-/// give the same bytes: x264's output depends on its preset, rate control and thread count, never on
-/// timing, as long as its threads are frame threads (`sliced-threads` off, the default).
+/// give the same bytes: x264's output depends on its preset, rate control and thread count, and must
+/// never depend on timing.
 enum EncoderSettings {
     static let x264Preset = "veryfast"
     static let x264CRF = "18"
     static let x264Threads: Int32 = 2
+    /// No MB-tree rate control (x264's default in every preset but ultrafast). MB-tree made the output
+    /// depend on more than the input, in two ways: (1) with frame threads x264 runs its lookahead in a
+    /// thread of its own, and the QPs MB-tree gave a frame depended on how far that thread had got
+    /// (x264's log: one B-frame at QP 20.20 in one run, 20.24 in the next); (2) MB-tree reads memory
+    /// x264 never wrote: the same input and settings, single-threaded, give other bytes under
+    /// `MALLOC_PERTURB_=1`, and in a process whose heap held other data before (a test run, a server)
+    /// the first frames came out differently. Without it the output is the same with any heap contents
+    /// and any thread timing (ffmpeg CLI: 30 of 30 runs alike beside two busy loops, where the default
+    /// gave 3 different outputs in 30), at no cost in time but in bits at the same CRF: 0.1% for the
+    /// bodycam fixture, half again for a synthetic clip with a still background (README, bench).
+    static let x264Params = "mbtree=0"
     /// A keyframe every 2 s at most, so players can seek in a derived clip.
     static let keyframeSeconds = 2.0
     static let aacBitRate: Int64 = 64_000
@@ -25,7 +36,8 @@ extension CodecContext {
             throw RedactionError.unsupported("the source is \(d.width)x\(d.height); H.264 4:2:0 needs an even width "
                                              + "and height")
         }
-        let options = ["preset": EncoderSettings.x264Preset, "crf": EncoderSettings.x264CRF]
+        let options = ["preset": EncoderSettings.x264Preset, "crf": EncoderSettings.x264CRF,
+                       "x264-params": EncoderSettings.x264Params]
         return try CodecContext(codec: codec, label: "libx264 encoder", options: options) { ctx in
             ctx.pointee.width = d.width
             ctx.pointee.height = d.height

@@ -60,6 +60,10 @@ final class InputFile {
         return t == custody_av_nopts_value() ? 0 : t
     }
 
+    /// Whether the container states its streams' durations (MP4's edit lists, an AVI index) rather
+    /// than libavformat estimating them from timestamps or the bit rate.
+    var declaresDurations: Bool { context.pointee.duration_estimation_method == AVFMT_DURATION_FROM_STREAM }
+
     var streams: [UnsafeMutablePointer<AVStream>] {
         (0..<Int(context.pointee.nb_streams)).compactMap { context.pointee.streams[$0] }
     }

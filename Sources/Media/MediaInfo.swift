@@ -43,9 +43,12 @@ public struct VideoInfo: Codable, Sendable, Equatable {
     /// Clockwise degrees (90, 180, 270) the stored `width` x `height` picture is turned when shown, from
     /// the stream's display matrix; nil when it is shown as stored.
     public var rotation: Int?
+    /// True when the turned picture is then mirrored left to right (a negative-determinant display
+    /// matrix, e.g. a front camera's); nil when it is not.
+    public var mirrored: Bool?
 
     public init(codec: String, width: Int, height: Int, frameRate: Double?, frames: Int64?, pixelFormat: String?,
-                rotation: Int? = nil) {
+                rotation: Int? = nil, mirrored: Bool? = nil) {
         self.codec = codec
         self.width = width
         self.height = height
@@ -53,6 +56,7 @@ public struct VideoInfo: Codable, Sendable, Equatable {
         self.frames = frames
         self.pixelFormat = pixelFormat
         self.rotation = rotation
+        self.mirrored = mirrored
     }
 
     /// The picture size as shown (width and height swapped for a quarter turn).
@@ -61,7 +65,7 @@ public struct VideoInfo: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case codec, width, height, frames, rotation
+        case codec, width, height, frames, rotation, mirrored
         case frameRate = "frame_rate"
         case pixelFormat = "pixel_format"
     }

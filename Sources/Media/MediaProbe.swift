@@ -51,12 +51,14 @@ public enum MediaProbe {
     static func videoInfo(_ stream: UnsafeMutablePointer<AVStream>) -> VideoInfo? {
         guard let par = stream.pointee.codecpar?.pointee, par.width > 0, par.height > 0 else { return nil }
         let rate = [stream.pointee.avg_frame_rate, stream.pointee.r_frame_rate].first { $0.num > 0 && $0.den > 0 }
-        let rotation = Orientation(stream: stream).degrees
+        let orientation = Orientation(stream: stream)
+        let rotation = orientation.degrees
         let pixelFormat = av_get_pix_fmt_name(AVPixelFormat(rawValue: par.format)).map { String(cString: $0) }
         return VideoInfo(codec: String(cString: avcodec_get_name(par.codec_id)), width: Int(par.width),
                          height: Int(par.height), frameRate: rate.map { av_q2d($0) },
                          frames: stream.pointee.nb_frames > 0 ? stream.pointee.nb_frames : nil,
-                         pixelFormat: pixelFormat, rotation: rotation == 0 ? nil : rotation)
+                         pixelFormat: pixelFormat, rotation: rotation == 0 ? nil : rotation,
+                         mirrored: orientation.mirrored ? true : nil)
     }
 
     static func audioInfo(_ stream: UnsafeMutablePointer<AVStream>) -> AudioInfo? {

@@ -14,18 +14,21 @@ extension RedactionSpec {
         }
     }
 
-    /// Parses and checks a spec. Every problem is a `RedactionSpecError` naming the field: unknown
-    /// or repeated keys, wrong types, from >= to, times before 0 or past the end of the source, rectangles that are
+    /// Parses and checks a spec. Every problem is a `RedactionSpecError` naming the field (or, for
+    /// malformed JSON, the line and column): unknown or repeated keys, a `reason` (given with
+    /// `--reason` instead), wrong types, from >= to, times before 0 or past the end of the source, rectangles that are
     /// empty or leave the frame, keyframes out of order or outside their window, and the size limits.
     public static func parse(_ bytes: [UInt8], bounds: Bounds) throws -> RedactionSpec {
         guard bytes.count <= maxBytes else {
             throw RedactionSpecError("spec", "\(bytes.count) bytes is more than the limit of \(maxBytes)")
         }
+        try SpecJSONSyntax.check(bytes)
         let root: Any
         do { root = try JSONSerialization.jsonObject(with: Data(bytes)) } catch {
-            throw RedactionSpecError("spec", "not valid JSON")
+            // The grammar was checked above: what is left is text that is not UTF-8.
+            let why = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
+            throw RedactionSpecError("spec", "not valid JSON: \(why)")
         }
-        try DuplicateKeys.check(bytes)
         var p = Parser(bounds: bounds)
         return try p.spec(root)
     }
@@ -102,13 +105,13 @@ private struct Parser {
     }
 
     mutating func spec(_ root: Any) throws -> RedactionSpec {
-        let o = try object(root, "", keys: ["reason", "clip", "blur", "mute"])
-        guard let reasonValue = o["reason"] else { throw RedactionSpecError("reason", "is required") }
-        guard let reason = reasonValue as? String else { throw RedactionSpecError("reason", "must be text") }
-        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw RedactionSpecError("reason", "must not be empty")
+        if let root = root as? [String: Any], root["reason"] != nil {
+            // One reason, one place: the command's `--reason`, which the ledger records.
+            throw RedactionSpecError("reason", "a spec says what to cut, hide and mute, not why: give it with "
+                                     + "--reason (the ledger records that one) and remove it from the spec")
         }
-        var spec = RedactionSpec(reason: reason)
+        let o = try object(root, "", keys: ["clip", "blur", "mute"])
+        var spec = RedactionSpec()
         if let clip = o["clip"] {
             guard let c = clip as? [Any], c.count == 2 else { throw RedactionSpecError("clip", "must be [start, end]") }
             let start = try time(c[0], "clip[0]"), end = try time(c[1], "clip[1]")

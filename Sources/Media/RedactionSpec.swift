@@ -5,7 +5,6 @@
 ///
 /// ```
 /// {
-///   "reason": "protect a bystander's identity",          required, non-empty text
 ///   "clip": [1.0, 2.5],                                   optional [start, end] seconds of the source
 ///   "blur": [                                             optional, at most 256 regions
 ///     {"from": 1.0, "to": 2.0, "rect": [x, y, w, h],      times in source seconds, rect in pixels as shown
@@ -16,7 +15,8 @@
 /// }
 /// ```
 ///
-/// Times are relative to the source, not to the clip. A region is applied to the frames whose
+/// Why the redaction is made is not part of the spec: it is given with the command (`--reason`) and
+/// recorded in the ledger. Times are relative to the source, not to the clip. A region is applied to the frames whose
 /// timestamp t satisfies from <= t < to; a mute silences the samples in [from, to).
 /// A region's track is `rect` at `from` (when given) followed by its keyframes; between two points the
 /// rectangle moves linearly (each edge rounded to the nearest pixel), before the first point and after
@@ -24,15 +24,12 @@
 /// sizes: the chroma planes are covered for every chroma sample the rectangle touches, so no colour
 /// fringe of the hidden content is left at the edges.
 public struct RedactionSpec: Sendable, Equatable {
-    /// Why the redaction is made, as the spec states it.
-    public var reason: String
     /// The part of the source to keep; nil keeps all of it.
     public var clip: TimeRange?
     public var regions: [Region]
     public var mutes: [TimeRange]
 
-    public init(reason: String, clip: TimeRange? = nil, regions: [Region] = [], mutes: [TimeRange] = []) {
-        self.reason = reason
+    public init(clip: TimeRange? = nil, regions: [Region] = [], mutes: [TimeRange] = []) {
         self.clip = clip
         self.regions = regions
         self.mutes = mutes

@@ -109,7 +109,8 @@ final class RedactionJob {
         let v = try VideoTrack(stream: vstream, origin: input.startTime, output: out, spec: spec)
         video = v
         let a = try input.bestStream(AVMEDIA_TYPE_AUDIO).map {
-            try AudioTrack(stream: $0, origin: input.startTime, output: out, clip: spec.clip, mutes: spec.mutes)
+            try AudioTrack(stream: $0, origin: input.startTime, declared: input.declaresDurations, output: out,
+                           clip: spec.clip, mutes: spec.mutes)
         }
         audio = a
         videoOut = try out.addStream(for: v.encoder, frameRate: v.frameRate, like: vstream)

@@ -55,7 +55,7 @@ final class VideoTrack {
                 let r = point.rect
                 throw RedactionError.unsupported("blur[\(i)]: the rectangle [\(r.x), \(r.y), \(r.width), \(r.height)] "
                                                  + "leaves the picture as shown (\(shown.width)x\(shown.height), "
-                                                 + "turned \(o.degrees) degrees)")
+                                                 + "\(o.summary))")
             }
         }
         scratch = try Frame()

@@ -16,7 +16,8 @@ struct RedactCommand: Command {
 
         FILE is a JSON redaction spec (see README and Fixtures/redaction-spec.json): optional "clip"
         [start, end] in source seconds, "blur" regions {from, to, rect: [x, y, w, h], style: blur|black,
-        keyframes: [{t, rect}]}, "mute" ranges {from, to}, and a required "reason".
+        keyframes: [{t, rect}]}, and "mute" ranges {from, to}. Why the redaction is made is given once,
+        with --reason, and recorded in the ledger; a spec holding a "reason" is refused.
         The result is H.264 + AAC MP4 (+faststart) at the source's size and frame rate, stored as a new
         exhibit naming its parent's SHA-256 and the spec's SHA-256; the original is untouched. The same spec
         on the same exhibit gives the same bytes (reported as a duplicate). Ctrl-C stops it and stores
@@ -90,16 +91,30 @@ struct RedactCommand: Command {
         return 0
     }
 
+    /// The spec file's bytes; a file that cannot be read is refused with the system's reason.
     private func readSpec() throws -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: specPath) else {
-            throw CustodyError.usage("cannot read the spec \(specPath)")
+        func refused(_ why: String) -> CustodyError { .usage("cannot read the spec \(specPath): \(why)") }
+        func systemReason() -> String { String(cString: strerror(errno)).lowercased() }
+        // Non-blocking, so a FIFO named as the spec is refused below instead of waiting for a writer.
+        let fd = open(specPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw refused(systemReason()) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw refused(systemReason()) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw refused("not a regular file") }
+        var bytes = [UInt8](repeating: 0, count: RedactionSpec.maxBytes + 1)
+        var count = 0
+        while count < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n >= 0 else { throw refused(systemReason()) }
+            if n == 0 { break }
+            count += n
         }
-        defer { try? handle.close() }
-        let data = try handle.read(upToCount: RedactionSpec.maxBytes + 1) ?? Data()
-        guard data.count <= RedactionSpec.maxBytes else {
+        guard count <= RedactionSpec.maxBytes else {
             throw CustodyError.usage("the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
         }
-        return [UInt8](data)
+        return Array(bytes[..<count])
     }
 }
 

@@ -55,6 +55,23 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try sha256(out), made["sha256"] as? String)
     }
 
+    /// The derived bytes do not depend on what the process's heap held: glibc's `MALLOC_PERTURB_` fills
+    /// every fresh allocation with 0xfe (1) or 0xaa (85). x264's MB-tree read such memory, so the first
+    /// frames came out differently after other work in the same process.
+    func testTheBytesDoNotDependOnTheHeapsContents() throws {
+        _ = try ingestFixtures(["bodycam-a.mp4"])
+        var made = [String]()
+        for perturb in ["0", "1", "85"] {
+            let r = try runProcess(TestPaths.custodyBinary, ["redact", "EX-000001", "--spec", spec, "--reason", "r",
+                                                             "--json"],
+                                   environment: ["CUSTODY_DATA": data, "CUSTODY_ACTOR": "PC-4471",
+                                                 "MALLOC_PERTURB_": perturb])
+            let result = try XCTUnwrap(json(r) as? [String: Any])
+            made.append(try XCTUnwrap(result["sha256"] as? String))
+        }
+        XCTAssertEqual(Set(made).count, 1, "MALLOC_PERTURB_ 0, 1, 85 gave \(made)")
+    }
+
     func testUnreadableExhibitMissingActorAndBadSpecAreRefused() throws {
         _ = try ingestFixtures(["truncated.mp4", "bodycam-b.mp4"])
         let unreadable = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
@@ -75,6 +92,47 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any]).count, 2, "nothing derived")
     }
 
+    /// A spec that cannot be read says why; malformed JSON says where.
+    func testUnreadableAndMalformedSpecsSayWhyAndWhere() throws {
+        _ = try ingestFixtures(["bodycam-a.mp4"])
+        let missing = try custody(["redact", "EX-000001", "--spec", dir.file("missing.json"), "--reason", "r"],
+                                  actor: "PC-4471")
+        XCTAssertEqual(missing.status, 2)
+        XCTAssertTrue(missing.stderr.contains("cannot read the spec \(dir.file("missing.json")): no such file"),
+                      missing.stderr)
+        let folder = try custody(["redact", "EX-000001", "--spec", dir.path, "--reason", "r"], actor: "PC-4471")
+        XCTAssertTrue(folder.stderr.contains("cannot read the spec \(dir.path): not a regular file"), folder.stderr)
+        let bad = dir.file("bad.json")
+        try Data("{\n  \"clip\": [0.5, 1.5],\n  \"mute\": [{\"from\": 1 \"to\": 2}]\n}\n".utf8)
+            .write(to: URL(fileURLWithPath: bad))
+        let malformed = try custody(["redact", "EX-000001", "--spec", bad, "--reason", "r"], actor: "PC-4471")
+        XCTAssertEqual(malformed.status, 2)
+        XCTAssertTrue(malformed.stderr.contains("not valid JSON: expected ',' or '}' (found '\"') at line 3, column 23"),
+                      malformed.stderr)
+    }
+
+    /// The reason is given once, with `--reason`, and that is what the ledger records on the source and
+    /// on the derived exhibit; a spec that holds a reason of its own is refused (and the refusal recorded).
+    func testTheReasonIsTheCommandLinesAndTheLedgerRecordsIt() throws {
+        _ = try ingestFixtures(["bodycam-a.mp4"])
+        let made = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "CPS 17: bystander"],
+                               actor: "PC-4471")
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let log = try XCTUnwrap(json(try custody(["ledger", "log", "--json"])) as? [[String: Any]])
+        let redactions = log.filter { $0["action"] as? String == "redact" }
+        XCTAssertEqual(redactions.map { $0["exhibit"] as? String }, ["EX-000001", "EX-000002"])
+        XCTAssertEqual(redactions.map { $0["reason"] as? String }, ["CPS 17: bystander", "CPS 17: bystander"])
+
+        let withReason = dir.file("with-reason.json")
+        try Data(#"{"reason": "bystander", "clip": [0, 1]}"#.utf8).write(to: URL(fileURLWithPath: withReason))
+        let refused = try custody(["redact", "EX-000001", "--spec", withReason, "--reason", "CPS 18"],
+                                  actor: "PC-4471")
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("reason: a spec says what to cut, hide and mute, not why: give it with "
+                                              + "--reason"), refused.stderr)
+        XCTAssertEqual(try eventRows().last, "redact|refused|EX-000001")
+    }
+
     func testCtrlCStopsCleanlyAndStoresNothing() throws {
         // A 60 s source so the redaction is still running when the signal arrives.
         let long = dir.file("long.mp4")
@@ -84,7 +142,7 @@ final class RedactCLITests: CLITestCase {
             "-preset", "ultrafast", "-threads", "1", "-c:a", "aac", "-ac", "1", long])
         XCTAssertEqual(make.status, 0, make.stderr)
         XCTAssertEqual(try custody(["ingest", long, "--device", "BW2-1"], actor: "PC-4471").status, 0)
-        try Data(#"{"reason": "r", "blur": [{"from": 0, "to": 60, "rect": [0, 0, 160, 120]}]}"#.utf8)
+        try Data(#"{"blur": [{"from": 0, "to": 60, "rect": [0, 0, 160, 120]}]}"#.utf8)
             .write(to: URL(fileURLWithPath: dir.file("spec.json")))
 
         let process = Process()
@@ -129,11 +187,11 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(make.status, 0, make.stderr)
         XCTAssertEqual(try custody(["ingest", mkv, "--device", "BW2-1"], actor: "PC-4471").status, 0)
         let spec = dir.file("spec.json")
-        try Data(#"{"reason": "r", "clip": [0, 1e300], "mute": [{"from": 0, "to": 1e300}]}"#.utf8)
+        try Data(#"{"clip": [0, 1e300], "mute": [{"from": 0, "to": 1e300}]}"#.utf8)
             .write(to: URL(fileURLWithPath: spec))
         let made = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
         XCTAssertEqual(made.status, 0, made.stderr)
-        try Data(#"{"reason": "r", "clip": [1e299, 1e300]}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        try Data(#"{"clip": [1e299, 1e300]}"#.utf8).write(to: URL(fileURLWithPath: spec))
         let empty = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
         XCTAssertEqual(empty.status, 2, empty.stderr)
         XCTAssertTrue(empty.stderr.contains("no video frame of the source falls in the clip"), empty.stderr)
@@ -151,7 +209,7 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(try DamagedMedia.zeroAVIVideoChunks(avi, [10]), 30)
         XCTAssertEqual(try custody(["ingest", avi, "--device", "BW2-1"], actor: "PC-4471").status, 0)
         let spec = dir.file("spec.json")
-        try Data(#"{"reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        try Data(#"{}"#.utf8).write(to: URL(fileURLWithPath: spec))
         let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r", "--json"], actor: "PC-4471")
         let made = try XCTUnwrap(json(r) as? [String: Any])
         XCTAssertEqual(made["damaged_packets_skipped"] as? Int, 1)
@@ -171,7 +229,7 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(make.status, 0, make.stderr)
         XCTAssertEqual(try custody(["ingest", mkv, "--device", "BW2-1"], actor: "PC-4471").status, 0)
         let spec = dir.file("spec.json")
-        try Data(#"{"reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: spec))
+        try Data(#"{}"#.utf8).write(to: URL(fileURLWithPath: spec))
         let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r", "--json"], actor: "PC-4471")
         let made = try XCTUnwrap(json(r) as? [String: Any])
         XCTAssertEqual(made["dropped_streams"] as? [String], ["#2 audio (flac)"])
@@ -186,8 +244,8 @@ final class RedactCLITests: CLITestCase {
     func testDuplicateFromADifferentSpecNamesTheSpecGiven() throws {
         _ = try ingestFixtures(["bodycam-a.mp4"])
         let first = dir.file("first.json"), second = dir.file("second.json")
-        try Data(#"{"reason": "r", "clip": [0, 0.5]}"#.utf8).write(to: URL(fileURLWithPath: first))
-        try Data(#"{"clip": [0, 0.5], "reason": "r"}"#.utf8).write(to: URL(fileURLWithPath: second))
+        try Data(#"{"clip": [0, 0.5]}"#.utf8).write(to: URL(fileURLWithPath: first))
+        try Data(#"{ "clip": [0, 0.5] }"#.utf8).write(to: URL(fileURLWithPath: second))
         let made = try XCTUnwrap(json(try custody(["redact", "EX-000001", "--spec", first, "--reason", "r", "--json"],
                                                   actor: "PC-4471")) as? [String: Any])
         XCTAssertEqual(made["spec_sha256"] as? String, try sha256(first))
@@ -215,7 +273,7 @@ final class RedactCLITests: CLITestCase {
         let video = (shown["media"] as? [String: Any])?["video"] as? [String: Any]
         XCTAssertEqual(video?["rotation"] as? Int, 90, "\(shown)")
         let spec = dir.file("spec.json")
-        try Data(#"{"reason": "r", "blur": [{"from": 0, "to": 1, "rect": [0, 0, 200, 300]}]}"#.utf8)
+        try Data(#"{"blur": [{"from": 0, "to": 1, "rect": [0, 0, 200, 300]}]}"#.utf8)
             .write(to: URL(fileURLWithPath: spec))
         let r = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
         XCTAssertEqual(r.status, 0, r.stderr)

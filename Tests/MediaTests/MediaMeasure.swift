@@ -11,10 +11,12 @@ enum MediaMeasure {
 
     /// Every frame's luma plane, as `ffmpeg -pix_fmt gray` decodes it (once each, not duplicated to fill
     /// a constant frame rate, with `passthrough`).
+    /// `autorotate: false` gives the pictures as stored, whatever the display matrix says.
     static func lumaFrames(_ path: String, width: Int, height: Int, in dir: TemporaryDirectory,
-                           passthrough: Bool = false) throws -> [[UInt8]] {
+                           passthrough: Bool = false, autorotate: Bool = true) throws -> [[UInt8]] {
         let out = dir.file("luma-\(UUID().uuidString.prefix(8)).gray")
-        let r = try runProcess(try tool("ffmpeg"), ["-v", "error", "-i", path, "-map", "0:v:0", "-f", "rawvideo"]
+        let r = try runProcess(try tool("ffmpeg"), ["-v", "error"] + (autorotate ? [] : ["-noautorotate"])
+                               + ["-i", path, "-map", "0:v:0", "-f", "rawvideo"]
                                + (passthrough ? ["-fps_mode", "passthrough"] : []) + ["-pix_fmt", "gray", "-y", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: out)))

@@ -40,7 +40,7 @@ final class RedactorRegionTests: XCTestCase {
     func testBlackBoxIsBlackOnlyInsideItsRectangleAndWindow() throws {
         let dir = TemporaryDirectory("redact-black")
         let out = try redact("""
-            {"reason": "r", "blur": [{"from": 1.0, "to": 2.0, "rect": [40, 40, 80, 60], "style": "black"}]}
+            {"blur": [{"from": 1.0, "to": 2.0, "rect": [40, 40, 80, 60], "style": "black"}]}
             """, in: dir)
         let src = try MediaMeasure.lumaFrames(source, width: w, height: h, in: dir)
         let got = try MediaMeasure.lumaFrames(out, width: w, height: h, in: dir)
@@ -57,7 +57,7 @@ final class RedactorRegionTests: XCTestCase {
 
     func testBlurHidesTheRegionAndLeavesTheRestAlone() throws {
         let dir = TemporaryDirectory("redact-blur")
-        let out = try redact(#"{"reason": "r", "blur": [{"from": 1.0, "to": 3.0, "rect": [100, 60, 120, 100]}]}"#,
+        let out = try redact(#"{"blur": [{"from": 1.0, "to": 3.0, "rect": [100, 60, 120, 100]}]}"#,
                              in: dir)
         let src = try MediaMeasure.lumaFrames(source, width: w, height: h, in: dir)
         let got = try MediaMeasure.lumaFrames(out, width: w, height: h, in: dir)
@@ -76,7 +76,7 @@ final class RedactorRegionTests: XCTestCase {
     func testMovingRegionFollowsItsKeyframes() throws {
         let dir = TemporaryDirectory("redact-moving")
         let out = try redact("""
-            {"reason": "r", "blur": [{"from": 1.0, "to": 3.0, "rect": [0, 0, 64, 64], "style": "black",
+            {"blur": [{"from": 1.0, "to": 3.0, "rect": [0, 0, 64, 64], "style": "black",
                                       "keyframes": [{"t": 3.0, "rect": [240, 160, 64, 64]}]}]}
             """, in: dir)
         let src = try MediaMeasure.lumaFrames(source, width: w, height: h, in: dir)
@@ -96,7 +96,7 @@ final class RedactorRegionTests: XCTestCase {
         for (clip, mute) in [((0.5, 3.5), (1.5, 2.5)), ((1.2, 3.8), (2.0, 2.5))] {
             let dir = TemporaryDirectory("redact-mute")
             let out = try redact("""
-                {"reason": "r", "clip": [\(clip.0), \(clip.1)], "mute": [{"from": \(mute.0), "to": \(mute.1)}]}
+                {"clip": [\(clip.0), \(clip.1)], "mute": [{"from": \(mute.0), "to": \(mute.1)}]}
                 """, in: dir)
             let samples = try MediaMeasure.monoSamples(out, in: dir)
             let (a, b) = (mute.0 - clip.0, mute.1 - clip.0)

@@ -34,10 +34,10 @@ final class RedactorTimingTests: XCTestCase {
                                  + "-c:v libx264 -preset ultrafast -threads 1 -c:a aac -f matroska pipe:1 > OUT",
                                  in: dir)
         XCTAssertEqual(try Redactor.bounds(of: src).duration, 0, "the source does not know its duration")
-        let (out, result) = try redact(#"{"reason": "r", "clip": [0, 1e300], "mute": [{"from": 0.5, "to": 1e300}]}"#,
+        let (out, result) = try redact(#"{"clip": [0, 1e300], "mute": [{"from": 0.5, "to": 1e300}]}"#,
                                        source: src, duration: .infinity, in: dir)
         XCTAssertEqual(result.videoFrames, 30)
-        XCTAssertThrowsError(try redact(#"{"reason": "r", "clip": [1e299, 1e300]}"#, source: src,
+        XCTAssertThrowsError(try redact(#"{"clip": [1e299, 1e300]}"#, source: src,
                                         duration: .infinity, in: dir)) { error in
             XCTAssertEqual((error as? RedactionError)?.kind, .unsupported, "\(error)")
         }
@@ -53,7 +53,7 @@ final class RedactorTimingTests: XCTestCase {
     /// frames, the first and (when given) the last being the source frames expected.
     func assertClip(_ src: String, _ clip: String, frames count: Int, first: Expected, last: Expected? = nil,
                     passthrough: Bool = true, in dir: TemporaryDirectory) throws {
-        let (out, result) = try redact(#"{"reason": "r", "clip": "# + clip + "}", source: src, in: dir)
+        let (out, result) = try redact(#"{"clip": "# + clip + "}", source: src, in: dir)
         XCTAssertEqual(result.videoFrames, count)
         let source = try MediaMeasure.lumaFrames(src, width: 320, height: 240, in: dir, passthrough: passthrough)
         let got = try MediaMeasure.lumaFrames(out, width: 320, height: 240, in: dir, passthrough: passthrough)
@@ -85,7 +85,7 @@ final class RedactorTimingTests: XCTestCase {
                                  + "-c:v libx264 -preset ultrafast -threads 1 -c:a aac -ac 1 -output_ts_offset 300 "
                                  + "-f mpegts OUT", in: dir)
         let (out, result) = try redact("""
-            {"reason": "r", "clip": [0.5, 1.5], "blur": [{"from": 1.0, "to": 2.0, "rect": [0, 0, 160, 120],
+            {"clip": [0.5, 1.5], "blur": [{"from": 1.0, "to": 2.0, "rect": [0, 0, 160, 120],
              "style": "black"}], "mute": [{"from": 1.0, "to": 1.5}]}
             """, source: src, in: dir)
         // Video frame k is at source time 0.0213 + k/30: frames 15 ... 44 are in [0.5, 1.5).
@@ -134,7 +134,7 @@ final class RedactorTimingTests: XCTestCase {
         let src = try makeSource("gap.mkv", seconds: 3, "-f lavfi -i sine=frequency=440:sample_rate=48000:duration=3 "
                                  + "-af \"aselect='not(between(t,1.0,1.5))'\" "
                                  + "-c:v libx264 -preset ultrafast -threads 1 -c:a pcm_s16le -f matroska OUT", in: dir)
-        let (out, result) = try redact(#"{"reason": "r", "mute": [{"from": 2.0, "to": 2.5}]}"#, source: src, in: dir)
+        let (out, result) = try redact(#"{"mute": [{"from": 2.0, "to": 2.5}]}"#, source: src, in: dir)
         // 3 s, to within MKV's 1 ms timestamps (the frame after the gap is stamped 1.515 s, not 1.51467 s).
         XCTAssertEqual(Double(result.audioSamples), 144_000, accuracy: 48)
         let samples = try MediaMeasure.monoSamples(out, in: dir)
