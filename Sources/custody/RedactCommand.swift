@@ -2,6 +2,7 @@ import Crypto
 import CustodyCore
 import Dispatch
 import Foundation
+import Ledger
 import Media
 import Vault
 #if canImport(Glibc)
@@ -23,6 +24,7 @@ struct RedactCommand: Command {
         on the same exhibit gives the same bytes (reported as a duplicate). Ctrl-C stops it and stores
         nothing (exit 130). An unreadable exhibit cannot be redacted (exit 2).
         """
+    static let refusalAction: CustodyEvent.Action? = .redact
     static let options: [OptionSpec] = [
         .option("spec", "FILE", "the redaction spec (JSON, at most 1 MiB)"),
         .option("reason", "TEXT", "why the redaction is made; recorded in the ledger (required)"),

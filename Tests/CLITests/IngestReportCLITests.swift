@@ -48,7 +48,7 @@ final class IngestReportCLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("nowhere")))
     }
 
-    func testRefusedShowAndExportCommandLinesAreRecorded() throws {
+    func testRefusedShowExportAndRedactCommandLinesAreRecorded() throws {
         let ingest = try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "D1"], actor: "PC-1")
         XCTAssertEqual(ingest.status, 0, ingest.stderr)
         let out = dir.file("out.mp4")
@@ -58,6 +58,8 @@ final class IngestReportCLITests: CLITestCase {
             ("export", ["export", "EX-000001", "--out", out, "--reason", "CPS 1", "--bogus"], "unknown option --bogus"),
             ("view", ["show"], "missing <EXHIBIT>"),
             ("view", ["show", "EX-000001", "--bogus"], "unknown option --bogus"),
+            ("redact", ["redact", "EX-000001", "--spec", TestPaths.fixture("redaction-spec.json")], "missing --reason"),
+            ("redact", ["redact", "EX-000001", "--reason", "CPS 1"], "missing --spec"),
         ] {
             let before = try refusedReasons(action).count
             let r = try custody(args, actor: "PC-1")
