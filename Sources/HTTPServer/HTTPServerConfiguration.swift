@@ -31,7 +31,8 @@ public struct HTTPServerConfiguration: Sendable {
     /// Unread request body bytes the server reads and discards to keep a connection alive after a
     /// handler that did not read its body; with more left the connection is closed instead.
     public var maxDrainBytes: Int
-    /// listen() backlog.
+    /// listen() backlog: connections the kernel completes before the reactor accepts them. A burst
+    /// beyond it makes clients retry their SYN after a second (the kernel caps it at somaxconn).
     public var backlog: Int32
     /// Secures every connection (HTTPS) when set; nil serves plain HTTP. With it set, a connection beyond
     /// `maxOpenConnections` is closed without the plain-text 503.
@@ -42,7 +43,7 @@ public struct HTTPServerConfiguration: Sendable {
                 headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
                 writeTimeout: Double = 30, maxConnections: Int = 64, maxQueuedRequests: Int = 256,
                 maxOpenConnections: Int = 4096, maxConnectionsPerPeer: Int = 32, shutdownGracePeriod: Double = 10,
-                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 128,
+                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 1024,
                 tls: (any HTTPTransportSecurity)? = nil) {
         self.host = host
         self.port = port

@@ -45,7 +45,9 @@ extension HeadReactor {
         guard let tls = configuration.tls else { return discard(connection) }
         do {
             if !connection.sawFirstByte {
-                switch try connection.socket.peekNow() {
+                // A peer that resets before its first byte never began a handshake: nothing to report.
+                guard let first = try? connection.socket.peekNow() else { return discard(connection) }
+                switch first {
                 case .wait: return
                 case .done(let byte) where byte < 0: return discard(connection)
                 case .done(let byte):
