@@ -18,6 +18,9 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
                               "libswscale-dev", "libswresample-dev"])]),
 
+        // epoll(7) for the HTTP server's reactor: Glibc's Swift module leaves <sys/epoll.h> out.
+        .systemLibrary(name: "CEpoll"),
+
         // Our one C source: SHA-256 compression with the x86 SHA extensions, two lanes at once
         // (OpenSSL has no such interface); wrapped by Crypto's SHA256Pair.
         .target(name: "CSHA256x2"),
@@ -28,7 +31,7 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
         .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
-        .target(name: "HTTPServer", dependencies: []),
+        .target(name: "HTTPServer", dependencies: ["CEpoll"]),
         .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault", "SQLite", "HTTPServer"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),

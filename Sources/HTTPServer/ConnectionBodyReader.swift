@@ -19,6 +19,14 @@ final class InputBuffer {
         if start == end { start = 0; end = 0 }
     }
 
+    /// Appends bytes received elsewhere (by the reactor, past a request head).
+    func append(_ bytes: [UInt8]) {
+        precondition(bytes.count <= storage.count - end, "input buffer full")
+        guard !bytes.isEmpty else { return }
+        bytes.withUnsafeBytes { (storage.baseAddress! + end).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+        end += bytes.count
+    }
+
     /// Moves `count` readable bytes into `destination` (at most what is readable) and returns how many.
     func take(into destination: UnsafeMutableRawBufferPointer, max count: Int) -> Int {
         let n = min(count, destination.count, end - start)

@@ -1,16 +1,19 @@
 @preconcurrency import Glibc
 import Foundation
 
-/// One accepted, non-blocking TCP connection; all I/O waits with poll() against a deadline.
+/// One accepted, non-blocking TCP connection. A worker's I/O waits with poll() against a deadline; the
+/// reactor uses the non-blocking steps in ConnectionSocket+Reactor.swift.
 ///
-/// The connection thread owns the descriptor. The server may call `forceShutdown()` from another thread
-/// (end of the shutdown grace period); the lock makes sure it never touches a descriptor number that
-/// was already closed and reused.
+/// One thread at a time owns the descriptor (the reactor while a request head is awaited, then a
+/// worker). The server may call `forceShutdown()` from another thread (end of the shutdown grace
+/// period); the lock makes sure it never touches a descriptor number that was already closed and reused.
 final class ConnectionSocket: @unchecked Sendable {
     private let lock = NSLock()
     private var fd: Int32
     /// The security layer (TLS) once its handshake finished; used by the owning thread only.
-    private var channel: (any HTTPSecureChannel)?
+    var channel: (any HTTPSecureChannel)?
+    /// The security layer while its handshake runs (driven by the reactor).
+    var handshaking: (any HTTPSecureChannel)?
     let remoteAddress: String
 
     init(fd: Int32, remoteAddress: String) {
@@ -20,48 +23,11 @@ final class ConnectionSocket: @unchecked Sendable {
 
     deinit { close() }
 
-    /// The descriptor while open; only the owning connection thread uses it for I/O.
-    private var descriptor: Int32 {
+    /// The descriptor while open (-1 after close); only the owning thread uses it for I/O.
+    var descriptor: Int32 {
         lock.lock()
         defer { lock.unlock() }
         return fd
-    }
-
-    /// Waits until the peer sent something, until `deadline`, or until `wakeFD` becomes readable.
-    func waitReadable(until deadline: Deadline, wakeFD: Int32? = nil) throws {
-        if channel?.hasBufferedInput == true { return }
-        try waitFor(descriptor, events: Int16(POLLIN), until: deadline, wakeFD: wakeFD)
-    }
-
-    /// Runs the handshake of `security` over this socket; afterwards every receive and send goes through
-    /// the secured channel. A peer that does not finish by `deadline` fails with `WaitError.timedOut`.
-    func secure(with security: any HTTPTransportSecurity, until deadline: Deadline) throws {
-        let fd = descriptor
-        let secured = try security.secureChannel(for: fd)
-        while true {
-            switch try secured.handshake() {
-            case .done:
-                channel = secured
-                return
-            case .wantRead: try waitFor(fd, events: Int16(POLLIN), until: deadline)
-            case .wantWrite: try waitFor(fd, events: Int16(POLLOUT), until: deadline)
-            }
-        }
-    }
-
-    /// The first byte the peer sent, left unread; nil if it closed first.
-    func peekFirstByte(until deadline: Deadline) throws -> UInt8? {
-        let fd = descriptor
-        var byte: UInt8 = 0
-        while true {
-            let n = recv(fd, &byte, 1, Int32(MSG_PEEK))
-            if n >= 0 { return n == 1 ? byte : nil }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: try waitFor(fd, events: Int16(POLLIN), until: deadline)
-            default: throw SystemCallError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
-            }
-        }
     }
 
     /// Reads at most `buffer.count` bytes; returns 0 when the peer closed its side.
@@ -70,7 +36,7 @@ final class ConnectionSocket: @unchecked Sendable {
         return try receivePlain(into: buffer, until: deadline)
     }
 
-    private func receivePlain(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline) throws -> Int {
+    func receivePlain(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline) throws -> Int {
         let fd = descriptor
         while true {
             let n = recv(fd, buffer.baseAddress, buffer.count, 0)
@@ -131,11 +97,7 @@ final class ConnectionSocket: @unchecked Sendable {
     /// sends for a short while, then close. Closing with unread data would send RST, and the peer could
     /// lose the response it has not read yet.
     func lingeringClose(maxWait: Double = 1, maxBytes: Int = 1 << 20) {
-        let fd = descriptor
-        guard fd >= 0 else { return }
-        channel?.close()  // close_notify first: the peer then knows the response is complete
-        channel = nil
-        shutdown(fd, Int32(SHUT_WR))
+        guard beginLingeringClose() else { return }
         let deadline = Deadline.after(maxWait)
         var discarded = 0
         withUnsafeTemporaryAllocation(byteCount: 16 * 1024, alignment: 1) { buffer in
@@ -146,6 +108,18 @@ final class ConnectionSocket: @unchecked Sendable {
             }
         }
         close()
+    }
+
+    /// The first half of a lingering close: close_notify (the peer then knows the response is complete)
+    /// and half-close; false if the socket is already closed.
+    @discardableResult
+    func beginLingeringClose() -> Bool {
+        let fd = descriptor
+        guard fd >= 0 else { return false }
+        channel?.close()
+        channel = nil
+        shutdown(fd, Int32(SHUT_WR))
+        return true
     }
 
     /// Unblocks the owning thread's I/O (used when the shutdown grace period ends).
@@ -161,6 +135,7 @@ final class ConnectionSocket: @unchecked Sendable {
         if fd >= 0 {
             channel?.close()
             channel = nil
+            handshaking = nil
             Glibc.close(fd)
             fd = -1
         }

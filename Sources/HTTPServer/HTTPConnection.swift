@@ -1,89 +1,39 @@
-/// Serves the requests of one connection, in order, on its own thread.
+/// Serves a connection's request on a worker thread, then the requests pipelined behind it whose heads
+/// already arrived, and gives the connection back to the reactor (to await the next head, or to linger
+/// and close).
 final class HTTPConnection {
-    private let id: UInt64
+    private let connection: ServerConnection
     private let socket: ConnectionSocket
     private unowned let server: HTTPServer
     private let configuration: HTTPServerConfiguration
     private let input: InputBuffer
-    private var parser: HTTPRequestHeadParser
-    private var requestIndex = 0
-    /// The TLS handshake (if any) and the first request head must both arrive by then.
-    private let firstHeadDeadline: Deadline
+    private let first: HTTPRequestHead
 
-    init(id: UInt64, socket: ConnectionSocket, server: HTTPServer) {
-        self.id = id
-        self.socket = socket
+    init(_ request: ReadyRequest, server: HTTPServer) {
+        connection = request.connection
+        socket = connection.socket
         self.server = server
-        self.configuration = server.configuration
-        self.input = InputBuffer(capacity: 64 * 1024)
-        self.parser = HTTPRequestHeadParser(limits: configuration.limits)
-        self.firstHeadDeadline = .after(configuration.headerTimeout)
+        configuration = server.configuration
+        input = InputBuffer(capacity: 64 * 1024)
+        input.append(request.leftover)
+        first = request.head
     }
 
-    /// Serves requests until the peer closes, a timeout fires, an error forces a close, or shutdown.
+    /// Serves until the connection closes or no complete head is left in the input.
     func run() {
-        if let tls = configuration.tls {
-            guard let first = try? socket.peekFirstByte(until: firstHeadDeadline) else { return socket.close() }
-            // A request line starts with a method in capitals; a TLS record never does. Say so in plain text.
-            if (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(first) {
-                return refuse(HTTPRequestError(.badRequest, "this port speaks HTTPS only: use an https:// URL"),
-                              method: "", path: "")
-            }
-            // A failed or unfinished handshake leaves no channel to answer on: say so to the observer, close.
-            do {
-                try socket.secure(with: tls, until: firstHeadDeadline)
-            } catch {
-                let reason = error is WaitError ? "timeout" : String(describing: error)
-                server.observer?.handshakeFailed(remoteAddress: socket.remoteAddress, reason: reason)
-                return socket.close()
-            }
-        }
+        var head = first
         while true {
-            let head: HTTPRequestHead
+            guard serve(head) else { return }
+            connection.requestIndex += 1
             do {
-                guard let next = try readHead() else { return socket.close() }
+                let (consumed, next) = try connection.parser.parse(input.readable)
+                input.consume(consumed)
+                guard let next else { return server.handBack(connection, linger: false) }
                 head = next
             } catch let error as HTTPRequestError {
-                return refuse(error, method: "", path: "")
-            } catch WaitError.timedOut {
-                // Part of a head arrived, but not all of it in time (slowloris).
-                return refuse(HTTPRequestError(.requestTimeout, "request head not received in time"), method: "",
-                              path: "")
+                return refuse(error)
             } catch {
-                return socket.close()
-            }
-            guard serve(head) else { return }
-            requestIndex += 1
-        }
-    }
-
-    /// The next request head, or nil when the connection should close quietly (peer closed while idle,
-    /// idle timeout, shutdown).
-    private func readHead() throws -> HTTPRequestHead? {
-        let isFirst = requestIndex == 0
-        var deadline = isFirst ? firstHeadDeadline : Deadline.after(configuration.idleTimeout)
-        var started = false
-        while true {
-            if !input.isEmpty {
-                if !started && !isFirst { deadline = .after(configuration.headerTimeout) }
-                started = true
-                let (consumed, head) = try parser.parse(input.readable)
-                input.consume(consumed)
-                if let head { return head }
-                continue
-            }
-            if !started {
-                // Idle between requests: wake for shutdown, end quietly on timeout.
-                do {
-                    try socket.waitReadable(until: deadline, wakeFD: server.wakeFD)
-                } catch is WaitError {
-                    return nil
-                }
-                if server.isStopping && requestIndex > 0 { return nil }
-            }
-            guard try input.fill(from: socket, until: deadline) > 0 else {
-                if started { throw HTTPRequestError(.badRequest, "connection closed inside the request head") }
-                return nil
+                return close()
             }
         }
     }
@@ -96,7 +46,8 @@ final class HTTPConnection {
         var declared: Int64?
         if case .contentLength(let length) = head.framing { declared = length }
         let body = HTTPBody(source: reader, declaredLength: declared)
-        let info = HTTPConnectionInfo(id: id, remoteAddress: socket.remoteAddress, requestIndex: requestIndex)
+        let info = HTTPConnectionInfo(id: connection.id, remoteAddress: socket.remoteAddress,
+                                      requestIndex: connection.requestIndex)
         var response: HTTPResponse
         do {
             response = try server.handler.handle(head, body: body, connection: info)
@@ -123,10 +74,11 @@ final class HTTPConnection {
         server.recordCompleted(HTTPRequestRecord(
             method: head.method, path: head.path, status: response.status.code,
             duration: Deadline.now.seconds(since: start), bodyBytesIn: body.bytesRead, bytesOut: bytesOut,
-            connectionID: id))
+            connectionID: connection.id))
         guard written && keepAlive else {
-            // Even with the body read, pipelined requests may sit unread: close without a reset.
-            if written { socket.lingeringClose() } else { socket.close() }
+            // Even with the body read, pipelined requests may sit unread: close without a reset (the
+            // reactor lingers, so the worker is free at once).
+            if written { server.handBack(connection, linger: true) } else { close() }
             return false
         }
         return true
@@ -142,13 +94,14 @@ final class HTTPConnection {
         return reader.drain(limit: configuration.maxDrainBytes)
     }
 
-    /// Answers a request that could not be parsed, then closes.
-    private func refuse(_ error: HTTPRequestError, method: String, path: String) {
-        let writer = ResponseWriter(socket: socket, writeTimeout: min(configuration.writeTimeout, 5))
-        let bytesOut = (try? writer.write(.error(error), headOnly: false, keepAlive: false)) ?? 0
-        server.recordCompleted(HTTPRequestRecord(
-            method: method, path: path, status: error.status.code, duration: 0, bodyBytesIn: 0, bytesOut: bytesOut,
-            connectionID: id))
-        socket.lingeringClose()
+    /// Answers a pipelined request that could not be parsed, then closes.
+    private func refuse(_ error: HTTPRequestError) {
+        server.answer(connection, error, method: "", path: "", writeTimeout: min(configuration.writeTimeout, 5))
+        server.handBack(connection, linger: true)
+    }
+
+    private func close() {
+        socket.close()
+        server.release(connection)
     }
 }

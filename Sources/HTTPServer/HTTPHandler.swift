@@ -24,7 +24,7 @@ public struct HTTPConnectionInfo: Sendable {
     }
 }
 
-/// Answers requests. Called on the connection's own thread; blocking work is fine.
+/// Answers requests. Called on a worker thread (one of `maxConnections`); blocking work is fine.
 ///
 /// Throwing `HTTPRequestError` answers its status (and closes the connection); any other error answers
 /// 500 and the server keeps serving other connections.
@@ -38,7 +38,7 @@ public struct HTTPClosureHandler: HTTPHandler {
     public typealias Closure = @Sendable (HTTPRequestHead, HTTPBody, HTTPConnectionInfo) throws -> HTTPResponse
     private let closure: Closure
 
-    /// Wraps `closure`, which is called on connection threads, possibly several at once.
+    /// Wraps `closure`, which is called on worker threads, possibly several at once.
     public init(_ closure: @escaping Closure) {
         self.closure = closure
     }
@@ -71,10 +71,11 @@ public struct HTTPRequestRecord: Sendable {
 }
 
 /// Receives per-request records and connection events, e.g. to feed Prometheus counters.
-/// Called on connection threads and the accept thread: implementations must be thread-safe and fast.
+/// Called on worker threads and the reactor thread: implementations must be thread-safe and fast.
 public protocol HTTPServerObserver: Sendable {
     func requestCompleted(_ record: HTTPRequestRecord)
-    /// A connection was refused with 503 because `maxConnections` were open.
+    /// A connection was refused at accept (503, or just closed over TLS) because `maxOpenConnections`
+    /// were open, or `maxConnectionsPerPeer` from its address.
     func connectionRejected()
     /// A TLS handshake failed or did not finish within the header timeout; `reason` is the TLS
     /// layer's error (never key material), or "timeout" / "closed".
@@ -92,10 +93,14 @@ extension HTTPServerObserver {
 public struct HTTPServerStatistics: Sendable, Equatable {
     /// Connections admitted since start.
     public var connectionsAccepted: UInt64 = 0
-    /// Connections refused with 503 over `maxConnections`.
+    /// Connections refused at accept over `maxOpenConnections` or `maxConnectionsPerPeer`.
     public var connectionsRejected: UInt64 = 0
     /// Requests answered, refused ones included.
     public var requestsCompleted: UInt64 = 0
-    /// Connections open right now.
+    /// Connections open right now (awaiting a head, idle or being served).
     public var openConnections: Int = 0
+    /// Requests being served by a worker right now.
+    public var requestsInProgress: Int = 0
+    /// Requests with a complete head waiting for a worker right now.
+    public var requestsQueued: Int = 0
 }

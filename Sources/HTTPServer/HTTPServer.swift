@@ -1,9 +1,11 @@
 @preconcurrency import Glibc
 import Foundation
 
-/// An HTTP/1.1 server: one accept thread, one thread per connection doing blocking I/O with poll()
-/// timeouts. Meant for tens of concurrent connections (docking stations, court downloads), where
-/// simple threads are easier to reason about than an event loop.
+/// An HTTP/1.1 server built for thousands of open connections and tens of requests at once (docking
+/// stations, court downloads): one reactor thread with epoll awaits every request head (HeadReactor),
+/// and a bounded pool of worker threads serves requests whose head is complete, with blocking I/O and
+/// poll() timeouts, where simple threads are easier to reason about than an event loop. A slow or idle
+/// connection therefore costs a socket and a few hundred bytes, never a worker.
 public final class HTTPServer: @unchecked Sendable {
     private enum State { case idle, running, stopping, stopped }
 
@@ -11,17 +13,19 @@ public final class HTTPServer: @unchecked Sendable {
     public let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
     let observer: (any HTTPServerObserver)?
+    /// Serves requests with a complete head; `maxConnections` at once, `maxQueuedRequests` waiting.
+    private(set) var workers: WorkerPool!
 
     /// Guards every mutable property below; `broadcast()` whenever the stop condition may change.
     private let condition = NSCondition()
     private var state = State.idle
-    private var listenFD: Int32 = -1
-    /// Written once at shutdown and never drained, so every idle poll on it wakes immediately.
-    private var wakePipe: [Int32] = [-1, -1]
+    private var reactor: HeadReactor?
+    private var listenerOpen = false
+    private var reactorRunning = false
+    /// Every admitted connection, wherever it is (reactor or worker), for the grace-period cut-off.
     private var connections: [UInt64: ConnectionSocket] = [:]
+    private var connectionsPerPeer: [String: Int] = [:]
     private var nextConnectionID: UInt64 = 1
-    private var acceptThreadRunning = false
-    private var rejectionsInProgress = 0
     private var stats = HTTPServerStatistics()
     private var boundPort: UInt16?
 
@@ -31,11 +35,9 @@ public final class HTTPServer: @unchecked Sendable {
         self.configuration = configuration
         self.handler = handler
         self.observer = observer
-    }
-
-    deinit {
-        for fd in wakePipe where fd >= 0 { close(fd) }
-        if listenFD >= 0 { close(listenFD) }
+        workers = WorkerPool(maxWorkers: configuration.maxConnections, maxQueued: configuration.maxQueuedRequests) {
+            [unowned self] request in HTTPConnection(request, server: self).run()
+        }
     }
 
     /// The bound port once started.
@@ -43,16 +45,18 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// A snapshot of the server's counters.
     public var statistics: HTTPServerStatistics {
-        locked {
+        var s = locked {
             var s = stats
             s.openConnections = connections.count
             return s
         }
+        (s.requestsInProgress, s.requestsQueued) = workers.load
+        return s
     }
 
     /// Whether `shutdown()` was called: connections finish their current request and close.
     var isStopping: Bool { locked { state != .running } }
-    var wakeFD: Int32 { locked { wakePipe[0] } }
+    var openConnectionCount: Int { locked { connections.count } }
 
     /// Binds, listens and starts accepting; returns the bound port (useful with port 0).
     @discardableResult
@@ -65,54 +69,48 @@ public final class HTTPServer: @unchecked Sendable {
             // away would raise SIGPIPE and kill the process.
             signal(SIGPIPE, SIG_IGN)
         }
+        // Each open connection is a descriptor; the rest is headroom for files, the catalog and refusals.
+        raiseOpenFileLimit(to: configuration.maxOpenConnections + configuration.maxConnections + 1024)
         let fd = try Listener.bind(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
         let port = Listener.localPort(of: fd)
-        var pipeFDs: [Int32] = [-1, -1]
+        let reactor: HeadReactor
         do {
-            try systemCall("pipe", "creating the shutdown pipe") { pipe(&pipeFDs) }
-            for end in pipeFDs {
-                try setNonBlocking(end)
-                try systemCall("fcntl", "setting FD_CLOEXEC") { fcntl(end, F_SETFD, FD_CLOEXEC) }
-            }
+            reactor = try HeadReactor(server: self, listenFD: fd)
         } catch {
             close(fd)
-            for end in pipeFDs where end >= 0 { close(end) }
             throw error
         }
-        let wakeRead = pipeFDs[0]
         locked {
-            listenFD = fd
-            wakePipe = pipeFDs
+            self.reactor = reactor
             boundPort = port
             state = .running
-            acceptThreadRunning = true
+            listenerOpen = true
+            reactorRunning = true
         }
-        let thread = Thread { [self] in acceptLoop(listenFD: fd, wakeFD: wakeRead) }
-        thread.name = "http-accept"
+        let thread = Thread { [self] in
+            reactor.run()
+            locked {
+                reactorRunning = false
+                finishIfDrained()
+            }
+        }
+        thread.name = "http-reactor"
         thread.start()
         return port
     }
 
     /// Stops accepting (the port is closed when this returns), closes idle connections, lets in-flight
-    /// requests finish for up to `gracePeriod` (default from the configuration), then cuts them off.
-    /// Returns without waiting for them: call `waitUntilStopped()`.
+    /// requests (and heads already partly received) finish for up to `gracePeriod` (default from the
+    /// configuration), then cuts them off. Returns without waiting for them: call `waitUntilStopped()`.
     public func shutdown(gracePeriod: Double? = nil) {
-        let (wasRunning, writeFD) = locked { () -> (Bool, Int32) in
-            guard state == .running else { return (false, -1) }
+        let reactor = locked { () -> HeadReactor? in
+            guard state == .running else { return nil }
             state = .stopping
-            return (true, wakePipe[1])
+            return self.reactor
         }
-        guard wasRunning else { return }
-        var byte: UInt8 = 1
-        _ = write(writeFD, &byte, 1)
-        // Closing the listener only once the accept thread has left poll: never close a descriptor that
-        // another thread is still using.
-        locked {
-            while acceptThreadRunning { condition.wait() }
-            close(listenFD)
-            listenFD = -1
-            finishIfDrained()
-        }
+        guard let reactor else { return }
+        reactor.stop()
+        locked { while listenerOpen { condition.wait() } }
         let grace = gracePeriod ?? configuration.shutdownGracePeriod
         DispatchQueue.global().asyncAfter(deadline: .now() + grace) { [self] in
             locked { connections.values.forEach { $0.forceShutdown() } }
@@ -136,97 +134,70 @@ public final class HTTPServer: @unchecked Sendable {
         }
     }
 
-    private func acceptLoop(listenFD: Int32, wakeFD: Int32) {
-        defer {
-            locked {
-                acceptThreadRunning = false
-                condition.broadcast()
-            }
-        }
-        while true {
-            do {
-                try waitFor(listenFD, events: Int16(POLLIN), until: .distantFuture, wakeFD: wakeFD)
-            } catch {
-                return  // woken for shutdown (poll itself does not fail on valid descriptors)
-            }
-            var address = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    accept(listenFD, $0, &length)
-                }
-            }
-            guard fd >= 0 else {
-                // EMFILE/ENFILE: back off instead of spinning; EAGAIN/ECONNABORTED: the peer is gone.
-                if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM { usleep(50_000) }
-                continue
-            }
-            // accept4 is not visible from Swift's Glibc module, so flags are set after the fact.
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            guard (try? setNonBlocking(fd)) != nil else {
-                close(fd)
-                continue
-            }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            admit(ConnectionSocket(fd: fd, remoteAddress: ConnectionSocket.describe(address)))
-        }
-    }
-
-    private func admit(_ socket: ConnectionSocket) {
+    /// Counts a new connection in, or refuses it over `maxOpenConnections` or `maxConnectionsPerPeer`.
+    func admit(_ socket: ConnectionSocket) -> ServerConnection {
         let peer = HTTPConnectionInfo.host(of: socket.remoteAddress)
-        let id: UInt64? = locked {
-            guard connections.count < configuration.maxConnections,
-                  connections.values.lazy.filter({ HTTPConnectionInfo.host(of: $0.remoteAddress) == peer })
-                      .count < configuration.maxConnectionsPerPeer else {
-                stats.connectionsRejected += 1
-                return nil
-            }
+        return locked {
             let id = nextConnectionID
             nextConnectionID += 1
-            connections[id] = socket
-            stats.connectionsAccepted += 1
-            return id
-        }
-        guard let id else { return reject(socket) }
-        let thread = Thread { [self] in
-            HTTPConnection(id: id, socket: socket, server: self).run()
-            locked {
-                connections[id] = nil
-                finishIfDrained()
+            let admitted = connections.count < configuration.maxOpenConnections
+                && connectionsPerPeer[peer, default: 0] < configuration.maxConnectionsPerPeer
+            if admitted {
+                connections[id] = socket
+                connectionsPerPeer[peer, default: 0] += 1
+                stats.connectionsAccepted += 1
+            } else {
+                stats.connectionsRejected += 1
             }
+            return ServerConnection(id: id, socket: socket, peer: peer, admitted: admitted,
+                                    limits: configuration.limits)
         }
-        thread.name = "http-conn-\(id)"
-        thread.start()
     }
 
-    /// Answers 503 and closes. A short-lived thread does the lingering close so the client reads the
-    /// 503 instead of a reset; beyond `maxConnections` such threads, the socket is just closed.
-    private func reject(_ socket: ConnectionSocket) {
-        observer?.connectionRejected()
-        // A TLS client cannot read a plain-text 503, and a handshake here would stall the accept loop.
-        if configuration.tls != nil { return socket.close() }
-        let response = HTTPResponse.error(HTTPRequestError(.serviceUnavailable, "too many connections"))
-        let writer = ResponseWriter(socket: socket, writeTimeout: 0)
-        _ = try? writer.write(response, headOnly: false, keepAlive: false)
-        let spawn = locked { () -> Bool in
-            guard rejectionsInProgress < configuration.maxConnections else { return false }
-            rejectionsInProgress += 1
-            return true
+    /// Counts a closed connection out.
+    func release(_ connection: ServerConnection) {
+        let reactorToWake = locked { () -> HeadReactor? in
+            guard connections.removeValue(forKey: connection.id) != nil else { return nil }
+            let left = connectionsPerPeer[connection.peer, default: 1] - 1
+            connectionsPerPeer[connection.peer] = left > 0 ? left : nil
+            finishIfDrained()
+            return state == .stopping && connections.isEmpty ? reactor : nil
         }
-        guard spawn else { return socket.close() }
-        Thread { [self] in
-            socket.lingeringClose(maxWait: 0.5, maxBytes: 64 * 1024)
-            locked { rejectionsInProgress -= 1 }
-        }.start()
+        // The reactor ends once the last connection is gone.
+        reactorToWake?.wake()
+    }
+
+    func listenerClosed() {
+        locked {
+            listenerOpen = false
+            condition.broadcast()
+        }
+    }
+
+    /// Writes the error answer to a request that is refused, and records it; the caller closes.
+    func answer(_ connection: ServerConnection, _ error: HTTPRequestError, method: String, path: String,
+                writeTimeout: Double) {
+        let writer = ResponseWriter(socket: connection.socket, writeTimeout: writeTimeout)
+        let bytesOut = (try? writer.write(.error(error), headOnly: false, keepAlive: false)) ?? 0
+        recordCompleted(HTTPRequestRecord(
+            method: method, path: path, status: error.status.code, duration: 0, bodyBytesIn: 0, bytesOut: bytesOut,
+            connectionID: connection.id))
+    }
+
+    /// Gives a connection back to the reactor after a request: to await the next head, or to linger and close.
+    func handBack(_ connection: ServerConnection, linger: Bool) {
+        guard let reactor = locked({ reactor }) else {
+            connection.socket.close()
+            return release(connection)
+        }
+        reactor.handBack(connection, linger: linger)
     }
 
     /// Called with the lock held.
     private func finishIfDrained() {
-        if state == .stopping && !acceptThreadRunning && connections.isEmpty {
+        if state == .stopping && !reactorRunning && connections.isEmpty {
             state = .stopped
-            for fd in wakePipe where fd >= 0 { close(fd) }
-            wakePipe = [-1, -1]
+            reactor = nil
         }
         condition.broadcast()
     }

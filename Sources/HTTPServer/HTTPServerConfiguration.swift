@@ -15,28 +15,35 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyReadTimeout: Double
     /// A response write that makes no progress for this long drops the connection.
     public var writeTimeout: Double
-    /// Connections served at once; one more gets 503 and is closed.
+    /// Requests served at once (worker threads). A request whose head is complete while every worker
+    /// is busy waits in a queue; connections still sending a head, or idle, do not count.
     public var maxConnections: Int
-    /// Connections served at once from one peer address (whatever its ports), so that one client
-    /// cannot take every slot; one more from it gets 503 and is closed.
+    /// Complete requests that may wait for a worker; one more is answered 503 and its connection closed.
+    public var maxQueuedRequests: Int
+    /// Connections open at once, wherever they are (awaiting a head, idle, being served); one more is
+    /// answered 503 and closed.
+    public var maxOpenConnections: Int
+    /// Connections open at once from one peer address (whatever its ports), so that one client cannot
+    /// take every slot; one more from it gets 503 and is closed.
     public var maxConnectionsPerPeer: Int
     /// How long `shutdown()` lets in-flight requests run before closing their connections.
     public var shutdownGracePeriod: Double
     /// Unread request body bytes the server reads and discards to keep a connection alive after a
     /// handler that did not read its body; with more left the connection is closed instead.
     public var maxDrainBytes: Int
-    /// listen() backlog.
+    /// listen() backlog: connections the kernel completes before the reactor accepts them. A burst
+    /// beyond it makes clients retry their SYN after a second (the kernel caps it at somaxconn).
     public var backlog: Int32
     /// Secures every connection (HTTPS) when set; nil serves plain HTTP. With it set, a connection beyond
-    /// `maxConnections` is closed without the plain-text 503.
+    /// `maxOpenConnections` is closed without the plain-text 503.
     public var tls: (any HTTPTransportSecurity)?
 
     /// A configuration with production defaults; tests shorten the timeouts.
     public init(host: String = "127.0.0.1", port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
-                writeTimeout: Double = 30, maxConnections: Int = 64, maxConnectionsPerPeer: Int = 32,
-                shutdownGracePeriod: Double = 10,
-                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 128,
+                writeTimeout: Double = 30, maxConnections: Int = 64, maxQueuedRequests: Int = 256,
+                maxOpenConnections: Int = 4096, maxConnectionsPerPeer: Int = 32, shutdownGracePeriod: Double = 10,
+                maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 1024,
                 tls: (any HTTPTransportSecurity)? = nil) {
         self.host = host
         self.port = port
@@ -46,6 +53,8 @@ public struct HTTPServerConfiguration: Sendable {
         self.bodyReadTimeout = bodyReadTimeout
         self.writeTimeout = writeTimeout
         self.maxConnections = maxConnections
+        self.maxQueuedRequests = maxQueuedRequests
+        self.maxOpenConnections = maxOpenConnections
         self.maxConnectionsPerPeer = maxConnectionsPerPeer
         self.shutdownGracePeriod = shutdownGracePeriod
         self.maxDrainBytes = maxDrainBytes

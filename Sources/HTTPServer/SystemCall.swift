@@ -99,3 +99,13 @@ func setNonBlocking(_ fd: Int32) throws {
     let flags = try systemCall("fcntl", "reading socket flags") { fcntl(fd, F_GETFL) }
     try systemCall("fcntl", "making a socket non-blocking") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
 }
+
+/// Raises the soft limit on open descriptors to `needed` (at most the hard limit): a soft limit of 1024,
+/// common by default, would refuse connections long before the server's own limit. Never lowers it.
+func raiseOpenFileLimit(to needed: Int) {
+    var limit = rlimit()
+    let resource = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+    guard getrlimit(resource, &limit) == 0, limit.rlim_cur < rlim_t(needed) else { return }
+    limit.rlim_cur = min(rlim_t(needed), limit.rlim_max)
+    _ = setrlimit(resource, &limit)
+}

@@ -24,7 +24,7 @@ public struct ServiceConfiguration: Sendable {
     /// counted and recorded in one event per window), and the window in seconds.
     public var refusalsRecordedPerWindow = 30
     public var refusalWindow: Double = 600
-    /// Connections at once from one peer address (of the 64 the server takes).
+    /// Open connections from one peer address (of the 4096 the server keeps open).
     public var maxConnectionsPerPeer = 32
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,

@@ -15,9 +15,10 @@ struct ServeCommand: Command {
         file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
         certificate; if the new files are refused, the old certificate stays and the log says why).
         Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish,
-        then a last checkpoint is signed. It serves 64 connections at once; listening on an address other
-        than loopback, at most 32 from one address (behind a proxy or a NAT address shared by many docks,
-        raise it: --max-connections-per-peer 64).
+        then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of 256) and
+        keeps up to 4096 connections open: one still sending its request head, or idle, takes no worker.
+        Listening on an address other than loopback, at most 32 connections from one address (behind a
+        proxy or a NAT address shared by many docks, raise it: --max-connections-per-peer 64).
         """
     static let options: [OptionSpec] = [
         .option("listen", "HOST:PORT", "address to listen on (default 127.0.0.1:8080)"),
@@ -25,7 +26,7 @@ struct ServeCommand: Command {
         .option("tls-cert", "FILE", "serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key"),
         .option("tls-key", "FILE", "the certificate's unencrypted PEM private key, mode 0600; needs --tls-cert"),
         .option("max-connections-per-peer", "N",
-                "connections at once from one address, 1-64 (default 32; 64 on loopback, all one address)"),
+                "open connections from one address, 1-64 (default 32; 64 on loopback, all one address)"),
         .data,
     ]
 

@@ -169,4 +169,28 @@ final class ServeCLITests: CLITestCase {
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("cannot read \(dir.file("none.pem"))"), missing.stderr)
     }
+
+    func testServeAnswersADockBesideTwoThousandIdleAndSlowConnections() throws {
+        let token = try custody(["device", "add", "dock-9"], actor: "PC-1").stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let (process, port, _) = try serve()
+        defer { if process.isRunning { process.terminate() } }
+        let upload = dir.file("upload.bin")
+        try Data(repeating: 0x5A, count: 8 << 20).write(to: URL(fileURLWithPath: upload))
+        // The script behind `Scripts/bench connections`: it checks every answer (exit 1 otherwise) and
+        // prints "<label>: /healthz median M ms, max X ms; upload of N MiB S s" and the server's memory.
+        let script = TestPaths.root.appendingPathComponent("Scripts/lib/waiting.py").path
+        let run = try runProcess(TestPaths.python, [script, String(port), String(process.processIdentifier), token,
+                                                    upload, "2000"])
+        XCTAssertEqual(run.status, 0, run.stdout + run.stderr)
+        let loaded = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("2000 idle") }, run.stdout)
+        let numbers = loaded.split(whereSeparator: { " ,;".contains($0) }).compactMap { Double($0) }
+        XCTAssertEqual(numbers.count, 5, String(loaded))
+        XCTAssertLessThan(numbers[2], 1000, "slowest /healthz beside 2,000 waiting connections: \(loaded)")
+        XCTAssertLessThan(numbers[4], 5, "8 MiB upload beside 2,000 waiting connections: \(loaded)")
+        // "server resident memory: B KiB before, A KiB with 2000 connections open (...)": the server's own VmRSS.
+        let memory = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.hasPrefix("server resident") })
+        let kibibytes = memory.split(whereSeparator: { " ,;(".contains($0) }).compactMap { Int($0) }
+        XCTAssertLessThan(kibibytes[1] - kibibytes[0], 64 << 10, "memory for 2,000 waiting connections: \(memory)")
+    }
 }

@@ -44,18 +44,6 @@ final class LiveServer {
     }
 }
 
-/// Waits until `condition` holds, polling; fails the test after `timeout` seconds.
-func eventually(timeout: Double = 5, file: StaticString = #filePath, line: UInt = #line, _ condition: () -> Bool) {
-    let limit = Date(timeIntervalSinceNow: timeout)
-    while !condition() {
-        if Date() > limit {
-            XCTFail("condition not met within \(timeout) s", file: file, line: line)
-            return
-        }
-        usleep(10_000)
-    }
-}
-
 /// FNV-1a 64: a cheap streaming hash to compare what a handler read with what was sent.
 struct FNV1a {
     private(set) var value: UInt64 = 0xCBF2_9CE4_8422_2325

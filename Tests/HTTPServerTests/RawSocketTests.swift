@@ -150,8 +150,8 @@ final class RawSocketTests: XCTestCase {
         eventually { live.observer.records.get().map(\.status) == [500] }
     }
 
-    func testMaxConnectionsExceededGets503() throws {
-        let live = try LiveServer(HTTPServerConfiguration(maxConnections: 2), handler: Self.hello)
+    func testMaxOpenConnectionsExceededGets503() throws {
+        let live = try LiveServer(HTTPServerConfiguration(maxOpenConnections: 2), handler: Self.hello)
         defer { live.stop() }
         let first = try RawClient(port: live.port)
         let second = try RawClient(port: live.port)
@@ -166,6 +166,32 @@ final class RawSocketTests: XCTestCase {
             client.send("GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
             XCTAssertEqual(client.readResponse()?.status, 200)
         }
+    }
+
+    func testRequestsBeyondBusyWorkersWaitAndAFullQueueGets503() throws {
+        let release = DispatchSemaphore(value: 0)
+        let live = try LiveServer(HTTPServerConfiguration(maxConnections: 1, maxQueuedRequests: 1)) { request, _, _ in
+            if request.path == "/block" { release.wait() }
+            return .text(.ok, request.path)
+        }
+        defer { live.stop() }
+        let serving = try RawClient(port: live.port)
+        serving.send("GET /block HTTP/1.1\r\nHost: h\r\n\r\n")
+        eventually { live.server.statistics.requestsInProgress == 1 }
+        let queued = try RawClient(port: live.port)
+        queued.send("GET /queued HTTP/1.1\r\nHost: h\r\n\r\n")
+        eventually { live.server.statistics.requestsQueued == 1 }
+        let refused = try RawClient(port: live.port)
+        refused.send("GET /refused HTTP/1.1\r\nHost: h\r\n\r\n")
+        let busy = refused.readResponse()
+        XCTAssertEqual(busy?.status, 503)
+        XCTAssertEqual(busy?.headers["connection"], "close")
+        XCTAssertTrue(refused.readToEnd().closed)
+        release.signal()
+        XCTAssertEqual(serving.readResponse()?.text, "/block")
+        XCTAssertEqual(queued.readResponse()?.text, "/queued", "a queued request is served once a worker is free")
+        XCTAssertEqual(live.observer.rejections.get(), 0, "a full queue refuses a request, not a connection")
+        eventually { live.observer.records.get().map(\.status).sorted() == [200, 200, 503] }
     }
 
     func testOnePeerCannotTakeEverySlot() throws {

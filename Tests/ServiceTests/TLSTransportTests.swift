@@ -38,8 +38,9 @@ final class TLSTransportTests: XCTestCase {
         tls?.directory.remove()
     }
 
-    private func start(headerTimeout: Double = 10) throws {
-        var configuration = HTTPServerConfiguration(headerTimeout: headerTimeout)
+    private func start(headerTimeout: Double = 10, maxConnectionsPerPeer: Int = 32) throws {
+        var configuration = HTTPServerConfiguration(headerTimeout: headerTimeout,
+                                                    maxConnectionsPerPeer: maxConnectionsPerPeer)
         configuration.tls = try TLSTransportSecurity(TLSFiles(certificateFile: tls.certificate,
                                                               privateKeyFile: tls.key))
         let server = HTTPServer(configuration: configuration, handler: HTTPClosureHandler(Self.echo),
@@ -140,6 +141,30 @@ final class TLSTransportTests: XCTestCase {
                                url("/upload")])
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "POST /upload bytes=\(10 << 20) sha256=\(Crypto.SHA256.hash(payload).hex)\n")
+    }
+
+    func testUnfinishedHandshakesTakeNoWorker() throws {
+        try start(maxConnectionsPerPeer: 64)
+        // 600 connections from 10 addresses: half never send a byte, half stop inside their ClientHello.
+        // The reactor drives every handshake, so none of them holds one of the 64 workers.
+        var waiting: [RawClient] = []
+        for index in 0..<600 {
+            let client = try RawClient(port: port, receiveTimeout: 30, from: "127.0.0.\(2 + index % 10)")
+            if index.isMultiple(of: 2) { client.send([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]) }
+            waiting.append(client)
+            if index % 50 == 49 {
+                let open = index + 1
+                eventually { (self.server?.statistics.openConnections ?? 0) >= open }
+            }
+        }
+        for round in 0..<3 {
+            let started = Date()
+            let result = try curl([url("/healthz/\(round)")])
+            XCTAssertEqual(result.status, 0, result.stderr)
+            XCTAssertTrue(result.stdout.hasPrefix("GET /healthz/\(round) bytes=0"), result.stdout)
+            XCTAssertLessThan(Date().timeIntervalSince(started), 2, "a TLS request waited behind unfinished handshakes")
+        }
+        XCTAssertEqual(server?.statistics.openConnections, waiting.count, "waiting handshakes were dropped")
     }
 }
 
