@@ -133,6 +133,14 @@ final class TusDockRefusalBudgetTests: TusTestCase {
         c.refusalsRecordedPerWindow = 2
     }
 
+    /// Stops the service, which records the open window's summaries; returns the ledger's events.
+    func stopService() throws -> [CustodyEvent] {
+        service.shutdown()
+        service.waitUntilStopped()
+        service = nil
+        return try events()
+    }
+
     func testADocksRefusalsBeyondItsBurstAreCountedIntoOneEvent() throws {
         let before = try events().count
         let unknown = "0123456789abcdef0123456789abcdef"
@@ -140,10 +148,7 @@ final class TusDockRefusalBudgetTests: TusTestCase {
         XCTAssertEqual(try curl("HEAD", unknown, token: token2).status, 404)
         XCTAssertEqual(try events().dropFirst(before).map(\.actor.id), ["dock-1", "dock-1", "dock-2"],
                        "each dock has a budget of its own")
-        service.shutdown()
-        service.waitUntilStopped()
-        service = nil
-        let summary = try XCTUnwrap(events().last)
+        let summary = try XCTUnwrap(stopService().last)
         XCTAssertEqual(summary.actor, .device("dock-1"))
         XCTAssertEqual(summary.details["attempts"], "3")
         XCTAssertEqual(summary.details["peers"], "127.0.0.1=3")
@@ -166,10 +171,7 @@ final class TusDockRefusalBudgetTests: TusTestCase {
         XCTAssertEqual(recorded.last?.reason, "not this dock's upload: it belongs to another dock")
         XCTAssertEqual(recorded.last?.details["upload"], id)
         XCTAssertEqual(recorded.last?.details["status"], "404")
-        service.shutdown()
-        service.waitUntilStopped()
-        service = nil
-        let summary = try XCTUnwrap(events().last)
+        let summary = try XCTUnwrap(stopService().last)
         XCTAssertEqual(summary.actor, .device("dock-2"))
         XCTAssertEqual(summary.details["attempts"], "2")
     }
