@@ -218,7 +218,8 @@ public final class UploadStore {
 
     /// A hasher that has seen the upload's first `upload.offset` bytes, read back from its pieces
     /// (or, for pieces already moved, from the chunk store): how hashing resumes after a restart.
-    public func rebuildHasher(_ upload: Upload) throws -> UploadHasher {
+    /// Throws `CancellationError` once `stopping` says so (asked before each piece).
+    public func rebuildHasher(_ upload: Upload, stopping: () -> Bool = { false }) throws -> UploadHasher {
         let hasher = UploadHasher(pieceSize: Self.pieceSize)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 4096)
         defer { buffer.deallocate() }
@@ -228,6 +229,7 @@ public final class UploadStore {
             })
         var left = upload.offset, index = 0
         while left > 0 {
+            if stopping() { throw CancellationError() }
             let want = Int(min(left, Int64(Self.pieceSize)))
             let path = piecePath(upload.id, index)
             var n: Int
