@@ -35,8 +35,9 @@ public final class HTTPServer: @unchecked Sendable {
         self.configuration = configuration
         self.handler = handler
         self.observer = observer
-        workers = WorkerPool(maxWorkers: configuration.maxConnections, maxQueued: configuration.maxQueuedRequests) {
-            [unowned self] request in HTTPConnection(request, server: self).run()
+        workers = WorkerPool(maxWorkers: configuration.maxConnections, maxQueued: configuration.maxQueuedRequests,
+                             maxWait: configuration.maxQueueWait) { [unowned self] request in
+            HTTPConnection(request, server: self).run()
         }
     }
 
@@ -178,7 +179,7 @@ public final class HTTPServer: @unchecked Sendable {
     func answer(_ connection: ServerConnection, _ error: HTTPRequestError, method: String, path: String,
                 writeTimeout: Double) {
         let writer = ResponseWriter(socket: connection.socket, writeTimeout: writeTimeout)
-        let bytesOut = (try? writer.write(.error(error), headOnly: false, keepAlive: false)) ?? 0
+        let bytesOut = (try? writer.write(.refusal(error), headOnly: false, keepAlive: false)) ?? 0
         recordCompleted(HTTPRequestRecord(
             method: method, path: path, status: error.status.code, duration: 0, bodyBytesIn: 0, bytesOut: bytesOut,
             connectionID: connection.id))

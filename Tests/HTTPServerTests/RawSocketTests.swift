@@ -158,7 +158,9 @@ final class RawSocketTests: XCTestCase {
         eventually { live.server.statistics.openConnections == 2 }
         let third = try RawClient(port: live.port)
         third.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        XCTAssertEqual(third.readResponse()?.status, 503)
+        let refused = third.readResponse()
+        XCTAssertEqual(refused?.status, 503)
+        XCTAssertEqual(refused?.headers["retry-after"], "5")
         XCTAssertTrue(third.readToEnd().closed)
         XCTAssertEqual(live.observer.rejections.get(), 1)
         // The two admitted connections are served normally.
@@ -186,6 +188,7 @@ final class RawSocketTests: XCTestCase {
         let busy = refused.readResponse()
         XCTAssertEqual(busy?.status, 503)
         XCTAssertEqual(busy?.headers["connection"], "close")
+        XCTAssertEqual(busy?.headers["retry-after"], "5")
         XCTAssertTrue(refused.readToEnd().closed)
         release.signal()
         XCTAssertEqual(serving.readResponse()?.text, "/block")
@@ -204,7 +207,9 @@ final class RawSocketTests: XCTestCase {
         eventually { live.server.statistics.openConnections == 2 }
         let third = try RawClient(port: live.port, from: "127.0.0.1")
         third.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        XCTAssertEqual(third.readResponse()?.status, 503)
+        let refused = third.readResponse()
+        XCTAssertEqual(refused?.status, 503)
+        XCTAssertEqual(refused?.headers["retry-after"], "5")
         let other = try RawClient(port: live.port, from: "127.0.0.2")
         other.send("GET /other HTTP/1.1\r\nHost: h\r\n\r\n")
         XCTAssertEqual(other.readResponse()?.text, "GET /other 0", "another address still gets a slot")
