@@ -5,7 +5,8 @@ import Foundation
 /// stations, court downloads): one reactor thread with epoll awaits every request head (HeadReactor),
 /// and a bounded pool of worker threads serves requests whose head is complete, with blocking I/O and
 /// poll() timeouts, where simple threads are easier to reason about than an event loop. A slow or idle
-/// connection therefore costs a socket and a few hundred bytes, never a worker.
+/// connection therefore costs a socket and a few hundred bytes, never a worker; a body holds its worker
+/// only while it keeps the pace of `minBodyBytesPerSecond`.
 public final class HTTPServer: @unchecked Sendable {
     private enum State { case idle, running, stopping, stopped }
 
