@@ -19,7 +19,11 @@ import time
 port, pid, token, upload = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
 count = int(sys.argv[5]) if len(sys.argv) > 5 else 2000
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, count + 1024), hard))
+if hard != resource.RLIM_INFINITY and hard < count + 1024:
+    # Exit status 77 means "skipped" (as in automake); ServeCLITests reports it as a skip.
+    print(f"needs {count + 1024} open descriptors; RLIMIT_NOFILE's hard limit is {hard}", file=sys.stderr)
+    sys.exit(77)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, count + 1024), hard))
 
 
 def rss_kib():

@@ -73,6 +73,10 @@ public final class TLSSession {
     /// The negotiated protocol, e.g. "TLSv1.3".
     public var protocolVersion: String { String(cString: SSL_get_version(ssl)) }
 
+    /// A close_notify alert as a plaintext TLS 1.2 record, for a connection turned away before any
+    /// handshake (OpenSSL cannot send one then): warning level (1), close_notify (0).
+    public static let closeNotifyBeforeHandshake: [UInt8] = [0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00]
+
     /// Sends close_notify once, without waiting for the peer's; does nothing after a failure.
     public func close() {
         guard established && !failed else { return }

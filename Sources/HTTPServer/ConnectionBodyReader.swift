@@ -35,8 +35,8 @@ final class InputBuffer {
         return n
     }
 
-    /// Receives more bytes after the readable ones; returns 0 at end of stream.
-    func fill(from socket: ConnectionSocket, until deadline: Deadline) throws -> Int {
+    /// Receives more bytes after the readable ones with `receive`; returns 0 at end of stream.
+    func fill(_ receive: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Int {
         if end == storage.count && start > 0 {
             let count = end - start
             storage.baseAddress!.copyMemory(from: storage.baseAddress! + start, byteCount: count)
@@ -44,7 +44,7 @@ final class InputBuffer {
             end = count
         }
         precondition(end < storage.count, "input buffer full")
-        let n = try socket.receive(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]), until: deadline)
+        let n = try receive(UnsafeMutableRawBufferPointer(rebasing: storage[end...]))
         end += n
         return n
     }
@@ -59,6 +59,7 @@ final class ConnectionBodyReader: HTTPBodySource {
     private let socket: ConnectionSocket
     private let input: InputBuffer
     private var timeout: Double
+    private var pace: BodyPace
     private var remaining: Int64
     private var chunked: ChunkedBodyDecoder?
     private var needsContinue: Bool
@@ -71,10 +72,12 @@ final class ConnectionBodyReader: HTTPBodySource {
     /// How long draining an unread body may take in all.
     static let drainSeconds = 5.0
 
-    init(head: HTTPRequestHead, socket: ConnectionSocket, input: InputBuffer, limits: HTTPLimits, timeout: Double) {
+    init(head: HTTPRequestHead, socket: ConnectionSocket, input: InputBuffer, limits: HTTPLimits, timeout: Double,
+         pace: BodyPace) {
         self.socket = socket
         self.input = input
         self.timeout = timeout
+        self.pace = pace
         switch head.framing {
         case .none: remaining = 0
         case .contentLength(let length): remaining = length
@@ -91,7 +94,7 @@ final class ConnectionBodyReader: HTTPBodySource {
         do {
             if needsContinue {
                 needsContinue = false
-                try socket.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), until: readDeadline)
+                try socket.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), until: readDeadline(from: .now))
                 sentContinue = true
             }
             return try chunked == nil ? readFixed(into: buffer) : readChunked(into: buffer)
@@ -118,7 +121,7 @@ final class ConnectionBodyReader: HTTPBodySource {
             input.consume(consumed)
             switch event {
             case .needInput:
-                guard try input.fill(from: socket, until: readDeadline) > 0 else { throw truncated() }
+                guard try input.fill({ try receive(into: $0) }) > 0 else { throw truncated() }
             case .data(let left):
                 let n = try copyData(into: buffer, max: Int(min(left, Int64(buffer.count))))
                 chunked!.consumeData(n)
@@ -133,19 +136,36 @@ final class ConnectionBodyReader: HTTPBodySource {
     /// Up to `max` body bytes, from the input buffer if it holds any, else from the socket.
     private func copyData(into buffer: UnsafeMutableRawBufferPointer, max: Int) throws -> Int {
         if !input.isEmpty { return input.take(into: buffer, max: max) }
-        let target = UnsafeMutableRawBufferPointer(rebasing: buffer[..<max])
-        let n = try socket.receive(into: target, until: readDeadline)
+        let n = try receive(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<max]))
         guard n > 0 else { throw truncated() }
         return n
+    }
+
+    /// Receives from the socket, waiting no longer than the read timeout and the pace allow; a read that
+    /// misses the pace throws its 408, one that misses the read timeout `WaitError.timedOut`.
+    private func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let start = Deadline.now
+        var deadline = readDeadline(from: start)
+        if let allowance = pace.allowance {
+            deadline = min(deadline, Deadline(nanoseconds: start.nanoseconds + allowance))
+        }
+        do {
+            let n = try socket.receive(into: buffer, until: deadline)
+            try pace.record(n, waited: Deadline.now.nanoseconds - start.nanoseconds)
+            return n
+        } catch WaitError.timedOut {
+            try pace.record(0, waited: Deadline.now.nanoseconds - start.nanoseconds)
+            throw WaitError.timedOut
+        }
     }
 
     private func truncated() -> HTTPRequestError {
         HTTPRequestError(.badRequest, "connection closed before the end of the body")
     }
 
-    /// Until when one read may wait: `timeout` from now, but never past the cutoff.
-    private var readDeadline: Deadline {
-        let next = Deadline.after(timeout)
+    /// Until when one read starting at `start` may wait: `timeout` from then, but never past the cutoff.
+    private func readDeadline(from start: Deadline) -> Deadline {
+        let next = Deadline(nanoseconds: start.nanoseconds + UInt64(max(0, timeout) * 1e9))
         return cutoff.map { min($0, next) } ?? next
     }
 

@@ -42,7 +42,9 @@ final class HTTPConnection {
     private func serve(_ head: HTTPRequestHead) -> Bool {
         let start = Deadline.now
         let reader = ConnectionBodyReader(head: head, socket: socket, input: input, limits: configuration.limits,
-                                          timeout: configuration.bodyReadTimeout)
+                                          timeout: configuration.bodyReadTimeout,
+                                          pace: BodyPace(bytesPerSecond: configuration.minBodyBytesPerSecond,
+                                                         window: configuration.bodyPaceWindow))
         var declared: Int64?
         if case .contentLength(let length) = head.framing { declared = length }
         let body = HTTPBody(source: reader, declaredLength: declared)

@@ -82,6 +82,18 @@ public struct HTTPResponse: Sendable {
     static func error(_ error: HTTPRequestError) -> HTTPResponse {
         .text(error.status, "\(error.status.code) \(error.status.reasonPhrase): \(error.message)\n")
     }
+
+    /// Seconds a client refused with 503 by the server itself (busy, too many connections) is told to wait.
+    static let busyRetryAfter = 5
+
+    /// `error(_:)` for a refusal by the server itself; a 503 (it is busy) says when to try again.
+    static func refusal(_ error: HTTPRequestError) -> HTTPResponse {
+        var response = HTTPResponse.error(error)
+        if error.status == .serviceUnavailable {
+            response.headers.add(name: "Retry-After", value: String(busyRetryAfter))
+        }
+        return response
+    }
 }
 
 /// An HTTP status code with its reason phrase.

@@ -5,7 +5,8 @@ import Foundation
 /// stations, court downloads): one reactor thread with epoll awaits every request head (HeadReactor),
 /// and a bounded pool of worker threads serves requests whose head is complete, with blocking I/O and
 /// poll() timeouts, where simple threads are easier to reason about than an event loop. A slow or idle
-/// connection therefore costs a socket and a few hundred bytes, never a worker.
+/// connection therefore costs a socket and a few hundred bytes, never a worker; a body holds its worker
+/// only while it keeps the pace of `minBodyBytesPerSecond`.
 public final class HTTPServer: @unchecked Sendable {
     private enum State { case idle, running, stopping, stopped }
 
@@ -35,8 +36,9 @@ public final class HTTPServer: @unchecked Sendable {
         self.configuration = configuration
         self.handler = handler
         self.observer = observer
-        workers = WorkerPool(maxWorkers: configuration.maxConnections, maxQueued: configuration.maxQueuedRequests) {
-            [unowned self] request in HTTPConnection(request, server: self).run()
+        workers = WorkerPool(maxWorkers: configuration.maxConnections, maxQueued: configuration.maxQueuedRequests,
+                             maxWait: configuration.maxQueueWait) { [unowned self] request in
+            HTTPConnection(request, server: self).run()
         }
     }
 
@@ -178,7 +180,7 @@ public final class HTTPServer: @unchecked Sendable {
     func answer(_ connection: ServerConnection, _ error: HTTPRequestError, method: String, path: String,
                 writeTimeout: Double) {
         let writer = ResponseWriter(socket: connection.socket, writeTimeout: writeTimeout)
-        let bytesOut = (try? writer.write(.error(error), headOnly: false, keepAlive: false)) ?? 0
+        let bytesOut = (try? writer.write(.refusal(error), headOnly: false, keepAlive: false)) ?? 0
         recordCompleted(HTTPRequestRecord(
             method: method, path: path, status: error.status.code, duration: 0, bodyBytesIn: 0, bytesOut: bytesOut,
             connectionID: connection.id))

@@ -13,6 +13,13 @@ public struct HTTPServerConfiguration: Sendable {
     public var idleTimeout: Double
     /// A request body that delivers no byte for this long fails with 408.
     public var bodyReadTimeout: Double
+    /// The pace a request body must keep: at least this many bytes a second on average over every
+    /// `bodyPaceWindow` seconds the server waits for it (time the handler spends between reads does not
+    /// count), or the rest of the body if that is less; else 408 and close, so that a client trickling
+    /// its body cannot hold a worker. 0 turns the rule off.
+    public var minBodyBytesPerSecond: Int
+    /// See `minBodyBytesPerSecond`; also the grace a body has before its pace is first checked.
+    public var bodyPaceWindow: Double
     /// A response write that makes no progress for this long drops the connection.
     public var writeTimeout: Double
     /// Requests served at once (worker threads). A request whose head is complete while every worker
@@ -20,6 +27,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxConnections: Int
     /// Complete requests that may wait for a worker; one more is answered 503 and its connection closed.
     public var maxQueuedRequests: Int
+    /// A request that waited this long for a worker is answered 503 (with Retry-After) and its
+    /// connection closed, instead of being served when its client may have given up.
+    public var maxQueueWait: Double
     /// Connections open at once, wherever they are (awaiting a head, idle, being served); one more is
     /// answered 503 and closed.
     public var maxOpenConnections: Int
@@ -35,13 +45,15 @@ public struct HTTPServerConfiguration: Sendable {
     /// beyond it makes clients retry their SYN after a second (the kernel caps it at somaxconn).
     public var backlog: Int32
     /// Secures every connection (HTTPS) when set; nil serves plain HTTP. With it set, a connection beyond
-    /// `maxOpenConnections` is closed without the plain-text 503.
+    /// `maxOpenConnections` gets the security layer's `refusal` (TLS: close_notify) instead of the 503.
     public var tls: (any HTTPTransportSecurity)?
 
     /// A configuration with production defaults; tests shorten the timeouts.
     public init(host: String = "127.0.0.1", port: UInt16 = 0, limits: HTTPLimits = HTTPLimits(),
                 headerTimeout: Double = 10, idleTimeout: Double = 30, bodyReadTimeout: Double = 30,
+                minBodyBytesPerSecond: Int = 16 * 1024, bodyPaceWindow: Double = 10,
                 writeTimeout: Double = 30, maxConnections: Int = 64, maxQueuedRequests: Int = 256,
+                maxQueueWait: Double = 30,
                 maxOpenConnections: Int = 4096, maxConnectionsPerPeer: Int = 32, shutdownGracePeriod: Double = 10,
                 maxDrainBytes: Int = 64 * 1024, backlog: Int32 = 1024,
                 tls: (any HTTPTransportSecurity)? = nil) {
@@ -51,9 +63,12 @@ public struct HTTPServerConfiguration: Sendable {
         self.headerTimeout = headerTimeout
         self.idleTimeout = idleTimeout
         self.bodyReadTimeout = bodyReadTimeout
+        self.minBodyBytesPerSecond = minBodyBytesPerSecond
+        self.bodyPaceWindow = bodyPaceWindow
         self.writeTimeout = writeTimeout
         self.maxConnections = maxConnections
         self.maxQueuedRequests = maxQueuedRequests
+        self.maxQueueWait = maxQueueWait
         self.maxOpenConnections = maxOpenConnections
         self.maxConnectionsPerPeer = maxConnectionsPerPeer
         self.shutdownGracePeriod = shutdownGracePeriod

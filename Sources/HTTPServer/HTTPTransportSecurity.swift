@@ -6,6 +6,14 @@ public protocol HTTPTransportSecurity: Sendable {
     /// A new server-side channel over `fd`, an accepted non-blocking socket. The server keeps owning
     /// `fd` and closes it after the channel is released; the channel must not close it.
     func secureChannel(for fd: Int32) throws -> any HTTPSecureChannel
+    /// Bytes sent in the clear to a connection refused before its handshake (over the connection limits),
+    /// so that its client sees a deliberate close, not a broken connection; empty sends nothing.
+    var refusal: [UInt8] { get }
+}
+
+extension HTTPTransportSecurity {
+    /// Nothing by default.
+    public var refusal: [UInt8] { [] }
 }
 
 /// One connection's security layer. Each call returns at once; the server calls it from the

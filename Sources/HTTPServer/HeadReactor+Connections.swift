@@ -113,9 +113,22 @@ extension HeadReactor {
         guard !server.workers.submit(ReadyRequest(connection: connection, head: head, leftover: leftover)) else {
             return
         }
-        adopt(connection, phase: .awaitingHead)
-        refuse(connection, HTTPRequestError(.serviceUnavailable, "server busy: try again shortly"),
-               method: head.method, path: head.path)
+        turnAway(ReadyRequest(connection: connection, head: head, leftover: []), "server busy: try again shortly")
+    }
+
+    /// Answers 503 to the requests that waited for a worker for `maxQueueWait`: their clients may have
+    /// given up, and serving them late would only keep the queue long.
+    func turnAwayStaleRequests() {
+        for request in server.workers.takeExpired() {
+            turnAway(request, "no worker was free for \(configuration.maxQueueWait) s: try again shortly")
+        }
+    }
+
+    /// Takes back a request no worker will serve, answers it 503 (with Retry-After), lingers and closes.
+    private func turnAway(_ request: ReadyRequest, _ reason: String) {
+        adopt(request.connection, phase: .awaitingHead)
+        refuse(request.connection, HTTPRequestError(.serviceUnavailable, reason),
+               method: request.head.method, path: request.head.path)
     }
 
     /// Answers `error` without waiting on the socket (the answer is small), then lingers and closes.
@@ -124,16 +137,22 @@ extension HeadReactor {
         linger(connection, for: Self.answeredLinger)
     }
 
-    /// Refuses a connection over the open-connection or per-peer limit: 503 (plain HTTP only: a TLS
-    /// client cannot read it), then a short lingering close if not too many are lingering already.
+    /// Refuses a connection over the open-connection or per-peer limit: 503, or over TLS what the security
+    /// layer sends before a handshake (a close_notify), then a short lingering close if not too many are
+    /// lingering already.
     func reject(_ connection: ServerConnection) {
         server.observer?.connectionRejected()
-        guard configuration.tls == nil, rejectionsLingering < configuration.maxConnections else {
+        let farewell = configuration.tls?.refusal ?? []
+        guard configuration.tls == nil || !farewell.isEmpty, rejectionsLingering < configuration.maxConnections else {
             return connection.socket.close()
         }
-        let response = HTTPResponse.error(HTTPRequestError(.serviceUnavailable, "too many connections"))
-        _ = try? ResponseWriter(socket: connection.socket, writeTimeout: 0)
-            .write(response, headOnly: false, keepAlive: false)
+        if configuration.tls == nil {
+            let response = HTTPResponse.refusal(HTTPRequestError(.serviceUnavailable, "too many connections"))
+            _ = try? ResponseWriter(socket: connection.socket, writeTimeout: 0)
+                .write(response, headOnly: false, keepAlive: false)
+        } else {
+            try? connection.socket.send(farewell, until: .now)
+        }
         rejectionsLingering += 1
         connection.phase = .lingering  // counted down when it closes
         if register(connection) { linger(connection, for: Self.rejectedLinger) }

@@ -99,6 +99,7 @@ final class HeadReactor: @unchecked Sendable {
             }
             takeInbox()
             expireTimers()
+            turnAwayStaleRequests()
             resumeListenerIfDue()
             if stopping && listenFD >= 0 { closeListener() }
             if stopping && finished() { return }
@@ -106,7 +107,7 @@ final class HeadReactor: @unchecked Sendable {
     }
 
     private func nextWakeUp() -> Deadline? {
-        [timers.next, listenerPausedUntil].compactMap { $0 }.min()
+        [timers.next, listenerPausedUntil, server.workers.nextExpiry].compactMap { $0 }.min()
     }
 
     private func drainWakePipe() {

@@ -1,19 +1,22 @@
 import Foundation
 
 /// At most `maxWorkers` threads serving requests whose head is complete, and a bounded queue of such
-/// requests waiting for one. Threads start on demand and end when the queue is empty, so an idle
-/// server holds none.
+/// requests waiting for one, each for at most `maxWait` seconds. Threads start on demand and end when
+/// the queue is empty, so an idle server holds none.
 final class WorkerPool: @unchecked Sendable {
     private let lock = NSLock()
-    private var queue: [ReadyRequest] = []
+    /// In arrival order, hence also in order of expiry (every request may wait the same time).
+    private var queue: [(request: ReadyRequest, expiry: Deadline)] = []
     private var active = 0
     private let maxWorkers: Int
     private let maxQueued: Int
+    private let maxWait: Double
     private let work: @Sendable (ReadyRequest) -> Void
 
-    init(maxWorkers: Int, maxQueued: Int, work: @escaping @Sendable (ReadyRequest) -> Void) {
+    init(maxWorkers: Int, maxQueued: Int, maxWait: Double, work: @escaping @Sendable (ReadyRequest) -> Void) {
         self.maxWorkers = max(1, maxWorkers)
         self.maxQueued = max(0, maxQueued)
+        self.maxWait = maxWait
         self.work = work
     }
 
@@ -29,7 +32,7 @@ final class WorkerPool: @unchecked Sendable {
                 return true
             }
             guard queue.count < maxQueued else { return nil }
-            queue.append(request)
+            queue.append((request, .after(maxWait)))
             return false
         }
         guard let startsWorker else { return false }
@@ -41,6 +44,18 @@ final class WorkerPool: @unchecked Sendable {
         return true
     }
 
+    /// When the oldest queued request has waited `maxWait`; nil with none queued.
+    var nextExpiry: Deadline? { lock.withLock { queue.first?.expiry } }
+
+    /// Takes the queued requests that have waited `maxWait` out of the queue, for the caller to refuse.
+    func takeExpired(now: Deadline = .now) -> [ReadyRequest] {
+        lock.withLock {
+            let count = queue.prefix { $0.expiry <= now }.count
+            defer { queue.removeFirst(count) }
+            return queue.prefix(count).map(\.request)
+        }
+    }
+
     private func serve(from first: ReadyRequest) {
         var next: ReadyRequest? = first
         while let request = next {
@@ -50,7 +65,7 @@ final class WorkerPool: @unchecked Sendable {
                     active -= 1
                     return nil
                 }
-                return queue.removeFirst()
+                return queue.removeFirst().request
             }
         }
     }

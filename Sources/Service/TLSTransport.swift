@@ -51,6 +51,9 @@ public final class TLSTransportSecurity: HTTPTransportSecurity, @unchecked Senda
         TLSChannel(try context.makeSession(fd: fd))
     }
 
+    /// A close_notify alert: clients report a closed connection (SSL_ERROR_ZERO_RETURN), not a broken one.
+    public var refusal: [UInt8] { TLSSession.closeNotifyBeforeHandshake }
+
     private static func load(_ files: TLSFiles) throws(TLSError) -> TLSServerContext {
         try TLSServerContext(certificateChainFile: files.certificateFile, privateKeyFile: files.privateKeyFile)
     }

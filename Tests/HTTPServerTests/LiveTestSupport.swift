@@ -79,3 +79,27 @@ func randomBytes(_ count: Int, seed: UInt64) -> [UInt8] {
     }
     return bytes
 }
+
+/// A server with one worker held by a `/block` request until `release()`; other paths answer their path.
+final class BlockedWorkerServer {
+    let live: LiveServer
+    /// The client whose `/block` request holds the worker.
+    let serving: RawClient
+    private let gate = DispatchSemaphore(value: 0)
+
+    /// `configuration` with `maxConnections` set to 1.
+    init(_ configuration: HTTPServerConfiguration) throws {
+        var configuration = configuration
+        configuration.maxConnections = 1
+        let gate = gate
+        live = try LiveServer(configuration) { request, _, _ in
+            if request.path == "/block" { gate.wait() }
+            return .text(.ok, request.path)
+        }
+        serving = try RawClient(port: live.port)
+        serving.send("GET /block HTTP/1.1\r\nHost: h\r\n\r\n")
+        eventually { self.live.server.statistics.requestsInProgress == 1 }
+    }
+
+    func release() { gate.signal() }
+}

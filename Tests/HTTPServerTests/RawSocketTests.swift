@@ -158,7 +158,9 @@ final class RawSocketTests: XCTestCase {
         eventually { live.server.statistics.openConnections == 2 }
         let third = try RawClient(port: live.port)
         third.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        XCTAssertEqual(third.readResponse()?.status, 503)
+        let refused = third.readResponse()
+        XCTAssertEqual(refused?.status, 503)
+        XCTAssertEqual(refused?.headers["retry-after"], "5")
         XCTAssertTrue(third.readToEnd().closed)
         XCTAssertEqual(live.observer.rejections.get(), 1)
         // The two admitted connections are served normally.
@@ -169,15 +171,9 @@ final class RawSocketTests: XCTestCase {
     }
 
     func testRequestsBeyondBusyWorkersWaitAndAFullQueueGets503() throws {
-        let release = DispatchSemaphore(value: 0)
-        let live = try LiveServer(HTTPServerConfiguration(maxConnections: 1, maxQueuedRequests: 1)) { request, _, _ in
-            if request.path == "/block" { release.wait() }
-            return .text(.ok, request.path)
-        }
+        let blocked = try BlockedWorkerServer(HTTPServerConfiguration(maxQueuedRequests: 1))
+        let (live, serving) = (blocked.live, blocked.serving)
         defer { live.stop() }
-        let serving = try RawClient(port: live.port)
-        serving.send("GET /block HTTP/1.1\r\nHost: h\r\n\r\n")
-        eventually { live.server.statistics.requestsInProgress == 1 }
         let queued = try RawClient(port: live.port)
         queued.send("GET /queued HTTP/1.1\r\nHost: h\r\n\r\n")
         eventually { live.server.statistics.requestsQueued == 1 }
@@ -186,8 +182,9 @@ final class RawSocketTests: XCTestCase {
         let busy = refused.readResponse()
         XCTAssertEqual(busy?.status, 503)
         XCTAssertEqual(busy?.headers["connection"], "close")
+        XCTAssertEqual(busy?.headers["retry-after"], "5")
         XCTAssertTrue(refused.readToEnd().closed)
-        release.signal()
+        blocked.release()
         XCTAssertEqual(serving.readResponse()?.text, "/block")
         XCTAssertEqual(queued.readResponse()?.text, "/queued", "a queued request is served once a worker is free")
         XCTAssertEqual(live.observer.rejections.get(), 0, "a full queue refuses a request, not a connection")
@@ -204,7 +201,9 @@ final class RawSocketTests: XCTestCase {
         eventually { live.server.statistics.openConnections == 2 }
         let third = try RawClient(port: live.port, from: "127.0.0.1")
         third.send("GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        XCTAssertEqual(third.readResponse()?.status, 503)
+        let refused = third.readResponse()
+        XCTAssertEqual(refused?.status, 503)
+        XCTAssertEqual(refused?.headers["retry-after"], "5")
         let other = try RawClient(port: live.port, from: "127.0.0.2")
         other.send("GET /other HTTP/1.1\r\nHost: h\r\n\r\n")
         XCTAssertEqual(other.readResponse()?.text, "GET /other 0", "another address still gets a slot")

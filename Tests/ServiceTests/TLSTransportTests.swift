@@ -143,6 +143,19 @@ final class TLSTransportTests: XCTestCase {
         XCTAssertEqual(result.stdout, "POST /upload bytes=\(10 << 20) sha256=\(Crypto.SHA256.hash(payload).hex)\n")
     }
 
+    func testAConnectionOverTheLimitGetsACloseNotifyNotABrokenConnection() throws {
+        try start(maxConnectionsPerPeer: 1)
+        let holder = try RawClient(port: port)
+        eventually { self.server?.statistics.openConnections == 1 }
+        let refused = try curl([url("/over")])
+        XCTAssertEqual(refused.status, 35, refused.stderr)
+        // OpenSSL's name for a close_notify; a bare close reads SSL_ERROR_SYSCALL (unexpected EOF).
+        XCTAssertTrue(refused.stderr.contains("SSL_ERROR_ZERO_RETURN"), refused.stderr)
+        XCTAssertEqual(server?.statistics.connectionsRejected, 1)
+        XCTAssertEqual(handshakes.reasons, [], "a refusal is not a failed handshake")
+        withExtendedLifetime(holder) {}
+    }
+
     func testUnfinishedHandshakesTakeNoWorker() throws {
         try start(maxConnectionsPerPeer: 64)
         // 600 connections from 10 addresses: half never send a byte, half stop inside their ClientHello.
