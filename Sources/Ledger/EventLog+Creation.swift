@@ -13,6 +13,22 @@ extension EventLog {
     static let creationEventsOfAll =
         "SELECT \(columns) FROM events WHERE exhibit IS NOT NULL AND \(creationFilter) ORDER BY exhibit, seq"
 
+    /// The number in an exhibit ID (`EX-000042`: 42) as SQL, for the rows `namesExhibitNumber` selects;
+    /// every query repeats both verbatim, so SQLite can use the `events_exhibit_number` index.
+    static let exhibitNumber = "CAST(substr(exhibit, 4) AS INTEGER)"
+    static let namesExhibitNumber = "exhibit GLOB 'EX-[0-9]*'"
+    static let greatestExhibitNumber = """
+        SELECT \(exhibitNumber) FROM events INDEXED BY events_exhibit_number WHERE \(namesExhibitNumber)
+        ORDER BY \(exhibitNumber) DESC LIMIT 1
+        """
+
+    /// The greatest exhibit number any event names, compared as numbers; nil when none names one. A new
+    /// exhibit is numbered above it, so no event that named an earlier exhibit (whose catalog rows may
+    /// since have been deleted) ever seems to be about the new one.
+    public func greatestExhibitNamed() throws -> Int64? {
+        try db.query(Self.greatestExhibitNumber).first?.int(0)
+    }
+
     /// True for an event that catalogued a new exhibit: a successful `ingest` (a `redact` for a
     /// derived exhibit) naming the exhibit and its SHA-256, and neither a duplicate (the vault
     /// already held the bytes) nor a redaction's read of its source (`role=source`).

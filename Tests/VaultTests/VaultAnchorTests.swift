@@ -88,4 +88,24 @@ final class VaultAnchorTests: XCTestCase {
             XCTAssertTrue(message.contains("exhibit \(legacy.id) reassembles to SHA-256 \(real.sha256)"), message)
         }
     }
+
+    func testANewExhibitIsNumberedAboveEveryExhibitAnyEventNamesComparedAsNumbers() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
+        func ingest(_ name: String) throws -> String {
+            try vault.ingest(path: TestPaths.fixture(name), source: IngestSource(filename: nil, device: "D"),
+                             actor: .officer("PC-1")).exhibit.id
+        }
+        // Events name exhibits the catalog no longer has (their rows deleted): not creation events, but
+        // an exhibit numbered 9 would now seem to be what EX-000009 was viewed as.
+        try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .view, exhibit: "EX-000009",
+                                      objectSHA256: String(repeating: "a", count: 64)))
+        XCTAssertEqual(try ingest("bodycam-a.mp4"), "EX-000010")
+        try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .export, exhibit: "EX-999999",
+                                      outcome: .refused))
+        try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .view, exhibit: "EX-1000000"))
+        XCTAssertEqual(try ingest("bodycam-b.mp4"), "EX-1000001", "EX-1000000 is after EX-999999")
+        XCTAssertEqual(try vault.catalog.all().map(\.id), ["EX-000010", "EX-1000001"])
+    }
 }
