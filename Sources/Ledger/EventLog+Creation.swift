@@ -10,6 +10,8 @@ extension EventLog {
     static let creationFilter = "action IN ('ingest', 'redact') AND outcome = 'ok'"
     static let creationEventsOfOne =
         "SELECT \(columns) FROM events WHERE exhibit = ? AND \(creationFilter) ORDER BY seq"
+    static let creationEventsOfSHA256 =
+        "SELECT \(columns) FROM events WHERE object_sha256 = ? AND \(creationFilter) ORDER BY seq"
     static let creationEventsOfAll =
         "SELECT \(columns) FROM events WHERE exhibit IS NOT NULL AND \(creationFilter) ORDER BY exhibit, seq"
 
@@ -31,10 +33,12 @@ extension EventLog {
 
     /// True for an event that catalogued a new exhibit: a successful `ingest` (a `redact` for a
     /// derived exhibit) naming the exhibit and its SHA-256, and neither a duplicate (the vault
-    /// already held the bytes) nor a redaction's read of its source (`role=source`).
+    /// already held the bytes), a redaction's read of its source (`role=source`) nor the repair of
+    /// catalog rows (`repaired_catalog`).
     public static func createsExhibit(_ e: CustodyEvent) -> Bool {
         (e.action == .ingest || e.action == .redact) && e.outcome == .ok && e.exhibit != nil
             && e.objectSHA256 != nil && e.details["duplicate"] != "true" && e.details["role"] == nil
+            && e.details["repaired_catalog"] == nil
     }
 
     /// The event that created `exhibit`: the first one `createsExhibit` accepts. A later one naming
@@ -43,6 +47,19 @@ extension EventLog {
         let statement = try db.prepare(Self.creationEventsOfOne)
         defer { statement.reset() }
         try statement.bind([.text(exhibit)])
+        while let row = try statement.next() {
+            let event = try Self.decode(row)
+            if Self.createsExhibit(event) { return event }
+        }
+        return nil
+    }
+
+    /// The first event that created an exhibit with SHA-256 `sha256`, through its partial index; nil when
+    /// none did (the exhibit it names may since have been created again: the caller compares).
+    public func creationEvent(sha256: String) throws -> CustodyEvent? {
+        let statement = try db.prepare(Self.creationEventsOfSHA256)
+        defer { statement.reset() }
+        try statement.bind([.text(sha256)])
         while let row = try statement.next() {
             let event = try Self.decode(row)
             if Self.createsExhibit(event) { return event }

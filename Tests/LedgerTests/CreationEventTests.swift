@@ -41,7 +41,7 @@ final class CreationEventTests: XCTestCase {
     func testCreationEventsAreFoundThroughThePartialIndexNotByScanningTheLog() throws {
         let db = try makeDatabase()
         _ = try EventLog(db: db)
-        for sql in [EventLog.creationEventsOfOne, EventLog.creationEventsOfAll] {
+        for sql in [EventLog.creationEventsOfOne, EventLog.creationEventsOfAll, EventLog.creationEventsOfSHA256] {
             let plan = try db.query("EXPLAIN QUERY PLAN " + sql, sql.contains("?") ? [.text("EX-000001")] : [])
                 .compactMap { $0.text(3) }.joined(separator: "\n")
             XCTAssertTrue(plan.contains("INDEX events_creation"), "\(sql): \(plan)")
