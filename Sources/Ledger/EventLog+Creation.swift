@@ -44,22 +44,20 @@ extension EventLog {
     /// The event that created `exhibit`: the first one `createsExhibit` accepts. A later one naming
     /// the same ID does not count (an ID can only be made twice by deleting catalog rows).
     public func creationEvent(exhibit: String) throws -> CustodyEvent? {
-        let statement = try db.prepare(Self.creationEventsOfOne)
-        defer { statement.reset() }
-        try statement.bind([.text(exhibit)])
-        while let row = try statement.next() {
-            let event = try Self.decode(row)
-            if Self.createsExhibit(event) { return event }
-        }
-        return nil
+        try firstCreation(Self.creationEventsOfOne, exhibit)
     }
 
     /// The first event that created an exhibit with SHA-256 `sha256`, through its partial index; nil when
     /// none did (the exhibit it names may since have been created again: the caller compares).
     public func creationEvent(sha256: String) throws -> CustodyEvent? {
-        let statement = try db.prepare(Self.creationEventsOfSHA256)
+        try firstCreation(Self.creationEventsOfSHA256, sha256)
+    }
+
+    /// The first event `query` (one of the creation queries, bound to `value`) finds that `createsExhibit`.
+    private func firstCreation(_ query: String, _ value: String) throws -> CustodyEvent? {
+        let statement = try db.prepare(query)
         defer { statement.reset() }
-        try statement.bind([.text(sha256)])
+        try statement.bind([.text(value)])
         while let row = try statement.next() {
             let event = try Self.decode(row)
             if Self.createsExhibit(event) { return event }

@@ -15,13 +15,7 @@ extension CatalogTamperCLITests {
         try ingestTwo()
         let genuine = try sql("SELECT sha256 || ' ' || size FROM exhibits WHERE num = 1")
         let genuineChunks = try sql("SELECT chunk || ' ' || size FROM exhibit_chunks WHERE exhibit = 1 ORDER BY idx")
-        let doctored = Data("a doctored recording\n".utf8)
-        let sha = try plantChunk(doctored)
-        try sql("""
-            DELETE FROM exhibit_chunks WHERE exhibit = 1;
-            INSERT INTO exhibit_chunks (exhibit, idx, chunk, size) VALUES (1, 0, '\(sha)', \(doctored.count));
-            UPDATE exhibits SET sha256 = '\(sha)', size = \(doctored.count) WHERE num = 1;
-            """)
+        let (_, sha) = try doctorExhibitOne()
         XCTAssertEqual(try custody(["verify"], actor: "PC-1").status, 1)
 
         // Cut into other chunks than the ledger recorded: refused, nothing changed, and it says why.

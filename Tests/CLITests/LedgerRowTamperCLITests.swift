@@ -25,14 +25,8 @@ extension CatalogTamperCLITests {
         let seq = try creationSeq("EX-000001")
         let size = try sql("SELECT size FROM exhibits WHERE num = 1")
         let oldList = try sql("SELECT json_extract(details, '$.chunks_sha256') FROM events WHERE seq = \(seq)")
-        let doctored = Data("a doctored recording\n".utf8)
-        let sha = try plantChunk(doctored)
+        let (doctored, sha) = try doctorExhibitOne()
         let list = try runProcess(which("sha256sum")!, [], stdin: "\(sha) \(doctored.count)\n").stdout.prefix(64)
-        try sql("""
-            DELETE FROM exhibit_chunks WHERE exhibit = 1;
-            INSERT INTO exhibit_chunks (exhibit, idx, chunk, size) VALUES (1, 0, '\(sha)', \(doctored.count));
-            UPDATE exhibits SET sha256 = '\(sha)', size = \(doctored.count) WHERE num = 1;
-            """)
         try rewriteEvents("""
             UPDATE events SET object_sha256 = '\(sha)',
                 details = replace(replace(details, '"size":"\(size)"', '"size":"\(doctored.count)"'),
