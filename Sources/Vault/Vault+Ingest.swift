@@ -95,11 +95,13 @@ extension Vault {
 
     /// Records stored bytes as an exhibit (or, when the vault already holds them, as a duplicate) in
     /// one transaction with its ingest event. Every chunk must already be durable.
+    /// `fromUpload`: a dock's upload, whose chunk size is fixed (see `repairCatalog`).
     func catalogue(sha256: SHA256Digest, total: Int64, chunkSize: Int, chunks: [(SHA256Digest, Int)],
-                   probe: MediaProbe.Result, source: IngestSource, actor: Actor) throws -> IngestResult {
+                   probe: MediaProbe.Result, source: IngestSource, actor: Actor,
+                   fromUpload: Bool = false) throws -> IngestResult {
         try db.transaction {
             if let repaired = try repairCatalog(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
-                                                source: source, actor: actor) {
+                                                source: source, actor: actor, refuseOtherChunks: !fromUpload) {
                 return repaired
             }
             if let existing = try catalog.exhibit(sha256: sha256) {
