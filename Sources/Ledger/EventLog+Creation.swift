@@ -10,23 +10,54 @@ extension EventLog {
     static let creationFilter = "action IN ('ingest', 'redact') AND outcome = 'ok'"
     static let creationEventsOfOne =
         "SELECT \(columns) FROM events WHERE exhibit = ? AND \(creationFilter) ORDER BY seq"
+    static let creationEventsOfSHA256 =
+        "SELECT \(columns) FROM events WHERE object_sha256 = ? AND \(creationFilter) ORDER BY seq"
     static let creationEventsOfAll =
         "SELECT \(columns) FROM events WHERE exhibit IS NOT NULL AND \(creationFilter) ORDER BY exhibit, seq"
 
+    /// The number in an exhibit ID (`EX-000042`: 42) as SQL, for the rows `namesExhibitNumber` selects;
+    /// every query repeats both verbatim, so SQLite can use the `events_exhibit_number` index.
+    static let exhibitNumber = "CAST(substr(exhibit, 4) AS INTEGER)"
+    static let namesExhibitNumber = "exhibit GLOB 'EX-[0-9]*'"
+    static let greatestExhibitNumber = """
+        SELECT \(exhibitNumber) FROM events INDEXED BY events_exhibit_number WHERE \(namesExhibitNumber)
+        ORDER BY \(exhibitNumber) DESC LIMIT 1
+        """
+
+    /// The greatest exhibit number any event names, compared as numbers; nil when none names one. A new
+    /// exhibit is numbered above it, so no event that named an earlier exhibit (whose catalog rows may
+    /// since have been deleted) ever seems to be about the new one.
+    public func greatestExhibitNamed() throws -> Int64? {
+        try db.query(Self.greatestExhibitNumber).first?.int(0)
+    }
+
     /// True for an event that catalogued a new exhibit: a successful `ingest` (a `redact` for a
     /// derived exhibit) naming the exhibit and its SHA-256, and neither a duplicate (the vault
-    /// already held the bytes) nor a redaction's read of its source (`role=source`).
+    /// already held the bytes), a redaction's read of its source (`role=source`) nor the repair of
+    /// catalog rows (`repaired_catalog`).
     public static func createsExhibit(_ e: CustodyEvent) -> Bool {
         (e.action == .ingest || e.action == .redact) && e.outcome == .ok && e.exhibit != nil
             && e.objectSHA256 != nil && e.details["duplicate"] != "true" && e.details["role"] == nil
+            && e.details["repaired_catalog"] == nil
     }
 
     /// The event that created `exhibit`: the first one `createsExhibit` accepts. A later one naming
     /// the same ID does not count (an ID can only be made twice by deleting catalog rows).
     public func creationEvent(exhibit: String) throws -> CustodyEvent? {
-        let statement = try db.prepare(Self.creationEventsOfOne)
+        try firstCreation(Self.creationEventsOfOne, exhibit)
+    }
+
+    /// The first event that created an exhibit with SHA-256 `sha256`, through its partial index; nil when
+    /// none did (the exhibit it names may since have been created again: the caller compares).
+    public func creationEvent(sha256: String) throws -> CustodyEvent? {
+        try firstCreation(Self.creationEventsOfSHA256, sha256)
+    }
+
+    /// The first event `query` (one of the creation queries, bound to `value`) finds that `createsExhibit`.
+    private func firstCreation(_ query: String, _ value: String) throws -> CustodyEvent? {
+        let statement = try db.prepare(query)
         defer { statement.reset() }
-        try statement.bind([.text(exhibit)])
+        try statement.bind([.text(value)])
         while let row = try statement.next() {
             let event = try Self.decode(row)
             if Self.createsExhibit(event) { return event }

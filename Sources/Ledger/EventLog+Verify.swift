@@ -114,23 +114,17 @@ extension EventLog {
     }
 
     /// Streams the events and the stored hashes side by side (both in append order), rebuilding the
-    /// tree in a stack of complete subtrees and comparing roots wherever a checkpoint was taken.
+    /// tree in a stack of complete subtrees and comparing roots wherever a checkpoint was taken. Every
+    /// row whose leaf differs from the stored leaf is named; the stored interior hashes are compared
+    /// up to the first difference (after it they differ anyway, and the checkpoints still judge the rows).
     private func scan(total: UInt64, targets: inout [UInt64: [Target]],
                       report: inout LedgerReport, progress: ((UInt64, UInt64) -> Void)?) throws {
         let events = try db.prepare("SELECT \(Self.columns) FROM events ORDER BY seq")
-        let hashes = try db.prepare("SELECT id, hash FROM ledger_hashes ORDER BY id")
-        defer { events.reset(); hashes.reset() }
+        var stored = StoredHashCursor(try db.prepare("SELECT id, hash FROM ledger_hashes ORDER BY id"))
+        defer { events.reset(); stored.reset() }
         var treeIntact = true
         var stack = [SHA256Digest]()
         var n: UInt64 = 0
-        func compareStored(_ computed: SHA256Digest, id: Int64, what: @autoclosure () -> String) throws {
-            guard treeIntact else { return }
-            let row = try hashes.next()
-            if row?.int(0) != id || row?.blob(1) != computed.bytes {
-                treeIntact = false
-                report.problems.append(what())
-            }
-        }
         while let row = try events.next() {
             guard row.int(0) == Int64(n) else {
                 report.problems.append(row.int(0).map { $0 > Int64(n) ? "event \(n) is missing: it was deleted"
@@ -144,16 +138,20 @@ extension EventLog {
                 return
             }
             var node = Merkle.leafHash(event.leafBytes)
-            try compareStored(node, id: TreeStorage.storedIndex(level: 0, index: n),
-                              what: "event \(n) does not match the tree: the row was changed, inserted or moved")
+            if try stored.hash(id: TreeStorage.storedIndex(level: 0, index: n)) != node.bytes {
+                treeIntact = false
+                report.problems.append("event \(n) does not match the tree: the row was changed, inserted or moved")
+            }
             var index = n, level = 0
             while index & 1 == 1 {
                 node = Merkle.nodeHash(stack.removeLast(), node)
                 level += 1
                 index >>= 1
-                try compareStored(node, id: TreeStorage.storedIndex(level: level, index: index),
-                                  what: "the stored tree hash at level \(level) index \(index) does not match "
-                                      + "the events")
+                if treeIntact, try stored.hash(id: TreeStorage.storedIndex(level: level, index: index)) != node.bytes {
+                    treeIntact = false
+                    report.problems.append("the stored tree hash at level \(level) index \(index) does not match "
+                                           + "the events")
+                }
             }
             stack.append(node)
             n += 1
@@ -168,7 +166,7 @@ extension EventLog {
             if n % 4096 == 0 { progress?(n, total) }
         }
         report.root = Self.root(of: stack)
-        if treeIntact, try hashes.next() != nil {
+        if treeIntact, try stored.hasMore(after: TreeStorage.storedCount(size: n) - 1) {
             report.problems.append("the tree holds hashes past event \(Int64(n) - 1): events were deleted")
         }
         progress?(n, total)
@@ -179,4 +177,29 @@ extension EventLog {
         guard let last = stack.last else { return Merkle.emptyRoot }
         return stack.dropLast().reversed().reduce(last) { Merkle.nodeHash($1, $0) }
     }
+}
+
+/// Reads `ledger_hashes` in id order, one pass, for a caller that asks for ascending ids and may skip some.
+private struct StoredHashCursor {
+    let statement: Statement
+    var current: Row?
+    var started = false
+
+    init(_ statement: Statement) { self.statement = statement }
+
+    /// The stored hash with `id`, or nil when there is none (or it is not a hash).
+    mutating func hash(id: Int64) throws -> [UInt8]? {
+        if !started { current = try statement.next(); started = true }
+        while let row = current, let rowID = row.int(0), rowID < id { current = try statement.next() }
+        guard let row = current, row.int(0) == id else { return nil }
+        return row.blob(1)
+    }
+
+    /// Whether a row with an id greater than `id` is stored.
+    mutating func hasMore(after id: Int64) throws -> Bool {
+        _ = try hash(id: id + 1)
+        return current != nil
+    }
+
+    func reset() { statement.reset() }
 }

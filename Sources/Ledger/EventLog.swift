@@ -50,6 +50,11 @@ public final class EventLog {
         // The events that can anchor an exhibit's identity (see `EventLog+Creation.swift`): a few per
         // exhibit, so finding them all does not read a log of millions of views and exports.
         Migration(3, "CREATE INDEX events_creation ON events(exhibit, seq) WHERE \(creationFilter)"),
+        // The exhibit numbers events name, in numeric order (EX-1000000 after EX-999999): the greatest is
+        // one index lookup (see `greatestExhibitNamed`).
+        Migration(4, "CREATE INDEX events_exhibit_number ON events(\(exhibitNumber)) WHERE \(namesExhibitNumber)"),
+        // Which exhibit the ledger created with given bytes: a re-ingest of them repairs its catalog rows.
+        Migration(5, "CREATE INDEX events_creation_sha256 ON events(object_sha256, seq) WHERE \(creationFilter)"),
     ]
 
     public init(db: Database) throws {

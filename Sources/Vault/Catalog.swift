@@ -70,11 +70,28 @@ public final class Catalog {
              .optional(e.filename), .text(e.device), .text(e.officer), .optional(e.capturedAt), .text(e.ingestedAt),
              .text(e.status.rawValue), .optional(e.unreadableReason), .optional(media),
              .optional(e.parentSHA256?.hex), .optional(e.specSHA256?.hex), .optional(e.spec)])
+        try insertChunks(chunks, of: num)
+        return exhibit
+    }
+
+    /// Replaces what exhibit `id` is made of (its SHA-256, size, chunk size and chunk list), keeping the
+    /// rest of its row; the caller holds the transaction and has checked the new content against the ledger.
+    func replaceContent(of id: String, sha256: SHA256Digest, size: Int64, chunkSize: Int,
+                        chunks: [(SHA256Digest, Int)]) throws {
+        guard let num = try db.query("SELECT num FROM exhibits WHERE id = ?", [.text(id)]).first?.int(0) else {
+            throw CustodyError.integrity("no catalog row for \(id)")
+        }
+        try db.query("UPDATE exhibits SET sha256 = ?, size = ?, chunk_size = ? WHERE num = ?",
+                     [.text(sha256.hex), .integer(size), .int(chunkSize), .integer(num)])
+        try db.query("DELETE FROM exhibit_chunks WHERE exhibit = ?", [.integer(num)])
+        try insertChunks(chunks, of: num)
+    }
+
+    private func insertChunks(_ chunks: [(SHA256Digest, Int)], of num: Int64) throws {
         let statement = try db.prepare("INSERT INTO exhibit_chunks (exhibit, idx, chunk, size) VALUES (?, ?, ?, ?)")
         for (i, chunk) in chunks.enumerated() {
             try statement.run([.integer(num), .int(i), .text(chunk.0.hex), .int(chunk.1)])
         }
-        return exhibit
     }
 
     /// All exhibits, oldest first.

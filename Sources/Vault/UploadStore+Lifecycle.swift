@@ -50,7 +50,7 @@ extension UploadStore {
         let done = try vault.db.transaction {
             let result = try vault.catalogue(sha256: sha256, total: upload.length, chunkSize: UploadStore.pieceSize,
                                              chunks: pieces.map { ($0.digest, $0.size) }, probe: probe, source: source,
-                                             actor: .device(upload.owner))
+                                             actor: .device(upload.owner), fromUpload: true)
             var done = upload
             done.state = .completed
             done.exhibit = result.exhibit.id

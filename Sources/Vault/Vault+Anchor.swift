@@ -30,14 +30,17 @@ extension Vault {
         return hash.finalize()
     }
 
-    /// The number for a new exhibit. An ID the ledger already gave an exhibit is not handed out again
-    /// after that exhibit's catalog rows were deleted: the new exhibit would disagree with the old
-    /// one's ingest event, and `verify` could no longer say the old one is missing.
+    /// The number for a new exhibit: above every exhibit in the catalog and every exhibit any ledger
+    /// event names. An ID the ledger already used is not handed out again after that exhibit's catalog
+    /// rows were deleted: its events would then seem to be about the new exhibit, and `verify` could no
+    /// longer say the old one is missing.
     func unusedExhibitNumber() throws -> Int64 {
-        let next = try catalog.nextNumber()
-        guard try events.creationEvent(exhibit: Catalog.id(next)) != nil else { return next }
-        let used = try events.creationEvents().compactMap { Int64($0.exhibit.dropFirst(3)) }.max() ?? 0
-        return max(next, used + 1)
+        let named = try events.greatestExhibitNamed() ?? 0
+        guard named < Int64.max else {
+            throw CustodyError.integrity("the ledger names exhibit number \(named): no higher number is left "
+                                         + "(`custody ledger verify` checks the ledger)")
+        }
+        return max(try catalog.nextNumber(), named + 1)
     }
 
     func anchorContext() throws -> AnchorContext {

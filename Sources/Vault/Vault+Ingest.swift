@@ -17,6 +17,9 @@ public struct IngestResult: Sendable {
     public var notes: [String: String] = [:]
     /// Chunks the store held damaged and this ingest replaced with good bytes (each recorded in the ledger).
     public var repairedChunks: [SHA256Digest] = []
+    /// The creation event whose record the exhibit's catalog rows were put back to from this file's
+    /// genuine bytes (someone had changed them); nil when they needed no repair.
+    public var repairedCatalog: Int64?
 }
 
 extension Vault {
@@ -92,9 +95,15 @@ extension Vault {
 
     /// Records stored bytes as an exhibit (or, when the vault already holds them, as a duplicate) in
     /// one transaction with its ingest event. Every chunk must already be durable.
+    /// `fromUpload`: a dock's upload, whose chunk size is fixed (see `repairCatalog`).
     func catalogue(sha256: SHA256Digest, total: Int64, chunkSize: Int, chunks: [(SHA256Digest, Int)],
-                   probe: MediaProbe.Result, source: IngestSource, actor: Actor) throws -> IngestResult {
+                   probe: MediaProbe.Result, source: IngestSource, actor: Actor,
+                   fromUpload: Bool = false) throws -> IngestResult {
         try db.transaction {
+            if let repaired = try repairCatalog(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
+                                                source: source, actor: actor, refuseOtherChunks: !fromUpload) {
+                return repaired
+            }
             if let existing = try catalog.exhibit(sha256: sha256) {
                 var details = ["duplicate": "true", "filename": source.filename ?? "", "device": source.device]
                 details.merge(Self.derivation(of: source)) { old, _ in old }

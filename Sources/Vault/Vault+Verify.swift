@@ -17,20 +17,28 @@ public struct VerifyReport: Sendable {
     public var chunksChecked = 0
     public var bytesChecked: Int64 = 0
     public var damage: [Damage] = []
+    /// Events in the ledger, each re-encoded and checked against the Merkle tree and the checkpoints.
+    public var eventsChecked: UInt64 = 0
+    /// What `ledger verify` would report: each event row that does not match the tree (naming its
+    /// index), a changed tree or checkpoint. The exhibit checks rely on those rows.
+    public var ledgerProblems: [String] = []
     /// Exhibits with at least one problem, in catalog order.
     public var damagedExhibits: [String] {
         var seen = Set<String>()
         return damage.map(\.exhibit).filter { seen.insert($0).inserted }
     }
-    public var isIntact: Bool { damage.isEmpty }
+    public var isIntact: Bool { damage.isEmpty && ledgerProblems.isEmpty }
 }
 
 extension Vault {
     /// Re-hashes every stored chunk and every exhibit, and checks every exhibit against the ledger
     /// event that created it (its SHA-256, size, parent, spec and chunk list, proved against the newest
     /// signed checkpoint) both ways: a catalog row without such an event, and an exhibit the ledger
-    /// created that is no longer in the catalog. Never stops at the first problem: the report lists
-    /// each damaged, missing or disagreeing exhibit and chunk, malformed catalog rows included.
+    /// created that is no longer in the catalog. First the whole ledger is checked as `ledger verify`
+    /// checks it (one pass: every row re-encoded and compared with its leaf in the tree, the tree with
+    /// every signed checkpoint), so a creation event rewritten with its catalog row, or one changed so
+    /// it no longer reads as a creation, is caught too. Never stops at the first problem: the report
+    /// lists each damaged, missing or disagreeing exhibit and chunk, malformed catalog rows included.
     ///
     /// One pass per exhibit: while one core hashes a chunk (into the chunk's and the exhibit's
     /// SHA-256 at once, `SHA256Pair`), the other reads the next.
@@ -39,8 +47,11 @@ extension Vault {
         let (rows, created) = try db.readTransaction { (try catalog.rows(), try events.creationEvents()) }
         var creations = Dictionary(created.map { ($0.exhibit, $0.event) }, uniquingKeysWith: { first, _ in first })
         let context = try anchorContext()
+        let ledger = try events.verify(verifier: noteVerifier())
         let totalBytes = rows.reduce(0) { $0 + ((try? $1.exhibit.get())?.size ?? 0) }
         var report = VerifyReport()
+        report.eventsChecked = ledger.size
+        report.ledgerProblems = ledger.problems
         let buffers = (0..<2).map { _ in
             UnsafeMutableRawBufferPointer.allocate(byteCount: Vault.maxChunkSize, alignment: 4096)
         }
@@ -85,10 +96,17 @@ extension Vault {
         }
         try record(CustodyEvent(
             actor: actor, action: .verify, outcome: report.isIntact ? .ok : .failed,
-            reason: report.isIntact ? nil : "damaged: \(report.damagedExhibits.joined(separator: ", "))",
+            reason: report.isIntact ? nil : Self.failure(report),
             details: ["exhibits": String(report.exhibitsChecked), "chunks": String(report.chunksChecked),
-                      "bytes": String(report.bytesChecked)]))
+                      "bytes": String(report.bytesChecked), "events": String(report.eventsChecked)]))
         return report
+    }
+
+    /// The verify event's reason for a report that is not intact.
+    private static func failure(_ report: VerifyReport) -> String {
+        let damaged = report.damagedExhibits.joined(separator: ", ")
+        return ((damaged.isEmpty ? [] : ["damaged: \(damaged)"])
+                + report.ledgerProblems.prefix(1).map { "the ledger does not match: \($0)" }).joined(separator: "; ")
     }
 
     /// Re-hashes the chunks of one exhibit and the whole, which must be the `anchor` the ledger recorded.

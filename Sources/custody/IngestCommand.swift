@@ -65,7 +65,8 @@ struct IngestCommand: Command {
                 warnings.forEach { Output.note("warning: \($0)") }
                 results.append(["file": file, "id": r.exhibit.id, "sha256": r.exhibit.sha256.hex,
                                 "size": r.exhibit.size, "duplicate": r.duplicate, "status": r.exhibit.status.rawValue,
-                                "repaired_chunks": r.repairedChunks.map(\.hex), "warnings": warnings])
+                                "repaired_chunks": r.repairedChunks.map(\.hex),
+                                "repaired_catalog": r.repairedCatalog != nil, "warnings": warnings])
                 if !args.flag("json") { print(Self.line(r, file: file)) }
             } catch let e as CustodyError {
                 bar.finish()
@@ -87,6 +88,10 @@ struct IngestCommand: Command {
     static func line(_ r: IngestResult, file: String) -> String {
         var notes = [String]()
         if r.duplicate { notes.append("already in the vault: nothing new stored") }
+        if let event = r.repairedCatalog {
+            notes.append("its catalog rows disagreed with its ledger event \(event) and were repaired from this file "
+                         + "(recorded in the ledger)")
+        }
         if r.exhibit.status == .unreadable {
             let reason = r.exhibit.unreadableReason ?? "unknown"
             notes.append((r.duplicate ? "" : "stored, ") + "flagged unreadable: \(reason)")

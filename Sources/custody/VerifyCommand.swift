@@ -3,7 +3,7 @@ import Vault
 
 struct VerifyCommand: OptionsOnlyCommand {
     static let name = "verify"
-    static let summary = "Re-hash every stored chunk and exhibit; exit 1 listing anything damaged or missing."
+    static let summary = "Re-hash every chunk, exhibit and ledger event; exit 1 listing anything damaged or missing."
     static let usage = "verify [--as ID] [--data DIR] [--json]"
     static let options: [OptionSpec] = [.actor, .data, .json]
 
@@ -19,6 +19,8 @@ struct VerifyCommand: OptionsOnlyCommand {
             Output.json([
                 "intact": report.isIntact, "exhibits": report.exhibitsChecked, "chunks": report.chunksChecked,
                 "bytes": report.bytesChecked, "damaged_exhibits": report.damagedExhibits,
+                "events": report.eventsChecked, "ledger_problems": report.ledgerProblems.count,
+                "ledger_mismatches": report.ledgerProblems,
                 "damage": report.damage.map { d -> [String: Any] in
                     var o: [String: Any] = ["exhibit": d.exhibit, "problem": d.problem]
                     o["chunk_index"] = d.chunkIndex
@@ -27,10 +29,15 @@ struct VerifyCommand: OptionsOnlyCommand {
                 },
             ])
         } else {
+            for p in report.ledgerProblems { print("LEDGER  \(p)".escapedForTerminal) }
             for d in report.damage { print("DAMAGED  \(d.exhibit)  \(d.problem)".escapedForTerminal) }
-            print(report.isIntact
-                  ? "OK: \(report.exhibitsChecked) exhibits, \(report.chunksChecked) chunks, \(Format.bytes(report.bytesChecked)) intact."
-                  : "FAILED: \(report.damagedExhibits.count) of \(report.exhibitsChecked) exhibits damaged.")
+            if report.isIntact {
+                print("OK: \(report.exhibitsChecked) exhibits, \(report.chunksChecked) chunks, "
+                      + "\(Format.bytes(report.bytesChecked)) and \(report.eventsChecked) ledger events intact.")
+            } else {
+                print("FAILED: \(report.damagedExhibits.count) of \(report.exhibitsChecked) exhibits damaged"
+                      + (report.ledgerProblems.isEmpty ? "." : "; \(report.ledgerProblems.count) ledger problems."))
+            }
         }
         return report.isIntact ? 0 : 1
     }

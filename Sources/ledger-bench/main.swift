@@ -1,5 +1,6 @@
 // ledger-bench: drives the Ledger module in-process for Scripts/bench (not part of the custody CLI).
-//   ledger-bench append DB N BATCH   append N events, BATCH per transaction (1 = each durable alone)
+//   ledger-bench append DB N BATCH [views]   append N events, BATCH per transaction (1 = each durable
+//                                    alone); `views`: only views, no ingest events (for a vault's database)
 //   ledger-bench proofs DB K         K inclusion and K consistency proofs at random positions
 //   ledger-bench leaves DB FILE      write every event's canonical leaf bytes to FILE (the hashing floor)
 // Prints one line of `key=value` figures.
@@ -14,8 +15,8 @@ func seconds(_ body: () throws -> Void) rethrows -> Double {
     return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
 }
 
-func sampleEvent(_ n: Int) -> CustodyEvent {
-    CustodyEvent(actor: .officer("PC-\(n % 500)"), action: n % 3 == 0 ? .ingest : .view,
+func sampleEvent(_ n: Int, viewsOnly: Bool = false) -> CustodyEvent {
+    CustodyEvent(actor: .officer("PC-\(n % 500)"), action: n % 3 == 0 && !viewsOnly ? .ingest : .view,
                  exhibit: String(format: "EX-%06d", n % 100_000), objectSHA256: String(repeating: "5e", count: 32),
                  details: ["device": "BW2-\(n % 40)", "n": String(n)])
 }
@@ -28,13 +29,13 @@ guard args.count >= 4 else {
 let log = try EventLog(db: Database(path: args[2]))
 switch args[1] {
 case "append":
-    let n = Int(args[3])!, batch = Int(args[4])!
+    let n = Int(args[3])!, batch = Int(args[4])!, viewsOnly = args.count > 5 && args[5] == "views"
     let base = Int(try log.count())
     let t = try seconds {
         var i = 0
         while i < n {
             let k = min(batch, n - i)
-            try log.append((0..<k).map { sampleEvent(base + i + $0) })
+            try log.append((0..<k).map { sampleEvent(base + i + $0, viewsOnly: viewsOnly) })
             i += k
         }
     }

@@ -33,6 +33,19 @@ final class CatalogTamperCLITests: CLITestCase {
         return String(sha)
     }
 
+    /// Points EX-000001's catalog rows (SHA-256, size, chunk list) at a planted doctored chunk, leaving
+    /// the ledger alone; returns the doctored bytes and their SHA-256.
+    func doctorExhibitOne() throws -> (Data, String) {
+        let doctored = Data("a doctored recording\n".utf8)
+        let sha = try plantChunk(doctored)
+        try sql("""
+            DELETE FROM exhibit_chunks WHERE exhibit = 1;
+            INSERT INTO exhibit_chunks (exhibit, idx, chunk, size) VALUES (1, 0, '\(sha)', \(doctored.count));
+            UPDATE exhibits SET sha256 = '\(sha)', size = \(doctored.count) WHERE num = 1;
+            """)
+        return (doctored, sha)
+    }
+
     func assertExportRefused(_ id: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let out = dir.file("export-\(id).mp4")
         let export = try custody(["export", id, "--out", out, "--reason", "CPS 1"], actor: "PC-1")
@@ -46,13 +59,7 @@ final class CatalogTamperCLITests: CLITestCase {
 
     func testADoctoredChunkWithMatchingCatalogRowsIsCaughtByVerifyExportRedactAndShow() throws {
         try ingestTwo()
-        let doctored = Data("a doctored recording\n".utf8)
-        let sha = try plantChunk(doctored)
-        try sql("""
-            DELETE FROM exhibit_chunks WHERE exhibit = 1;
-            INSERT INTO exhibit_chunks (exhibit, idx, chunk, size) VALUES (1, 0, '\(sha)', \(doctored.count));
-            UPDATE exhibits SET sha256 = '\(sha)', size = \(doctored.count) WHERE num = 1;
-            """)
+        let (doctored, sha) = try doctorExhibitOne()
         XCTAssertEqual(try custody(["ledger", "verify"]).status, 0, "the ledger itself is untouched")
 
         let verify = try custody(["verify"], actor: "PC-1")

@@ -41,7 +41,7 @@ final class CreationEventTests: XCTestCase {
     func testCreationEventsAreFoundThroughThePartialIndexNotByScanningTheLog() throws {
         let db = try makeDatabase()
         _ = try EventLog(db: db)
-        for sql in [EventLog.creationEventsOfOne, EventLog.creationEventsOfAll] {
+        for sql in [EventLog.creationEventsOfOne, EventLog.creationEventsOfAll, EventLog.creationEventsOfSHA256] {
             let plan = try db.query("EXPLAIN QUERY PLAN " + sql, sql.contains("?") ? [.text("EX-000001")] : [])
                 .compactMap { $0.text(3) }.joined(separator: "\n")
             XCTAssertTrue(plan.contains("INDEX events_creation"), "\(sql): \(plan)")
@@ -69,5 +69,22 @@ final class CreationEventTests: XCTestCase {
         let newer = try log.inclusionProblem(try XCTUnwrap(try log.creationEvent(exhibit: "EX-000006")),
                                              checkpoint: checkpoint)
         XCTAssertTrue(newer?.contains("does not match the ledger's tree") == true, newer ?? "nil")
+    }
+
+    func testTheGreatestExhibitNamedIsComparedAsANumberOverEveryEventThroughItsIndex() throws {
+        let db = try makeDatabase()
+        let log = try EventLog(db: db)
+        XCTAssertNil(try log.greatestExhibitNamed())
+        try log.append([
+            CustodyEvent(actor: .officer("PC-1"), action: .view, exhibit: "EX-999999", objectSHA256: a),
+            CustodyEvent(actor: .officer("PC-1"), action: .export, exhibit: "EX-1000000", outcome: .refused),
+            ingest("EX-000007", a),
+            CustodyEvent(actor: .officer("PC-1"), action: .verify),
+        ])
+        XCTAssertEqual(try log.greatestExhibitNamed(), 1_000_000, "EX-1000000 is after EX-999999")
+        let plan = try db.query("EXPLAIN QUERY PLAN " + EventLog.greatestExhibitNumber)
+            .compactMap { $0.text(3) }.joined(separator: "\n")
+        XCTAssertTrue(plan.contains("INDEX events_exhibit_number"), plan)
+        XCTAssertFalse(plan.contains("TEMP B-TREE"), plan)
     }
 }

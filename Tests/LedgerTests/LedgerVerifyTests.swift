@@ -73,6 +73,18 @@ final class LedgerVerifyTests: XCTestCase {
         }
     }
 
+    func testEveryChangedRowIsNamedNotOnlyTheFirst() throws {
+        try tamper("UPDATE events SET reason = 'changed' WHERE seq IN (3, 17, 38)")
+        let report = try verify()
+        assertFails(report, first: "event 3 does not match")
+        for seq in [17, 38] {
+            XCTAssertTrue(report.problems.contains { $0.hasPrefix("event \(seq) does not match the tree") },
+                          "\(report.problems)")
+        }
+        XCTAssertEqual(report.problems.filter { $0.hasPrefix("event ") }.count, 3, "\(report.problems)")
+        XCTAssertEqual(report.size, 40)
+    }
+
     func testADeletedEventIsCaught() throws {
         try tamper("DELETE FROM events WHERE seq = 12")
         assertFails(try verify(), first: "event 12 is missing")

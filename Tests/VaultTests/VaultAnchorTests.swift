@@ -9,16 +9,16 @@ import XCTest
 
 /// An exhibit that arrived through a tus upload is anchored in the ledger as one from `custody ingest`.
 final class VaultAnchorTests: XCTestCase {
-    func testAnUploadedExhibitIsAnchoredByItsIngestEventAndCheckedAgainstIt() throws {
-        let dir = TemporaryDirectory()
-        defer { dir.remove() }
-        let vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
-        let store = try UploadStore(vault: vault)
+    static func randomBytes(_ count: Int) -> [UInt8] {
         var state: UInt64 = 0x9E3779B97F4A7C15
-        let bytes: [UInt8] = (0..<(5 << 20)).map { _ in
+        return (0..<count).map { _ in
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return UInt8(truncatingIfNeeded: state)
         }
+    }
+
+    /// Uploads `bytes` as dock-1 would, whole; returns the exhibit ID it was catalogued as.
+    static func upload(_ bytes: [UInt8], to store: UploadStore) throws -> String {
         var upload = try store.create(owner: "dock-1", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60)
         let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
         var at = 0
@@ -28,7 +28,15 @@ final class VaultAnchorTests: XCTestCase {
             at += n
             return n
         }
-        let exhibit = try vault.catalog.find(try XCTUnwrap(try store.complete(upload, hasher: hasher).exhibit))
+        return try XCTUnwrap(try store.complete(upload, hasher: hasher).exhibit)
+    }
+
+    func testAnUploadedExhibitIsAnchoredByItsIngestEventAndCheckedAgainstIt() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
+        let bytes = Self.randomBytes(5 << 20)
+        let exhibit = try vault.catalog.find(try Self.upload(bytes, to: UploadStore(vault: vault)))
         try vault.checkpoint()
 
         let creation = try XCTUnwrap(try vault.events.creationEvent(exhibit: exhibit.id))
@@ -87,5 +95,52 @@ final class VaultAnchorTests: XCTestCase {
             let message = ($0 as? CustodyError)?.message ?? "\($0)"
             XCTAssertTrue(message.contains("exhibit \(legacy.id) reassembles to SHA-256 \(real.sha256)"), message)
         }
+    }
+
+    func testANewExhibitIsNumberedAboveEveryExhibitAnyEventNamesComparedAsNumbers() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
+        func ingest(_ name: String) throws -> String {
+            try vault.ingest(path: TestPaths.fixture(name), source: IngestSource(filename: nil, device: "D"),
+                             actor: .officer("PC-1")).exhibit.id
+        }
+        // Events name exhibits the catalog no longer has (their rows deleted): not creation events, but
+        // an exhibit numbered 9 would now seem to be what EX-000009 was viewed as.
+        try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .view, exhibit: "EX-000009",
+                                      objectSHA256: String(repeating: "a", count: 64)))
+        XCTAssertEqual(try ingest("bodycam-a.mp4"), "EX-000010")
+        try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .export, exhibit: "EX-999999",
+                                      outcome: .refused))
+        try vault.record(CustodyEvent(actor: .officer("PC-1"), action: .view, exhibit: "EX-1000000"))
+        XCTAssertEqual(try ingest("bodycam-b.mp4"), "EX-1000001", "EX-1000000 is after EX-999999")
+        XCTAssertEqual(try vault.catalog.all().map(\.id), ["EX-000010", "EX-1000001"])
+    }
+
+    func testAnUploadOfTheGenuineBytesRepairsChangedRowsOrCompletesAsBeforeWhenItsPiecesCannot() throws {
+        let dir = TemporaryDirectory()
+        defer { dir.remove() }
+        let vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "t", actor: .officer("PC-1")).0
+        let store = try UploadStore(vault: vault)
+        let bytes = Self.randomBytes(5 << 20)
+        let uploaded = try Self.upload(bytes, to: store)
+        try vault.db.execute("UPDATE exhibits SET size = size + 1 WHERE id = '\(uploaded)'")
+        XCTAssertFalse(try vault.verify(actor: .officer("PC-1")).isIntact)
+        XCTAssertEqual(try Self.upload(bytes, to: store), uploaded)
+        XCTAssertEqual(try vault.catalog.find(uploaded).size, Int64(bytes.count), "repaired from the same pieces")
+        let repairs = try vault.events.events(exhibit: uploaded).filter { $0.details["repaired_catalog"] == "true" }
+        XCTAssertEqual(repairs.map(\.actor), [.device("dock-1")])
+        XCTAssertTrue(try vault.verify(actor: .officer("PC-1")).isIntact)
+
+        // Ingested in 64 KiB chunks, the upload's 4 MiB pieces cannot be the recorded chunk list: the
+        // dock cannot choose, so the upload completes as it did before (a duplicate), the rows unrepaired.
+        let file = TestPaths.fixture("bodycam-a.mp4")
+        let ingested = try vault.ingest(path: file, source: IngestSource(filename: nil, device: "D"),
+                                        actor: .officer("PC-1"), chunkSize: 1 << 16).exhibit
+        try vault.db.execute("UPDATE exhibits SET size = size + 1 WHERE id = '\(ingested.id)'")
+        let genuine = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+        XCTAssertEqual(try Self.upload(genuine, to: store), ingested.id)
+        XCTAssertEqual(try vault.catalog.find(ingested.id).size, ingested.size + 1)
+        XCTAssertEqual(try vault.verify(actor: .officer("PC-1")).damagedExhibits, [ingested.id])
     }
 }
