@@ -18,32 +18,36 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
                               "libswscale-dev", "libswresample-dev"])]),
 
-        // epoll(7) for the HTTP server's reactor: Glibc's Swift module leaves <sys/epoll.h> out.
-        .systemLibrary(name: "CEpoll"),
+        // What Swift's Glibc module leaves out: <sys/epoll.h>, and O_DIRECT and accept4 (they need
+        // _GNU_SOURCE); wrapped by POSIX.
+        .target(name: "CSystem"),
 
         // Our one C source: SHA-256 compression with the x86 SHA extensions, two lanes at once
         // (OpenSSL has no such interface); wrapped by Crypto's SHA256Pair.
         .target(name: "CSHA256x2"),
 
         .target(name: "CustodyCore"),
+        // System calls with EINTR retried and one errno error, file helpers, epoll, accept4.
+        .target(name: "POSIX", dependencies: ["CSystem"]),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSHA256x2", "CustodyCore"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
-        .target(name: "Vault", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger"]),
-        .target(name: "HTTPServer", dependencies: ["CEpoll"]),
+        .target(name: "Vault", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Media", "Ledger"]),
+        .target(name: "HTTPServer", dependencies: ["POSIX"]),
         .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault", "SQLite", "HTTPServer"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         .executableTarget(
-            name: "custody", dependencies: ["CustodyCore", "Crypto", "SQLite", "Media", "Ledger", "Vault", "Service"]),
+            name: "custody", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Media", "Ledger", "Vault", "Service"]),
 
         .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "Ledger", "SQLite", "Crypto", "Media", "TestSupport"]),
+        .testTarget(
+            name: "VaultTests", dependencies: ["Vault", "POSIX", "Ledger", "SQLite", "Crypto", "Media", "TestSupport"]),
         .testTarget(
             name: "ServiceTests", dependencies: ["Service", "Vault", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),

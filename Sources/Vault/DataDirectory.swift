@@ -1,6 +1,7 @@
 import CustodyCore
 import Crypto
 import Foundation
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -1,6 +1,7 @@
 import CustodyCore
 import Crypto
 import Foundation
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -155,7 +156,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
                 continue
             }
             if replacing { noteRepaired(digest) }
-            try FS.call("chmod", path) { chmod(path, 0o444) }
+            try systemCall("chmod", path: path) { chmod(path, 0o444) }
             do {
                 try FS.rename(path, final)
                 dirs.insert(dir)
@@ -212,8 +213,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         var left = size
         let ok = withUnsafeTemporaryAllocation(byteCount: 1 << 20, alignment: 16) { buffer -> Bool in
             while left > 0 {
-                let n = Glibc.read(fd, buffer.baseAddress, min(buffer.count, left))
-                if n < 0 && errno == EINTR { continue }
+                let n = retryingInterrupts { Glibc.read(fd, buffer.baseAddress, min(buffer.count, left)) }
                 guard n > 0 else { return false }
                 hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
                 left -= n

@@ -1,5 +1,6 @@
 import CustodyCore
 import Media
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -33,11 +34,7 @@ final class UploadPieceSource: MediaSource {
         let within = Int(offset % Int64(pieceSize))
         let fd = try open(index)
         let want = min(buffer.count, pieceSize - within)
-        while true {
-            let n = pread(fd, buffer.baseAddress!, want, off_t(within))
-            if n >= 0 { return n }
-            if errno != EINTR { throw SystemError(call: "pread", path: paths[index], errno: errno) }
-        }
+        return try systemCall("pread", path: paths[index]) { pread(fd, buffer.baseAddress!, want, off_t(within)) }
     }
 
     private func open(_ index: Int) throws -> Int32 {

@@ -2,6 +2,7 @@ import CustodyCore
 import Foundation
 import Ledger
 import Media
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -2,6 +2,7 @@ import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

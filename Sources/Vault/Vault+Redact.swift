@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Ledger
 import Media
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -1,6 +1,7 @@
 import CustodyCore
 import Crypto
 import Foundation
+import POSIX
 import TestSupport
 import XCTest
 @testable import Vault

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Ledger
 import Media
+import POSIX
 import TestSupport
 import XCTest
 @testable import Vault
