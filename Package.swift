@@ -31,25 +31,46 @@ let package = Package(
         .target(name: "POSIX", dependencies: ["CSystem"]),
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSHA256x2", "CustodyCore"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
-        .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore"]),
+        // What a recording is (media facts, redaction specs), with no libav: Catalog and the CLI use it.
+        .target(name: "MediaModel"),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore", "MediaModel"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
-        .target(name: "Vault", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Media", "Ledger"]),
+        .target(name: "Storage", dependencies: ["CustodyCore", "POSIX", "Crypto"]),
+        .target(name: "Catalog", dependencies: ["CustodyCore", "SQLite", "MediaModel"]),
+        .target(name: "Uploads", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Storage"]),
+        .target(
+            name: "Vault",
+            dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Storage",
+                           "Catalog", "Uploads"]),
         .target(name: "HTTPServer", dependencies: ["POSIX"]),
-        .target(name: "Service", dependencies: ["CustodyCore", "Crypto", "Ledger", "Vault", "SQLite", "HTTPServer"]),
+        .target(
+            name: "Service",
+            dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         .executableTarget(
-            name: "custody", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Media", "Ledger", "Vault", "Service"]),
+            name: "custody",
+            dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Catalog",
+                           "Vault", "Service"]),
 
         .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
-        .testTarget(name: "MediaTests", dependencies: ["Media", "TestSupport"]),
+        .testTarget(name: "MediaModelTests", dependencies: ["MediaModel", "TestSupport"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media", "MediaModel", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
+        // Behaviour every ChunkStore must have, for any store's tests to run.
+        .target(name: "StorageConformance", dependencies: ["Storage", "CustodyCore", "Crypto"],
+                path: "Tests/StorageConformance"),
         .testTarget(
-            name: "VaultTests", dependencies: ["Vault", "POSIX", "Ledger", "SQLite", "Crypto", "Media", "TestSupport"]),
+            name: "StorageTests", dependencies: ["Storage", "StorageConformance", "POSIX", "Crypto", "TestSupport"]),
         .testTarget(
-            name: "ServiceTests", dependencies: ["Service", "Vault", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
+            name: "VaultTests",
+            dependencies: ["Vault", "POSIX", "Ledger", "SQLite", "Crypto", "MediaModel", "Media", "Storage", "Catalog",
+                           "Uploads", "TestSupport"]),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: ["Service", "Vault", "Uploads", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]

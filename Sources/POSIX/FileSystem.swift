@@ -4,7 +4,7 @@ import Foundation
 @preconcurrency import Glibc
 #endif
 
-/// Thin, errno-checked wrappers over the POSIX calls the vault needs; EINTR is retried.
+/// Thin, errno-checked wrappers over the POSIX file calls custody needs; EINTR is retried.
 public enum FS {
     public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws -> Int32 {
         try systemCall("open", path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
@@ -30,7 +30,8 @@ public enum FS {
     /// Opens `path` for writing with `O_DIRECT` where the filesystem allows it (tmpfs does not) and
     /// returns whether it did. Direct writes go from the caller's buffer to the device: no copy into
     /// the page cache, no dirty pages to write back later. Durability still needs `fsync`.
-    public static func openForDirectWrite(_ path: String, _ flags: Int32, _ mode: mode_t) throws -> (fd: Int32, direct: Bool) {
+    public static func openForDirectWrite(_ path: String, _ flags: Int32,
+                                          _ mode: mode_t) throws -> (fd: Int32, direct: Bool) {
         // Opened first, then switched: an open with O_DIRECT that the filesystem refuses has already
         // created the file (so a retry with O_EXCL would fail), and fcntl refuses it just the same.
         let fd = try open(path, flags, mode)
@@ -43,7 +44,8 @@ public enum FS {
     /// Leaves `fd` in buffered mode when it wrote a remainder. Returns whether every byte went direct
     /// (none waits in the page cache for writeback).
     @discardableResult
-    public static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool, path: String) throws -> Bool {
+    public static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool,
+                                         path: String) throws -> Bool {
         var rest = bytes
         let start = lseek(fd, 0, SEEK_CUR)
         if direct, let base = bytes.baseAddress, Int(bitPattern: base) % directAlignment == 0,

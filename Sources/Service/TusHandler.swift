@@ -1,7 +1,9 @@
+import Catalog
 import CustodyCore
 import Foundation
 import HTTPServer
 import Ledger
+import Uploads
 import Vault
 
 /// The tus 1.0.0 endpoint at `/files/`: docks create an upload, PATCH its bytes (resuming after a
@@ -92,8 +94,8 @@ struct TusHandler {
     private func owned(_ id: String, dock: String, store: UploadStore) throws -> Upload {
         guard let upload = try store.get(id) else { throw Tus.refusal(.notFound) }
         guard upload.owner == dock else {
-            try store.vault.record(CustodyEvent(actor: .device(dock), action: .upload, outcome: .refused,
-                                                reason: "upload belongs to another dock", details: ["upload": id]))
+            try store.record(CustodyEvent(actor: .device(dock), action: .upload, outcome: .refused,
+                                          reason: "upload belongs to another dock", details: ["upload": id]))
             var refusal = Tus.refusal(.notFound)
             refusal.recorded = true  // always, outside the dock's budget
             throw refusal

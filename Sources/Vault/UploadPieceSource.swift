@@ -1,6 +1,7 @@
 import CustodyCore
 import Media
 import POSIX
+import Uploads
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -18,11 +19,11 @@ final class UploadPieceSource: MediaSource {
     private var current: (index: Int, fd: Int32)?
 
     /// Nil unless every piece file is there (a completion cut short may have moved some already).
-    init?(store: UploadStore, upload: Upload, pieces: Int) {
-        paths = (0..<pieces).map { store.piecePath(upload.id, $0) }
+    init?(_ received: ReceivedUpload) {
+        paths = received.paths
         guard paths.allSatisfy(FS.exists) else { return nil }
-        size = upload.length
-        label = "upload \(upload.id)"
+        size = received.upload.length
+        label = "upload \(received.upload.id)"
         pieceSize = UploadStore.pieceSize
     }
 

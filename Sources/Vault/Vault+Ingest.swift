@@ -1,3 +1,4 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Dispatch
@@ -5,6 +6,7 @@ import Foundation
 import Ledger
 import Media
 import POSIX
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -1,8 +1,10 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
 import Media
+import MediaModel
 import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc

@@ -1,8 +1,10 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
 import SQLite
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -10,8 +12,8 @@ import SQLite
 /// An opened custody vault: catalog, chunk store and custody event log in one data directory.
 /// One instance per thread; several processes may open the same directory at once.
 public final class Vault {
-    public static let defaultChunkSize = 4 << 20
-    public static let maxChunkSize = 64 << 20
+    public static let defaultChunkSize = ChunkSize.standard
+    public static let maxChunkSize = ChunkSize.maximum
 
     public let directory: DataDirectory
     public let db: Database

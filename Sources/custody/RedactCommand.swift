@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import Ledger
 import Media
+import MediaModel
 import POSIX
 import Vault
 #if canImport(Glibc)

@@ -5,6 +5,7 @@ import Ledger
 import TestSupport
 import XCTest
 @testable import Service
+@testable import Uploads
 @testable import Vault
 
 /// What docks do when links drop and answers are lost, and what other docks must not learn.

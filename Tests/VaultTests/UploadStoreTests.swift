@@ -6,6 +6,7 @@ import Media
 import POSIX
 import TestSupport
 import XCTest
+@testable import Uploads
 @testable import Vault
 
 final class UploadStoreTests: XCTestCase {

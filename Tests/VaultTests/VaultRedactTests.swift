@@ -1,8 +1,11 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
 import Media
+import MediaModel
+import Storage
 import TestSupport
 import XCTest
 @testable import Vault

@@ -1,7 +1,9 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import Storage
 import TestSupport
 import XCTest
 @testable import Vault

@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import POSIX
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -208,7 +208,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     private func holdsIntact(_ digest: SHA256Digest) -> Bool {
         guard let (fd, size) = try? openChunk(digest) else { return false }
         defer { close(fd) }
-        guard size <= Vault.maxChunkSize else { return false }
+        guard size <= ChunkSize.maximum else { return false }
         let hash = SHA256()
         var left = size
         let ok = withUnsafeTemporaryAllocation(byteCount: 1 << 20, alignment: 16) { buffer -> Bool in
