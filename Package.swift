@@ -5,7 +5,6 @@ import PackageDescription
 // No package dependencies: Foundation, Dispatch, XCTest and Debian's OpenSSL 3, FFmpeg 5.1, SQLite 3.
 let package = Package(
     name: "custody",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "custody", targets: ["custody"]),
     ],
