@@ -3,6 +3,7 @@ import PackageDescription
 
 // custody: body-worn-camera evidence vault, chain-of-custody ledger and court transfer.
 // No package dependencies: Foundation, Dispatch, XCTest and Debian's OpenSSL 3, FFmpeg 5.1, SQLite 3.
+// Linux only (Glibc, epoll, O_DIRECT): no other platform is declared because none builds.
 let package = Package(
     name: "custody",
     products: [
@@ -53,6 +54,7 @@ let package = Package(
                            "Vault", "Service"]),
 
         .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto", "TestSupport"]),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
         .testTarget(name: "MediaModelTests", dependencies: ["MediaModel", "TestSupport"]),
