@@ -131,9 +131,10 @@ public enum FS {
         }
     }
 
-    /// Writes a small file durably and atomically: temp -> fsync -> rename -> fsync dir.
-    public static func writeFileDurably(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
-        let temp = "\(path).tmp-\(getpid())"
+    /// Writes a small file durably and atomically: temp (in `scratch`, on the same filesystem) -> fsync
+    /// -> rename -> fsync dir.
+    public static func writeFileDurably(_ path: String, _ bytes: [UInt8], mode: mode_t, scratch: String) throws {
+        let temp = scratch + "/" + Scratch.name()
         let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode)
         do {
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }

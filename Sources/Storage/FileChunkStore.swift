@@ -7,7 +7,8 @@ import POSIX
 #endif
 
 /// Chunks as files `chunks/ab/<sha256>` (first two hex digits as folder), written
-/// temp -> fsync -> rename -> fsync dir. Temporaries live in `chunks/.tmp/<pid>-<tag>-<n>`.
+/// temp -> fsync -> rename -> fsync dir. Temporaries are scratch entries (`<pid>-<tag>-<n>-chunk`)
+/// in the scratch folder it is given: the data directory's `tmp/`.
 ///
 /// Staged writes are batched: each `put` writes its temp file (with direct I/O where the filesystem
 /// allows it, else asking the kernel to start writeback at once), `sync` (every 32 chunks or when
@@ -26,22 +27,11 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     private let repairedLock = NSLock()
     private let batch = 32
 
-    /// Temp names must be unique across every store instance of the process (the service runs one
-    /// per connection and one per upload), so the counter is process-wide; and across processes, even
-    /// one that got the PID of a crashed one, so a random tag follows the PID: `<pid>-<tag>-<n>`.
-    private static let tempPrefix = "\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))-"
-    private static let counterLock = NSLock()
-    nonisolated(unsafe) private static var counter = 0
-    private static func nextCounter() -> Int {
-        counterLock.lock()
-        defer { counterLock.unlock() }
-        counter += 1
-        return counter
-    }
-
-    public init(root: String) throws {
+    /// A store in `root`, writing its temporaries in `scratch` (default `root/.tmp`), which must be on
+    /// the same filesystem: they are renamed into place.
+    public init(root: String, scratch: String? = nil) throws {
         self.root = root
-        self.tempDir = root + "/.tmp"
+        self.tempDir = scratch ?? root + "/.tmp"
         try FS.mkdir(root, 0o700)
         try FS.mkdir(tempDir, 0o700)
         try makeFolders()
@@ -80,7 +70,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             }
             heals = true
         }
-        let temp = "\(tempDir)/\(Self.tempPrefix)\(Self.nextCounter())"
+        let temp = "\(tempDir)/\(Scratch.name("-chunk"))"
         let (fd, direct) = try FS.openForDirectWrite(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444)
         do {
             // Direct I/O where it can: copying gigabytes into the page cache costs more CPU than
@@ -228,13 +218,6 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     public func removeAbandonedTemporaries() throws -> Int {
-        var removed = 0
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tempDir)) ?? [] {
-            guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
-            // This process's own, or a live process's; a crashed process that had this PID left the rest.
-            if name.hasPrefix(Self.tempPrefix) || (pid != getpid() && FS.processAlive(pid)) { continue }
-            if unlink("\(tempDir)/\(name)") == 0 { removed += 1 }
-        }
-        return removed
+        Scratch.removeAbandoned(in: tempDir)
     }
 }
