@@ -71,7 +71,7 @@ let package = Package(
                            "Uploads", "TestSupport"]),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["Service", "Vault", "Uploads", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
+            dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]

@@ -101,7 +101,7 @@ public final class CustodyService: @unchecked Sendable {
         log.info("listening", fields)
         sweeper.start()
         // Ingesting a large recording reads it whole: docks are served meanwhile.
-        tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0) }
+        tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0, inBackground: true) }
         return port
     }
 

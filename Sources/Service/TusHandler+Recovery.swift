@@ -8,8 +8,9 @@ import Vault
 /// whose ingest did not happen, expires abandoned ones, and records the refusals its budget held back.
 extension TusHandler {
     /// Ingests a fully received upload, counted and logged.
-    func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?) throws -> Upload {
-        let done = try store.complete(upload, hasher: hasher)
+    func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?,
+                stopping: () -> Bool = { false }) throws -> Upload {
+        let done = try store.complete(upload, hasher: hasher, stopping: stopping)
         metrics.increment("custody_ingests_total")
         log.info("upload ingested", ["upload": done.id, "dock": done.owner, "exhibit": done.exhibit ?? "",
                                      "bytes": done.length])
@@ -21,22 +22,31 @@ extension TusHandler {
     /// upload as it is afterwards. A failure is logged and leaves the upload as it was, for the next
     /// HEAD, the sweeper or a restart to try again; a request holding the upload is left to finish it.
     /// After a failure the next attempt waits (1 minute, doubling up to an hour): each attempt reads
-    /// the whole recording again.
-    func finishReceived(_ upload: Upload) -> Upload {
+    /// the whole recording again. An ingest `inBackground` (at start-up, or the sweeper's) gives up
+    /// when the service stops (`startupIngests.stop()`), leaving the upload as it was for the next start.
+    func finishReceived(_ upload: Upload, inBackground: Bool = false) -> Upload {
         guard retries.due(upload.id, now: Self.clock()) else { return upload }
         do {
             let result = try busy.ifFree(upload.id) {
-                try pool.with { vault in
+                if inBackground { startupIngests.whileHeld?(upload) }
+                return try pool.with { vault in
                     let store = try UploadStore(vault: vault)
                     guard let current = try store.get(upload.id) else { return upload }
                     guard current.state == .active, current.isFinished else { return current }
-                    do { return try ingest(current, store: store, hasher: nil) } catch UploadError.quarantined {
+                    do {
+                        return try ingest(current, store: store, hasher: nil) {
+                            inBackground && startupIngests.isStopping
+                        }
+                    } catch UploadError.quarantined {
                         return try store.get(upload.id) ?? current  // logged in the ledger by `complete`
                     }
                 }
             } ?? upload
             retries.succeeded(upload.id)
             return result
+        } catch is CancellationError {
+            log.info("upload ingest stopped with the service; the next start ingests it", ["upload": upload.id])
+            return upload
         } catch {
             let wait = retries.failed(upload.id, now: Self.clock())
             log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error),
@@ -47,8 +57,9 @@ extension TusHandler {
 
     /// The sweeper's round: the refused attempts of an ended window that did not get an event each
     /// are recorded in one; abandoned uploads past their expiry are removed, and fully received
-    /// uploads whose ingest failed are ingested. Each under the upload's lock: never one a request
-    /// is writing (that request moves the expiry on, or ingests it).
+    /// uploads whose ingest failed are ingested (not once the service is stopping: the sweeper's
+    /// last round would keep it waiting). Each under the upload's lock: never one a request is
+    /// writing (that request moves the expiry on, or ingests it).
     func sweep(_ vault: Vault) throws {
         do { try record(endedWindows(now: Self.clock()), in: vault) } catch {  // kept for the next round
             log.error("refused attempts could not be recorded", ["error": String(describing: error)])
@@ -60,6 +71,9 @@ extension TusHandler {
             }
             log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])
         }
-        for upload in try store.unfinishedCompletions() { _ = finishReceived(upload) }
+        for upload in try store.unfinishedCompletions() {
+            if startupIngests.isStopping { break }  // the service is stopping: its next start ingests them
+            _ = finishReceived(upload, inBackground: true)
+        }
     }
 }

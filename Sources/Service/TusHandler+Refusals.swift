@@ -38,8 +38,8 @@ extension TusHandler {
     static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
 
     /// Records a refused (or, for a 5xx, failed) request of a registered dock, within its budget.
-    /// Refusals recorded where they happen (another dock's upload, a quarantined recording) are not
-    /// recorded twice. A refusal that cannot be recorded is logged: the request is refused anyway.
+    /// `message` is the event's reason. Refusals recorded where they happen (a quarantined recording)
+    /// are not recorded twice. A refusal that cannot be recorded is logged: the request is refused anyway.
     func recordRefusal(of dock: String, _ request: HTTPRequestHead, connection: HTTPConnectionInfo,
                        status: HTTPStatus, message: String, reason: String) {
         let (record, summary) = dockRefusals.budget(dock).admit(peer: connection.remoteHost, now: Self.clock())

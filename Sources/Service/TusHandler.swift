@@ -74,7 +74,7 @@ struct TusHandler {
             metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
             if let dock, !refusal.recorded {
                 recordRefusal(of: dock, request, connection: connection, status: refusal.status,
-                              message: refusal.message, reason: refusal.reason)
+                              message: refusal.ledgerReason ?? refusal.message, reason: refusal.reason)
             }
             var headers = refusal.headers
             if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
@@ -89,15 +89,14 @@ struct TusHandler {
         }
     }
 
-    /// An upload of this dock's, or 404 (and a ledger event) for anyone else's: docks cannot probe
-    /// each other's uploads.
+    /// An upload of this dock's, or 404 for anyone else's, as for an unknown ID: docks cannot probe
+    /// each other's uploads. The ledger says whose it is (the dock is not told), within the dock's
+    /// refusal budget like its other refusals.
     private func owned(_ id: String, dock: String, store: UploadStore) throws -> Upload {
         guard let upload = try store.get(id) else { throw Tus.refusal(.notFound) }
         guard upload.owner == dock else {
-            try store.record(CustodyEvent(actor: .device(dock), action: .upload, outcome: .refused,
-                                          reason: "upload belongs to another dock", details: ["upload": id]))
             var refusal = Tus.refusal(.notFound)
-            refusal.recorded = true  // always, outside the dock's budget
+            refusal.ledgerReason = "not this dock's upload: it belongs to another dock"
             throw refusal
         }
         return upload

@@ -26,6 +26,8 @@ enum Tus {
         var headers: HTTPHeaders = [:]
         /// Recorded in the ledger already where it happened, outside the dock's refusal budget.
         var recorded = false
+        /// What the ledger says when it knows more than the dock may be told (`message` otherwise).
+        var ledgerReason: String?
     }
 
     /// The request headers tus gives a meaning to (with Content-Type, for PATCH): each may be given once.

@@ -95,12 +95,22 @@ final class IngestRetries: @unchecked Sendable {
 /// Ingests of uploads whose last byte arrived before the service started, on a thread of their own
 /// once the service listens: a pending recording of many GiB would otherwise keep every dock out
 /// while it is read. Each takes the upload's lock like a request, so whoever comes first ingests it
-/// (a HEAD meanwhile reports it fully received; a PATCH gets 423). A stopping service waits for the
-/// ingest under way and starts no other (the next start finds them).
+/// (a HEAD meanwhile reports it fully received; a PATCH gets 423). A stopping service starts no
+/// other, and the one under way gives up before it reads its next piece, the upload left as it was:
+/// the next start finds them all. The sweeper's ingests stop with them.
 final class StartupIngests: @unchecked Sendable {
     private let group = DispatchGroup()
     private let lock = NSLock()
     private var stopping = false
+    /// Test hook: runs while a background ingest holds an upload, before it reads it. Set before `start`.
+    var whileHeld: (@Sendable (Upload) -> Void)?
+
+    /// Whether `stop` was called: a background ingest under way gives up.
+    var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
 
     func start(_ uploads: [Upload], _ ingest: @escaping @Sendable (Upload) -> Void) {
         guard !uploads.isEmpty else { return }
@@ -108,10 +118,7 @@ final class StartupIngests: @unchecked Sendable {
         let thread = Thread { [self] in
             defer { group.leave() }
             for upload in uploads {
-                lock.lock()
-                let stop = stopping
-                lock.unlock()
-                if stop { return }
+                if isStopping { return }
                 ingest(upload)
             }
         }
@@ -119,7 +126,7 @@ final class StartupIngests: @unchecked Sendable {
         thread.start()
     }
 
-    /// Starts no more ingests; returns once the one under way is done.
+    /// Starts no more ingests and stops the one under way; returns once it has.
     func stop() {
         lock.lock()
         stopping = true

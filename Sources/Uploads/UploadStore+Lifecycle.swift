@@ -11,10 +11,14 @@ extension UploadStore {
     /// dock is the actor; the officer and camera come from its metadata), and the upload is marked
     /// completed in the transaction that catalogues it. A recording whose SHA-256 differs from the
     /// announced `sha256` is moved to `uploads/quarantine/<id>/` instead, recorded, and refused. With a
-    /// `hasher` that saw every byte, nothing is read again but what the probe reads.
-    public func complete(_ upload: Upload, hasher: UploadHasher? = nil) throws -> Upload {
+    /// `hasher` that saw every byte, nothing is read again but what the probe reads. Without one, the
+    /// pieces are read again, and `stopping` is asked before each: once it says yes, the completion
+    /// throws `CancellationError` with nothing changed (a service shutting down does not wait for a
+    /// recording of many GiB).
+    public func complete(_ upload: Upload, hasher: UploadHasher? = nil,
+                         stopping: () -> Bool = { false }) throws -> Upload {
         guard upload.state == .active, upload.isFinished else { throw UploadError.gone(upload.state) }
-        let h = hasher?.received == upload.length ? hasher! : try rebuildHasher(upload)
+        let h = hasher?.received == upload.length ? hasher! : try rebuildHasher(upload, stopping: stopping)
         let (sha256, pieces) = h.finish()
         if let expected = upload.metadata.sha256, expected != sha256 {
             return try quarantine(upload, reason: "the upload has SHA-256 \(sha256), not the announced \(expected)")

@@ -133,12 +133,12 @@ public final class UploadStore {
 
     /// Appends the bytes `read` yields at the upload's offset. With a checksum, the request is all or
     /// nothing: discarded on mismatch. Without one, the offset moves on about once a second while the
-    /// body arrives (the full pieces received so far fsynced first), so a crash mid-request loses
-    /// only the last second or so; bytes received before an interrupted body are kept (tus core), so
-    /// the dock resumes after them. A piece that cannot be written (a full disk, an I/O error)
-    /// discards what the request sent since the offset last moved. Returns the upload with its new,
-    /// durable offset. `hasher` sees every byte written, in order; after an error it may have seen
-    /// discarded bytes.
+    /// body arrives (the full pieces received so far fsynced first, short of the upload's end), so a
+    /// crash mid-request loses only the last second or so; bytes received before an interrupted body
+    /// are kept (tus core), so the dock resumes after them. A piece that cannot be written (a full
+    /// disk, an I/O error) discards what the request sent since the offset last moved. Returns the
+    /// upload with its new, durable offset. `hasher` sees every byte written, in order; after an error
+    /// it may have seen discarded bytes.
     public func append(_ upload: Upload, checksum: UploadChecksum?, ttl: Int64, hasher: UploadHasher,
                        read: (UnsafeMutableRawBufferPointer) throws -> Int) throws -> Upload {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
@@ -170,7 +170,10 @@ public final class UploadStore {
                 sha1?.update(bytes)
                 sha256?.update(bytes)
                 hasher.feed(bytes)
-                if checksum == nil, let durable = try writer.syncIfDue() {
+                // Never up to the last byte mid-request: a body going on past Upload-Length is refused
+                // after it, which would leave the upload complete but its ingest not started.
+                if checksum == nil, writer.written < upload.length - upload.offset,
+                   let durable = try writer.syncIfDue() {
                     kept = try recordOffset(kept, upload.offset + durable, ttl: ttl, hasher: hasher)
                 }
             }
@@ -232,7 +235,8 @@ public final class UploadStore {
 
     /// A hasher that has seen the upload's first `upload.offset` bytes, read back from its pieces
     /// (or, for pieces already moved, from the chunk store): how hashing resumes after a restart.
-    public func rebuildHasher(_ upload: Upload) throws -> UploadHasher {
+    /// Throws `CancellationError` once `stopping` says so (asked before each piece).
+    public func rebuildHasher(_ upload: Upload, stopping: () -> Bool = { false }) throws -> UploadHasher {
         let hasher = UploadHasher(pieceSize: Self.pieceSize)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 4096)
         defer { buffer.deallocate() }
@@ -242,6 +246,7 @@ public final class UploadStore {
             })
         var left = upload.offset, index = 0
         while left > 0 {
+            if stopping() { throw CancellationError() }
             let want = Int(min(left, Int64(Self.pieceSize)))
             let path = piecePath(upload.id, index)
             var n: Int
@@ -272,11 +277,6 @@ public final class UploadStore {
         }
         return Upload(id: id, owner: owner, length: length, offset: offset, metadata: UploadMetadata(json: metadata),
                       createdAt: created, expiresAt: expires, state: state, exhibit: row.text(8))
-    }
-
-    /// Appends a custody event about uploads.
-    public func record(_ event: CustodyEvent) throws {
-        try recordEvent(event)
     }
 
     /// A ledger event about `upload`, by the dock that owns it.

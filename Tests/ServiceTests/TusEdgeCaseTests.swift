@@ -2,6 +2,7 @@ import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import POSIX
 import TestSupport
 import XCTest
 @testable import Service
@@ -28,6 +29,41 @@ final class TusEdgeCaseTests: TusTestCase {
         XCTAssertEqual(answer?.status, 204, answer?.text ?? "no answer")
         let stored = try vault.catalog.find(try XCTUnwrap(answer?.headers["custody-exhibit"]))
         XCTAssertEqual(stored.sha256, SHA256.hash(Array(repeating: UInt8(ascii: "z"), count: 100)))
+    }
+
+    func testAChunkedBodyPastUploadLengthNeverLeavesTheUploadCompleteAndNotIngested() throws {
+        // Three pieces: the upload ends on a piece boundary, where the offset moves mid-request (each
+        // time a piece is full, a second or more after it last moved).
+        let piece = UploadStore.pieceSize
+        let bytes = (0..<(3 * piece)).map { UInt8(truncatingIfNeeded: $0 &* 13) }
+        let location = try create(length: bytes.count)
+        let id = String(location.suffix(32))
+        func chunk(_ slice: ArraySlice<UInt8>) -> [UInt8] {
+            Array(String(slice.count, radix: 16).utf8) + [13, 10] + slice + [13, 10]
+        }
+        let raw = try RawClient(port: port, receiveTimeout: 30)
+        raw.send(patchHead(location, token: token1, offset: 0, extra: "Transfer-Encoding: chunked\r\n"))
+        raw.send(chunk(bytes[..<piece]))
+        let store = try UploadStore(vault: vault)
+        try waitUntil("piece 0 received") { FS.exists(store.piecePath(id, 0)) }
+        Thread.sleep(forTimeInterval: PieceWriter.syncInterval + 0.1)
+        raw.send(chunk(bytes[piece..<(2 * piece)]))
+        try waitUntil("pieces 0 and 1 recorded mid-request") { try store.get(id)?.offset == Int64(2 * piece) }
+        // Piece 2 ends the upload a second later; then the body goes on past it.
+        Thread.sleep(forTimeInterval: PieceWriter.syncInterval + 0.1)
+        raw.send(chunk(bytes[(2 * piece)...]) + chunk([1]) + Array("0\r\n\r\n".utf8))
+        let answer = raw.readResponse()
+        XCTAssertEqual(answer?.status, 413, answer?.text ?? "no answer")
+        let kept = try XCTUnwrap(store.get(id))
+        XCTAssertEqual(kept.offset, Int64(2 * piece), "the refused request did not complete the upload")
+        XCTAssertEqual(try curl("HEAD", location, token: token1).headers["upload-offset"], String(2 * piece))
+        // The dock resumes where HEAD says; its PATCH completes and ingests the upload.
+        let rest = try file("rest", Array(bytes[(2 * piece)...]))
+        let resumed = try curl("PATCH", location, token: token1,
+                               headers: [octets, "Upload-Offset: \(2 * piece)", "Expect:"], body: rest)
+        XCTAssertEqual(resumed.status, 204, resumed.body)
+        XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(resumed.headers["custody-exhibit"])).sha256,
+                       SHA256.hash(bytes))
     }
 
     func testABadlyChunkedBodyIsTheClientsErrorAndKeepsWhatCameBefore() throws {
@@ -187,43 +223,5 @@ final class TusLateSweepTests: TusTestCase {
         let body = try file("x", [1, 2, 3])
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [
             "Content-Type: application/offset+octet-stream", "Upload-Offset: 0"], body: body).status, 410)
-    }
-}
-
-/// Uploads whose last byte arrived before a restart are ingested after the service listens.
-final class TusStartupIngestTests: TusTestCase {
-    let bytes = (0..<((4 << 20) + 5000)).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-    var pending: Upload!
-
-    override func beforeStart() throws {
-        pending = try receivedUpload(bytes, store: try UploadStore(vault: vault))
-        // The test's connection holds the catalog's write lock, so the ingest cannot finish until the
-        // test lets it (SQLite waits up to 10 s for the lock): before the fix, nothing listened meanwhile.
-        try vault.db.execute("BEGIN IMMEDIATE")
-    }
-
-    override func tearDown() {
-        if vault?.db.isInTransaction == true { try? vault.db.execute("ROLLBACK") }
-        super.tearDown()
-    }
-
-    func testTheServiceListensWhileAPendingIngestRuns() throws {
-        try waitUntil("the start-up ingest holds the upload") { service.tus.busy.isHeld(pending.id) }
-        let health = try curl("GET", "http://127.0.0.1:\(port)/healthz", token: nil, tusVersion: nil)
-        XCTAssertEqual(health.status, 200, health.body)
-        // Meanwhile the dock sees its upload fully received (a PATCH would get 423, an event the
-        // catalog's lock would hold up here).
-        let head = try curl("HEAD", pending.id, token: token1)
-        XCTAssertEqual(head.status, 200)
-        XCTAssertEqual(head.headers["upload-offset"], String(bytes.count))
-        XCTAssertNil(head.headers["custody-exhibit"])
-        XCTAssertEqual(try UploadStore(vault: vault).get(pending.id)?.state, .active)
-
-        try vault.db.execute("COMMIT")
-        try waitUntil("the start-up ingest") { try UploadStore(vault: vault).get(pending.id)?.state == .completed }
-        XCTAssertEqual(try vault.catalog.all().map(\.sha256), [SHA256.hash(bytes)])
-        let after = try curl("HEAD", pending.id, token: token1)
-        XCTAssertNotNil(after.headers["custody-exhibit"])
-        XCTAssertEqual(try events().filter { $0.details["change"] == "completed" }.count, 1, "ingested once")
     }
 }

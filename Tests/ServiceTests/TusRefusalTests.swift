@@ -134,6 +134,14 @@ final class TusDockRefusalBudgetTests: TusTestCase {
         c.refusalsRecordedPerWindow = 2
     }
 
+    /// Stops the service, which records the open window's summaries; returns the ledger's events.
+    func stopService() throws -> [CustodyEvent] {
+        service.shutdown()
+        service.waitUntilStopped()
+        service = nil
+        return try events()
+    }
+
     func testADocksRefusalsBeyondItsBurstAreCountedIntoOneEvent() throws {
         let before = try events().count
         let unknown = "0123456789abcdef0123456789abcdef"
@@ -141,12 +149,31 @@ final class TusDockRefusalBudgetTests: TusTestCase {
         XCTAssertEqual(try curl("HEAD", unknown, token: token2).status, 404)
         XCTAssertEqual(try events().dropFirst(before).map(\.actor.id), ["dock-1", "dock-1", "dock-2"],
                        "each dock has a budget of its own")
-        service.shutdown()
-        service.waitUntilStopped()
-        service = nil
-        let summary = try XCTUnwrap(events().last)
+        let summary = try XCTUnwrap(stopService().last)
         XCTAssertEqual(summary.actor, .device("dock-1"))
         XCTAssertEqual(summary.details["attempts"], "3")
         XCTAssertEqual(summary.details["peers"], "127.0.0.1=3")
+    }
+
+    func testAnotherDocksUploadIsRefusedLikeAnUnknownOneWithinTheDocksBudget() throws {
+        let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 10"])
+        let id = String(try XCTUnwrap(created.headers["location"]).suffix(32))
+        let before = try events().count
+        let unknown = try curl("HEAD", "0123456789abcdef0123456789abcdef", token: token2)
+        for method in ["HEAD", "DELETE", "GET"] {
+            let probe = try curl(method, id, token: token2)
+            XCTAssertEqual(probe.status, 404, method)
+            XCTAssertEqual(probe.body, method == "HEAD" ? unknown.body : "no such upload\n",
+                           "\(method): the answer does not tell that the upload exists")
+        }
+        // The unknown ID and the first probe get an event each (burst 2); the other two are counted.
+        let recorded = Array(try events().dropFirst(before))
+        XCTAssertEqual(recorded.map(\.actor), [.device("dock-2"), .device("dock-2")])
+        XCTAssertEqual(recorded.last?.reason, "not this dock's upload: it belongs to another dock")
+        XCTAssertEqual(recorded.last?.details["upload"], id)
+        XCTAssertEqual(recorded.last?.details["status"], "404")
+        let summary = try XCTUnwrap(stopService().last)
+        XCTAssertEqual(summary.actor, .device("dock-2"))
+        XCTAssertEqual(summary.details["attempts"], "2")
     }
 }

@@ -20,6 +20,8 @@ class TusTestCase: XCTestCase {
     func configure(_ c: inout ServiceConfiguration) {}
     /// Runs on the fresh vault before the service starts.
     func beforeStart() throws {}
+    /// Runs on the service before it starts: sets its test hooks.
+    func prepare(_ service: CustodyService) {}
 
     override func setUpWithError() throws {
         dir = TemporaryDirectory("custody-tus")
@@ -32,6 +34,7 @@ class TusTestCase: XCTestCase {
         configure(&c)
         try beforeStart()
         service = try CustodyService(configuration: c, log: Log(minimum: .warning))
+        prepare(service)
         port = try service.start()
     }
 

@@ -124,6 +124,21 @@ final class UploadStoreTests: XCTestCase {
         XCTAssertEqual(try store.get(upload.id)?.offset, 5000)
     }
 
+    func testACompletionThatReadsThePiecesAgainStopsWhenAskedAndChangesNothing() throws {
+        let upload = try store.append(
+            try store.create(owner: "dock", length: Int64(bytes.count), metadata: UploadMetadata(), ttl: 60),
+            checksum: nil, ttl: 60, hasher: UploadHasher(), read: reader(bytes[...]))
+        var asked = 0
+        XCTAssertThrowsError(try store.complete(upload) { asked += 1; return asked == 2 }) {
+            XCTAssertTrue($0 is CancellationError, "\($0)")
+        }
+        XCTAssertEqual(asked, 2, "asked before each piece, and stopped at the second")
+        XCTAssertEqual(try store.get(upload.id)?.state, .active)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.dataPath(upload.id)).count, 3)
+        XCTAssertEqual(try vault.catalog.find(try XCTUnwrap(store.complete(upload).exhibit)).sha256,
+                       SHA256.hash(bytes))
+    }
+
     func testAPieceThatCannotBeWrittenFailsTheRequestAndKeepsNothing() throws {
         // A folder where a piece should go makes its write fail (EISDIR). Piece 0's write runs in the
         // background and fails while piece 1 arrives; piece 1's fails as the body ends.
