@@ -2,7 +2,7 @@
 
 /// Runs a system call that returns a negative value and sets errno on failure, again while it fails
 /// with EINTR (a signal arrived); returns the last result, with errno as the call left it.
-@discardableResult
+@inlinable @discardableResult
 public func retryingInterrupts<T: BinaryInteger>(_ body: () -> T) -> T {
     while true {
         let result = body()
@@ -12,7 +12,7 @@ public func retryingInterrupts<T: BinaryInteger>(_ body: () -> T) -> T {
 
 /// Runs a system call that returns -1 and sets errno on failure, retrying EINTR; a failure throws a
 /// `SystemError` naming the call and the file it was on (`path`) or what the caller was doing.
-@discardableResult
+@inlinable @discardableResult
 public func systemCall<T: BinaryInteger>(_ call: String, path: String? = nil,
                                          _ context: @autoclosure () -> String? = nil,
                                          _ body: () -> T) throws -> T {

@@ -21,6 +21,7 @@ public struct SystemError: Error, CustomStringConvertible, Sendable {
         self.init(call: call, errno: errno, path: nil, context: context)
     }
 
+    @usableFromInline
     init(call: String, errno: Int32, path: String?, context: String?) {
         self.call = call
         self.errno = errno
