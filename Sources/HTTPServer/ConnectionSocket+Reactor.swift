@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import POSIX
 
 /// The reactor's non-blocking steps: each returns at once, saying what to wait for when it cannot go on.
 extension ConnectionSocket {
@@ -19,14 +20,11 @@ extension ConnectionSocket {
     /// Reads what is available from the socket itself (lingering close discards without decrypting).
     func receivePlainNow(into buffer: UnsafeMutableRawBufferPointer) throws -> Step {
         let fd = descriptor
-        while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
-            if n >= 0 { return .done(n) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wait(.readable)
-            default: throw SystemCallError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
-            }
+        let n = retryingInterrupts { recv(fd, buffer.baseAddress, buffer.count, 0) }
+        if n >= 0 { return .done(n) }
+        switch errno {
+        case EAGAIN, EWOULDBLOCK: return .wait(.readable)
+        default: throw SystemError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
         }
     }
 
@@ -34,14 +32,11 @@ extension ConnectionSocket {
     func peekNow() throws -> Step {
         let fd = descriptor
         var byte: UInt8 = 0
-        while true {
-            let n = recv(fd, &byte, 1, Int32(MSG_PEEK))
-            if n >= 0 { return .done(n == 1 ? Int(byte) : -1) }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wait(.readable)
-            default: throw SystemCallError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
-            }
+        let n = retryingInterrupts { recv(fd, &byte, 1, Int32(MSG_PEEK)) }
+        if n >= 0 { return .done(n == 1 ? Int(byte) : -1) }
+        switch errno {
+        case EAGAIN, EWOULDBLOCK: return .wait(.readable)
+        default: throw SystemError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
         }
     }
 

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import Foundation
+import POSIX
 
 /// One accepted, non-blocking TCP connection. A worker's I/O waits with poll() against a deadline; the
 /// reactor uses the non-blocking steps in ConnectionSocket+Reactor.swift.
@@ -39,12 +40,11 @@ final class ConnectionSocket: @unchecked Sendable {
     func receivePlain(into buffer: UnsafeMutableRawBufferPointer, until deadline: Deadline) throws -> Int {
         let fd = descriptor
         while true {
-            let n = recv(fd, buffer.baseAddress, buffer.count, 0)
+            let n = retryingInterrupts { recv(fd, buffer.baseAddress, buffer.count, 0) }
             if n >= 0 { return n }
             switch errno {
-            case EINTR: continue
             case EAGAIN, EWOULDBLOCK: try waitFor(fd, events: Int16(POLLIN), until: deadline)
-            default: throw SystemCallError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
+            default: throw SystemError(call: "recv", errno: errno, context: "reading from \(remoteAddress)")
             }
         }
     }
@@ -58,21 +58,22 @@ final class ConnectionSocket: @unchecked Sendable {
                 let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
                 let n = try step(until: deadline) { try channel.write(rest) }
                 guard n > 0 else {
-                    throw SystemCallError(call: "write", errno: EPIPE, context: "writing to \(remoteAddress)")
+                    throw SystemError(call: "write", errno: EPIPE, context: "writing to \(remoteAddress)")
                 }
                 offset += n
                 continue
             }
             // MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE and kill the process.
-            let n = Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            let n = retryingInterrupts {
+                Glibc.send(fd, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+            }
             if n >= 0 {
                 offset += n
                 continue
             }
             switch errno {
-            case EINTR: continue
             case EAGAIN, EWOULDBLOCK: try waitFor(fd, events: Int16(POLLOUT), until: deadline)
-            default: throw SystemCallError(call: "send", errno: errno, context: "writing to \(remoteAddress)")
+            default: throw SystemError(call: "send", errno: errno, context: "writing to \(remoteAddress)")
             }
         }
     }

@@ -36,7 +36,7 @@ public final class HTTPBody {
 
     /// Reads up to `buffer.count` bytes into `buffer`; returns 0 only at the end of the body.
     /// Throws `HTTPRequestError` (400 malformed chunking, 408 body read timeout or too slow a pace, 413 too
-    /// large) or a `SystemCallError` if the connection fails.
+    /// large) or a `SystemError` if the connection fails.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let failure { throw failure }
         guard let source, !isComplete, buffer.count > 0 else { return 0 }

@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import Foundation
+import POSIX
 
 /// An HTTP/1.1 server built for thousands of open connections and tens of requests at once (docking
 /// stations, court downloads): one reactor thread with epoll awaits every request head (HeadReactor),
@@ -64,7 +65,7 @@ public final class HTTPServer: @unchecked Sendable {
     @discardableResult
     public func start() throws -> UInt16 {
         try locked {
-            guard state == .idle else { throw SystemCallError(call: "start", errno: EALREADY, context: "starting") }
+            guard state == .idle else { throw SystemError(call: "start", errno: EALREADY, context: "starting") }
         }
         if configuration.tls != nil {
             // The security layer writes to sockets with write(2), not send(MSG_NOSIGNAL): a peer that went

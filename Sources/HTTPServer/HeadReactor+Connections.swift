@@ -1,3 +1,5 @@
+import POSIX
+
 /// The reactor's steps on one connection. Each returns as soon as the socket would block.
 extension HeadReactor {
     /// Starts watching a connection that is new, back from a worker, or refused at accept.

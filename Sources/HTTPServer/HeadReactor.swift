@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import Foundation
+import POSIX
 
 /// One thread with epoll that owns the listener and every connection not being served: new ones
 /// (TLS handshake, first request head), kept-alive ones between requests, and answered ones lingering
@@ -150,10 +151,7 @@ final class HeadReactor: @unchecked Sendable {
         // A bounded batch per wake-up, so a flood of connects does not starve the waiting heads.
         for _ in 0..<64 {
             var address = sockaddr_storage()
-            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-            let fd = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { accept(listenFD, $0, &length) }
-            }
+            let fd = acceptNonBlocking(listenFD, &address)
             guard fd >= 0 else {
                 // Out of descriptors: stop watching the listener for a moment instead of spinning on it.
                 if errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM {
@@ -161,12 +159,6 @@ final class HeadReactor: @unchecked Sendable {
                     listenerPausedUntil = .after(0.05)
                 }
                 return
-            }
-            // accept4 is not visible from Swift's Glibc module, so flags are set after the fact.
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            guard (try? setNonBlocking(fd)) != nil else {
-                close(fd)
-                continue
             }
             var one: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))

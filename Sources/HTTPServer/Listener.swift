@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import Dispatch
+import POSIX
 
 /// Creating the listening socket.
 enum Listener {
@@ -12,17 +13,17 @@ enum Listener {
         var list: UnsafeMutablePointer<addrinfo>?
         let rc = getaddrinfo(host, String(port), &hints, &list)
         guard rc == 0, let list else {
-            throw SystemCallError(call: "getaddrinfo", errno: rc == EAI_SYSTEM ? errno : EINVAL,
+            throw SystemError(call: "getaddrinfo", errno: rc == EAI_SYSTEM ? errno : EINVAL,
                                   context: "resolving \(host): \(String(cString: gai_strerror(rc)))")
         }
         defer { freeaddrinfo(list) }
-        var lastError = SystemCallError(call: "bind", errno: EADDRNOTAVAIL, context: "binding \(host):\(port)")
+        var lastError = SystemError(call: "bind", errno: EADDRNOTAVAIL, context: "binding \(host):\(port)")
         var entry: UnsafeMutablePointer<addrinfo>? = list
         while let info = entry {
             entry = info.pointee.ai_next
             do {
                 return try bind(info.pointee, host: host, port: port, backlog: backlog)
-            } catch let error as SystemCallError {
+            } catch let error as SystemError {
                 lastError = error
             }
         }

@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import POSIX
 
 /// Serializes responses onto a connection: head, then bytes or a file region through a fixed buffer.
 struct ResponseWriter {
@@ -9,7 +10,7 @@ struct ResponseWriter {
 
     enum Failure: Error {
         /// The file region could not be opened or sized; nothing was written.
-        case fileUnavailable(SystemCallError)
+        case fileUnavailable(SystemError)
     }
 
     /// Writes `response`; a HEAD request gets the head only. Returns the bytes written.
@@ -27,7 +28,7 @@ struct ResponseWriter {
             let opened: OpenFile
             do {
                 opened = try OpenFile(region)
-            } catch let error as SystemCallError {
+            } catch let error as SystemError {
                 throw Failure.fileUnavailable(error)
             }
             file = opened
@@ -59,7 +60,7 @@ struct ResponseWriter {
                     pread(file.fd, buffer.baseAddress, want, off_t(file.offset + sent))
                 }
                 // The file shrank under us; the Content-Length promise cannot be kept: drop the connection.
-                guard n > 0 else { throw SystemCallError(call: "pread", errno: EIO, context: "file ended early") }
+                guard n > 0 else { throw SystemError(call: "pread", errno: EIO, context: "file ended early") }
                 try socket.send(UnsafeRawBufferPointer(rebasing: buffer[..<n]), until: .after(writeTimeout))
                 sent += Int64(n)
             }
@@ -130,7 +131,7 @@ final class OpenFile {
         length = region.length ?? max(0, size - region.offset)
         guard offset >= 0, length >= 0, offset + length <= size else {
             if owned { Glibc.close(fd) }
-            throw SystemCallError(call: "fstat", errno: EINVAL, context: "file region past the end of the file")
+            throw SystemError(call: "fstat", errno: EINVAL, context: "file region past the end of the file")
         }
     }
 

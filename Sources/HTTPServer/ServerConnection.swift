@@ -1,3 +1,5 @@
+import POSIX
+
 /// One accepted connection and what survives between its requests.
 ///
 /// Exactly one thread owns it at a time: the reactor while a request head is awaited (or while it

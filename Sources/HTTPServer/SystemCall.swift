@@ -1,39 +1,5 @@
 @preconcurrency import Glibc
-
-/// A failed system call: the call, its errno and what the server was doing.
-public struct SystemCallError: Error, Sendable, CustomStringConvertible {
-    /// The function that failed, e.g. "bind".
-    public let call: String
-    /// The errno it left.
-    public let errno: Int32
-    /// What the server was doing, e.g. "binding 127.0.0.1:8080".
-    public let context: String
-
-    /// An error for `call` failing with `errno`.
-    public init(call: String, errno: Int32, context: String) {
-        self.call = call
-        self.errno = errno
-        self.context = context
-    }
-
-    /// The call, the context and strerror's text.
-    public var description: String {
-        "\(call) failed while \(context): \(String(cString: strerror(errno))) (errno \(errno))"
-    }
-}
-
-/// Runs a system call that returns -1 and sets errno on failure, retrying EINTR.
-@discardableResult
-func systemCall<T: BinaryInteger>(_ call: String, _ context: @autoclosure () -> String,
-                                  _ body: () -> T) throws -> T {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        let code = errno
-        if code == EINTR { continue }
-        throw SystemCallError(call: call, errno: code, context: context())
-    }
-}
+import POSIX
 
 /// A point on the monotonic clock after which an operation gives up.
 struct Deadline: Sendable, Comparable {

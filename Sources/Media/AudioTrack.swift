@@ -1,4 +1,5 @@
 import CFFmpeg
+import MediaModel
 
 /// The audio half of a redaction: decoded samples are converted to planar float, cut to the clip and
 /// silenced in the muted ranges with sample accuracy, then re-encoded as AAC in 1024-sample frames.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import MediaModel
 
 /// Reads a recording's container and stream parameters through libavformat.
 public enum MediaProbe {

@@ -1,4 +1,5 @@
 import CFFmpeg
+import MediaModel
 
 /// How a stored picture is shown, from its stream's display matrix (a camera or phone held on its side,
 /// a mirrored front camera): turned clockwise by quarter turns, then mirrored left to right when the

@@ -1,4 +1,5 @@
 import CFFmpeg
+import MediaModel
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

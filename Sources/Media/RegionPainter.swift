@@ -1,4 +1,5 @@
 import CFFmpeg
+import MediaModel
 
 /// Hides rectangles of a decoded yuv420p picture in place, with integer arithmetic only so the result
 /// is the same on every machine.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import MediaModel
 
 /// The video half of a redaction: keeps the decoded frames whose time is in [clip.start, clip.end),
 /// converts them to yuv420p if needed, hides the regions active at each frame's source time, and

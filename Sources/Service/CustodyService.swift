@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import HTTPServer
+import Uploads
 import Vault
 
 /// Settings of `custody serve`.

@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import Ledger
+import Uploads
 import Vault
 
 /// What the endpoint does besides answering requests: ingests uploads whose last byte is in but

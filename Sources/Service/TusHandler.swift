@@ -1,7 +1,9 @@
+import Catalog
 import CustodyCore
 import Foundation
 import HTTPServer
 import Ledger
+import Uploads
 import Vault
 
 /// The tus 1.0.0 endpoint at `/files/`: docks create an upload, PATCH its bytes (resuming after a

@@ -2,6 +2,7 @@ import CustodyCore
 import Crypto
 import Foundation
 import HTTPServer
+import Uploads
 import Vault
 
 /// tus 1.0.0 vocabulary: the headers custody reads and writes, and how its errors become statuses.

@@ -1,4 +1,5 @@
 import Foundation
+import Uploads
 import Vault
 
 /// Upload IDs with a request in progress: tus allows one at a time per upload (423 otherwise).

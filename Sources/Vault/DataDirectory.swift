@@ -1,6 +1,7 @@
 import CustodyCore
 import Crypto
 import Foundation
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -16,6 +17,8 @@ public struct DataDirectory: Sendable {
     public var database: String { root + "/custody.sqlite" }
     public var chunks: String { root + "/chunks" }
     public var uploads: String { root + "/uploads" }
+    /// Every temporary file and folder custody makes in the data directory (see `Scratch`).
+    public var scratch: String { root + "/tmp" }
     public var bundles: String { root + "/bundles" }
     public var keys: String { root + "/keys" }
     public var ledgerPrivateKey: String { keys + "/ledger.key" }
@@ -37,19 +40,22 @@ public struct DataDirectory: Sendable {
             parents.append(path)
             path = (path as NSString).deletingLastPathComponent
         }
-        for dir in parents.reversed() + [chunks, uploads, bundles, keys] { try FS.mkdir(dir, 0o700) }
+        for dir in parents.reversed() + [chunks, uploads, scratch, bundles, keys] { try FS.mkdir(dir, 0o700) }
+        func write(_ path: String, _ text: String, mode: mode_t) throws {
+            try FS.writeFileDurably(path, Array(text.utf8), mode: mode, scratch: scratch)
+        }
         var created = false
         if !FS.exists(ledgerPrivateKey) {
             let key = try Ed25519Key.generate()
-            try FS.writeFileDurably(ledgerPrivateKey, Array(try key.privateKeyPEM().utf8), mode: 0o600)
-            try FS.writeFileDurably(ledgerPublicKey, Array(try key.publicKeyPEM().utf8), mode: 0o644)
+            try write(ledgerPrivateKey, try key.privateKeyPEM(), mode: 0o600)
+            try write(ledgerPublicKey, try key.publicKeyPEM(), mode: 0o644)
             created = true
         } else if !FS.exists(ledgerPublicKey) {
             // A crash between the two writes above: the public key is derived again from the private one.
-            try FS.writeFileDurably(ledgerPublicKey, Array(try loadLedgerKey().publicKeyPEM().utf8), mode: 0o644)
+            try write(ledgerPublicKey, try loadLedgerKey().publicKeyPEM(), mode: 0o644)
         }
         if !FS.exists(linkSecret) {
-            try FS.writeFileDurably(linkSecret, Array(Hex.encode(try SecureRandom.bytes(32)).utf8), mode: 0o600)
+            try write(linkSecret, Hex.encode(try SecureRandom.bytes(32)), mode: 0o600)
         }
         return created
     }

@@ -1,3 +1,4 @@
+import CustodyCore
 import Dispatch
 
 /// Runs two pieces of work at once on the two cores and returns when both are done.
@@ -14,9 +15,4 @@ enum Parallel {
             }
         }
     }
-}
-
-/// Hands a value that is not Sendable to another thread; the caller guarantees the access is safe.
-struct Unchecked<T>: @unchecked Sendable {
-    let value: T
 }

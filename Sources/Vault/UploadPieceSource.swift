@@ -1,5 +1,7 @@
 import CustodyCore
 import Media
+import POSIX
+import Uploads
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -17,11 +19,11 @@ final class UploadPieceSource: MediaSource {
     private var current: (index: Int, fd: Int32)?
 
     /// Nil unless every piece file is there (a completion cut short may have moved some already).
-    init?(store: UploadStore, upload: Upload, pieces: Int) {
-        paths = (0..<pieces).map { store.piecePath(upload.id, $0) }
+    init?(_ received: ReceivedUpload) {
+        paths = received.paths
         guard paths.allSatisfy(FS.exists) else { return nil }
-        size = upload.length
-        label = "upload \(upload.id)"
+        size = received.upload.length
+        label = "upload \(received.upload.id)"
         pieceSize = UploadStore.pieceSize
     }
 
@@ -33,11 +35,7 @@ final class UploadPieceSource: MediaSource {
         let within = Int(offset % Int64(pieceSize))
         let fd = try open(index)
         let want = min(buffer.count, pieceSize - within)
-        while true {
-            let n = pread(fd, buffer.baseAddress!, want, off_t(within))
-            if n >= 0 { return n }
-            if errno != EINTR { throw SystemError(call: "pread", path: paths[index], errno: errno) }
-        }
+        return try systemCall("pread", path: paths[index]) { pread(fd, buffer.baseAddress!, want, off_t(within)) }
     }
 
     private func open(_ index: Int) throws -> Int32 {

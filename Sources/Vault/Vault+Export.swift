@@ -1,7 +1,10 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import POSIX
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

@@ -1,9 +1,12 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Dispatch
 import Foundation
 import Ledger
 import Media
+import POSIX
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -43,7 +46,7 @@ extension Vault {
         }
         defer { close(fd) }
         var st = stat()
-        try FS.call("fstat", path) { fstat(fd, &st) }
+        try systemCall("fstat", path: path) { fstat(fd, &st) }
         guard st.st_mode & S_IFMT == S_IFREG else { throw CustodyError.usage("\(path) is not a regular file") }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let total = Int64(st.st_size)
@@ -82,7 +85,7 @@ extension Vault {
     static func checkUnchanged(fd: Int32, path: String, opened before: stat, read: Int64) throws {
         var now = stat()
         var named = stat()
-        try FS.call("fstat", path) { fstat(fd, &now) }
+        try systemCall("fstat", path: path) { fstat(fd, &now) }
         let same = stat(path, &named) == 0 && named.st_ino == before.st_ino && named.st_dev == before.st_dev
             && now.st_size == before.st_size && read == Int64(before.st_size)
             && now.st_mtim.tv_sec == before.st_mtim.tv_sec && now.st_mtim.tv_nsec == before.st_mtim.tv_nsec

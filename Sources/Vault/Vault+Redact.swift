@@ -1,8 +1,11 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
 import Media
+import MediaModel
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -53,8 +56,7 @@ extension Vault {
         // exhibit gets its own `redact` event when it is catalogued.
         try record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
                                 reason: reason, details: ["role": "source", "spec_sha256": specSHA256.hex]))
-        removeAbandonedRedactions()
-        let work = directory.uploads + "/.redact-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
+        let work = directory.scratch + "/" + Scratch.name("-redact")
         do { try FS.mkdir(work, 0o700) } catch { throw CustodyError.failure("cannot create \(work)", cause: error) }
         defer { try? FileManager.default.removeItem(atPath: work) }
         do {
@@ -90,14 +92,4 @@ extension Vault {
 
     /// Joins the stream descriptions in the `dropped_streams` detail of a derived exhibit's event.
     public static let droppedStreamSeparator = "; "
-
-    /// Removes the temp folders of redactions whose process is gone (killed, or the machine lost power).
-    func removeAbandonedRedactions() {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory.uploads) else { return }
-        for name in names where name.hasPrefix(".redact-") {
-            let parts = name.split(separator: "-")
-            guard parts.count >= 3, let pid = Int32(parts[1]), pid != getpid(), !FS.processAlive(pid) else { continue }
-            try? FileManager.default.removeItem(atPath: directory.uploads + "/" + name)
-        }
-    }
 }

@@ -1,4 +1,5 @@
 import CustodyCore
+import Catalog
 import Crypto
 import Ledger
 

@@ -1,8 +1,11 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import POSIX
 import SQLite
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -10,8 +13,8 @@ import SQLite
 /// An opened custody vault: catalog, chunk store and custody event log in one data directory.
 /// One instance per thread; several processes may open the same directory at once.
 public final class Vault {
-    public static let defaultChunkSize = 4 << 20
-    public static let maxChunkSize = 64 << 20
+    public static let defaultChunkSize = ChunkSize.standard
+    public static let maxChunkSize = ChunkSize.maximum
 
     public let directory: DataDirectory
     public let db: Database
@@ -32,8 +35,9 @@ public final class Vault {
         } catch let e as SQLiteError {
             throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
         }
-        store = try FileChunkStore(root: directory.chunks)
-        _ = try store.removeAbandonedTemporaries()
+        try FS.mkdir(directory.scratch, 0o700)
+        Self.removeAbandonedScratch(directory)
+        store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch)
     }
 
     /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
@@ -87,5 +91,14 @@ public final class Vault {
             throw CustodyError.failure("cannot write the custody event, so the \(event.action.rawValue) is refused",
                                        cause: error)
         }
+    }
+
+    /// Removes what processes that are gone left in the scratch folder `tmp/` (chunks being written, a
+    /// redaction's work folder, a key being written), and in `chunks/.tmp/`, where versions before
+    /// `tmp/` staged chunks.
+    static func removeAbandonedScratch(_ directory: DataDirectory) {
+        Scratch.removeAbandoned(in: directory.scratch)
+        let legacy = directory.chunks + "/.tmp"
+        if FS.entryExists(legacy) { Scratch.removeAbandoned(in: legacy) }
     }
 }

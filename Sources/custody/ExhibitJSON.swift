@@ -1,5 +1,6 @@
+import Catalog
 import Foundation
-import Media
+import MediaModel
 import Vault
 
 /// The JSON shape of an exhibit in `list --json` and `show --json`.

@@ -4,6 +4,8 @@ import Dispatch
 import Foundation
 import Ledger
 import Media
+import MediaModel
+import POSIX
 import Vault
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -107,8 +109,9 @@ struct RedactCommand: Command {
         var bytes = [UInt8](repeating: 0, count: RedactionSpec.maxBytes + 1)
         var count = 0
         while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n < 0 && errno == EINTR { continue }
+            let n = bytes.withUnsafeMutableBytes { buffer in
+                retryingInterrupts { read(fd, buffer.baseAddress! + count, buffer.count - count) }
+            }
             guard n >= 0 else { throw refused(systemReason()) }
             if n == 0 { break }
             count += n

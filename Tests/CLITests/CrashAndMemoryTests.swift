@@ -15,7 +15,7 @@ final class CrashAndMemoryTests: CLITestCase {
         process.standardError = FileHandle.nullDevice
         try process.run()
         // Wait until it is writing chunks, then kill it without warning.
-        let tmp = dir.file("data/chunks/.tmp")
+        let tmp = dir.file("data/tmp")
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             let staged = (try? FileManager.default.contentsOfDirectory(atPath: tmp).count) ?? 0

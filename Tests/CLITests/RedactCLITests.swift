@@ -155,11 +155,11 @@ final class RedactCLITests: CLITestCase {
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         // Interrupt once the redaction's temp folder exists, i.e. while it decodes and encodes.
-        let uploads = dir.file("data/uploads")
+        let scratch = dir.file("data/tmp")
         let deadline = Date().addingTimeInterval(20)
         func redacting() -> Bool {
-            let names = (try? FileManager.default.contentsOfDirectory(atPath: uploads)) ?? []
-            return names.contains { $0.hasPrefix(".redact-") }
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: scratch)) ?? []
+            return names.contains { $0.hasSuffix("-redact") }
         }
         while Date() < deadline, process.isRunning, !redacting() {
             usleep(10_000)
@@ -171,7 +171,7 @@ final class RedactCLITests: CLITestCase {
         let stderr = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         XCTAssertEqual(process.terminationStatus, 130, stderr)
         XCTAssertTrue(stderr.contains("interrupted: nothing was stored"), stderr)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: uploads), [], "no temp files left")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [], "no temp files left")
         XCTAssertEqual(try XCTUnwrap(json(try custody(["list", "--json"])) as? [Any]).count, 1, "nothing derived")
         XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
     }
@@ -196,7 +196,7 @@ final class RedactCLITests: CLITestCase {
         XCTAssertEqual(empty.status, 2, empty.stderr)
         XCTAssertTrue(empty.stderr.contains("no video frame of the source falls in the clip"), empty.stderr)
         XCTAssertEqual(try eventRows().last, "redact|failed|EX-000001")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("data/uploads")), [])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("data/tmp")), [])
     }
 
     /// One damaged packet costs its frame, not the redaction: it is skipped, counted in the output and

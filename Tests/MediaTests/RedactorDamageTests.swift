@@ -1,4 +1,5 @@
 import Foundation
+import MediaModel
 import TestSupport
 import XCTest
 @testable import Media

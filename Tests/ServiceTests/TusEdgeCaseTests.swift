@@ -2,9 +2,11 @@ import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import POSIX
 import TestSupport
 import XCTest
 @testable import Service
+@testable import Uploads
 @testable import Vault
 
 /// What docks do when links drop and answers are lost, and what other docks must not learn.

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import Ledger
 import TestSupport
+import Uploads
 import XCTest
 @testable import Service
 @testable import Vault

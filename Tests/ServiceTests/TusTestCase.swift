@@ -2,6 +2,7 @@ import CustodyCore
 import Foundation
 import Ledger
 import TestSupport
+import Uploads
 import XCTest
 @testable import Service
 @testable import Vault

@@ -3,8 +3,10 @@ import Crypto
 import Foundation
 import Ledger
 import Media
+import POSIX
 import TestSupport
 import XCTest
+@testable import Uploads
 @testable import Vault
 
 final class UploadStoreTests: XCTestCase {

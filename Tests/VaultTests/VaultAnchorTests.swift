@@ -1,9 +1,11 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
 import SQLite
 import TestSupport
+import Uploads
 import XCTest
 @testable import Vault
 

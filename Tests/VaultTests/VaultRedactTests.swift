@@ -1,8 +1,11 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
 import Media
+import MediaModel
+import Storage
 import TestSupport
 import XCTest
 @testable import Vault
@@ -31,8 +34,8 @@ final class VaultRedactTests: XCTestCase {
         get throws { [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("redaction-spec.json")))) }
     }
 
-    func uploadsLeftovers() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: vault.directory.uploads)
+    func scratchLeftovers() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: vault.directory.scratch)
     }
 
     func testDerivedExhibitIsLinkedReproducibleAndTheOriginalIntact() throws {
@@ -58,7 +61,7 @@ final class VaultRedactTests: XCTestCase {
         var copy = Data()
         try vault.readVerified(try vault.catalog.find(parent.id)) { copy.append(contentsOf: $0) }
         XCTAssertEqual(copy, original)
-        XCTAssertEqual(try uploadsLeftovers(), [], "temp files are removed")
+        XCTAssertEqual(try scratchLeftovers(), [], "temp files are removed")
 
         let events = try vault.events.events(exhibit: nil).filter { $0.action == .redact }
         XCTAssertEqual(events.map(\.exhibit), [parent.id, derived.id, parent.id, derived.id])
@@ -103,7 +106,7 @@ final class VaultRedactTests: XCTestCase {
             XCTAssertEqual(error as? RedactionError, .cancelled)
         }
         XCTAssertEqual(try vault.catalog.derived(from: parent), [])
-        XCTAssertEqual(try uploadsLeftovers(), [])
+        XCTAssertEqual(try scratchLeftovers(), [])
         let last = try XCTUnwrap(try vault.events.events(exhibit: parent.id).last)
         XCTAssertEqual(last.action, .redact)
         XCTAssertEqual(last.outcome, .failed)
@@ -111,11 +114,11 @@ final class VaultRedactTests: XCTestCase {
 
     func testTempFoldersOfDeadRedactionsAreRemoved() throws {
         // A pid above the kernel's pid_max cannot be alive.
-        let stale = vault.directory.uploads + "/.redact-99999999-deadbeef"
+        let stale = vault.directory.scratch + "/99999999-deadbeef-1-redact"
         try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: false)
         XCTAssertTrue(FileManager.default.createFile(atPath: stale + "/source", contents: Data([1, 2, 3])))
-        vault.removeAbandonedRedactions()
-        XCTAssertEqual(try uploadsLeftovers(), [])
+        _ = try Vault(directory: vault.directory)
+        XCTAssertEqual(try scratchLeftovers(), [])
     }
 
     func testTheChunkStoreIsReadDirectlyOnlyWhereNeededAndGivesTheSameBytesAsTheFile() throws {
@@ -154,7 +157,7 @@ final class VaultRedactTests: XCTestCase {
             XCTAssertTrue(e?.message.contains("\(parent.id) chunk 2") ?? false, "\(error)")
         }
         XCTAssertEqual(try vault.catalog.derived(from: parent), [])
-        XCTAssertEqual(try uploadsLeftovers(), [])
+        XCTAssertEqual(try scratchLeftovers(), [])
         XCTAssertEqual(try vault.events.events(exhibit: parent.id).last?.outcome, .failed)
     }
 }

@@ -1,7 +1,9 @@
+import Catalog
 import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import Storage
 import TestSupport
 import XCTest
 @testable import Vault
@@ -126,7 +128,7 @@ final class VaultTests: XCTestCase {
         let link = dir.file("dangling.mp4")
         XCTAssertEqual(symlink(dir.file("nowhere"), link), 0)
         XCTAssertThrowsError(try vault.export(r.exhibit, to: link, actor: officer, reason: "x"))
-        XCTAssertThrowsError(try vault.export(r.exhibit, to: vault.directory.chunks + "/.tmp/x", actor: officer,
+        XCTAssertThrowsError(try vault.export(r.exhibit, to: vault.directory.scratch + "/x", actor: officer,
                                               reason: "x")) {
             XCTAssertTrue(($0 as? CustodyError)?.message.contains("inside the data directory") ?? false, "\($0)")
         }

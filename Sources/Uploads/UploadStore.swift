@@ -2,7 +2,9 @@ import CustodyCore
 import Crypto
 import Foundation
 import Ledger
+import POSIX
 import SQLite
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -44,7 +46,15 @@ public struct UploadChecksum: Sendable {
 /// pieces are listed with their SHA-256 in `upload_pieces`, so a completion interrupted halfway
 /// (some pieces already in the chunk store) can finish after a restart.
 public final class UploadStore {
-    public let vault: Vault
+    let db: Database
+    /// `uploads/` of the data directory.
+    let folder: String
+    /// Where completed pieces end up, and are read back from to resume hashing.
+    let chunks: ChunkStore
+    /// Appends a custody event (the application layer's `record`).
+    let recordEvent: (CustodyEvent) throws -> Void
+    /// Makes a fully received upload an exhibit (the application layer's ingest).
+    let ingest: UploadIngest
 
     static let migrations = [
         Migration(1, """
@@ -72,19 +82,26 @@ public final class UploadStore {
             """),
     ]
 
-    public init(vault: Vault) throws {
-        self.vault = vault
-        try vault.db.migrate("uploads", Self.migrations)
-        try FS.mkdir(vault.directory.uploads, 0o700)
+    /// The store of the uploads in `folder`, their state in `db`; `record` appends custody events,
+    /// `ingest` makes a fully received upload an exhibit.
+    public init(db: Database, folder: String, chunks: ChunkStore, record: @escaping (CustodyEvent) throws -> Void,
+                ingest: @escaping UploadIngest) throws {
+        self.db = db
+        self.folder = folder
+        self.chunks = chunks
+        self.recordEvent = record
+        self.ingest = ingest
+        try db.migrate("uploads", Self.migrations)
+        try FS.mkdir(folder, 0o700)
         try FS.mkdir(quarantine, 0o700)
     }
 
-    var quarantine: String { vault.directory.uploads + "/quarantine" }
+    var quarantine: String { folder + "/quarantine" }
     /// The folder holding an upload's pieces.
-    public func dataPath(_ id: String) -> String { vault.directory.uploads + "/\(id)" }
+    public func dataPath(_ id: String) -> String { folder + "/\(id)" }
     func piecePath(_ id: String, _ index: Int) -> String { dataPath(id) + String(format: "/p%06d", index) }
     /// Every upload's pieces are chunk-sized.
-    public static let pieceSize = Vault.defaultChunkSize
+    public static let pieceSize = ChunkSize.standard
     /// Where requests write their full pieces in the background; nil (the default) gives each
     /// request a queue of its own. Tests set a queue they can hold.
     var pieceWriteQueue: DispatchQueue?
@@ -93,11 +110,11 @@ public final class UploadStore {
     public func create(owner: String, length: Int64, metadata: UploadMetadata, ttl: Int64) throws -> Upload {
         let id = Hex.encode(try SecureRandom.bytes(16))
         try FS.mkdir(dataPath(id), 0o700)
-        try FS.fsyncDirectory(vault.directory.uploads)
+        try FS.fsyncDirectory(folder)
         let upload = Upload(id: id, owner: owner, length: length, offset: 0, metadata: metadata,
                             createdAt: Timestamp.rfc3339(), expiresAt: Self.now() + ttl, state: .active, exhibit: nil)
-        try vault.db.transaction {
-            try vault.db.query("""
+        try db.transaction {
+            try db.query("""
                 INSERT INTO uploads (id, owner, length, offset, metadata, created_at, expires_at, state)
                 VALUES (?, ?, ?, 0, ?, ?, ?, 'active')
                 """, [.text(id), .text(owner), .integer(length), .text(metadata.json), .text(upload.createdAt),
@@ -109,7 +126,7 @@ public final class UploadStore {
 
     public func get(_ id: String) throws -> Upload? {
         guard Upload.isValidID(Substring(id)) else { return nil }
-        return try vault.db.query("""
+        return try db.query("""
             SELECT id, owner, length, offset, metadata, created_at, expires_at, state, exhibit FROM uploads WHERE id = ?
             """, [.text(id)]).first.map(Self.decode)
     }
@@ -192,11 +209,11 @@ public final class UploadStore {
         var updated = upload
         updated.offset = offset
         updated.expiresAt = Self.now() + ttl
-        try vault.db.transaction {
-            try vault.db.query("""
+        try db.transaction {
+            try db.query("""
                 UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? AND state = 'active'
                 """, [.integer(offset), .integer(updated.expiresAt), .text(upload.id), .integer(upload.offset)])
-            guard vault.db.changes == 1 else { throw UploadError.offsetMismatch(current: -1) }
+            guard db.changes == 1 else { throw UploadError.offsetMismatch(current: -1) }
             try recordPieces(upload.id, Array(hasher.pieces.prefix(Int(offset / Int64(Self.pieceSize)))),
                              from: Int(upload.offset / Int64(Self.pieceSize)))
         }
@@ -211,7 +228,7 @@ public final class UploadStore {
     /// Lists completed pieces `from` on in `upload_pieces` (rows already there are kept).
     func recordPieces(_ id: String, _ pieces: [(digest: SHA256Digest, size: Int)], from first: Int) throws {
         for index in first..<pieces.count {
-            try vault.db.query("INSERT OR IGNORE INTO upload_pieces (upload, idx, chunk, size) VALUES (?, ?, ?, ?)",
+            try db.query("INSERT OR IGNORE INTO upload_pieces (upload, idx, chunk, size) VALUES (?, ?, ?, ?)",
                                [.text(id), .int(index), .text(pieces[index].digest.hex), .int(pieces[index].size)])
         }
     }
@@ -223,7 +240,7 @@ public final class UploadStore {
         let hasher = UploadHasher(pieceSize: Self.pieceSize)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.pieceSize, alignment: 4096)
         defer { buffer.deallocate() }
-        let moved = Dictionary(uniqueKeysWithValues: try vault.db.query(
+        let moved = Dictionary(uniqueKeysWithValues: try db.query(
             "SELECT idx, chunk FROM upload_pieces WHERE upload = ?", [.text(upload.id)]).compactMap { row in
                 row.int(0).flatMap { i in row.text(1).flatMap(SHA256Digest.init(hex:)).map { (Int(i), $0) } }
             })
@@ -238,7 +255,7 @@ public final class UploadStore {
                 defer { close(fd) }
                 n = try FS.readFull(fd, UnsafeMutableRawBufferPointer(rebasing: buffer[0..<want]), path: path)
             } else if let digest = moved[index] {
-                n = min(want, try vault.store.read(digest, into: buffer))
+                n = min(want, try chunks.read(digest, into: buffer))
             } else {
                 throw CustodyError.integrity("upload \(upload.id) lost piece \(index)")
             }
@@ -268,7 +285,7 @@ public final class UploadStore {
         var all = details
         all["upload"] = upload.id
         if let name = upload.metadata.filename { all["filename"] = name }
-        try vault.record(CustodyEvent(actor: .device(upload.owner), action: .upload, exhibit: exhibit,
+        try recordEvent(CustodyEvent(actor: .device(upload.owner), action: .upload, exhibit: exhibit,
                                       objectSHA256: upload.metadata.sha256?.hex, outcome: outcome, reason: reason,
                                       details: all))
     }

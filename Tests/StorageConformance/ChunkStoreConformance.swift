@@ -2,11 +2,12 @@ import CustodyCore
 import Foundation
 import Crypto
 import XCTest
-@testable import Vault
+import Storage
 
 /// Behaviour every `ChunkStore` must have. Each backend's test case calls `runAll` with a factory.
-enum ChunkStoreConformance {
-    static func runAll(_ make: () throws -> ChunkStore, file: StaticString = #filePath, line: UInt = #line) throws {
+public enum ChunkStoreConformance {
+    public static func runAll(_ make: () throws -> ChunkStore, file: StaticString = #filePath,
+                              line: UInt = #line) throws {
         try roundTrip(try make())
         try idempotentPut(try make())
         try missingChunk(try make())
@@ -15,24 +16,24 @@ enum ChunkStoreConformance {
         try adoptTakesAFileOnce(try make())
     }
 
-    static func bytes(_ seed: UInt8, _ count: Int) -> [UInt8] {
+    public static func bytes(_ seed: UInt8, _ count: Int) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ Int(seed)) }
     }
 
-    static func put(_ store: ChunkStore, _ data: [UInt8]) throws -> SHA256Digest {
+    public static func put(_ store: ChunkStore, _ data: [UInt8]) throws -> SHA256Digest {
         let d = SHA256.hash(data)
         try data.withUnsafeBytes { try store.put(d, $0) }
         return d
     }
 
-    static func read(_ store: ChunkStore, _ d: SHA256Digest, capacity: Int = 1 << 20) throws -> [UInt8] {
+    public static func read(_ store: ChunkStore, _ d: SHA256Digest, capacity: Int = 1 << 20) throws -> [UInt8] {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         let n = try store.read(d, into: buffer)
         return Array(buffer[0..<n])
     }
 
-    static func roundTrip(_ store: ChunkStore) throws {
+    public static func roundTrip(_ store: ChunkStore) throws {
         let data = bytes(1, 100_000)
         let d = try put(store, data)
         try store.sync()
@@ -43,7 +44,7 @@ enum ChunkStoreConformance {
         XCTAssertEqual(try read(store, empty), [])
     }
 
-    static func idempotentPut(_ store: ChunkStore) throws {
+    public static func idempotentPut(_ store: ChunkStore) throws {
         let data = bytes(2, 5000)
         let d = try put(store, data)
         _ = try put(store, data)
@@ -53,13 +54,13 @@ enum ChunkStoreConformance {
         XCTAssertEqual(try read(store, d), data)
     }
 
-    static func missingChunk(_ store: ChunkStore) throws {
+    public static func missingChunk(_ store: ChunkStore) throws {
         let d = SHA256.hash([9, 9, 9])
         XCTAssertFalse(store.contains(d))
         XCTAssertThrowsError(try read(store, d)) { XCTAssertEqual($0 as? ChunkStoreError, .missing(d)) }
     }
 
-    static func bufferTooSmall(_ store: ChunkStore) throws {
+    public static func bufferTooSmall(_ store: ChunkStore) throws {
         let d = try put(store, bytes(3, 4096))
         try store.sync()
         XCTAssertThrowsError(try read(store, d, capacity: 1024)) {
@@ -67,7 +68,7 @@ enum ChunkStoreConformance {
         }
     }
 
-    static func manyChunksAcrossSyncBatches(_ store: ChunkStore) throws {
+    public static func manyChunksAcrossSyncBatches(_ store: ChunkStore) throws {
         var digests = [(SHA256Digest, [UInt8])]()
         for i in 0..<100 {
             let data = bytes(UInt8(i), 1000 + i)
@@ -79,7 +80,7 @@ enum ChunkStoreConformance {
 
     /// `adopt` takes a durable file as a chunk (gone from its old place), and drops a file whose
     /// chunk the store already holds, keeping the stored one.
-    static func adoptTakesAFileOnce(_ store: ChunkStore) throws {
+    public static func adoptTakesAFileOnce(_ store: ChunkStore) throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("adopt-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -1,5 +1,5 @@
 import CustodyCore
-import Media
+import MediaModel
 
 /// A catalogued recording (or a derived clip) and where its bytes are.
 public struct Exhibit: Sendable, Equatable {
@@ -27,6 +27,26 @@ public struct Exhibit: Sendable, Equatable {
     public var parentSHA256: SHA256Digest?
     public var specSHA256: SHA256Digest?
     public var spec: String?
+
+    public init(id: String, sha256: SHA256Digest, size: Int64, chunkSize: Int, filename: String?, device: String,
+                officer: String, capturedAt: String?, ingestedAt: String, status: Status, unreadableReason: String?,
+                media: MediaInfo?, parentSHA256: SHA256Digest?, specSHA256: SHA256Digest?, spec: String?) {
+        self.id = id
+        self.sha256 = sha256
+        self.size = size
+        self.chunkSize = chunkSize
+        self.filename = filename
+        self.device = device
+        self.officer = officer
+        self.capturedAt = capturedAt
+        self.ingestedAt = ingestedAt
+        self.status = status
+        self.unreadableReason = unreadableReason
+        self.media = media
+        self.parentSHA256 = parentSHA256
+        self.specSHA256 = specSHA256
+        self.spec = spec
+    }
 
     /// The camera the recording's own `camera_serial` tag names. `--device` may name a dock or be
     /// mistyped: both are kept (the device in the catalog, the tag in the media tags; `show` shows both).

@@ -1,4 +1,5 @@
 import CustodyCore
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif

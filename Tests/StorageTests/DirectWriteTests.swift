@@ -1,9 +1,11 @@
 import CustodyCore
 import Crypto
 import Foundation
+import POSIX
+import StorageConformance
 import TestSupport
 import XCTest
-@testable import Vault
+@testable import Storage
 
 /// Chunks and upload pieces are written with direct I/O where the filesystem allows it, through the
 /// page cache where it does not (tmpfs) and for what is not 4 KiB-aligned.

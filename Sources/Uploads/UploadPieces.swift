@@ -1,5 +1,7 @@
 import CustodyCore
 import Foundation
+import POSIX
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -65,7 +67,7 @@ final class PieceWriter {
         let path = store.piecePath(id, index)
         if writeThrough {
             fd = try FS.open(path, O_WRONLY, 0o600)
-            try FS.call("ftruncate", path) { ftruncate(fd, off_t(keptFill)) }
+            try systemCall("ftruncate", path: path) { ftruncate(fd, off_t(keptFill)) }
             guard lseek(fd, off_t(keptFill), SEEK_SET) == off_t(keptFill) else {
                 throw SystemError(call: "lseek", path: path, errno: errno)
             }

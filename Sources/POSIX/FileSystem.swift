@@ -1,66 +1,37 @@
-import CustodyCore
+import CSystem
 import Foundation
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
 
-/// A failed system call: which call, on what, and errno's text.
-public struct SystemError: Error, CustomStringConvertible, Sendable {
-    public let call: String
-    public let path: String
-    public let errno: Int32
-
-    public var description: String { "\(call) \(path): \(String(cString: strerror(errno)))" }
-    /// ENOSPC / EDQUOT: the disk is full.
-    public var isDiskFull: Bool { errno == ENOSPC || errno == EDQUOT }
-}
-
-/// Thin, errno-checked wrappers over the POSIX calls the vault needs; EINTR is retried.
-enum FS {
-    @discardableResult
-    static func call(_ name: String, _ path: String, _ body: () -> Int32) throws -> Int32 {
-        while true {
-            let rc = body()
-            if rc >= 0 { return rc }
-            if errno == EINTR { continue }
-            throw SystemError(call: name, path: path, errno: errno)
-        }
-    }
-
-    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws -> Int32 {
-        try call("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
+/// Thin, errno-checked wrappers over the POSIX file calls custody needs; EINTR is retried.
+public enum FS {
+    public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws -> Int32 {
+        try systemCall("open", path: path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
     /// Writes all of `bytes` to `fd`.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError(call: "write", path: path, errno: errno)
+            let n = try systemCall("write", path: path) {
+                Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             }
             offset += n
         }
     }
 
-    /// `O_DIRECT`, which Glibc's Swift overlay does not export (it needs `_GNU_SOURCE`). Its value
-    /// differs by architecture; `setDirect` checks that the kernel took it, so a wrong value only
-    /// means writes through the page cache.
-    #if arch(arm64) || arch(arm)
-    static let directFlag: Int32 = 0o200000
-    #elseif arch(powerpc64) || arch(powerpc64le)
-    static let directFlag: Int32 = 0o400000
-    #else
-    static let directFlag: Int32 = 0o40000  // x86, and asm-generic (riscv64, s390x)
-    #endif
+    /// `O_DIRECT`, which Glibc's Swift overlay does not export (it needs `_GNU_SOURCE`), from the C
+    /// shim. `setDirect` checks that the kernel took it.
+    public static let directFlag: Int32 = custody_o_direct()
     /// Buffer address, file offset and length alignment that direct I/O needs on any block device.
-    static let directAlignment = 4096
+    public static let directAlignment = 4096
 
     /// Opens `path` for writing with `O_DIRECT` where the filesystem allows it (tmpfs does not) and
     /// returns whether it did. Direct writes go from the caller's buffer to the device: no copy into
     /// the page cache, no dirty pages to write back later. Durability still needs `fsync`.
-    static func openForDirectWrite(_ path: String, _ flags: Int32, _ mode: mode_t) throws -> (fd: Int32, direct: Bool) {
+    public static func openForDirectWrite(_ path: String, _ flags: Int32,
+                                          _ mode: mode_t) throws -> (fd: Int32, direct: Bool) {
         // Opened first, then switched: an open with O_DIRECT that the filesystem refuses has already
         // created the file (so a retry with O_EXCL would fail), and fcntl refuses it just the same.
         let fd = try open(path, flags, mode)
@@ -73,7 +44,8 @@ enum FS {
     /// Leaves `fd` in buffered mode when it wrote a remainder. Returns whether every byte went direct
     /// (none waits in the page cache for writeback).
     @discardableResult
-    static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool, path: String) throws -> Bool {
+    public static func writeMostlyDirect(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, direct: Bool,
+                                         path: String) throws -> Bool {
         var rest = bytes
         let start = lseek(fd, 0, SEEK_CUR)
         if direct, let base = bytes.baseAddress, Int(bitPattern: base) % directAlignment == 0,
@@ -100,21 +72,19 @@ enum FS {
     /// Turns `O_DIRECT` on or off for an open file; returns whether the kernel now has it as asked
     /// (it silently drops a flag value it does not know).
     @discardableResult
-    static func setDirect(_ fd: Int32, _ on: Bool, path: String) throws -> Bool {
-        let flags = try call("fcntl", path) { fcntl(fd, F_GETFL) }
-        try call("fcntl", path) { fcntl(fd, F_SETFL, on ? flags | directFlag : flags & ~directFlag) }
-        let now = try call("fcntl", path) { fcntl(fd, F_GETFL) }
+    public static func setDirect(_ fd: Int32, _ on: Bool, path: String) throws -> Bool {
+        let flags = try systemCall("fcntl", path: path) { fcntl(fd, F_GETFL) }
+        try systemCall("fcntl", path: path) { fcntl(fd, F_SETFL, on ? flags | directFlag : flags & ~directFlag) }
+        let now = try systemCall("fcntl", path: path) { fcntl(fd, F_GETFL) }
         return (now & directFlag != 0) == on
     }
 
     /// Reads until `buffer` is full or end of file; returns the bytes read.
-    static func readFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
+    public static func readFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, path: String) throws -> Int {
         var filled = 0
         while filled < buffer.count {
-            let n = Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError(call: "read", path: path, errno: errno)
+            let n = try systemCall("read", path: path) {
+                Glibc.read(fd, buffer.baseAddress! + filled, buffer.count - filled)
             }
             if n == 0 { break }
             filled += n
@@ -122,48 +92,49 @@ enum FS {
         return filled
     }
 
-    static func fsync(_ fd: Int32, path: String) throws {
-        try call("fsync", path) { Glibc.fsync(fd) }
+    public static func fsync(_ fd: Int32, path: String) throws {
+        try systemCall("fsync", path: path) { Glibc.fsync(fd) }
     }
 
     /// fsyncs a directory so that a rename or create inside it is durable.
-    static func fsyncDirectory(_ path: String) throws {
+    public static func fsyncDirectory(_ path: String) throws {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         try fsync(fd, path: path)
     }
 
-    static func rename(_ from: String, _ to: String) throws {
-        try call("rename", "\(from) -> \(to)") { Glibc.rename(from, to) }
+    public static func rename(_ from: String, _ to: String) throws {
+        try systemCall("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
     }
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
     }
 
     /// Whether anything is at `path`, a dangling symlink included.
-    static func entryExists(_ path: String) -> Bool {
+    public static func entryExists(_ path: String) -> Bool {
         var st = stat()
         return lstat(path, &st) == 0
     }
 
     /// The canonical absolute path (symlinks resolved), or nil if it does not exist.
-    static func realPath(_ path: String) -> String? {
+    public static func realPath(_ path: String) -> String? {
         guard let resolved = realpath(path, nil) else { return nil }
         defer { free(resolved) }
         return String(cString: resolved)
     }
 
-    static func mkdir(_ path: String, _ mode: mode_t = 0o755) throws {
+    public static func mkdir(_ path: String, _ mode: mode_t = 0o755) throws {
         if Glibc.mkdir(path, mode) != 0 && errno != EEXIST {
             throw SystemError(call: "mkdir", path: path, errno: errno)
         }
     }
 
-    /// Writes a small file durably and atomically: temp -> fsync -> rename -> fsync dir.
-    static func writeFileDurably(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
-        let temp = "\(path).tmp-\(getpid())"
+    /// Writes a small file durably and atomically: temp (in `scratch`, on the same filesystem) -> fsync
+    /// -> rename -> fsync dir.
+    public static func writeFileDurably(_ path: String, _ bytes: [UInt8], mode: mode_t, scratch: String) throws {
+        let temp = scratch + "/" + Scratch.name()
         let fd = try open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode)
         do {
             try bytes.withUnsafeBytes { try writeAll(fd, $0, path: temp) }
@@ -179,14 +150,14 @@ enum FS {
         try fsyncDirectory((path as NSString).deletingLastPathComponent)
     }
 
-    static func fileSize(_ path: String) throws -> Int64 {
+    public static func fileSize(_ path: String) throws -> Int64 {
         var st = stat()
-        try call("stat", path) { stat(path, &st) }
+        try systemCall("stat", path: path) { stat(path, &st) }
         return Int64(st.st_size)
     }
 
     /// True when the process `pid` exists (used to tell live temp files from a crashed run's leftovers).
-    static func processAlive(_ pid: Int32) -> Bool {
+    public static func processAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 || errno == EPERM
     }
 }

@@ -14,7 +14,7 @@ public final class UploadHasher {
     private let hashes: SHA256Pair
     private var pieceFill = 0
 
-    public init(pieceSize: Int = Vault.defaultChunkSize) {
+    public init(pieceSize: Int = ChunkSize.standard) {
         precondition(pieceSize > 0)
         self.pieceSize = pieceSize
         // Both hashes share a pass only when pieces are whole SHA-256 blocks.

@@ -1,7 +1,7 @@
 import Foundation
 import TestSupport
 import XCTest
-@testable import Media
+@testable import MediaModel
 
 final class RedactionSpecTests: XCTestCase {
     let bounds = RedactionSpec.Bounds(width: 320, height: 240, duration: 4.0)

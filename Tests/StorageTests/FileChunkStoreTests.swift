@@ -1,9 +1,10 @@
 import CustodyCore
 import Crypto
 import Foundation
+import StorageConformance
 import TestSupport
 import XCTest
-@testable import Vault
+@testable import Storage
 
 final class FileChunkStoreTests: XCTestCase {
     func testConformance() throws {

@@ -1,6 +1,6 @@
 import CustodyCore
 import Foundation
-import Media
+import MediaModel
 import SQLite
 
 /// The exhibit catalog: which exhibits exist and which chunks, in order, make each one.
@@ -51,16 +51,16 @@ public final class Catalog {
     }
 
     /// The catalog ID of exhibit number `num`: `EX-000042`.
-    static func id(_ num: Int64) -> String { String(format: "EX-%06lld", num) }
+    public static func id(_ num: Int64) -> String { String(format: "EX-%06lld", num) }
 
     /// The number the next exhibit gets unless the caller asks for a higher one.
-    func nextNumber() throws -> Int64 {
+    public func nextNumber() throws -> Int64 {
         (try db.query("SELECT COALESCE(MAX(num), 0) + 1 FROM exhibits").first?.int(0)) ?? 1
     }
 
     /// Inserts a new exhibit and its chunk list, numbered `num` (at least `nextNumber()`); the caller
     /// holds the transaction.
-    func insert(_ e: Exhibit, chunks: [(SHA256Digest, Int)], num: Int64) throws -> Exhibit {
+    public func insert(_ e: Exhibit, chunks: [(SHA256Digest, Int)], num: Int64) throws -> Exhibit {
         var exhibit = e
         exhibit.id = Self.id(num)
         let media = try e.media.map { String(decoding: try JSONEncoder.sorted.encode($0), as: UTF8.self) }
@@ -76,7 +76,7 @@ public final class Catalog {
 
     /// Replaces what exhibit `id` is made of (its SHA-256, size, chunk size and chunk list), keeping the
     /// rest of its row; the caller holds the transaction and has checked the new content against the ledger.
-    func replaceContent(of id: String, sha256: SHA256Digest, size: Int64, chunkSize: Int,
+    public func replaceContent(of id: String, sha256: SHA256Digest, size: Int64, chunkSize: Int,
                         chunks: [(SHA256Digest, Int)]) throws {
         guard let num = try db.query("SELECT num FROM exhibits WHERE id = ?", [.text(id)]).first?.int(0) else {
             throw CustodyError.integrity("no catalog row for \(id)")
@@ -141,11 +141,11 @@ public final class Catalog {
             WHERE e.id = ? ORDER BY c.idx
             """, [.text(exhibit.id)]).map { row in
             guard let digest = row.text(0).flatMap(SHA256Digest.init(hex:)), let size = row.int(1),
-                  size >= 0, size <= Vault.maxChunkSize else {
+                  size >= 0, size <= ChunkSize.maximum else {
                 let position = row.int(2).map(String.init) ?? "?"
                 throw CustodyError.integrity("the chunk list of \(exhibit.id) is damaged in the catalog: the chunk at "
                                              + "position \(position) is not a SHA-256 with a size of at most "
-                                             + "\(Vault.maxChunkSize >> 20) MiB")
+                                             + "\(ChunkSize.maximum >> 20) MiB")
             }
             return (digest, Int(size))
         }

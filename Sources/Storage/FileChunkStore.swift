@@ -1,12 +1,14 @@
 import CustodyCore
 import Crypto
 import Foundation
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
 
 /// Chunks as files `chunks/ab/<sha256>` (first two hex digits as folder), written
-/// temp -> fsync -> rename -> fsync dir. Temporaries live in `chunks/.tmp/<pid>-<tag>-<n>`.
+/// temp -> fsync -> rename -> fsync dir. Temporaries are scratch entries (`<pid>-<tag>-<n>-chunk`)
+/// in the scratch folder it is given: the data directory's `tmp/`.
 ///
 /// Staged writes are batched: each `put` writes its temp file (with direct I/O where the filesystem
 /// allows it, else asking the kernel to start writeback at once), `sync` (every 32 chunks or when
@@ -25,22 +27,11 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     private let repairedLock = NSLock()
     private let batch = 32
 
-    /// Temp names must be unique across every store instance of the process (the service runs one
-    /// per connection and one per upload), so the counter is process-wide; and across processes, even
-    /// one that got the PID of a crashed one, so a random tag follows the PID: `<pid>-<tag>-<n>`.
-    private static let tempPrefix = "\(getpid())-\(String(UInt32.random(in: .min ... .max), radix: 16))-"
-    private static let counterLock = NSLock()
-    nonisolated(unsafe) private static var counter = 0
-    private static func nextCounter() -> Int {
-        counterLock.lock()
-        defer { counterLock.unlock() }
-        counter += 1
-        return counter
-    }
-
-    public init(root: String) throws {
+    /// A store in `root`, writing its temporaries in `scratch` (default `root/.tmp`), which must be on
+    /// the same filesystem: they are renamed into place.
+    public init(root: String, scratch: String? = nil) throws {
         self.root = root
-        self.tempDir = root + "/.tmp"
+        self.tempDir = scratch ?? root + "/.tmp"
         try FS.mkdir(root, 0o700)
         try FS.mkdir(tempDir, 0o700)
         try makeFolders()
@@ -79,7 +70,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
             }
             heals = true
         }
-        let temp = "\(tempDir)/\(Self.tempPrefix)\(Self.nextCounter())"
+        let temp = "\(tempDir)/\(Scratch.name("-chunk"))"
         let (fd, direct) = try FS.openForDirectWrite(temp, O_WRONLY | O_CREAT | O_EXCL, 0o444)
         do {
             // Direct I/O where it can: copying gigabytes into the page cache costs more CPU than
@@ -155,7 +146,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
                 continue
             }
             if replacing { noteRepaired(digest) }
-            try FS.call("chmod", path) { chmod(path, 0o444) }
+            try systemCall("chmod", path: path) { chmod(path, 0o444) }
             do {
                 try FS.rename(path, final)
                 dirs.insert(dir)
@@ -207,13 +198,12 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     private func holdsIntact(_ digest: SHA256Digest) -> Bool {
         guard let (fd, size) = try? openChunk(digest) else { return false }
         defer { close(fd) }
-        guard size <= Vault.maxChunkSize else { return false }
+        guard size <= ChunkSize.maximum else { return false }
         let hash = SHA256()
         var left = size
         let ok = withUnsafeTemporaryAllocation(byteCount: 1 << 20, alignment: 16) { buffer -> Bool in
             while left > 0 {
-                let n = Glibc.read(fd, buffer.baseAddress, min(buffer.count, left))
-                if n < 0 && errno == EINTR { continue }
+                let n = retryingInterrupts { Glibc.read(fd, buffer.baseAddress, min(buffer.count, left)) }
                 guard n > 0 else { return false }
                 hash.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
                 left -= n
@@ -228,13 +218,6 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     public func removeAbandonedTemporaries() throws -> Int {
-        var removed = 0
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: tempDir)) ?? [] {
-            guard let pid = name.split(separator: "-").first.flatMap({ Int32($0) }) else { continue }
-            // This process's own, or a live process's; a crashed process that had this PID left the rest.
-            if name.hasPrefix(Self.tempPrefix) || (pid != getpid() && FS.processAlive(pid)) { continue }
-            if unlink("\(tempDir)/\(name)") == 0 { removed += 1 }
-        }
-        return removed
+        Scratch.removeAbandoned(in: tempDir)
     }
 }

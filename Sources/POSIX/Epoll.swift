@@ -1,22 +1,23 @@
-import CEpoll
+import CSystem
 @preconcurrency import Glibc
 
 /// An epoll(7) instance, level-triggered: the reactor's way to wait on thousands of sockets at once
 /// (poll() would scan them all on every wake-up). Each registration carries a 64-bit token.
-final class Epoll {
+public final class Epoll {
     /// Readiness events, as epoll reports them.
-    struct Events: OptionSet {
-        let rawValue: UInt32
-        static let readable = Events(rawValue: EPOLLIN.rawValue)
-        static let writable = Events(rawValue: EPOLLOUT.rawValue)
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: UInt32
+        public init(rawValue: UInt32) { self.rawValue = rawValue }
+        public static let readable = Events(rawValue: EPOLLIN.rawValue)
+        public static let writable = Events(rawValue: EPOLLOUT.rawValue)
         /// Error or hang-up: always reported, whatever was asked for.
-        static let failed = Events(rawValue: EPOLLERR.rawValue | EPOLLHUP.rawValue)
+        public static let failed = Events(rawValue: EPOLLERR.rawValue | EPOLLHUP.rawValue)
     }
 
     private let fd: Int32
     private var ready: [epoll_event]
 
-    init(capacity: Int = 256) throws {
+    public init(capacity: Int = 256) throws {
         fd = try systemCall("epoll_create1", "creating the reactor's epoll instance") {
             epoll_create1(Int32(EPOLL_CLOEXEC))
         }
@@ -25,16 +26,16 @@ final class Epoll {
 
     deinit { close(fd) }
 
-    func add(_ socket: Int32, token: UInt64, events: Events) throws {
+    public func add(_ socket: Int32, token: UInt64, events: Events) throws {
         try control(EPOLL_CTL_ADD, socket, token: token, events: events)
     }
 
-    func modify(_ socket: Int32, token: UInt64, events: Events) throws {
+    public func modify(_ socket: Int32, token: UInt64, events: Events) throws {
         try control(EPOLL_CTL_MOD, socket, token: token, events: events)
     }
 
     /// Stops watching `socket`; must come before it is closed or handed to another thread.
-    func remove(_ socket: Int32) {
+    public func remove(_ socket: Int32) {
         var event = epoll_event()
         _ = epoll_ctl(fd, EPOLL_CTL_DEL, socket, &event)
     }
@@ -46,10 +47,9 @@ final class Epoll {
         try systemCall("epoll_ctl", "watching a socket") { epoll_ctl(fd, operation, socket, &event) }
     }
 
-    /// Waits until some registered socket is ready or `timeout` passes (nil: forever) and calls `body`
-    /// with each ready token and its events.
-    func wait(until deadline: Deadline?, _ body: (UInt64, Events) -> Void) {
-        let timeout = deadline.map { Int32($0.remainingMilliseconds) } ?? -1
+    /// Waits until some registered socket is ready or `timeout` milliseconds pass (-1: forever) and
+    /// calls `body` with each ready token and its events.
+    public func wait(timeout: Int32, _ body: (UInt64, Events) -> Void) {
         let count = ready.withUnsafeMutableBufferPointer { buffer in
             epoll_wait(fd, buffer.baseAddress, Int32(buffer.count), timeout)
         }

@@ -1,61 +1,17 @@
-import CustodyCore
 import Crypto
+import CustodyCore
 import Foundation
+import Uploads
 
-/// A resumable upload from a docking station (tus), from creation until its bytes become an exhibit.
-public struct Upload: Sendable, Equatable {
-    public enum State: String, Sendable {
-        /// Receiving bytes.
-        case active
-        /// All bytes arrived and were ingested; `exhibit` names the result.
-        case completed
-        /// All bytes arrived but did not match the `sha256` the dock announced: kept, not ingested.
-        case quarantined
-        /// Deleted by the dock (tus termination).
-        case terminated
-        /// Abandoned past its expiry; its bytes were removed.
-        case expired
-    }
-
-    /// 32 lower-case hex digits (128 random bits): the last part of the upload URL.
-    public let id: String
-    /// The docking station that created it; no other dock may touch it.
-    public let owner: String
-    public let length: Int64
-    /// Bytes durably received: HEAD reports this, and a crash never leaves it ahead of the disk.
-    public var offset: Int64
-    public let metadata: UploadMetadata
-    public let createdAt: String
-    /// Unix seconds after which an unfinished upload is removed.
-    public var expiresAt: Int64
-    public var state: State
-    public var exhibit: String?
-
-    public var isFinished: Bool { offset == length }
-
-    static func isValidID(_ id: Substring) -> Bool {
-        id.utf8.count == 32 && Hex.isLowerHex(id)
-    }
-}
-
-/// The tus `Upload-Metadata` a dock sends: `key base64value` pairs separated by commas.
-/// Known keys: `filename`, `device` (camera), `officer`, `captured_at` (RFC 3339), `sha256` (of the
-/// whole recording, checked at the end). Unknown keys are kept as given, within the limits.
-public struct UploadMetadata: Sendable, Equatable {
-    public var filename: String?
-    public var device: String?
-    public var officer: String?
-    public var capturedAt: String?
-    public var sha256: SHA256Digest?
-    public var other: [String: String] = [:]
-
+/// The tus `Upload-Metadata` header: parsed and checked when a dock creates an upload, given back on
+/// HEAD. The store keeps the parsed value (`UploadMetadata`), with no knowledge of the header.
+extension UploadMetadata {
     public static let maxHeaderBytes = 4096
     static let maxFilenameBytes = 255
 
-    public init() {}
-
     /// Parses and checks the header; errors name the key at fault.
     public init(header: String?) throws {
+        self.init()
         guard let header, !header.isEmpty else { return }
         guard header.utf8.count <= Self.maxHeaderBytes else {
             throw CustodyError.usage("Upload-Metadata is longer than \(Self.maxHeaderBytes) bytes")
@@ -121,33 +77,6 @@ public struct UploadMetadata: Sendable, Equatable {
             throw CustodyError.usage("Upload-Metadata filename must name a file (at most \(maxFilenameBytes) bytes)")
         }
         return last
-    }
-
-    /// Every key with its value, known keys included.
-    var all: [String: String] {
-        var o = other
-        o["filename"] = filename
-        o["device"] = device
-        o["officer"] = officer
-        o["captured_at"] = capturedAt
-        o["sha256"] = sha256?.hex
-        return o
-    }
-
-    /// Stored form: JSON with sorted keys.
-    var json: String {
-        let data = (try? JSONSerialization.data(withJSONObject: all, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
-    }
-
-    init(json: String) {
-        let o = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: String] ?? [:]
-        filename = o["filename"]
-        device = o["device"]
-        officer = o["officer"]
-        capturedAt = o["captured_at"]
-        sha256 = o["sha256"].flatMap(SHA256Digest.init(hex:))
-        other = o.filter { !["filename", "device", "officer", "captured_at", "sha256"].contains($0.key) }
     }
 
     /// Back to the tus header form, for HEAD responses.

@@ -7,13 +7,13 @@ import Foundation
 /// upload's pieces while the next one arrives. The caller owns a ring of `slots` buffers and must
 /// not refill one before its write is done: `reserveSlot` blocks until fewer than `slots` buffers
 /// are being filled or written. Once a write fails, later ones are skipped.
-final class BackgroundWriter: @unchecked Sendable {
+public final class BackgroundWriter: @unchecked Sendable {
     private let queue: DispatchQueue
     private let free: DispatchSemaphore
     private let lock = NSLock()
     private var failure: (any Error)?
 
-    init(slots: Int, queue: DispatchQueue = DispatchQueue(label: "custody.background-writer")) {
+    public init(slots: Int, queue: DispatchQueue = DispatchQueue(label: "custody.background-writer")) {
         self.queue = queue
         // Created at 0 and raised: libdispatch traps when a semaphore is freed below its initial value.
         free = DispatchSemaphore(value: 0)
@@ -21,17 +21,17 @@ final class BackgroundWriter: @unchecked Sendable {
     }
 
     /// The first write error, if any.
-    var error: (any Error)? {
+    public var error: (any Error)? {
         lock.lock()
         defer { lock.unlock() }
         return failure
     }
 
     /// Waits for a free buffer: call once before filling each buffer of the ring.
-    func reserveSlot() { free.wait() }
+    public func reserveSlot() { free.wait() }
 
     /// Hands a filled buffer to `write`, run on the writer's thread; its slot is free again after.
-    func submit(_ bytes: UnsafeRawBufferPointer, _ write: @escaping (UnsafeRawBufferPointer) throws -> Void) {
+    public func submit(_ bytes: UnsafeRawBufferPointer, _ write: @escaping (UnsafeRawBufferPointer) throws -> Void) {
         let work = Unchecked(value: (bytes, write))
         queue.async { [self] in
             defer { free.signal() }
@@ -46,7 +46,7 @@ final class BackgroundWriter: @unchecked Sendable {
 
     /// Returns once every submitted buffer is written (then the caller may reuse or free them);
     /// throws the first write error.
-    func finish() throws {
+    public func finish() throws {
         queue.sync {}
         if let error { throw error }
     }

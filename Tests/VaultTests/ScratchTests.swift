@@ -1,0 +1,53 @@
+import CustodyCore
+import Foundation
+import TestSupport
+import XCTest
+@testable import Vault
+
+/// Every temporary file custody makes in the data directory is under `tmp/`, named after its process;
+/// what a process that is gone left there is removed when the vault is next opened.
+final class ScratchTests: XCTestCase {
+    var dir: TemporaryDirectory!
+    var directory: DataDirectory!
+
+    override func setUpWithError() throws {
+        dir = TemporaryDirectory()
+        directory = DataDirectory(root: dir.file("data"))
+        _ = try Vault.initialize(directory, org: "test", actor: .officer("PC-4471"))
+    }
+
+    override func tearDown() {
+        dir?.remove()
+    }
+
+    func entries(_ path: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: path).sorted()
+    }
+
+    func testInitLeavesNoTemporaryAndIngestStagesChunksUnderTmp() throws {
+        XCTAssertEqual(try entries(directory.scratch), [])
+        XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.pub", "link.secret"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.chunks + "/.tmp"))
+        let vault = try Vault(directory: directory)
+        let bytes = [UInt8](repeating: 7, count: 1000)
+        try bytes.withUnsafeBytes { try vault.store.put(SHA256Digest(bytes: Array(repeating: 1, count: 32)), $0) }
+        let staged = try entries(directory.scratch)
+        XCTAssertEqual(staged.count, 1)
+        XCTAssertTrue(staged[0].hasPrefix("\(getpid())-"), staged[0])
+    }
+
+    func testWhatDeadProcessesLeftIsRemovedAtStartAndLiveOnesAreKept() throws {
+        // A pid above the kernel's pid_max cannot be alive; pid 1 always is.
+        let fm = FileManager.default
+        XCTAssertTrue(fm.createFile(atPath: directory.scratch + "/99999999-ab-1-chunk", contents: Data([1])))
+        try fm.createDirectory(atPath: directory.scratch + "/99999999-ab-2-redact", withIntermediateDirectories: false)
+        XCTAssertTrue(fm.createFile(atPath: directory.scratch + "/99999999-ab-2-redact/x.mp4", contents: Data([1])))
+        XCTAssertTrue(fm.createFile(atPath: directory.scratch + "/1-cd-1-chunk", contents: Data([1])))
+        // Where versions before tmp/ staged chunks.
+        try fm.createDirectory(atPath: directory.chunks + "/.tmp", withIntermediateDirectories: false)
+        XCTAssertTrue(fm.createFile(atPath: directory.chunks + "/.tmp/99999999-ab-3", contents: Data([1])))
+        _ = try Vault(directory: directory)
+        XCTAssertEqual(try entries(directory.scratch), ["1-cd-1-chunk"])
+        XCTAssertEqual(try entries(directory.chunks + "/.tmp"), [])
+    }
+}
