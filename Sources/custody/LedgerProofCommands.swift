@@ -21,7 +21,7 @@ struct LedgerProofCommand: Command {
     init(_ args: Arguments) throws {
         let text = try args.positionals(exactly: ["SEQ"])[0]
         guard let seq = UInt64(text) else {
-            throw CustodyError.usage("SEQ must be an event sequence number, not \(text)")
+            throw CustodyError.invalidInput(field: "arguments", "SEQ must be an event sequence number, not \(text)")
         }
         self.seq = seq
         self.args = args
@@ -34,17 +34,17 @@ struct LedgerProofCommand: Command {
         if let size = try args.int("size", in: 1...Int.max) {
             guard let found = try vault.events.checkpoints().first(where: { $0.size == UInt64(size) }) else {
                 let sizes = try vault.events.checkpoints().map { String($0.size) }.suffix(10).joined(separator: ", ")
-                throw CustodyError.usage("no checkpoint has size \(size); recent checkpoint sizes: \(sizes)")
+                throw CustodyError.invalidInput(field: "arguments", "no checkpoint has size \(size); recent checkpoint sizes: \(sizes)")
             }
             checkpoint = found
         } else {
             guard let latest = try vault.events.latestCheckpoint() else {
-                throw CustodyError.usage("the ledger is empty")
+                throw CustodyError.invalidInput(field: "arguments", "the ledger is empty")
             }
             checkpoint = latest
         }
         guard seq < checkpoint.size, let event = try vault.events.event(seq: Int64(seq)) else {
-            throw CustodyError.usage("event \(seq) is not in the checkpoint of size \(checkpoint.size)")
+            throw CustodyError.invalidInput(field: "arguments", "event \(seq) is not in the checkpoint of size \(checkpoint.size)")
         }
         let hashes = try vault.events.inclusionProof(index: seq, size: checkpoint.size)
         let proof = InclusionProof(leaf: event.leafBytes, index: seq, hashes: hashes.map(\.bytes),
@@ -85,7 +85,7 @@ struct LedgerConsistencyCommand: Command {
         let verifier = try vault.noteVerifier()
         let old = try Checkpoint.open(try LedgerJSON.readFile(file, what: "checkpoint"), verifier: verifier)
         try vault.checkpoint()
-        guard let latest = try vault.events.latestCheckpoint() else { throw CustodyError.usage("the ledger is empty") }
+        guard let latest = try vault.events.latestCheckpoint() else { throw CustodyError.invalidInput(field: "arguments", "the ledger is empty") }
         guard old.size <= latest.size else {
             throw CustodyError.integrity("\(file) covers \(old.size) events but the ledger has only \(latest.size): "
                                          + "events were deleted")

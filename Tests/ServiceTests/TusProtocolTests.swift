@@ -109,7 +109,7 @@ final class TusProtocolTests: TusTestCase {
         XCTAssertEqual(try curl("POST", "", token: "garbage", headers: ["Upload-Length: 10"]).status, 401)
         XCTAssertEqual(try curl("HEAD", location, token: token2).status, 404, "dock-2 cannot see dock-1's upload")
         XCTAssertEqual(try curl("DELETE", location, token: token2).status, 404)
-        try DeviceRegistry(db: vault.db).revoke("dock-1", by: .officer("PC-1"), events: vault.events)
+        try vault.revokeDevice("dock-1", by: .officer("PC-1"))
         XCTAssertEqual(try curl("HEAD", location, token: token1).status, 401, "revoked")
 
         let refused = try events().filter { $0.outcome == .refused }
