@@ -7,8 +7,8 @@ import Vault
 /// whose ingest did not happen, expires abandoned ones, and records the refusals its budget held back.
 extension TusHandler {
     /// Ingests a fully received upload, counted and logged.
-    func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?) throws -> Upload {
-        let done = try store.complete(upload, hasher: hasher)
+    func ingest(_ upload: Upload, by actor: Actor, store: UploadStore, hasher: UploadHasher?) throws -> Upload {
+        let done = try store.vault.completeUpload(upload, by: actor, hasher: hasher, in: store)
         metrics.increment("custody_ingests_total")
         log.info("upload ingested", ["upload": done.id, "dock": done.owner, "exhibit": done.exhibit ?? "",
                                      "bytes": done.length])
@@ -29,7 +29,9 @@ extension TusHandler {
                     let store = try UploadStore(vault: vault)
                     guard let current = try store.get(upload.id) else { return upload }
                     guard current.state == .active, current.isFinished else { return current }
-                    do { return try ingest(current, store: store, hasher: nil) } catch UploadError.quarantined {
+                    do {
+                        return try ingest(current, by: .system, store: store, hasher: nil)
+                    } catch UploadError.quarantined {
                         return try store.get(upload.id) ?? current  // logged in the ledger by `complete`
                     }
                 }
@@ -54,7 +56,8 @@ extension TusHandler {
         }
         let store = try UploadStore(vault: vault)
         for candidate in try store.expiredUploads() {
-            guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {
+            guard let expired = try busy.ifFree(candidate.id, { try vault.expireUpload(candidate.id, in: store) }) ?? nil
+            else {
                 continue  // a request holds it, or moved it on
             }
             log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])

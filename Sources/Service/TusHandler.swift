@@ -68,7 +68,20 @@ struct TusHandler {
                               reason: "body")
             }
             return Tus.response(error.status, text: error.message)
+        } catch let error as CustodyError where Tus.refusal(error) != nil {
+            return answer(Tus.refusal(error)!, dock: dock, request, connection: connection)
         } catch let refusal as Tus.Refusal {
+            return answer(refusal, dock: dock, request, connection: connection)
+        } catch {
+            metrics.increment("custody_upload_failures_total{reason=\"internal\"}")
+            log.error("upload request failed", ["method": request.method, "error": String(describing: error)])
+            return Tus.response(.internalServerError, text: "the upload could not be stored; retry later")
+        }
+    }
+
+    /// A refused request: counted, recorded within the dock's budget unless it was already, answered.
+    private func answer(_ refusal: Tus.Refusal, dock: String?, _ request: HTTPRequestHead,
+                        connection: HTTPConnectionInfo) -> HTTPResponse {
             metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
             if let dock, !refusal.recorded {
                 recordRefusal(of: dock, request, connection: connection, status: refusal.status,
@@ -80,25 +93,15 @@ struct TusHandler {
                 headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
             }
             return Tus.response(refusal.status, headers, text: refusal.message)
-        } catch {
-            metrics.increment("custody_upload_failures_total{reason=\"internal\"}")
-            log.error("upload request failed", ["method": request.method, "error": String(describing: error)])
-            return Tus.response(.internalServerError, text: "the upload could not be stored; retry later")
-        }
     }
 
     /// An upload of this dock's, or 404 (and a ledger event) for anyone else's: docks cannot probe
     /// each other's uploads.
     private func owned(_ id: String, dock: String, store: UploadStore) throws -> Upload {
-        guard let upload = try store.get(id) else { throw Tus.refusal(.notFound) }
-        guard upload.owner == dock else {
-            try store.vault.record(CustodyEvent(actor: .device(dock), action: .upload, outcome: .refused,
-                                                reason: "upload belongs to another dock", details: ["upload": id]))
-            var refusal = Tus.refusal(.notFound)
-            refusal.recorded = true  // always, outside the dock's budget
-            throw refusal
+        // Another dock's is recorded always, outside the dock's budget.
+        do { return try store.vault.upload(id, of: .device(dock), in: store) } catch let e as UploadError {
+            throw Tus.refusal(e)
         }
-        return upload
     }
 
     private func create(_ request: HTTPRequestHead, body: HTTPBody, dock: String) throws -> HTTPResponse {
@@ -111,12 +114,10 @@ struct TusHandler {
                               + "\(configuration.maxUploadBytes)", reason: "too_large")
         }
         let metadata: UploadMetadata
-        do { metadata = try UploadMetadata(header: request.headers["Upload-Metadata"]) } catch let e as CustodyError {
-            throw Tus.Refusal(status: .badRequest, message: e.message, reason: "bad_metadata")
-        }
+        metadata = try UploadMetadata(header: request.headers["Upload-Metadata"])
         var upload = try pool.with { vault in
-            try UploadStore(vault: vault).create(owner: dock, length: length, metadata: metadata,
-                                                 ttl: configuration.uploadTTL)
+            try vault.createUpload(by: .device(dock), length: length, metadata: metadata, ttl: configuration.uploadTTL,
+                                   in: UploadStore(vault: vault))
         }
         log.info("upload created", ["upload": upload.id, "dock": dock, "length": length])
         var headers: HTTPHeaders = ["Location": location(request, upload.id),
@@ -189,7 +190,9 @@ struct TusHandler {
         try busy.holding(id) {
             try pool.with { vault in
                 let store = try UploadStore(vault: vault)
-                do { try store.terminate(try owned(id, dock: dock, store: store)) } catch let e as UploadError {
+                do {
+                    try vault.terminateUpload(try owned(id, dock: dock, store: store), by: .device(dock), in: store)
+                } catch let e as UploadError {
                     throw Tus.refusal(e)
                 }
             }
@@ -223,16 +226,18 @@ struct TusHandler {
                     if current.isFinished {
                         // Every byte is in but the ingest did not happen (it failed, or the daemon
                         // stopped first): only the ingest is left, and the pieces may be chunks already.
-                        return try ingest(current, store: store, hasher: nil)
+                        return try ingest(current, by: .device(upload.owner), store: store, hasher: nil)
                     }
                     let hasher = try hashers.take(current, store: store)
-                    var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL,
-                                                   hasher: hasher) { try body.read(into: $0) }
+                    var updated = try vault.appendToUpload(current, by: .device(current.owner), checksum: checksum,
+                                                           ttl: configuration.uploadTTL, hasher: hasher, in: store) {
+                        try body.read(into: $0)
+                    }
                     metrics.increment("custody_upload_bytes_total", by: Double(updated.offset - current.offset))
                     if !updated.isFinished {
                         hashers.put(updated.id, hasher)  // only after a clean append: it saw exactly the bytes kept
                     } else {
-                        updated = try ingest(updated, store: store, hasher: hasher)
+                        updated = try ingest(updated, by: .device(updated.owner), store: store, hasher: hasher)
                     }
                     return updated
                 } catch let e as UploadError {

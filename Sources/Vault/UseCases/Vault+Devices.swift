@@ -40,3 +40,11 @@ extension Vault {
         }
     }
 }
+
+extension Vault {
+    /// The active dock a bearer token belongs to, or nil (unknown, malformed or revoked). The caller
+    /// records a refusal for nil (`refuse`), within its budget.
+    public func authenticate(token: String) throws -> String? {
+        try DeviceRegistry(db: db).authenticate(token: token)
+    }
+}
