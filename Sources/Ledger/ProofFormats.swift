@@ -44,7 +44,8 @@ public struct InclusionProof: Sendable, Equatable {
     /// Checks the checkpoint's signature and that the leaf (from `extra`, or given) is at `index` in it.
     public func verify(verifier: NoteVerifier, leaf given: [UInt8]? = nil) throws -> Checkpoint {
         let cp = try Checkpoint.open(checkpoint, verifier: verifier)
-        guard let leaf = given ?? leaf else { throw CustodyError.invalidInput(field: "proof", "the proof carries no leaf and none was given") }
+        guard let leaf = given ?? leaf else { throw CustodyError.invalidInput(field: "proof",
+            "the proof carries no leaf and none was given") }
         guard Merkle.verifyInclusion(index: index, size: cp.size, leafHash: Merkle.leafHash(leaf).bytes,
                                      proof: hashes, root: cp.root.bytes) else {
             throw CustodyError.integrity("the inclusion proof for event \(index) does not lead to the checkpoint's "
@@ -106,7 +107,8 @@ enum ProofText {
         guard text.utf8.count <= maxBytes else {
             throw CustodyError.invalidInput(field: "proof", "the proof is larger than \(maxBytes) bytes")
         }
-        guard let blank = text.range(of: "\n\n") else { throw CustodyError.invalidInput(field: "proof", "the proof has no checkpoint") }
+        guard let blank = text.range(of: "\n\n") else { throw CustodyError.invalidInput(field: "proof",
+            "the proof has no checkpoint") }
         var lines = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
         guard lines.popFirst() == Substring(header) else {
             throw CustodyError.invalidInput(field: "proof", "not a \(header) proof: the first line must be \(header)")
@@ -126,7 +128,8 @@ enum ProofText {
     static func hashes(_ lines: ArraySlice<Substring>) throws -> [[UInt8]] {
         try lines.map { line in
             guard let h = Base64.decode(String(line)), h.count == 32 else {
-                throw CustodyError.invalidInput(field: "proof", "the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
+                throw CustodyError.invalidInput(field: "proof",
+                    "the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
             }
             return h
         }

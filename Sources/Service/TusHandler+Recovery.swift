@@ -56,8 +56,8 @@ extension TusHandler {
         }
         let store = try UploadStore(vault: vault)
         for candidate in try store.expiredUploads() {
-            guard let expired = try busy.ifFree(candidate.id, { try vault.expireUpload(candidate.id, in: store) }) ?? nil
-            else {
+            let expire = { try vault.expireUpload(candidate.id, in: store) }
+            guard let expired = try busy.ifFree(candidate.id, expire) ?? nil else {
                 continue  // a request holds it, or moved it on
             }
             log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])

@@ -106,7 +106,8 @@ enum Tus {
     static func refusal(_ error: UploadError) -> Refusal {
         switch error {
         case .notFound: return Refusal(status: .notFound, message: "no such upload", reason: "not_found")
-        case .notOwned: return Refusal(status: .notFound, message: "no such upload", reason: "not_found", recorded: true)
+        case .notOwned:
+            return Refusal(status: .notFound, message: "no such upload", reason: "not_found", recorded: true)
         case .gone(let state): return Refusal(status: .gone, message: "the upload is \(state.rawValue)", reason: "gone")
         case .offsetMismatch(let current):
             return Refusal(status: .conflict, message: current >= 0 ? "Upload-Offset must be \(current)"

@@ -42,7 +42,8 @@ public final class DeviceRegistry {
     /// transaction, which records the change (`Vault.addDevice`).
     func add(_ name: String, by actor: Actor) throws -> String {
         guard Actor.isValidID(name) else {
-            throw CustodyError.invalidInput(field: "name", "device name must be 1-64 letters, digits or ._@- characters")
+            throw CustodyError.invalidInput(field: "name",
+                                            "device name must be 1-64 letters, digits or ._@- characters")
         }
         guard !Self.reservedNames.contains(name.lowercased()) else {
             throw CustodyError.invalidInput(field: "name", "\(name) is reserved (the ledger's actor for refused "

@@ -55,7 +55,8 @@ extension Vault {
             throw CustodyError.invalidInput(field: "out", "cannot write \(out): its folder \(dir) does not exist")
         }
         if let root = FS.realPath(directory.root), folder == root || folder.hasPrefix(root + "/") {
-            throw CustodyError.invalidInput(field: "out", "\(out) is inside the data directory \(directory.root): export outside it")
+            throw CustodyError.invalidInput(field: "out",
+                                            "\(out) is inside the data directory \(directory.root): export outside it")
         }
         let temp = "\(folder)/.\((out as NSString).lastPathComponent).custody-partial-\(getpid())"
         do { return (try FS.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o640), temp) } catch {

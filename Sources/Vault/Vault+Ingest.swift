@@ -41,7 +41,8 @@ extension Vault {
         defer { close(fd) }
         var st = stat()
         try FS.call("fstat", path) { fstat(fd, &st) }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw CustodyError.invalidInput(field: "file", "\(path) is not a regular file") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw CustodyError.invalidInput(field: "file",
+            "\(path) is not a regular file") }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let total = Int64(st.st_size)
 
@@ -84,7 +85,8 @@ extension Vault {
             && now.st_size == before.st_size && read == Int64(before.st_size)
             && now.st_mtim.tv_sec == before.st_mtim.tv_sec && now.st_mtim.tv_nsec == before.st_mtim.tv_nsec
         guard same else {
-            throw CustodyError.invalidInput(field: "file", "\(path) changed while it was being read (\(before.st_size) bytes when opened, "
+            throw CustodyError.invalidInput(field: "file",
+                "\(path) changed while it was being read (\(before.st_size) bytes when opened, "
                                      + "\(now.st_size) now): nothing was catalogued; ingest it again once nothing "
                                      + "is writing to it")
         }
@@ -200,7 +202,8 @@ extension Vault {
 
     static func storageError(_ error: any Error, path: String) -> CustodyError {
         if let e = error as? SystemError, e.isDiskFull {
-            return CustodyError.diskFull("the vault's disk is full while storing \(path): nothing was stored; free space and retry")
+            return CustodyError.diskFull("the vault's disk is full while storing \(path): nothing was stored; "
+                                         + "free space and retry")
         }
         return CustodyError.failure("storing \(path) failed", cause: error)
     }

@@ -52,7 +52,8 @@ public final class Vault {
             // silent change would leave the vault naming one body and its checkpoints another.
             if let stored = try vault.catalog.setting("org") {
                 if let org, org != stored {
-                    throw CustodyError.conflict(.other, "this vault's organisation is \(stored), fixed when it was created; "
+                    throw CustodyError.conflict(.other,
+                                                "this vault's organisation is \(stored), fixed when it was created; "
                                                 + "it cannot become \(org) (give \(stored), or none)")
                 }
             } else {

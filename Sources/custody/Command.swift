@@ -141,7 +141,8 @@ enum Commands {
     }
 
     static func notUTF8Error(_ position: Int) -> CustodyError {
-        .invalidInput(field: "argument \(position)", "argument \(position) is not valid UTF-8 (a file name from a card written in another encoding?): "
+        .invalidInput(field: "argument \(position)",
+                      "argument \(position) is not valid UTF-8 (a file name from a card written in another encoding?): "
                + "rename the file and try again")
     }
 

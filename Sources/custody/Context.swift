@@ -41,7 +41,8 @@ enum Context {
         let id = args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
         if Actor.isValidID(id) { return .officer(id) }
         if !id.isEmpty {
-            officerHint = "the acting officer ID (--as or CUSTODY_ACTOR) must be 1-64 letters, digits or ._@- characters"
+            officerHint = "the acting officer ID (--as or CUSTODY_ACTOR) must be 1-64 letters, digits or ._@- "
+                + "characters"
         }
         return systemUser
     }

@@ -26,7 +26,8 @@ struct ExportCommand: Command {
 
     init(_ args: Arguments) throws {
         reference = try args.positionals(exactly: ["EXHIBIT"])[0]
-        guard let out = args.value("out"), !out.isEmpty else { throw CustodyError.invalidInput(field: "--out", "missing --out FILE") }
+        guard let out = args.value("out"), !out.isEmpty else { throw CustodyError.invalidInput(field: "--out",
+            "missing --out FILE") }
         reason = try args.reason(for: "export")
         self.args = args
         self.out = out

@@ -27,14 +27,18 @@ struct IngestCommand: Command {
     let chunkSize: Int
 
     init(_ args: Arguments) throws {
-        guard !args.positionals.isEmpty else { throw CustodyError.invalidInput(field: "arguments", "missing FILE: name one or more recordings") }
-        guard let device = args.value("device") else { throw CustodyError.invalidInput(field: "--device", "missing --device ID") }
+        guard !args.positionals.isEmpty else { throw CustodyError.invalidInput(field: "arguments",
+            "missing FILE: name one or more recordings") }
+        guard let device = args.value("device") else { throw CustodyError.invalidInput(field: "--device",
+            "missing --device ID") }
         guard Actor.isValidID(device) else {
-            throw CustodyError.invalidInput(field: "--device", "--device must be 1-64 letters, digits or ._@- characters")
+            throw CustodyError.invalidInput(field: "--device",
+                                            "--device must be 1-64 letters, digits or ._@- characters")
         }
         if let text = args.value("captured-at") {
             guard let normal = Timestamp.normalize(text) else {
-                throw CustodyError.invalidInput(field: "--captured-at", "--captured-at \(text.prefix(100)) is not an RFC 3339 time like "
+                throw CustodyError.invalidInput(field: "--captured-at",
+                                                "--captured-at \(text.prefix(100)) is not an RFC 3339 time like "
                                          + "2026-11-01T09:15:00Z")
             }
             capturedAt = normal

@@ -38,7 +38,8 @@ struct RedactCommand: Command {
 
     init(_ args: Arguments) throws {
         reference = try args.positionals(exactly: ["EXHIBIT"])[0]
-        guard let spec = args.value("spec"), !spec.isEmpty else { throw CustodyError.invalidInput(field: "--spec", "missing --spec FILE") }
+        guard let spec = args.value("spec"), !spec.isEmpty else { throw CustodyError.invalidInput(field: "--spec",
+            "missing --spec FILE") }
         reason = try args.reason(for: "redaction")
         self.args = args
         self.specPath = spec
@@ -95,7 +96,8 @@ struct RedactCommand: Command {
 
     /// The spec file's bytes; a file that cannot be read is refused with the system's reason.
     private func readSpec() throws -> [UInt8] {
-        func refused(_ why: String) -> CustodyError { .invalidInput(field: "--spec", "cannot read the spec \(specPath): \(why)") }
+        func refused(_ why: String) -> CustodyError { .invalidInput(field: "--spec",
+                                                                    "cannot read the spec \(specPath): \(why)") }
         func systemReason() -> String { String(cString: strerror(errno)).lowercased() }
         // Non-blocking, so a FIFO named as the spec is refused below instead of waiting for a writer.
         let fd = open(specPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -114,7 +116,8 @@ struct RedactCommand: Command {
             count += n
         }
         guard count <= RedactionSpec.maxBytes else {
-            throw CustodyError.invalidInput(field: "--spec", "the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
+            throw CustodyError.invalidInput(field: "--spec",
+                                            "the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
         }
         return Array(bytes[..<count])
     }

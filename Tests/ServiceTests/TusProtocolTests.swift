@@ -44,7 +44,7 @@ final class TusProtocolTests: TusTestCase {
         let octets = "Content-Type: application/offset+octet-stream"
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 0"], body: rest).status, 409)
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: ["Content-Type: text/plain",
-                                                                           "Upload-Offset: 1000"], body: rest).status, 415)
+            "Upload-Offset: 1000"], body: rest).status, 415)
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 1000"], body: rest,
                                 tusVersion: "0.2.2").status, 412)
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 1000"], body: rest,
@@ -57,7 +57,7 @@ final class TusProtocolTests: TusTestCase {
         XCTAssertEqual(wrongSum.status, 460)
         XCTAssertEqual(try curl("HEAD", location, token: token1).headers["upload-offset"], "1000", "the chunk was discarded")
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 1000",
-                                                                           "Upload-Checksum: md5 AAAA"], body: rest).status, 400)
+            "Upload-Checksum: md5 AAAA"], body: rest).status, 400)
 
         let done = try curl("PATCH", location, token: token1, headers: [
             octets, "Upload-Offset: 1000", "Upload-Checksum: sha256 \(Base64.encode(SHA256.hash(Array(bytes[1000...])).bytes))",

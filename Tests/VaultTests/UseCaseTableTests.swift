@@ -96,15 +96,21 @@ final class UseCaseTableTests: XCTestCase {
     func testEvidenceUseCases() throws {
         let file = TestPaths.fixture("bodycam-b.mp4")
         let source = IngestSource(filename: "b.mp4", device: "BW2-1")
-        try assertRefused("ingest", by: nobody, .ingest) { _ = try vault.ingest(path: file, source: source, actor: nobody) }
+        try assertRefused("ingest", by: nobody, .ingest) {
+            _ = try vault.ingest(path: file, source: source, actor: nobody)
+        }
         var exhibit: Exhibit!
         try assertAllowed("ingest", records: [Self.row(officer, .ingest, .ok)]) {
             exhibit = try vault.ingest(path: file, source: source, actor: officer).exhibit
         }
 
         try assertRefused("show", by: nobody, .view) { _ = try vault.show(exhibit.id, by: nobody) }
-        try assertRefused("show of an unknown exhibit", by: officer, .view) { _ = try vault.show("EX-000042", by: officer) }
-        try assertAllowed("show", records: [Self.row(officer, .view, .ok)]) { _ = try vault.show(exhibit.id, by: officer) }
+        try assertRefused("show of an unknown exhibit", by: officer, .view) {
+            _ = try vault.show("EX-000042", by: officer)
+        }
+        try assertAllowed("show", records: [Self.row(officer, .view, .ok)]) {
+            _ = try vault.show(exhibit.id, by: officer)
+        }
 
         try assertAllowed("list", records: []) { XCTAssertEqual(try vault.exhibits(for: nobody).count, 1) }
 

@@ -31,7 +31,8 @@ extension Vault {
         try authorize(actor, .view, exhibit: exhibit.id)
         try record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
         return ExhibitView(
-            exhibit: exhibit, chunks: try catalog.chunks(of: exhibit).count, derived: try catalog.derived(from: exhibit),
+            exhibit: exhibit, chunks: try catalog.chunks(of: exhibit).count,
+            derived: try catalog.derived(from: exhibit),
             parent: try exhibit.parentSHA256.flatMap { try catalog.exhibit(sha256: $0) },
             storedBy: try events.creationEvent(exhibit: exhibit.id).map { "\($0.actor.kind.rawValue):\($0.actor.id)" },
             ledgerDisagreements: try ledgerDisagreements(exhibit))

@@ -15,11 +15,4 @@ extension Vault {
         let db = try Database(path: directory.database, readOnly: true, busyTimeoutMs: 2000)
         return VaultHealth(events: try EventLog.count(in: db))
     }
-
-    /// The ledger's events, oldest first: all, or those of the exhibit `reference` names. Not
-    /// recorded (as before the application layer); a role check slots in here.
-    public func ledgerEvents(of reference: String?, for actor: Actor) throws -> (exhibit: String?, [CustodyEvent]) {
-        let exhibit = try reference.map { try catalog.find($0).id }
-        return (exhibit, try events.events(exhibit: exhibit))
-    }
 }
