@@ -143,8 +143,14 @@ final class UseCaseTableTests: XCTestCase {
             XCTAssertTrue(try vault.verify(actor: officer).isIntact)
         }
 
-        try assertAllowed("ledger read", records: []) {
+        // Reading the ledger is open to whoever can open the data directory, and not recorded.
+        try assertAllowed("ledger reads", records: []) {
             XCTAssertFalse(try vault.ledgerEvents(of: exhibit.id, for: nobody).1.isEmpty)
+            let latest = try vault.latestCheckpoint(for: nobody).stored
+            XCTAssertEqual(try vault.ledgerKey(for: nobody).verifier.name, try vault.ledgerOrigin())
+            XCTAssertEqual(try vault.inclusionProof(seq: 0, size: nil, for: nobody).checkpoint.size, latest.size)
+            XCTAssertEqual(try vault.consistencyProof(from: latest.note, label: "it", for: nobody).old.size, latest.size)
+            XCTAssertTrue(try vault.verifyLedger(external: [], for: nobody).isIntact)
         }
         try assertAllowed("health", records: []) {
             XCTAssertEqual(try Vault.health(of: vault.directory).events, try vault.events.count())
