@@ -22,7 +22,10 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
 
     /// What a `notFound` or `conflict` is about, so a front end can say where to look.
     public enum Subject: String, Sendable, Equatable {
-        case exhibit, device, dataDirectory, file, checkpoint, other
+        case exhibit, device, dataDirectory, file, checkpoint
+        /// A vault setting fixed when the vault was created (its organisation, its ledger origin).
+        case setting
+        case other
     }
 
     public let kind: Kind

@@ -68,11 +68,13 @@ struct TusHandler {
                               reason: "body")
             }
             return Tus.response(error.status, text: error.message)
-        } catch let error as CustodyError where Tus.refusal(error) != nil {
-            return answer(Tus.refusal(error)!, dock: dock, request, connection: connection)
         } catch let refusal as Tus.Refusal {
             return answer(refusal, dock: dock, request, connection: connection)
         } catch {
+            // A domain error the dock can act on is a refusal; anything else is our failure.
+            if let e = error as? CustodyError, let refusal = Tus.refusal(e) {
+                return answer(refusal, dock: dock, request, connection: connection)
+            }
             metrics.increment("custody_upload_failures_total{reason=\"internal\"}")
             log.error("upload request failed", ["method": request.method, "error": String(describing: error)])
             return Tus.response(.internalServerError, text: "the upload could not be stored; retry later")
@@ -82,17 +84,17 @@ struct TusHandler {
     /// A refused request: counted, recorded within the dock's budget unless it was already, answered.
     private func answer(_ refusal: Tus.Refusal, dock: String?, _ request: HTTPRequestHead,
                         connection: HTTPConnectionInfo) -> HTTPResponse {
-            metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
-            if let dock, !refusal.recorded {
-                recordRefusal(of: dock, request, connection: connection, status: refusal.status,
-                              message: refusal.message, reason: refusal.reason)
-            }
-            var headers = refusal.headers
-            if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
-            if refusal.status == .unauthorized {
-                headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
-            }
-            return Tus.response(refusal.status, headers, text: refusal.message)
+        metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
+        if let dock, !refusal.recorded {
+            recordRefusal(of: dock, request, connection: connection, status: refusal.status,
+                          message: refusal.message, reason: refusal.reason)
+        }
+        var headers = refusal.headers
+        if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
+        if refusal.status == .unauthorized {
+            headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
+        }
+        return Tus.response(refusal.status, headers, text: refusal.message)
     }
 
     /// An upload of this dock's, or 404 (and a ledger event) for anyone else's: docks cannot probe

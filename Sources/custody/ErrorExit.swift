@@ -20,6 +20,7 @@ extension CustodyError {
         case .notFound(.device), .conflict(.device): return "`custody device list` shows them"
         case .notFound(.dataDirectory): return "`custody init` with the same --data creates one"
         case .conflict(.file): return "choose another --out"
+        case .conflict(.setting): return "give the stored value with --org or --origin, or none"
         case .refused where message == Vault.noOfficer: return Context.officerHint
         default: return nil
         }
