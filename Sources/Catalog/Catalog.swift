@@ -119,18 +119,20 @@ public final class Catalog {
         if ref.uppercased().hasPrefix("EX-") {
             if let e = try db.query("SELECT \(Self.columns) FROM exhibits WHERE id = ?", [.text(ref.uppercased())])
                 .first.map(Self.decode) { return e }
-            throw CustodyError.usage("no exhibit \(ref): `custody list` shows the catalog")
+            throw CustodyError.notFound(.exhibit, "no exhibit \(ref)")
         }
         let prefix = ref.lowercased()
         guard prefix.utf8.count >= 6, prefix.utf8.count <= 64, Hex.isLowerHex(Substring(prefix)) else {
-            throw CustodyError.usage("\(reference) is neither an exhibit ID (EX-000001) nor a SHA-256 prefix of 6+ hex digits")
+            throw CustodyError.invalidInput(field: "exhibit",
+                "\(reference) is neither an exhibit ID (EX-000001) nor a SHA-256 prefix of 6+ hex digits")
         }
         let rows = try db.query("SELECT \(Self.columns) FROM exhibits WHERE sha256 >= ? AND sha256 < ? ORDER BY num LIMIT 2",
                                 [.text(prefix), .text(prefix + "g")])
         switch rows.count {
-        case 0: throw CustodyError.usage("no exhibit has a SHA-256 starting \(prefix)")
+        case 0: throw CustodyError.notFound(.exhibit, "no exhibit has a SHA-256 starting \(prefix)")
         case 1: return try Self.decode(rows[0])
-        default: throw CustodyError.usage("SHA-256 prefix \(prefix) matches more than one exhibit: give more digits")
+        default: throw CustodyError.invalidInput(field: "exhibit",
+            "SHA-256 prefix \(prefix) matches more than one exhibit: give more digits")
         }
     }
 

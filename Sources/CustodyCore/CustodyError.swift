@@ -1,15 +1,31 @@
-/// The error a user of custody sees. It says what went wrong and, where it can, what to do next;
-/// `kind` decides the exit code of the CLI.
+/// What went wrong, in the domain's words: the CLI turns `kind` into an exit code and Service into an
+/// HTTP status, each in one place. The message says what is wrong and names no command of either;
+/// the CLI adds its hint (which command helps) where one does.
 public struct CustodyError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable {
-        /// Bad arguments or bad input: exit 2.
-        case usage
-        /// Stored evidence failed a check: exit 1.
-        case integrity
-        /// Refused by policy (no actor, wrong token, expired link): exit 2.
+    public enum Kind: Sendable, Equatable {
+        /// The input is malformed or unusable; `field` names what (an option, a header, a file).
+        case invalidInput(field: String)
+        /// The thing named does not exist.
+        case notFound(Subject)
+        /// Not allowed: no or an invalid acting party, or a rule forbids it (an unreadable exhibit
+        /// cannot be redacted, a data directory readable by others is not opened). The message is why.
         case refused
-        /// Anything else (I/O, database, library failure): exit 3.
+        /// It clashes with what exists (a name taken, a file at the destination, a device revoked).
+        case conflict(Subject)
+        /// Stored evidence or the ledger failed a check.
+        case integrity
+        /// The disk holding the vault or the destination is full; nothing was kept.
+        case diskFull
+        /// Anything else (I/O, database, library failure).
         case failure
+    }
+
+    /// What a `notFound` or `conflict` is about, so a front end can say where to look.
+    public enum Subject: String, Sendable, Equatable {
+        case exhibit, device, dataDirectory, file, checkpoint
+        /// A vault setting fixed when the vault was created (its organisation, its ledger origin).
+        case setting
+        case other
     }
 
     public let kind: Kind
@@ -23,19 +39,35 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
         self.cause = cause.map { String(describing: $0) }
     }
 
-    public static func usage(_ message: String) -> CustodyError { CustodyError(.usage, message) }
+    public static func invalidInput(field: String, _ message: String) -> CustodyError {
+        CustodyError(.invalidInput(field: field), message)
+    }
+    public static func notFound(_ subject: Subject, _ message: String) -> CustodyError {
+        CustodyError(.notFound(subject), message)
+    }
+    public static func refused(_ reason: String) -> CustodyError { CustodyError(.refused, reason) }
+    public static func conflict(_ subject: Subject, _ message: String) -> CustodyError {
+        CustodyError(.conflict(subject), message)
+    }
     public static func integrity(_ message: String) -> CustodyError { CustodyError(.integrity, message) }
-    public static func refused(_ message: String) -> CustodyError { CustodyError(.refused, message) }
+    public static func diskFull(_ message: String) -> CustodyError { CustodyError(.diskFull, message) }
     public static func failure(_ message: String, cause: (any Error)? = nil) -> CustodyError {
         CustodyError(.failure, message, cause: cause)
     }
 
-    public var exitCode: Int32 {
+    /// The caller asked for something wrong (bad input, nothing there, not allowed, a clash), as opposed
+    /// to the evidence failing a check or the system failing: trying again as is cannot succeed.
+    public var isCallersFault: Bool {
         switch kind {
-        case .usage, .refused: return 2
-        case .integrity: return 1
-        case .failure: return 3
+        case .invalidInput, .notFound, .refused, .conflict: return true
+        case .integrity, .diskFull, .failure: return false
         }
+    }
+
+    /// The field an `invalidInput` names, if it is one.
+    public var field: String? {
+        if case .invalidInput(let field) = kind { return field }
+        return nil
     }
 
     public var description: String {

@@ -109,11 +109,11 @@ extension EventLog {
                 if Merkle.verifyInclusion(index: index, size: checkpoint.size, leafHash: leaf.bytes, proof: proof,
                                           root: checkpoint.root.bytes) { return nil }
                 return "event \(event.seq) is not the one the signed checkpoint of \(checkpoint.size) events covers: "
-                    + "the ledger was changed (`custody ledger verify` says where)"
+                    + "the ledger was changed (verifying the whole ledger says where)"
             }
             if try tree.hash(level: 0, index: index) == leaf { return nil }
             return "event \(event.seq) does not match the ledger's tree: the ledger was changed "
-                + "(`custody ledger verify` says where)"
+                + "(verifying the whole ledger says where)"
         } catch let e as CustodyError where e.kind == .integrity {
             return "event \(event.seq) cannot be proved to be in the ledger: \(e.message)"
         }

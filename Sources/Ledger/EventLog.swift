@@ -121,7 +121,12 @@ public final class EventLog {
     }
 
     func size() throws -> UInt64 {
-        UInt64(try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0)
+        UInt64(try Self.count(in: db))
+    }
+
+    /// Number of events in the log of `db`, which may be opened read-only (nothing is migrated).
+    public static func count(in db: Database) throws -> Int64 {
+        try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0
     }
 
     /// The Merkle root of the first `size` events.

@@ -31,7 +31,7 @@ public struct InclusionProof: Sendable, Equatable {
         var (lines, checkpoint) = try ProofText.split(text, header: Self.header)
         if let first = lines.first, first.hasPrefix("extra ") {
             guard let bytes = Base64.decode(String(first.dropFirst(6))) else {
-                throw CustodyError.usage("the proof's extra line is not base64")
+                throw CustodyError.invalidInput(field: "proof", "the proof's extra line is not base64")
             }
             leaf = bytes
             lines.removeFirst()
@@ -44,7 +44,8 @@ public struct InclusionProof: Sendable, Equatable {
     /// Checks the checkpoint's signature and that the leaf (from `extra`, or given) is at `index` in it.
     public func verify(verifier: NoteVerifier, leaf given: [UInt8]? = nil) throws -> Checkpoint {
         let cp = try Checkpoint.open(checkpoint, verifier: verifier)
-        guard let leaf = given ?? leaf else { throw CustodyError.usage("the proof carries no leaf and none was given") }
+        guard let leaf = given ?? leaf else { throw CustodyError.invalidInput(field: "proof",
+            "the proof carries no leaf and none was given") }
         guard Merkle.verifyInclusion(index: index, size: cp.size, leafHash: Merkle.leafHash(leaf).bytes,
                                      proof: hashes, root: cp.root.bytes) else {
             throw CustodyError.integrity("the inclusion proof for event \(index) does not lead to the checkpoint's "
@@ -104,12 +105,13 @@ enum ProofText {
     /// The lines between the header and the blank line, and the checkpoint note after it.
     static func split(_ text: String, header: String) throws -> (ArraySlice<Substring>, String) {
         guard text.utf8.count <= maxBytes else {
-            throw CustodyError.usage("the proof is larger than \(maxBytes) bytes")
+            throw CustodyError.invalidInput(field: "proof", "the proof is larger than \(maxBytes) bytes")
         }
-        guard let blank = text.range(of: "\n\n") else { throw CustodyError.usage("the proof has no checkpoint") }
+        guard let blank = text.range(of: "\n\n") else { throw CustodyError.invalidInput(field: "proof",
+            "the proof has no checkpoint") }
         var lines = text[..<blank.lowerBound].split(separator: "\n", omittingEmptySubsequences: false)[...]
         guard lines.popFirst() == Substring(header) else {
-            throw CustodyError.usage("not a \(header) proof: the first line must be \(header)")
+            throw CustodyError.invalidInput(field: "proof", "not a \(header) proof: the first line must be \(header)")
         }
         return (lines, String(text[blank.upperBound...]))
     }
@@ -118,7 +120,7 @@ enum ProofText {
     static func number(_ key: String, _ lines: inout ArraySlice<Substring>) throws -> UInt64 {
         guard let line = lines.popFirst(), line.hasPrefix(key + " "), let n = UInt64(line.dropFirst(key.count + 1)),
               String(n) == line.dropFirst(key.count + 1) else {
-            throw CustodyError.usage("the proof has no valid \(key) line")
+            throw CustodyError.invalidInput(field: "proof", "the proof has no valid \(key) line")
         }
         return n
     }
@@ -126,7 +128,8 @@ enum ProofText {
     static func hashes(_ lines: ArraySlice<Substring>) throws -> [[UInt8]] {
         try lines.map { line in
             guard let h = Base64.decode(String(line)), h.count == 32 else {
-                throw CustodyError.usage("the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
+                throw CustodyError.invalidInput(field: "proof",
+                    "the proof has a line that is not a base64 SHA-256 hash: \(line.prefix(60))")
             }
             return h
         }

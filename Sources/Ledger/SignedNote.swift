@@ -12,7 +12,8 @@ public struct NoteSigner: Sendable {
 
     public init(name: String, key: Ed25519Key) throws {
         guard NoteVerifier.isValidKeyName(name) else {
-            throw CustodyError.usage("a note key name must be non-empty without spaces or '+': \(name)")
+            throw CustodyError.invalidInput(field: "key name",
+                                            "a note key name must be non-empty without spaces or '+': \(name)")
         }
         self.name = name
         self.key = key
@@ -38,7 +39,8 @@ public struct NoteVerifier: Sendable {
     public let keyID: [UInt8]
 
     public init(name: String, publicKey: [UInt8]) throws {
-        guard publicKey.count == 32 else { throw CustodyError.usage("an Ed25519 public key has 32 bytes") }
+        guard publicKey.count == 32 else { throw CustodyError.invalidInput(field: "key",
+            "an Ed25519 public key has 32 bytes") }
         self.name = name
         self.publicKey = publicKey
         self.keyID = Self.keyID(name: name, publicKey: publicKey)
@@ -50,11 +52,12 @@ public struct NoteVerifier: Sendable {
         let parts = vkey.trimmingCharacters(in: .whitespacesAndNewlines)
             .split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let raw = Base64.decode(String(parts[2])), raw.count == 33, raw[0] == 0x01 else {
-            throw CustodyError.usage("not an Ed25519 verifier key (name+keyid+base64): \(vkey.prefix(80))")
+            throw CustodyError.invalidInput(field: "key",
+                                            "not an Ed25519 verifier key (name+keyid+base64): \(vkey.prefix(80))")
         }
         try self.init(name: String(parts[0]), publicKey: Array(raw[1...]))
         guard Hex.encode(keyID) == parts[1] else {
-            throw CustodyError.usage("the verifier key's ID does not match its key")
+            throw CustodyError.invalidInput(field: "key", "the verifier key's ID does not match its key")
         }
     }
 
@@ -77,26 +80,28 @@ public struct NoteVerifier: Sendable {
     /// Text that is not a signed note at all (too large, control characters such as CR, no signature
     /// block, malformed signature lines) is a usage error: the wrong file, not a forged one.
     public func open(_ note: String) throws -> String {
-        guard note.utf8.count <= Self.maxNoteBytes else { throw CustodyError.usage("the note is too large") }
+        guard note.utf8.count <= Self.maxNoteBytes else { throw CustodyError.invalidInput(field: "note",
+            "the note is too large") }
         if note.contains("\r\n") {
-            throw CustodyError.usage("the note has CRLF line ends (a signed note has LF only; convert it back)")
+            throw CustodyError.invalidInput(field: "note",
+                                            "the note has CRLF line ends (a signed note has LF only; convert it back)")
         }
         guard !note.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" }) else {
-            throw CustodyError.usage("the note contains control characters")
+            throw CustodyError.invalidInput(field: "note", "the note contains control characters")
         }
         guard let split = note.range(of: "\n\n", options: .backwards) else {
-            throw CustodyError.usage("the note has no signature block")
+            throw CustodyError.invalidInput(field: "note", "the note has no signature block")
         }
         let text = String(note[..<split.lowerBound]) + "\n"
         let lines = note[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
         guard note.hasSuffix("\n"), lines.last == "", lines.count >= 2 else {
-            throw CustodyError.usage("the note's signature lines are malformed")
+            throw CustodyError.invalidInput(field: "note", "the note's signature lines are malformed")
         }
         var verified = false
         for line in lines.dropLast() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}" else {
-                throw CustodyError.usage("malformed signature line: \(line.prefix(120))")
+                throw CustodyError.invalidInput(field: "note", "malformed signature line: \(line.prefix(120))")
             }
             // The shape of a signature line with a signature that is not canonical base64: altered.
             guard let raw = Base64.decode(String(fields[2])), raw.count >= 4 else {

@@ -67,7 +67,8 @@ public final class CustodyService: @unchecked Sendable {
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
-            do { tls = try TLSTransportSecurity(files) } catch { throw CustodyError.usage(error.description) }
+            do { tls = try TLSTransportSecurity(files) } catch { throw CustodyError.invalidInput(field: "tls",
+                error.description) }
         } else {
             tls = nil
         }

@@ -1,7 +1,6 @@
 import CustodyCore
 import Foundation
 import HTTPServer
-import SQLite
 import Vault
 
 /// Maps requests to custody's endpoints: health, metrics, and tus uploads under `/files/`.
@@ -38,9 +37,8 @@ struct Router: HTTPHandler {
     /// 200 when the catalog answers a query, 503 otherwise, so a load balancer stops sending uploads.
     private func health() -> HTTPResponse {
         do {
-            let db = try Database(path: directory.database, readOnly: true, busyTimeoutMs: 2000)
-            let events = try db.query("SELECT COALESCE(MAX(seq) + 1, 0) FROM events").first?.int(0) ?? 0
-            let body = try JSONSerialization.data(withJSONObject: ["status": "ok", "events": events],
+            let health = try Vault.health(of: directory)
+            let body = try JSONSerialization.data(withJSONObject: ["status": "ok", "events": health.events],
                                                   options: [.sortedKeys])
             return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"],
                                 data: body + Data("\n".utf8))

@@ -8,9 +8,9 @@ import Vault
 /// whose ingest did not happen, expires abandoned ones, and records the refusals its budget held back.
 extension TusHandler {
     /// Ingests a fully received upload, counted and logged.
-    func ingest(_ upload: Upload, store: UploadStore, hasher: UploadHasher?,
+    func ingest(_ upload: Upload, by actor: Actor, vault: Vault, store: UploadStore, hasher: UploadHasher?,
                 stopping: () -> Bool = { false }) throws -> Upload {
-        let done = try store.complete(upload, hasher: hasher, stopping: stopping)
+        let done = try vault.completeUpload(upload, by: actor, hasher: hasher, in: store, stopping: stopping)
         metrics.increment("custody_ingests_total")
         log.info("upload ingested", ["upload": done.id, "dock": done.owner, "exhibit": done.exhibit ?? "",
                                      "bytes": done.length])
@@ -34,7 +34,7 @@ extension TusHandler {
                     guard let current = try store.get(upload.id) else { return upload }
                     guard current.state == .active, current.isFinished else { return current }
                     do {
-                        return try ingest(current, store: store, hasher: nil) {
+                        return try ingest(current, by: .system, vault: vault, store: store, hasher: nil) {
                             inBackground && startupIngests.isStopping
                         }
                     } catch UploadError.quarantined {
@@ -66,7 +66,8 @@ extension TusHandler {
         }
         let store = try UploadStore(vault: vault)
         for candidate in try store.expiredUploads() {
-            guard let expired = try busy.ifFree(candidate.id, { try store.expire(candidate.id) }) ?? nil else {
+            let expire = { try vault.expireUpload(candidate.id, in: store) }
+            guard let expired = try busy.ifFree(candidate.id, expire) ?? nil else {
                 continue  // a request holds it, or moved it on
             }
             log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])

@@ -15,7 +15,7 @@ extension TusHandler {
         let header = given.count == 1 ? given[0] : ""
         // The scheme's name is case-insensitive (RFC 9110, section 11.1).
         let token = header.prefix(7).lowercased() == "bearer " ? String(header.dropFirst(7)) : nil
-        if let token, let dock = try pool.with({ try DeviceRegistry(db: $0.db).authenticate(token: token) }) {
+        if let token, let dock = try pool.with({ try $0.authenticate(token: token) }) {
             return dock
         }
         let reason = given.count > 1 ? "Authorization given more than once"
@@ -25,9 +25,8 @@ extension TusHandler {
             try pool.with { vault in
                 if let summary { try recordUnrecorded(summary, in: vault) }
                 guard record else { return }
-                try vault.record(CustodyEvent(actor: Self.unauthenticated, action: .upload, outcome: .refused,
-                                              reason: reason,
-                                              details: ["method": request.method, "remote": connection.remoteAddress]))
+                try vault.refuseRecorded(Self.unauthenticated, .upload, reason: reason,
+                                         details: ["method": request.method, "remote": connection.remoteAddress])
             }
         }
         if given.count > 1 { throw Tus.duplicated("Authorization") }
@@ -52,9 +51,8 @@ extension TusHandler {
                                "remote": connection.remoteAddress]
                 let id = request.path.dropFirst("/files/".count)
                 if !id.isEmpty { details["upload"] = String(id.prefix(64)) }
-                try vault.record(CustodyEvent(actor: .device(dock), action: .upload,
-                                              outcome: status.code >= 500 ? .failed : .refused,
-                                              reason: message, details: details))
+                try vault.refuseRecorded(.device(dock), .upload, reason: message,
+                                         outcome: status.code >= 500 ? .failed : .refused, details: details)
             }
         } catch {
             log.error("a refused upload request could not be recorded", ["dock": dock, "status": status.code,
@@ -68,10 +66,9 @@ extension TusHandler {
         let budget = dock.map(dockRefusals.budget) ?? refusals
         let what = dock == nil ? "refused attempts without a valid token" : "refused requests of this dock"
         do {
-            try vault.record(CustodyEvent(actor: dock.map(Actor.device) ?? Self.unauthenticated, action: .upload,
-                                          outcome: .refused,
-                                          reason: "\(summary.attempts) more \(what), counted, not recorded one by one",
-                                          details: summary.details(window: budget.window)))
+            try vault.refuseRecorded(dock.map(Actor.device) ?? Self.unauthenticated, .upload,
+                                     reason: "\(summary.attempts) more \(what), counted, not recorded one by one",
+                                     details: summary.details(window: budget.window))
         } catch {
             budget.restore(summary)
             throw error

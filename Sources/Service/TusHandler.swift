@@ -71,35 +71,41 @@ struct TusHandler {
             }
             return Tus.response(error.status, text: error.message)
         } catch let refusal as Tus.Refusal {
-            metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
-            if let dock, !refusal.recorded {
-                recordRefusal(of: dock, request, connection: connection, status: refusal.status,
-                              message: refusal.ledgerReason ?? refusal.message, reason: refusal.reason)
-            }
-            var headers = refusal.headers
-            if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
-            if refusal.status == .unauthorized {
-                headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
-            }
-            return Tus.response(refusal.status, headers, text: refusal.message)
+            return answer(refusal, dock: dock, request, connection: connection)
         } catch {
+            // A domain error the dock can act on is a refusal; anything else is our failure.
+            if let e = error as? CustodyError, let refusal = Tus.refusal(e) {
+                return answer(refusal, dock: dock, request, connection: connection)
+            }
             metrics.increment("custody_upload_failures_total{reason=\"internal\"}")
             log.error("upload request failed", ["method": request.method, "error": String(describing: error)])
             return Tus.response(.internalServerError, text: "the upload could not be stored; retry later")
         }
     }
 
+    /// A refused request: counted, recorded within the dock's budget unless it was already, answered.
+    private func answer(_ refusal: Tus.Refusal, dock: String?, _ request: HTTPRequestHead,
+                        connection: HTTPConnectionInfo) -> HTTPResponse {
+        metrics.increment("custody_upload_failures_total{reason=\"\(refusal.reason)\"}")
+        if let dock, !refusal.recorded {
+            recordRefusal(of: dock, request, connection: connection, status: refusal.status,
+                          message: refusal.ledgerReason ?? refusal.message, reason: refusal.reason)
+        }
+        var headers = refusal.headers
+        if refusal.status == Tus.preconditionFailed { headers.add(name: "Tus-Version", value: Tus.version) }
+        if refusal.status == .unauthorized {
+            headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"custody\"")
+        }
+        return Tus.response(refusal.status, headers, text: refusal.message)
+    }
+
     /// An upload of this dock's, or 404 for anyone else's, as for an unknown ID: docks cannot probe
     /// each other's uploads. The ledger says whose it is (the dock is not told), within the dock's
     /// refusal budget like its other refusals.
-    private func owned(_ id: String, dock: String, store: UploadStore) throws -> Upload {
-        guard let upload = try store.get(id) else { throw Tus.refusal(.notFound) }
-        guard upload.owner == dock else {
-            var refusal = Tus.refusal(.notFound)
-            refusal.ledgerReason = "not this dock's upload: it belongs to another dock"
-            throw refusal
+    private func owned(_ id: String, dock: String, vault: Vault, store: UploadStore) throws -> Upload {
+        do { return try vault.upload(id, of: .device(dock), in: store) } catch let e as UploadError {
+            throw Tus.refusal(e)
         }
-        return upload
     }
 
     private func create(_ request: HTTPRequestHead, body: HTTPBody, dock: String) throws -> HTTPResponse {
@@ -112,12 +118,10 @@ struct TusHandler {
                               + "\(configuration.maxUploadBytes)", reason: "too_large")
         }
         let metadata: UploadMetadata
-        do { metadata = try UploadMetadata(header: request.headers["Upload-Metadata"]) } catch let e as CustodyError {
-            throw Tus.Refusal(status: .badRequest, message: e.message, reason: "bad_metadata")
-        }
+        metadata = try UploadMetadata(header: request.headers["Upload-Metadata"])
         var upload = try pool.with { vault in
-            try UploadStore(vault: vault).create(owner: dock, length: length, metadata: metadata,
-                                                 ttl: configuration.uploadTTL)
+            try vault.createUpload(by: .device(dock), length: length, metadata: metadata, ttl: configuration.uploadTTL,
+                                   in: UploadStore(vault: vault))
         }
         log.info("upload created", ["upload": upload.id, "dock": dock, "length": length])
         var headers: HTTPHeaders = ["Location": location(request, upload.id),
@@ -140,7 +144,7 @@ struct TusHandler {
     }
 
     private func head(_ id: String, dock: String) throws -> HTTPResponse {
-        var upload = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
+        var upload = try pool.with { try owned(id, dock: dock, vault: $0, store: UploadStore(vault: $0)) }
         if upload.state == .active && upload.isFinished { upload = finishReceived(upload) }
         try refuseIfExpired(upload)
         switch upload.state {
@@ -163,7 +167,7 @@ struct TusHandler {
         guard let offset = try Tus.integer(request, "Upload-Offset") else {
             throw Tus.Refusal(status: .badRequest, message: "Upload-Offset is required", reason: "no_offset")
         }
-        let upload = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
+        let upload = try pool.with { try owned(id, dock: dock, vault: $0, store: UploadStore(vault: $0)) }
         try refuseIfExpired(upload)
         switch upload.state {
         case .active: break
@@ -186,11 +190,13 @@ struct TusHandler {
 
     private func terminate(_ id: String, dock: String) throws -> HTTPResponse {
         // Ownership first: another dock's upload is 404 (and a ledger event) even while it is busy.
-        _ = try pool.with { try owned(id, dock: dock, store: UploadStore(vault: $0)) }
+        _ = try pool.with { try owned(id, dock: dock, vault: $0, store: UploadStore(vault: $0)) }
         try busy.holding(id) {
             try pool.with { vault in
                 let store = try UploadStore(vault: vault)
-                do { try store.terminate(try owned(id, dock: dock, store: store)) } catch let e as UploadError {
+                do {
+                    try vault.terminateUpload(try owned(id, dock: dock, vault: vault, store: store), by: .device(dock), in: store)
+                } catch let e as UploadError {
                     throw Tus.refusal(e)
                 }
             }
@@ -224,16 +230,18 @@ struct TusHandler {
                     if current.isFinished {
                         // Every byte is in but the ingest did not happen (it failed, or the daemon
                         // stopped first): only the ingest is left, and the pieces may be chunks already.
-                        return try ingest(current, store: store, hasher: nil)
+                        return try ingest(current, by: .device(upload.owner), vault: vault, store: store, hasher: nil)
                     }
                     let hasher = try hashers.take(current, store: store)
-                    var updated = try store.append(current, checksum: checksum, ttl: configuration.uploadTTL,
-                                                   hasher: hasher) { try body.read(into: $0) }
+                    var updated = try vault.appendToUpload(current, by: .device(current.owner), checksum: checksum,
+                                                           ttl: configuration.uploadTTL, hasher: hasher, in: store) {
+                        try body.read(into: $0)
+                    }
                     metrics.increment("custody_upload_bytes_total", by: Double(updated.offset - current.offset))
                     if !updated.isFinished {
                         hashers.put(updated.id, hasher)  // only after a clean append: it saw exactly the bytes kept
                     } else {
-                        updated = try ingest(updated, store: store, hasher: hasher)
+                        updated = try ingest(updated, by: .device(updated.owner), vault: vault, store: store, hasher: hasher)
                     }
                     return updated
                 } catch let e as UploadError {

@@ -90,10 +90,29 @@ enum Tus {
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(unix)))
     }
 
+    /// The one place a domain error becomes an HTTP answer; nil for a server failure (integrity,
+    /// I/O), which is answered 500 and logged.
+    static func refusal(_ error: CustodyError) -> Refusal? {
+        switch error.kind {
+        case .invalidInput(let field):
+            return Refusal(status: .badRequest, message: error.message, reason: "bad_\(field)")
+        case .notFound: return Refusal(status: .notFound, message: error.message, reason: "not_found")
+        case .refused: return Refusal(status: .forbidden, message: error.message, reason: "refused", recorded: true)
+        case .conflict: return Refusal(status: .conflict, message: error.message, reason: "conflict")
+        case .diskFull: return Refusal(status: insufficientStorage, message: "the evidence server's disk is full; "
+                                       + "retry later", reason: "disk_full")
+        case .integrity, .failure: return nil
+        }
+    }
+
     /// The status and message for an upload store error.
     static func refusal(_ error: UploadError) -> Refusal {
         switch error {
         case .notFound: return Refusal(status: .notFound, message: "no such upload", reason: "not_found")
+        case .notOwned:
+            var refusal = Refusal(status: .notFound, message: "no such upload", reason: "not_found")
+            refusal.ledgerReason = "not this dock's upload: it belongs to another dock"
+            return refusal
         case .gone(let state): return Refusal(status: .gone, message: "the upload is \(state.rawValue)", reason: "gone")
         case .offsetMismatch(let current):
             return Refusal(status: .conflict, message: current >= 0 ? "Upload-Offset must be \(current)"

@@ -12,6 +12,8 @@ import Storage
 /// Why an upload request cannot proceed; the tus handler turns each into its HTTP status.
 public enum UploadError: Error, Equatable, Sendable {
     case notFound
+    /// Another dock's upload: answered as `notFound`, the refusal recorded already.
+    case notOwned
     /// Terminated, expired or quarantined: there is nothing to resume.
     case gone(Upload.State)
     /// The client's Upload-Offset is not where the upload stands.

@@ -80,7 +80,7 @@ public struct DataDirectory: Sendable {
     private func checkPrivate(_ path: String) throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw CustodyError.failure("\(path) is missing: run `custody init` for this data directory")
+            throw CustodyError.failure("\(path) is missing: initializing this data directory creates it")
         }
         if st.st_mode & 0o077 != 0 {
             throw CustodyError.refused("\(path) is readable by other users (mode \(String(st.st_mode & 0o777, radix: 8))): "

@@ -1,10 +1,10 @@
 import CustodyCore
 import Crypto
-import Ledger
 import SQLite
 
 /// Docking stations allowed to upload, each with its own bearer token. Only the SHA-256 of a token
-/// is stored; the token itself is shown once, when the device is added.
+/// is stored; the token itself is shown once, when the device is added. SQL only: adding and
+/// revoking are use cases of `Vault` (`Vault+Devices.swift`), which record them.
 public final class DeviceRegistry {
     public struct Device: Sendable, Equatable {
         public let name: String
@@ -38,62 +38,48 @@ public final class DeviceRegistry {
     }
 
     /// Registers `name` and returns its new token. Fails if the name is taken (even when revoked:
-    /// names stay unique so the ledger never confuses two docks).
-    public func add(_ name: String, by actor: Actor, events: EventLog) throws -> String {
-        try recordingRefusal(of: "add", name, by: actor, events: events) {
-            guard Actor.isValidID(name) else {
-                throw CustodyError.usage("device name must be 1-64 letters, digits or ._@- characters")
-            }
-            guard !Self.reservedNames.contains(name.lowercased()) else {
-                throw CustodyError.usage("\(name) is reserved (the ledger's actor for refused attempts); choose another")
-            }
-            let token = Self.tokenPrefix + Base64.urlEncode(try SecureRandom.bytes(32))
-            try db.transaction {
-                if try !db.query("SELECT 1 FROM devices WHERE name = ?", [.text(name)]).isEmpty {
-                    throw CustodyError.usage("a device named \(name) already exists; `custody device list` shows them")
-                }
-                try db.query("INSERT INTO devices (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
-                             [.text(name), .text(Self.hash(token)), .text(Timestamp.rfc3339()), .text(actor.id)])
-                try events.append(CustodyEvent(actor: actor, action: .device,
-                                               details: ["device": name, "change": "added"]))
-            }
-            return token
+    /// names stay unique so the ledger never confuses two docks). Runs inside the caller's
+    /// transaction, which records the change (`Vault.addDevice`).
+    func add(_ name: String, by actor: Actor) throws -> String {
+        guard Actor.isValidID(name) else {
+            throw CustodyError.invalidInput(field: "name",
+                                            "device name must be 1-64 letters, digits or ._@- characters")
         }
+        guard !Self.reservedNames.contains(name.lowercased()) else {
+            throw CustodyError.invalidInput(field: "name", "\(name) is reserved (the ledger's actor for refused "
+                                            + "attempts); choose another")
+        }
+        let token = Self.tokenPrefix + Base64.urlEncode(try SecureRandom.bytes(32))
+        if try !db.query("SELECT 1 FROM devices WHERE name = ?", [.text(name)]).isEmpty {
+            throw CustodyError.conflict(.device, "a device named \(name) already exists")
+        }
+        try db.query("INSERT INTO devices (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
+                     [.text(name), .text(Self.hash(token)), .text(Timestamp.rfc3339()), .text(actor.id)])
+        return token
     }
 
     /// Names no dock may have: the actor refused upload attempts are recorded under.
     static let reservedNames: Set<String> = ["unauthenticated"]
 
     /// Revokes `name`'s token at once; its uploads are refused from then on. Returns when (RFC 3339).
-    /// An unknown or already revoked device is refused, saying which.
-    @discardableResult
-    public func revoke(_ name: String, by actor: Actor, events: EventLog) throws -> String {
-        try recordingRefusal(of: "revoke", name, by: actor, events: events) {
-            try db.transaction {
-                let now = Timestamp.rfc3339()
-                try db.query("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
-                             [.text(now), .text(name)])
-                guard db.changes == 1 else {
-                    if let since = try list().first(where: { $0.name == name })?.revokedAt {
-                        throw CustodyError.usage("device \(name) is already revoked (since \(since))")
-                    }
-                    throw CustodyError.usage("unknown device \(name); `custody device list` shows them")
-                }
-                try events.append(CustodyEvent(actor: actor, action: .device,
-                                               details: ["device": name, "change": "revoked"]))
-                return now
+    /// An unknown or already revoked device is refused, saying which. Runs inside the caller's
+    /// transaction, which records the change (`Vault.revokeDevice`).
+    func revoke(_ name: String) throws -> String {
+        let now = Timestamp.rfc3339()
+        try db.query("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                     [.text(now), .text(name)])
+        guard db.changes == 1 else {
+            if let since = try list().first(where: { $0.name == name })?.revokedAt {
+                throw CustodyError.conflict(.device, "device \(name) is already revoked (since \(since))")
             }
+            throw CustodyError.notFound(.device, "unknown device \(name)")
         }
+        return now
     }
 
-    /// Runs `body`; a refusal (bad or taken name, no such device) is recorded in the ledger too.
-    private func recordingRefusal<T>(of change: String, _ name: String, by actor: Actor, events: EventLog,
-                                     _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as CustodyError where e.kind == .usage {
-            _ = try? events.append(CustodyEvent(actor: actor, action: .device, outcome: .refused, reason: e.message,
-                                                details: ["device": String(name.prefix(64)), "change": change]))
-            throw e
-        }
+    /// True when `name` is a registered dock whose token is not revoked.
+    public func isActive(_ name: String) throws -> Bool {
+        try !db.query("SELECT 1 FROM devices WHERE name = ? AND revoked_at IS NULL", [.text(name)]).isEmpty
     }
 
     public func list() throws -> [Device] {

@@ -19,6 +19,7 @@ extension Vault {
     public func export(_ exhibit: Exhibit, to out: String, actor: Actor, reason: String,
                        progress: ((Int64, Int64) -> Void)? = nil) throws {
         let destination = URL(fileURLWithPath: out).standardizedFileURL.path
+        try authorize(actor, .export, exhibit: exhibit.id)
         func event(_ outcome: CustodyEvent.Outcome, _ why: String) -> CustodyEvent {
             CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
                          outcome: outcome, reason: why, details: ["destination": destination])
@@ -50,18 +51,19 @@ extension Vault {
     /// (a dangling symlink included) or lies inside the data directory.
     private func openExportTemporary(for out: String) throws -> (fd: Int32, path: String) {
         if FS.entryExists(out) {
-            throw CustodyError.usage("\(out) already exists: custody never overwrites a file; choose another --out")
+            throw CustodyError.conflict(.file, "\(out) already exists: custody never overwrites a file")
         }
         let dir = (out as NSString).deletingLastPathComponent
         guard let folder = FS.realPath(dir.isEmpty ? "." : dir) else {
-            throw CustodyError.usage("cannot write \(out): its folder \(dir) does not exist")
+            throw CustodyError.invalidInput(field: "out", "cannot write \(out): its folder \(dir) does not exist")
         }
         if let root = FS.realPath(directory.root), folder == root || folder.hasPrefix(root + "/") {
-            throw CustodyError.usage("\(out) is inside the data directory \(directory.root): export outside it")
+            throw CustodyError.invalidInput(field: "out",
+                                            "\(out) is inside the data directory \(directory.root): export outside it")
         }
         let temp = "\(folder)/.\((out as NSString).lastPathComponent).custody-partial-\(getpid())"
         do { return (try FS.open(temp, O_WRONLY | O_CREAT | O_EXCL, 0o640), temp) } catch {
-            throw CustodyError.usage("cannot write next to \(out): \(error)")
+            throw CustodyError.invalidInput(field: "out", "cannot write next to \(out): \(error)")
         }
     }
 
@@ -72,7 +74,7 @@ extension Vault {
         try readVerified(exhibit) { bytes in
             do { try FS.writeAll(fd, bytes, path: temp) } catch {
                 if let e = error as? SystemError, e.isDiskFull {
-                    throw CustodyError.failure("the disk holding \(out) is full: nothing was exported")
+                    throw CustodyError.diskFull("the disk holding \(out) is full: nothing was exported")
                 }
                 throw CustodyError.failure("writing \(out) failed", cause: error)
             }
@@ -94,15 +96,15 @@ extension Vault {
         if link(temp, out) == 0 { return }
         let code = errno
         if code == EEXIST {
-            throw CustodyError.usage("\(out) appeared while exporting: custody never overwrites a file; nothing "
-                                     + "was written there")
+            throw CustodyError.conflict(.file, "\(out) appeared while exporting: custody never overwrites a file; "
+                                        + "nothing was written there")
         }
         guard [EPERM, ENOTSUP, EOPNOTSUPP, EMLINK, ENOSYS].contains(code) else {
             throw CustodyError.failure("cannot name the exported file \(out)",
                                        cause: SystemError(call: "link", path: out, errno: code))
         }
         if FS.entryExists(out) {
-            throw CustodyError.usage("\(out) appeared while exporting: custody never overwrites a file")
+            throw CustodyError.conflict(.file, "\(out) appeared while exporting: custody never overwrites a file")
         }
         try FS.rename(temp, out)
     }

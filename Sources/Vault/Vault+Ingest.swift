@@ -35,19 +35,20 @@ extension Vault {
     ///   - expectedSHA256: when the caller knows the hash (a camera or dock sent it), a mismatch
     ///     stores nothing and throws an integrity error.
     ///   - progress: called after each chunk with (bytes done, total bytes).
-    public func ingest(path: String, source: IngestSource, actor: Actor, chunkSize: Int = Vault.defaultChunkSize,
-                       expectedSHA256: SHA256Digest? = nil,
-                       progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
+    func storeFile(path: String, source: IngestSource, actor: Actor, chunkSize: Int = Vault.defaultChunkSize,
+                   expectedSHA256: SHA256Digest? = nil,
+                   progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
         precondition(chunkSize > 0 && chunkSize <= Vault.maxChunkSize)
         let fd: Int32
         // Non-blocking, so a FIFO given as the file is refused below instead of waiting for a writer.
         do { fd = try FS.open(path, O_RDONLY | O_NONBLOCK) } catch {
-            throw CustodyError.usage("cannot read \(path): \(error)")
+            throw CustodyError.invalidInput(field: "file", "cannot read \(path): \(error)")
         }
         defer { close(fd) }
         var st = stat()
         try systemCall("fstat", path: path) { fstat(fd, &st) }
-        guard st.st_mode & S_IFMT == S_IFREG else { throw CustodyError.usage("\(path) is not a regular file") }
+        guard st.st_mode & S_IFMT == S_IFREG else { throw CustodyError.invalidInput(field: "file",
+            "\(path) is not a regular file") }
         _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
         let total = Int64(st.st_size)
 
@@ -90,7 +91,8 @@ extension Vault {
             && now.st_size == before.st_size && read == Int64(before.st_size)
             && now.st_mtim.tv_sec == before.st_mtim.tv_sec && now.st_mtim.tv_nsec == before.st_mtim.tv_nsec
         guard same else {
-            throw CustodyError.usage("\(path) changed while it was being read (\(before.st_size) bytes when opened, "
+            throw CustodyError.invalidInput(field: "file",
+                "\(path) changed while it was being read (\(before.st_size) bytes when opened, "
                                      + "\(now.st_size) now): nothing was catalogued; ingest it again once nothing "
                                      + "is writing to it")
         }
@@ -212,7 +214,8 @@ extension Vault {
 
     static func storageError(_ error: any Error, path: String) -> CustodyError {
         if let e = error as? SystemError, e.isDiskFull {
-            return CustodyError.failure("the vault's disk is full while storing \(path): nothing was stored; free space and retry")
+            return CustodyError.diskFull("the vault's disk is full while storing \(path): nothing was stored; "
+                                         + "free space and retry")
         }
         return CustodyError.failure("storing \(path) failed", cause: error)
     }

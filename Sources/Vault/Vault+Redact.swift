@@ -20,10 +20,11 @@ extension Vault {
     /// are removed on success, failure and cancellation (and, after a crash, by the next redaction).
     ///
     /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too.
-    /// - Throws: `CustodyError` (usage: unreadable exhibit, invalid spec, unsupported source; failure:
+    /// - Throws: `CustodyError` (refused: unreadable exhibit; invalid input: the spec, an unsupported source; failure:
     ///   libav*, I/O), or `RedactionError.cancelled` when `isCancelled` returned true: nothing is stored.
     public func redact(_ exhibit: Exhibit, spec specBytes: [UInt8], reason: String, actor: Actor,
                        progress: ((Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> IngestResult {
+        try authorize(actor, .redact, exhibit: exhibit.id)
         let specSHA256 = SHA256.hash(specBytes)
         func event(_ outcome: CustodyEvent.Outcome, _ why: String) {
             _ = try? record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id,
@@ -36,7 +37,7 @@ extension Vault {
                   + "cannot be redacted; its original bytes can still be exported"
                 : "exhibit \(exhibit.id) has no video stream to redact"
             event(.refused, why)
-            throw CustodyError.usage(why)
+            throw CustodyError.refused(why)
         }
         let spec: RedactionSpec
         do {
@@ -45,7 +46,7 @@ extension Vault {
                                                                      duration: media.durationSeconds ?? .infinity))
         } catch let e as RedactionSpecError {
             event(.refused, "invalid redaction spec: \(e)")
-            throw CustodyError.usage("the redaction spec is invalid: \(e)")
+            throw CustodyError.invalidInput(field: "spec", "the redaction spec is invalid: \(e)")
         }
         let anchored: AnchoredExhibit
         do { anchored = try self.anchored(exhibit) } catch let e as CustodyError where e.kind == .integrity {
@@ -74,13 +75,13 @@ extension Vault {
             if !made.droppedStreams.isEmpty {
                 derived.notes["dropped_streams"] = made.droppedStreams.joined(separator: Self.droppedStreamSeparator)
             }
-            return try ingest(path: output, source: derived, actor: actor)
+            return try storeFile(path: output, source: derived, actor: actor)
         } catch let e as RedactionError where e.kind == .cancelled {
             event(.failed, "cancelled; nothing was stored")
             throw e
         } catch let e as RedactionError {
             event(.failed, e.message)
-            throw CustodyError.usage("cannot redact \(exhibit.id): \(e.message)")
+            throw CustodyError.invalidInput(field: "exhibit", "cannot redact \(exhibit.id): \(e.message)")
         } catch let e as MediaError {
             event(.failed, e.description)
             throw CustodyError.failure("redacting \(exhibit.id) failed: \(e.description)")

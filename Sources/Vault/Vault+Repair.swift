@@ -35,10 +35,11 @@ extension Vault {
         }
         if let recorded = creation.details["chunks_sha256"], recorded != list.hex {
             guard refuseOtherChunks else { return nil }
-            throw CustodyError.usage("\(id)'s catalog rows disagree with its \(creation.action.rawValue) event "
-                                     + "\(creation.seq), and this file is its genuine bytes, but cut into chunks "
-                                     + "of \(chunkSize) bytes the event did not record: ingest it again with the "
-                                     + "--chunk-size it was first stored with (\(current.chunkSize) in the catalog)")
+            throw CustodyError.invalidInput(field: "chunk_size",
+                "\(id)'s catalog rows disagree with its \(creation.action.rawValue) event \(creation.seq), and "
+                + "this file is its genuine bytes, but cut into chunks of \(chunkSize) bytes the event did not "
+                + "record: ingest it again with the chunk size it was first stored with (\(current.chunkSize) "
+                + "in the catalog)")
         }
         try catalog.replaceContent(of: id, sha256: sha256, size: total, chunkSize: chunkSize, chunks: chunks)
         let repaired = try catalog.find(id)

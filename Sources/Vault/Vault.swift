@@ -25,7 +25,7 @@ public final class Vault {
     /// Opens an initialized data directory; removes temp files of crashed runs.
     public init(directory: DataDirectory) throws {
         guard directory.isInitialized else {
-            throw CustodyError.usage("\(directory.root) is not a custody data directory: run `custody init --data \(directory.root)`")
+            throw CustodyError.notFound(.dataDirectory, "\(directory.root) is not a custody data directory")
         }
         self.directory = directory
         do {
@@ -56,15 +56,15 @@ public final class Vault {
             // silent change would leave the vault naming one body and its checkpoints another.
             if let stored = try vault.catalog.setting("org") {
                 if let org, org != stored {
-                    throw CustodyError.usage("this vault's organisation is \(stored), fixed when it was created; "
-                                             + "it cannot become \(org) (give --org \(stored), or none)")
+                    throw CustodyError.conflict(.setting, "this vault's organisation is \(stored), fixed when it "
+                                                + "was created; it cannot become \(org)")
                 }
             } else {
                 try vault.catalog.setSetting("org", org ?? "local")
             }
             if let fixed = try vault.catalog.setting("ledger_origin") {
                 if let origin, origin != fixed {
-                    throw CustodyError.usage("the ledger origin of this vault is \(fixed); it cannot change")
+                    throw CustodyError.conflict(.setting, "the ledger origin of this vault is \(fixed); it cannot change")
                 }
             } else {
                 try vault.catalog.setSetting("ledger_origin", origin ?? "\(try vault.organization())/custody")

@@ -38,7 +38,8 @@ struct Arguments {
             let arg = argv[i]
             i += 1
             guard arg.utf8.count <= Self.maxArgumentLength else {
-                throw CustodyError.usage("an argument is longer than \(Self.maxArgumentLength) bytes")
+                throw CustodyError.invalidInput(field: "arguments",
+                                                "an argument is longer than \(Self.maxArgumentLength) bytes")
             }
             if onlyPositionals || !arg.hasPrefix("-") || arg == "-" {
                 positionals.append(arg)
@@ -46,26 +47,30 @@ struct Arguments {
             }
             if arg == "--" { onlyPositionals = true; continue }
             if arg == "-h" || arg == "--help" { wantsHelp = true; continue }
-            guard arg.hasPrefix("--") else { throw CustodyError.usage("unknown option \(arg)") }
+            guard arg.hasPrefix("--") else { throw CustodyError.invalidInput(field: "arguments",
+                "unknown option \(arg)") }
             var name = String(arg.dropFirst(2))
             var inline: String?
             if let eq = name.firstIndex(of: "=") {
                 inline = String(name[name.index(after: eq)...])
                 name = String(name[..<eq])
             }
-            guard let spec = byName[name] else { throw CustodyError.usage("unknown option --\(name)") }
+            guard let spec = byName[name] else { throw CustodyError.invalidInput(field: "--\(name)",
+                "unknown option --\(name)") }
             if spec.value == nil {
-                if inline != nil { throw CustodyError.usage("--\(name) takes no value") }
+                if inline != nil { throw CustodyError.invalidInput(field: "--\(name)", "--\(name) takes no value") }
                 flags.insert(name)
                 continue
             }
             let value: String
             if let inline { value = inline } else {
-                guard i < argv.count else { throw CustodyError.usage("--\(name) needs a value (\(spec.value!))") }
+                guard i < argv.count else { throw CustodyError.invalidInput(field: "--\(name)",
+                    "--\(name) needs a value (\(spec.value!))") }
                 value = argv[i]
                 i += 1
             }
-            if values[name] != nil && !spec.repeatable { throw CustodyError.usage("--\(name) given twice") }
+            if values[name] != nil && !spec.repeatable { throw CustodyError.invalidInput(field: "--\(name)",
+                "--\(name) given twice") }
             values[name, default: []].append(value)
         }
     }
@@ -92,7 +97,8 @@ struct Arguments {
     func int(_ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = value(name) else { return nil }
         guard let n = Int(text), range.contains(n) else {
-            throw CustodyError.usage("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            throw CustodyError.invalidInput(field: "--\(name)",
+                "--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
         }
         return n
     }
@@ -101,9 +107,11 @@ struct Arguments {
     /// non-blank and at most 1000 bytes.
     func reason(for what: String) throws -> String {
         guard let reason = value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-            throw CustodyError.usage("missing --reason TEXT: every \(what) is recorded with its reason")
+            throw CustodyError.invalidInput(field: "--reason",
+                                            "missing --reason TEXT: every \(what) is recorded with its reason")
         }
-        guard reason.utf8.count <= 1000 else { throw CustodyError.usage("--reason is longer than 1000 bytes") }
+        guard reason.utf8.count <= 1000 else { throw CustodyError.invalidInput(field: "--reason",
+            "--reason is longer than 1000 bytes") }
         return reason
     }
 
@@ -111,7 +119,7 @@ struct Arguments {
     func positionals(exactly names: [String]) throws -> [String] {
         guard positionals.count == names.count else {
             let expected = names.map { "<\($0)>" }.joined(separator: " ")
-            throw CustodyError.usage(positionals.count < names.count
+            throw CustodyError.invalidInput(field: "arguments", positionals.count < names.count
                 ? "missing \(expected.isEmpty ? "argument" : expected)"
                 : "unexpected argument \(positionals[names.count])")
         }

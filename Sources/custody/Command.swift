@@ -121,8 +121,8 @@ enum Commands {
         } catch let e as CustodyError {
             // The refusal or failure may itself have been logged: checkpoint it too.
             do { try Context.checkpointOpenedVaults() } catch { Output.error("\(error)") }
-            fail(e.description, exit: e.exitCode, json: json)
-            if e.kind == .usage && e.message.hasPrefix("unknown option") || e.message.hasPrefix("missing") {
+            fail(e.shown, exit: e.exitCode, json: json)
+            if e.field != nil && e.message.hasPrefix("unknown option") || e.message.hasPrefix("missing") {
                 Output.note("see `custody \(command.name) --help`")
             }
             return e.exitCode
@@ -141,7 +141,8 @@ enum Commands {
     }
 
     static func notUTF8Error(_ position: Int) -> CustodyError {
-        .usage("argument \(position) is not valid UTF-8 (a file name from a card written in another encoding?): "
+        .invalidInput(field: "argument \(position)",
+                      "argument \(position) is not valid UTF-8 (a file name from a card written in another encoding?): "
                + "rename the file and try again")
     }
 

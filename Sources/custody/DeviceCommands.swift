@@ -17,8 +17,7 @@ struct DeviceAddCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let actor = try Context.actor(args, vault: vault, action: .device)
-        let token = try DeviceRegistry(db: vault.db).add(device, by: actor, events: vault.events)
+        let token = try vault.addDevice(device, by: Context.acting(args))
         if args.flag("json") {
             Output.json(["device": device, "token": token])
         } else {
@@ -39,8 +38,7 @@ struct DeviceListCommand: OptionsOnlyCommand {
     let args: Arguments
 
     func run() throws -> Int32 {
-        let vault = try Context.openVault(args)
-        let devices = try DeviceRegistry(db: vault.db).list()
+        let devices = try Context.openVault(args).devices(for: Context.acting(args))
         if args.flag("json") {
             Output.json(devices.map { d -> [String: Any] in
                 var o: [String: Any] = ["name": d.name, "created_at": d.createdAt, "created_by": d.createdBy,
@@ -76,8 +74,7 @@ struct DeviceRevokeCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let actor = try Context.actor(args, vault: vault, action: .device)
-        let revokedAt = try DeviceRegistry(db: vault.db).revoke(device, by: actor, events: vault.events)
+        let revokedAt = try vault.revokeDevice(device, by: Context.acting(args))
         if args.flag("json") {
             Output.json(["device": device, "revoked_at": revokedAt])
         } else {

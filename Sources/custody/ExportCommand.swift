@@ -26,7 +26,8 @@ struct ExportCommand: Command {
 
     init(_ args: Arguments) throws {
         reference = try args.positionals(exactly: ["EXHIBIT"])[0]
-        guard let out = args.value("out"), !out.isEmpty else { throw CustodyError.usage("missing --out FILE") }
+        guard let out = args.value("out"), !out.isEmpty else { throw CustodyError.invalidInput(field: "--out",
+            "missing --out FILE") }
         reason = try args.reason(for: "export")
         self.args = args
         self.out = out
@@ -34,8 +35,8 @@ struct ExportCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let exhibit = try Context.exhibit(reference, in: vault, args: args, action: .export)
-        let actor = try Context.actor(args, vault: vault, action: .export, exhibit: exhibit.id)
+        let actor = Context.acting(args)
+        let exhibit = try vault.exhibit(reference, for: .export, by: actor)
         let bar = ProgressBar("export \(exhibit.id)")
         defer { bar.finish() }
         try vault.export(exhibit, to: out, actor: actor, reason: reason, progress: bar.update)

@@ -28,14 +28,18 @@ struct IngestCommand: Command {
     let chunkSize: Int
 
     init(_ args: Arguments) throws {
-        guard !args.positionals.isEmpty else { throw CustodyError.usage("missing FILE: name one or more recordings") }
-        guard let device = args.value("device") else { throw CustodyError.usage("missing --device ID") }
+        guard !args.positionals.isEmpty else { throw CustodyError.invalidInput(field: "arguments",
+            "missing FILE: name one or more recordings") }
+        guard let device = args.value("device") else { throw CustodyError.invalidInput(field: "--device",
+            "missing --device ID") }
         guard Actor.isValidID(device) else {
-            throw CustodyError.usage("--device must be 1-64 letters, digits or ._@- characters")
+            throw CustodyError.invalidInput(field: "--device",
+                                            "--device must be 1-64 letters, digits or ._@- characters")
         }
         if let text = args.value("captured-at") {
             guard let normal = Timestamp.normalize(text) else {
-                throw CustodyError.usage("--captured-at \(text.prefix(100)) is not an RFC 3339 time like "
+                throw CustodyError.invalidInput(field: "--captured-at",
+                                                "--captured-at \(text.prefix(100)) is not an RFC 3339 time like "
                                          + "2026-11-01T09:15:00Z")
             }
             capturedAt = normal
@@ -50,7 +54,8 @@ struct IngestCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let actor = try Context.actor(args, vault: vault, action: .ingest)
+        let actor = Context.acting(args)
+        try vault.authorize(actor, .ingest)
         var results = [[String: Any]]()
         var failures = 0
         var stop: CustodyError?
@@ -72,12 +77,10 @@ struct IngestCommand: Command {
             } catch let e as CustodyError {
                 bar.finish()
                 failures += 1
-                _ = try? vault.record(.init(actor: actor, action: .ingest, outcome: .failed, reason: e.message,
-                                        details: ["filename": (file as NSString).lastPathComponent, "device": device]))
-                Output.error(e.description)
+                Output.error(e.shown)
                 results.append(["file": file, "error": e.message])
                 // A bad file is skipped; anything else (a full disk) stops the run after this file.
-                if e.kind != .usage { stop = e; break }
+                if !e.isCallersFault { stop = e; break }
             }
         }
         if args.flag("json") { Output.json(results) }

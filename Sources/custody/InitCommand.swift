@@ -18,13 +18,15 @@ struct InitCommand: Command {
         _ = try args.positionals(exactly: [])
         if let org = args.value("org") {
             guard (1...100).contains(org.utf8.count), org.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x2b }) else {
-                throw CustodyError.usage("--org must be 1-100 printable characters without spaces or '+'")
+                throw CustodyError.invalidInput(field: "--org",
+                                                "--org must be 1-100 printable characters without spaces or '+'")
             }
         }
         if let origin = args.value("origin") {
             guard (1...200).contains(origin.utf8.count),
                   origin.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x2b }) else {
-                throw CustodyError.usage("--origin must be 1-200 printable characters without spaces or '+'")
+                throw CustodyError.invalidInput(field: "--origin",
+                                                "--origin must be 1-200 printable characters without spaces or '+'")
             }
         }
         self.args = args
@@ -34,7 +36,8 @@ struct InitCommand: Command {
     func run() throws -> Int32 {
         let directory = Context.directory(args)
         // init needs no officer; when one is given the first ledger event names them.
-        let actor = (try? Context.actor(args, vault: nil, action: .initialize)) ?? Actor.system
+        let acting = Context.acting(args)
+        let actor = acting.kind == .officer ? acting : Actor.system
         let (vault, created) = try Vault.initialize(directory, org: org, origin: args.value("origin"), actor: actor)
         let organization = try vault.organization()
         if args.flag("json") {

@@ -14,16 +14,14 @@ struct LedgerLogCommand: Command {
 
     init(_ args: Arguments) throws {
         guard args.positionals.count <= 1 else {
-            throw CustodyError.usage("unexpected argument \(args.positionals[1])")
+            throw CustodyError.invalidInput(field: "arguments", "unexpected argument \(args.positionals[1])")
         }
         reference = args.positionals.first
         self.args = args
     }
 
     func run() throws -> Int32 {
-        let vault = try Context.openVault(args)
-        let exhibit = try reference.map { try vault.catalog.find($0).id }
-        let events = try vault.events.events(exhibit: exhibit)
+        let (exhibit, events) = try Context.openVault(args).ledgerEvents(of: reference, for: Context.acting(args))
         if args.flag("json") {
             Output.json(events.map(LedgerJSON.event))
             return 0
@@ -59,10 +57,8 @@ struct LedgerCheckpointCommand: OptionsOnlyCommand {
     let args: Arguments
 
     func run() throws -> Int32 {
-        let vault = try Context.openVault(args)
-        guard let stored = try vault.checkpoint() else { throw CustodyError.usage("the ledger is empty") }
+        let (stored, cp) = try Context.openVault(args).latestCheckpoint(for: Context.acting(args))
         if args.flag("json") {
-            let cp = try Checkpoint.open(stored.note, verifier: vault.noteVerifier())
             Output.json(["number": stored.number, "size": stored.size, "created_at": stored.createdAt,
                          "origin": cp.origin, "root": cp.root.hex, "note": stored.note])
         } else {
@@ -81,9 +77,7 @@ struct LedgerKeyCommand: OptionsOnlyCommand {
     let args: Arguments
 
     func run() throws -> Int32 {
-        let vault = try Context.openVault(args)
-        let verifier = try vault.noteVerifier()
-        let pem = try String(contentsOfFile: vault.directory.ledgerPublicKey, encoding: .utf8)
+        let (verifier, pem) = try Context.openVault(args).ledgerKey(for: Context.acting(args))
         if args.flag("json") {
             Output.json(["origin": verifier.name, "key_id": Hex.encode(verifier.keyID), "vkey": verifier.vkey,
                          "pem": pem])
@@ -112,15 +106,17 @@ enum LedgerJSON {
     /// Reads at most the limit and one byte more, whatever the path is (a symlink to a huge file, a pipe).
     static func readFile(_ path: String, what: String) throws -> String {
         let limit = NoteVerifier.maxNoteBytes * 4
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CustodyError.usage("cannot read \(what) \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CustodyError.invalidInput(field: "arguments",
+            "cannot read \(what) \(path)") }
         defer { try? handle.close() }
         var bytes = Data()
         while bytes.count <= limit, let data = try? handle.read(upToCount: limit + 1 - bytes.count), !data.isEmpty {
             bytes += data
         }
-        guard bytes.count <= limit else { throw CustodyError.usage("\(path) is too large for \(what)") }
+        guard bytes.count <= limit else { throw CustodyError.invalidInput(field: "arguments",
+            "\(path) is too large for \(what)") }
         guard let text = String(data: bytes, encoding: .utf8) else {
-            throw CustodyError.usage("\(what) \(path) is not UTF-8 text")
+            throw CustodyError.invalidInput(field: "arguments", "\(what) \(path) is not UTF-8 text")
         }
         return text
     }

@@ -25,7 +25,7 @@ struct LedgerVerifyCommand: OptionsOnlyCommand {
             (label: "checkpoint file \(path)", note: try LedgerJSON.readFile(path, what: "checkpoint"))
         }
         let bar = ProgressBar("ledger verify", unit: "events")
-        let report = try vault.events.verify(verifier: vault.noteVerifier(), external: external) {
+        let report = try vault.verifyLedger(external: external, for: Context.acting(args)) {
             bar.update(Int64($0), Int64($1))
         }
         bar.finish()

@@ -10,8 +10,7 @@ struct ListCommand: OptionsOnlyCommand {
     let args: Arguments
 
     func run() throws -> Int32 {
-        let vault = try Context.openVault(args)
-        let exhibits = try vault.catalog.all()
+        let exhibits = try Context.openVault(args).exhibits(for: Context.acting(args))
         if args.flag("json") {
             Output.json(exhibits.map(ExhibitJSON.object))
             return 0

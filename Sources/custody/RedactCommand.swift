@@ -40,7 +40,8 @@ struct RedactCommand: Command {
 
     init(_ args: Arguments) throws {
         reference = try args.positionals(exactly: ["EXHIBIT"])[0]
-        guard let spec = args.value("spec"), !spec.isEmpty else { throw CustodyError.usage("missing --spec FILE") }
+        guard let spec = args.value("spec"), !spec.isEmpty else { throw CustodyError.invalidInput(field: "--spec",
+            "missing --spec FILE") }
         reason = try args.reason(for: "redaction")
         self.args = args
         self.specPath = spec
@@ -49,8 +50,8 @@ struct RedactCommand: Command {
     func run() throws -> Int32 {
         let specBytes = try readSpec()
         let vault = try Context.openVault(args)
-        let exhibit = try vault.catalog.find(reference)
-        let actor = try Context.actor(args, vault: vault, action: .redact, exhibit: exhibit.id)
+        let actor = Context.acting(args)
+        let exhibit = try vault.exhibit(reference, for: .redact, by: actor)
         let bar = ProgressBar("redact \(exhibit.id)")
         let interrupt = Interrupt()
         defer {
@@ -97,7 +98,8 @@ struct RedactCommand: Command {
 
     /// The spec file's bytes; a file that cannot be read is refused with the system's reason.
     private func readSpec() throws -> [UInt8] {
-        func refused(_ why: String) -> CustodyError { .usage("cannot read the spec \(specPath): \(why)") }
+        func refused(_ why: String) -> CustodyError { .invalidInput(field: "--spec",
+                                                                    "cannot read the spec \(specPath): \(why)") }
         func systemReason() -> String { String(cString: strerror(errno)).lowercased() }
         // Non-blocking, so a FIFO named as the spec is refused below instead of waiting for a writer.
         let fd = open(specPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -117,7 +119,8 @@ struct RedactCommand: Command {
             count += n
         }
         guard count <= RedactionSpec.maxBytes else {
-            throw CustodyError.usage("the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
+            throw CustodyError.invalidInput(field: "--spec",
+                                            "the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
         }
         return Array(bytes[..<count])
     }

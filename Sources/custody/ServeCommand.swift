@@ -42,18 +42,22 @@ struct ServeCommand: Command {
         if let url = args.value("public-url") {
             guard url.utf8.count <= 2048, let parsed = URL(string: url),
                   ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw CustodyError.usage("--public-url must be an http(s) URL, not \(url.prefix(100))")
+                throw CustodyError.invalidInput(field: "--public-url",
+                                                "--public-url must be an http(s) URL, not \(url.prefix(100))")
             }
         }
         switch (args.value("tls-cert"), args.value("tls-key")) {
         case (let cert?, let key?): tls = TLSFiles(certificateFile: cert, privateKeyFile: key)
         case (nil, nil): tls = nil
-        case (_?, nil): throw CustodyError.usage("--tls-cert needs --tls-key (the certificate's private key)")
-        case (nil, _?): throw CustodyError.usage("--tls-key needs --tls-cert (the certificate chain it belongs to)")
+        case (_?, nil): throw CustodyError.invalidInput(field: "--tls-cert",
+                                                        "--tls-cert needs --tls-key (the certificate's private key)")
+        case (nil, _?): throw CustodyError.invalidInput(field: "--tls-key",
+            "--tls-key needs --tls-cert (the certificate chain it belongs to)")
         }
         let perPeer = args.value("max-connections-per-peer") ?? (host.hasPrefix("127.") ? "64" : "32")
         guard let n = Int(perPeer), (1...64).contains(n) else {
-            throw CustodyError.usage("--max-connections-per-peer must be 1-64, not \(perPeer.prefix(100))")
+            throw CustodyError.invalidInput(field: "--max-connections-per-peer",
+                                            "--max-connections-per-peer must be 1-64, not \(perPeer.prefix(100))")
         }
         self.perPeer = n
         self.args = args
@@ -62,13 +66,15 @@ struct ServeCommand: Command {
     /// `HOST:PORT` with an IPv4 address or `localhost`; the port 0-65535.
     static func parseListen(_ text: String) throws -> (String, UInt16) {
         guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else {
-            throw CustodyError.usage("--listen must be HOST:PORT, e.g. 127.0.0.1:8080, not \(text.prefix(100))")
+            throw CustodyError.invalidInput(field: "--listen",
+                                            "--listen must be HOST:PORT, e.g. 127.0.0.1:8080, not \(text.prefix(100))")
         }
         var host = String(text[..<colon])
         if host == "localhost" { host = "127.0.0.1" }
         var address = in_addr()
         guard inet_pton(AF_INET, host, &address) == 1 else {
-            throw CustodyError.usage("--listen needs an IPv4 address (or localhost), not \(host.prefix(100))")
+            throw CustodyError.invalidInput(field: "--listen",
+                                            "--listen needs an IPv4 address (or localhost), not \(host.prefix(100))")
         }
         return (host, port)
     }

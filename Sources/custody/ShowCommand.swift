@@ -25,25 +25,17 @@ struct ShowCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let vault = try Context.openVault(args)
-        let exhibit = try Context.exhibit(reference, in: vault, args: args, action: .view)
-        let actor = try Context.actor(args, vault: vault, action: .view, exhibit: exhibit.id)
-        try vault.record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
-        let derived = try vault.catalog.derived(from: exhibit)
-        let parent = try exhibit.parentSHA256.flatMap { try vault.catalog.exhibit(sha256: $0) }
-        let chunks = try vault.catalog.chunks(of: exhibit)
-        // Who stored it (the officer's CLI, or a dock): the ledger event that created it.
-        let storedBy = try vault.events.creationEvent(exhibit: exhibit.id)
-            .map { "\($0.actor.kind.rawValue):\($0.actor.id)" }
+        let view = try Context.openVault(args).show(reference, by: Context.acting(args))
+        let (exhibit, derived, parent, storedBy) = (view.exhibit, view.derived, view.parent, view.storedBy)
         // What is shown comes from the catalog; the ledger's signed record of the exhibit decides.
-        let disagreements = try vault.ledgerDisagreements(exhibit)
+        let disagreements = view.ledgerDisagreements
         for problem in disagreements {
             Output.note("warning: the catalog disagrees with the ledger: \(exhibit.id) \(problem)")
         }
         let status: Int32 = disagreements.isEmpty ? 0 : 1
         if args.flag("json") {
             var o = ExhibitJSON.object(exhibit)
-            o["chunks"] = chunks.count
+            o["chunks"] = view.chunks
             o["ingested_by"] = storedBy
             o["ledger_disagreements"] = disagreements
             o["derived"] = derived.map { ["id": $0.id, "sha256": $0.sha256.hex] }
@@ -54,8 +46,8 @@ struct ShowCommand: Command {
         }
         var rows: [(String, String)] = [
             ("Exhibit", exhibit.id), ("SHA-256", exhibit.sha256.hex),
-            ("Size", "\(exhibit.size) bytes (\(Format.bytes(exhibit.size)), \(chunks.count) chunk"
-                + (chunks.count == 1 ? ")" : "s)")),
+            ("Size", "\(exhibit.size) bytes (\(Format.bytes(exhibit.size)), \(view.chunks) chunk"
+                + (view.chunks == 1 ? ")" : "s)")),
             ("File", exhibit.filename ?? "-"), ("Device", exhibit.device), ("Officer", exhibit.officer),
             ("Ingested by", storedBy ?? "-"), ("Ingested at", exhibit.ingestedAt),
             ("Captured at", exhibit.capturedAt ?? "-"),

@@ -11,9 +11,8 @@ struct VerifyCommand: OptionsOnlyCommand {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let actor = try Context.actor(args, vault: vault, action: .verify)
         let bar = ProgressBar("verify")
-        let report = try vault.verify(actor: actor, progress: bar.update)
+        let report = try vault.verify(actor: Context.acting(args), progress: bar.update)
         bar.finish()
         if args.flag("json") {
             Output.json([

@@ -21,7 +21,8 @@ extension CatalogTamperCLITests {
         // Cut into other chunks than the ledger recorded: refused, nothing changed, and it says why.
         let wrong = try reingest("bodycam-a.mp4", chunkSize: "4194304")
         XCTAssertEqual(wrong.status, 2, wrong.stderr)
-        XCTAssertTrue(wrong.stderr.contains("--chunk-size it was first stored with (65536"), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("the chunk size it was first stored with (65536"), wrong.stderr)
+        XCTAssertTrue(wrong.stderr.contains("give it with --chunk-size"), wrong.stderr)
         XCTAssertEqual(try sql("SELECT sha256 FROM exhibits WHERE num = 1"), sha)
         XCTAssertEqual(try sql("SELECT count(*) FROM exhibits"), "2", "no new exhibit for the same bytes")
 

@@ -15,6 +15,15 @@ final class RedactCLITests: CLITestCase {
         String(try runProcess(try XCTUnwrap(which("sha256sum")), [path]).stdout.prefix(64))
     }
 
+    /// An exhibit that does not exist is a refused attempt, recorded, as for `show` and `export`.
+    func testRedactOfAnUnknownExhibitIsRecordedAsRefused() throws {
+        _ = try ingestFixtures(["bodycam-b.mp4"])
+        let r = try custody(["redact", "EX-000042", "--spec", spec, "--reason", "CPS 17"], actor: "PC-4471")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("no exhibit EX-000042; `custody list` shows the catalog"), r.stderr)
+        XCTAssertEqual(try eventRows().last, "redact|refused|")
+    }
+
     func testRedactEndToEnd() throws {
         let parent = try ingestFixtures(["bodycam-a.mp4"])[0]
         let args = ["redact", "EX-000001", "--spec", spec, "--reason", "CPS 17", "--json"]

@@ -45,7 +45,7 @@ final class TusProtocolTests: TusTestCase {
         let octets = "Content-Type: application/offset+octet-stream"
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 0"], body: rest).status, 409)
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: ["Content-Type: text/plain",
-                                                                           "Upload-Offset: 1000"], body: rest).status, 415)
+            "Upload-Offset: 1000"], body: rest).status, 415)
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 1000"], body: rest,
                                 tusVersion: "0.2.2").status, 412)
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 1000"], body: rest,
@@ -58,7 +58,7 @@ final class TusProtocolTests: TusTestCase {
         XCTAssertEqual(wrongSum.status, 460)
         XCTAssertEqual(try curl("HEAD", location, token: token1).headers["upload-offset"], "1000", "the chunk was discarded")
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [octets, "Upload-Offset: 1000",
-                                                                           "Upload-Checksum: md5 AAAA"], body: rest).status, 400)
+            "Upload-Checksum: md5 AAAA"], body: rest).status, 400)
 
         let done = try curl("PATCH", location, token: token1, headers: [
             octets, "Upload-Offset: 1000", "Upload-Checksum: sha256 \(Base64.encode(SHA256.hash(Array(bytes[1000...])).bytes))",
@@ -110,7 +110,7 @@ final class TusProtocolTests: TusTestCase {
         XCTAssertEqual(try curl("POST", "", token: "garbage", headers: ["Upload-Length: 10"]).status, 401)
         XCTAssertEqual(try curl("HEAD", location, token: token2).status, 404, "dock-2 cannot see dock-1's upload")
         XCTAssertEqual(try curl("DELETE", location, token: token2).status, 404)
-        try DeviceRegistry(db: vault.db).revoke("dock-1", by: .officer("PC-1"), events: vault.events)
+        try vault.revokeDevice("dock-1", by: .officer("PC-1"))
         XCTAssertEqual(try curl("HEAD", location, token: token1).status, 401, "revoked")
 
         let refused = try events().filter { $0.outcome == .refused }

@@ -27,9 +27,8 @@ class TusTestCase: XCTestCase {
         dir = TemporaryDirectory("custody-tus")
         directory = DataDirectory(root: dir.file("data"))
         vault = try Vault.initialize(directory, org: "test", actor: .officer("PC-1")).0
-        let registry = try DeviceRegistry(db: vault.db)
-        token1 = try registry.add("dock-1", by: .officer("PC-1"), events: vault.events)
-        token2 = try registry.add("dock-2", by: .officer("PC-1"), events: vault.events)
+        token1 = try vault.addDevice("dock-1", by: .officer("PC-1"))
+        token2 = try vault.addDevice("dock-2", by: .officer("PC-1"))
         var c = ServiceConfiguration(directory: directory, port: 0, checkpointInterval: 0.2)
         configure(&c)
         try beforeStart()

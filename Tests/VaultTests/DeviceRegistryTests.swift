@@ -9,8 +9,8 @@ final class DeviceRegistryTests: XCTestCase {
         let dir = TemporaryDirectory()
         let vault = try Vault.initialize(DataDirectory(root: dir.file("d")), org: nil, actor: .officer("PC-1")).0
         let devices = try DeviceRegistry(db: vault.db)
-        let token = try devices.add("dock-7", by: .officer("PC-1"), events: vault.events)
-        let other = try devices.add("dock-8", by: .officer("PC-1"), events: vault.events)
+        let token = try vault.addDevice("dock-7", by: .officer("PC-1"))
+        let other = try vault.addDevice("dock-8", by: .officer("PC-1"))
         XCTAssertTrue(token.hasPrefix("cdt_"))
         XCTAssertNotEqual(token, other)
         XCTAssertEqual(try devices.authenticate(token: token), "dock-7")
@@ -24,14 +24,14 @@ final class DeviceRegistryTests: XCTestCase {
             + ((try? Data(contentsOf: URL(fileURLWithPath: vault.directory.database + "-wal"))) ?? Data())
         XCTAssertNil(raw.range(of: Data(token.utf8)))
 
-        XCTAssertThrowsError(try devices.add("dock-7", by: .officer("PC-1"), events: vault.events))
-        XCTAssertThrowsError(try devices.add("../etc", by: .officer("PC-1"), events: vault.events))
-        try devices.revoke("dock-7", by: .officer("PC-1"), events: vault.events)
+        XCTAssertThrowsError(try vault.addDevice("dock-7", by: .officer("PC-1")))
+        XCTAssertThrowsError(try vault.addDevice("../etc", by: .officer("PC-1")))
+        try vault.revokeDevice("dock-7", by: .officer("PC-1"))
         XCTAssertNil(try devices.authenticate(token: token))
         XCTAssertEqual(try devices.authenticate(token: other), "dock-8")
-        XCTAssertThrowsError(try devices.revoke("dock-7", by: .officer("PC-1"), events: vault.events))
+        XCTAssertThrowsError(try vault.revokeDevice("dock-7", by: .officer("PC-1")))
         XCTAssertEqual(try devices.list().map(\.isActive), [false, true])
-        XCTAssertThrowsError(try devices.add("Unauthenticated", by: .officer("PC-1"), events: vault.events),
+        XCTAssertThrowsError(try vault.addDevice("Unauthenticated", by: .officer("PC-1")),
                              "the actor of refused attempts is no dock's name")
         let device = try vault.events.events().filter { $0.action == .device }
         XCTAssertEqual(device.filter { $0.outcome == .ok }.count, 3)

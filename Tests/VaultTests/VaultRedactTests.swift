@@ -84,7 +84,7 @@ final class VaultRedactTests: XCTestCase {
         let broken = try ingest("truncated.mp4")
         XCTAssertThrowsError(try vault.redact(broken, spec: try specBytes, reason: "r", actor: officer)) { error in
             let e = error as? CustodyError
-            XCTAssertEqual(e?.exitCode, 2)
+            XCTAssertEqual(e?.kind, .refused)
             XCTAssertTrue(e?.message.contains("unreadable") == true, "\(error)")
         }
         let good = try ingest("bodycam-b.mp4")

@@ -116,7 +116,7 @@ final class VaultTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)),
                        try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4"))))
         XCTAssertThrowsError(try vault.export(r.exhibit, to: out, actor: officer, reason: "again")) {
-            XCTAssertEqual(($0 as? CustodyError)?.kind, .usage)
+            XCTAssertEqual(($0 as? CustodyError)?.kind, .conflict(.file))
         }
         let exports = try vault.events.events(exhibit: r.exhibit.id).filter { $0.action == .export }
         XCTAssertEqual(exports.map(\.outcome), [.ok, .refused], "the refused attempt is recorded too")

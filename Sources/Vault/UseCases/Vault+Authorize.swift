@@ -1,0 +1,57 @@
+import CustodyCore
+import Ledger
+
+/// The application layer's one gate. Every use case of `Vault` (the `UseCases/` files) names its
+/// acting party and goes through here first: `authorize` checks the party may act (today: a valid
+/// officer, an active dock, or custody itself; roles slot in here), `refuse` records every refused
+/// attempt, and only then does the use case record its own event and act. Nothing outside this
+/// layer (and the upload store it drives) appends a custody event.
+extension Vault {
+    /// Who may do what. Refused attempts are recorded, against `actor`, and thrown as `.refused`.
+    public func authorize(_ actor: Actor, _ action: CustodyEvent.Action, exhibit: String? = nil,
+                          details: [String: String] = [:]) throws {
+        if let why = try refusalReason(actor, action) {
+            throw refuse(actor, action, reason: why, exhibit: exhibit, details: details)
+        }
+    }
+
+    /// Why `actor` may not do `action`, or nil when it may.
+    func refusalReason(_ actor: Actor, _ action: CustodyEvent.Action) throws -> String? {
+        guard Actor.isValidID(actor.id) else {
+            return "the acting \(actor.kind.rawValue)'s ID must be 1-64 letters, digits or ._@- characters"
+        }
+        switch (actor.kind, action) {
+        case (.officer, .ingest), (.officer, .view), (.officer, .export), (.officer, .redact),
+             (.officer, .verify), (.officer, .device):
+            return nil
+        case (.device, .upload):
+            return try DeviceRegistry(db: db).isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
+        case (.system, .upload):
+            return nil  // custody itself expires abandoned uploads
+        case (.system, _):
+            return Self.noOfficer
+        default:
+            return "a \(actor.kind.rawValue) may not \(action.rawValue)"
+        }
+    }
+
+    /// Why an evidence action is refused to a party that is no officer (the CLI run without one).
+    public static let noOfficer = "no acting officer"
+
+    /// Records a refused attempt (a command line or request refused before or by the use case) and
+    /// returns the error to throw. The refusal stands whether or not the event can be written.
+    @discardableResult
+    public func refuse(_ actor: Actor, _ action: CustodyEvent.Action, reason: String, exhibit: String? = nil,
+                       details: [String: String] = [:]) -> CustodyError {
+        _ = try? record(CustodyEvent(actor: actor, action: action, exhibit: exhibit, outcome: .refused,
+                                     reason: String(reason.prefix(1000)), details: details))
+        return .refused(reason)
+    }
+
+    /// Like `refuse`, but the write must succeed: a refusal the ledger must hold before anything is
+    /// answered (an upload of another dock's, a summary of refusals counted in a window).
+    public func refuseRecorded(_ actor: Actor, _ action: CustodyEvent.Action, reason: String,
+                               outcome: CustodyEvent.Outcome = .refused, details: [String: String] = [:]) throws {
+        try record(CustodyEvent(actor: actor, action: action, outcome: outcome, reason: reason, details: details))
+    }
+}

@@ -1,0 +1,50 @@
+import CustodyCore
+import Ledger
+
+/// Docking stations: registering one, listing them, revoking one. Each change, and each refused
+/// attempt at one, is a `device` event.
+extension Vault {
+    /// Registers the dock `name` and returns its token (shown once; only its hash is stored).
+    public func addDevice(_ name: String, by actor: Actor) throws -> String {
+        try changingDevice("add", name, by: actor) {
+            let token = try DeviceRegistry(db: db).add(name, by: actor)
+            try record(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "added"]))
+            return token
+        }
+    }
+
+    /// Revokes the dock `name`'s token at once. Returns when (RFC 3339).
+    @discardableResult
+    public func revokeDevice(_ name: String, by actor: Actor) throws -> String {
+        try changingDevice("revoke", name, by: actor) {
+            let at = try DeviceRegistry(db: db).revoke(name)
+            try record(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "revoked"]))
+            return at
+        }
+    }
+
+    /// The registered docks, active and revoked. Not recorded (as before the application layer).
+    public func devices(for actor: Actor) throws -> [DeviceRegistry.Device] {
+        try DeviceRegistry(db: db).list()
+    }
+
+    /// Authorizes `actor`, then runs `body` in one transaction with its event; a refusal (not
+    /// allowed, a bad or taken name, no such device) is recorded too.
+    private func changingDevice<T>(_ change: String, _ name: String, by actor: Actor, _ body: () throws -> T) throws
+        -> T {
+        let details = ["device": String(name.prefix(64)), "change": change]
+        try authorize(actor, .device, details: details)
+        do { return try db.transaction(body) } catch let e as CustodyError where e.isCallersFault {
+            refuse(actor, .device, reason: e.message, details: details)
+            throw e
+        }
+    }
+}
+
+extension Vault {
+    /// The active dock a bearer token belongs to, or nil (unknown, malformed or revoked). The caller
+    /// records a refusal for nil (`refuse`), within its budget.
+    public func authenticate(token: String) throws -> String? {
+        try DeviceRegistry(db: db).authenticate(token: token)
+    }
+}

@@ -1,0 +1,241 @@
+import Catalog
+import CustodyCore
+import Foundation
+import Ledger
+import TestSupport
+import Uploads
+import XCTest
+@testable import Vault
+
+/// Every use case of the application layer, once allowed and once refused: each records exactly the
+/// events it promises (actor, action, outcome), a refused one exactly one refused event, and a
+/// refused one changes nothing else (catalog, chunk files, uploads, devices).
+final class UseCaseTableTests: XCTestCase {
+    let officer = Actor.officer("PC-1")
+    /// The CLI's acting party when no officer is named: the login user.
+    let nobody = Actor(id: "someone", kind: .system)
+    let dock = Actor.device("dock-1")
+    var dir: TemporaryDirectory!
+    var vault: Vault!
+    var store: UploadStore!
+    var uploads = [String]()
+
+    override func setUpWithError() throws {
+        dir = TemporaryDirectory("use-cases")
+        vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "test", actor: officer).0
+        store = try UploadStore(vault: vault)
+        _ = try vault.addDevice("dock-1", by: officer)
+        _ = try vault.addDevice("dock-old", by: officer)
+        try vault.revokeDevice("dock-old", by: officer)
+    }
+
+    override func tearDown() {
+        store = nil
+        vault = nil
+        dir?.remove()
+    }
+
+    /// (actor, action, outcome) of each event a use case appended.
+    typealias Recorded = [String]
+    static func row(_ actor: Actor, _ action: CustodyEvent.Action, _ outcome: CustodyEvent.Outcome) -> String {
+        "\(actor) \(action.rawValue) \(outcome.rawValue)"
+    }
+
+    /// Runs `body` and returns the events it appended, whether it threw or not (and whether it threw).
+    func appended(_ body: () throws -> Void) throws -> (Recorded, threw: (any Error)?) {
+        let before = try vault.events.count()
+        var threw: (any Error)?
+        do { try body() } catch { threw = error }
+        let added = try vault.events.events(from: before)
+        return (added.map { Self.row($0.actor, $0.action, $0.outcome) }, threw)
+    }
+
+    /// What a refusal must leave alone.
+    func state() throws -> [String] {
+        let exhibits = try vault.catalog.all().map { "exhibit \($0.id) \($0.sha256)" }
+        let chunks = (FileManager.default.enumerator(atPath: vault.directory.chunks)?.allObjects as? [String] ?? [])
+            .sorted().map { "chunk \($0)" }
+        let uploadFiles = (FileManager.default.enumerator(atPath: vault.directory.uploads)?.allObjects as? [String]
+                           ?? []).sorted().map { "upload file \($0)" }
+        let uploadRows = try uploads.compactMap { try store.get($0) }.map { "upload \($0.id) \($0.state) \($0.offset)" }
+        let devices = try vault.devices(for: officer).map { "device \($0.name) \($0.isActive)" }
+        return exhibits + chunks + uploadFiles + uploadRows + devices
+    }
+
+    /// `records`: the refused event by default; none for a refusal the service records within the
+    /// dock's refusal budget (`TusHandler.recordRefusal`), as it records the dock's protocol refusals.
+    func assertRefused(_ name: String, by actor: Actor, _ action: CustodyEvent.Action, records: Recorded? = nil,
+                       file: StaticString = #filePath, line: UInt = #line, _ body: () throws -> Void) throws {
+        let before = try state()
+        let (events, threw) = try appended(body)
+        XCTAssertNotNil(threw, "\(name) was refused", file: file, line: line)
+        XCTAssertEqual(events, records ?? [Self.row(actor, action, .refused)], name, file: file, line: line)
+        XCTAssertEqual(try state(), before, "\(name) refused changed nothing else", file: file, line: line)
+    }
+
+    func assertAllowed(_ name: String, records expected: Recorded, file: StaticString = #filePath, line: UInt = #line,
+                       _ body: () throws -> Void) throws {
+        let (events, threw) = try appended(body)
+        XCTAssertNil(threw, name, file: file, line: line)
+        XCTAssertEqual(events, expected, name, file: file, line: line)
+    }
+
+    func newUpload(_ bytes: Int, ttl: Int64 = 60) throws -> Upload {
+        let upload = try vault.createUpload(by: dock, length: Int64(bytes), metadata: UploadMetadata(), ttl: ttl,
+                                            in: store)
+        uploads.append(upload.id)
+        return upload
+    }
+
+    func reader(_ bytes: [UInt8]) -> (UnsafeMutableRawBufferPointer) throws -> Int {
+        var at = 0
+        return { buffer in
+            let n = min(buffer.count, bytes.count - at)
+            bytes[at..<(at + n)].withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: n) }
+            at += n
+            return n
+        }
+    }
+
+    func testEvidenceUseCases() throws {
+        let file = TestPaths.fixture("bodycam-b.mp4")
+        let source = IngestSource(filename: "b.mp4", device: "BW2-1")
+        try assertRefused("ingest", by: nobody, .ingest) {
+            _ = try vault.ingest(path: file, source: source, actor: nobody)
+        }
+        var exhibit: Exhibit!
+        try assertAllowed("ingest", records: [Self.row(officer, .ingest, .ok)]) {
+            exhibit = try vault.ingest(path: file, source: source, actor: officer).exhibit
+        }
+
+        try assertRefused("show", by: nobody, .view) { _ = try vault.show(exhibit.id, by: nobody) }
+        try assertRefused("show of an unknown exhibit", by: officer, .view) {
+            _ = try vault.show("EX-000042", by: officer)
+        }
+        try assertAllowed("show", records: [Self.row(officer, .view, .ok)]) {
+            _ = try vault.show(exhibit.id, by: officer)
+        }
+
+        try assertAllowed("list", records: []) { XCTAssertEqual(try vault.exhibits(for: nobody).count, 1) }
+
+        let out = dir.file("out.mp4")
+        try assertRefused("export", by: nobody, .export) {
+            try vault.export(exhibit, to: out, actor: nobody, reason: "CPS 1")
+        }
+        try assertRefused("export of an unknown exhibit", by: officer, .export) {
+            _ = try vault.export("EX-000042", to: out, by: officer, reason: "CPS 1")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        try assertAllowed("export", records: [Self.row(officer, .export, .ok)]) {
+            _ = try vault.export(exhibit.id, to: out, by: officer, reason: "CPS 1")
+        }
+
+        let clip = Array(#"{"clip": [0.5, 1.5]}"#.utf8)
+        try assertRefused("redact", by: nobody, .redact) {
+            _ = try vault.redact(exhibit.id, spec: clip, reason: "CPS 2", by: nobody)
+        }
+        try assertRefused("redact of an unknown exhibit", by: officer, .redact) {
+            _ = try vault.redact("EX-000042", spec: clip, reason: "CPS 2", by: officer)
+        }
+        // Two events by design: one on the parent before its bytes are read, one on the derived exhibit.
+        try assertAllowed("redact", records: [Self.row(officer, .redact, .ok), Self.row(officer, .redact, .ok)]) {
+            _ = try vault.redact(exhibit.id, spec: clip, reason: "CPS 2", by: officer)
+        }
+
+        try assertRefused("verify", by: nobody, .verify) { _ = try vault.verify(actor: nobody) }
+        try assertAllowed("verify", records: [Self.row(officer, .verify, .ok)]) {
+            XCTAssertTrue(try vault.verify(actor: officer).isIntact)
+        }
+
+        // Reading the ledger is open to whoever can open the data directory, and not recorded.
+        try assertAllowed("ledger reads", records: []) {
+            XCTAssertFalse(try vault.ledgerEvents(of: exhibit.id, for: nobody).1.isEmpty)
+            let latest = try vault.latestCheckpoint(for: nobody).stored
+            XCTAssertEqual(try vault.ledgerKey(for: nobody).verifier.name, try vault.ledgerOrigin())
+            XCTAssertEqual(try vault.inclusionProof(seq: 0, size: nil, for: nobody).checkpoint.size, latest.size)
+            XCTAssertEqual(try vault.consistencyProof(from: latest.note, label: "it", for: nobody).old.size, latest.size)
+            XCTAssertTrue(try vault.verifyLedger(external: [], for: nobody).isIntact)
+        }
+        try assertAllowed("health", records: []) {
+            XCTAssertEqual(try Vault.health(of: vault.directory).events, try vault.events.count())
+        }
+    }
+
+    func testDeviceUseCases() throws {
+        try assertRefused("device add", by: nobody, .device) { _ = try vault.addDevice("dock-2", by: nobody) }
+        try assertRefused("device add by a dock", by: dock, .device) { _ = try vault.addDevice("dock-2", by: dock) }
+        try assertRefused("device add of a taken name", by: officer, .device) {
+            _ = try vault.addDevice("dock-1", by: officer)
+        }
+        try assertAllowed("device add", records: [Self.row(officer, .device, .ok)]) {
+            _ = try vault.addDevice("dock-2", by: officer)
+        }
+        try assertAllowed("device list", records: []) { XCTAssertEqual(try vault.devices(for: nobody).count, 3) }
+        try assertRefused("device revoke", by: nobody, .device) { try vault.revokeDevice("dock-2", by: nobody) }
+        try assertRefused("device revoke of an unknown device", by: officer, .device) {
+            try vault.revokeDevice("dock-9", by: officer)
+        }
+        try assertAllowed("device revoke", records: [Self.row(officer, .device, .ok)]) {
+            try vault.revokeDevice("dock-2", by: officer)
+        }
+    }
+
+    func testUploadUseCases() throws {
+        let revoked = Actor.device("dock-old")
+        try assertRefused("upload create by a revoked dock", by: revoked, .upload) {
+            _ = try vault.createUpload(by: revoked, length: 10, metadata: UploadMetadata(), ttl: 60, in: store)
+        }
+        try assertRefused("upload create by an officer", by: officer, .upload) {
+            _ = try vault.createUpload(by: officer, length: 10, metadata: UploadMetadata(), ttl: 60, in: store)
+        }
+        var upload: Upload!
+        try assertAllowed("upload create", records: [Self.row(dock, .upload, .ok)]) { upload = try newUpload(3000) }
+
+        let bytes = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let hasher = UploadHasher(pieceSize: UploadStore.pieceSize)
+        try assertRefused("upload append by a revoked dock", by: revoked, .upload) {
+            _ = try vault.appendToUpload(upload, by: revoked, checksum: nil, ttl: 60, hasher: hasher, in: store,
+                                         read: reader(bytes))
+        }
+        // Refused as an unknown upload; the service records it within that dock's refusal budget
+        // (TusDockRefusalBudgetTests), so the use case records nothing itself.
+        try assertRefused("upload of another dock's", by: .device("dock-2-never"), .upload, records: []) {
+            _ = try vault.upload(upload.id, of: .device("dock-2-never"), in: store)
+        }
+        // Moving the offset is not a custody event; the upload's creation and completion are.
+        try assertAllowed("upload append", records: []) {
+            upload = try vault.appendToUpload(upload, by: dock, checksum: nil, ttl: 60, hasher: hasher, in: store,
+                                              read: reader(bytes))
+        }
+        try assertRefused("upload complete by a revoked dock", by: revoked, .upload) {
+            _ = try vault.completeUpload(upload, by: revoked, hasher: hasher, in: store)
+        }
+        // The exhibit's creation event (by the dock) and the upload's completion.
+        try assertAllowed("upload complete", records: [Self.row(dock, .ingest, .ok), Self.row(dock, .upload, .ok)]) {
+            upload = try vault.completeUpload(upload, by: dock, hasher: hasher, in: store)
+        }
+
+        let abandoned = try newUpload(10)
+        try assertRefused("upload terminate by a revoked dock", by: revoked, .upload) {
+            try vault.terminateUpload(abandoned, by: revoked, in: store)
+        }
+        try assertAllowed("upload terminate", records: [Self.row(dock, .upload, .ok)]) {
+            try vault.terminateUpload(abandoned, by: dock, in: store)
+        }
+
+        let expired = try newUpload(10, ttl: -1)  // already past its expiry: no waiting
+        try assertRefused("upload expire by an officer", by: officer, .upload) {
+            _ = try vault.expireUpload(expired.id, by: officer, in: store)
+        }
+        try assertAllowed("upload expire", records: [Self.row(.system, .upload, .failed)]) {
+            XCTAssertNotNil(try vault.expireUpload(expired.id, in: store))
+        }
+    }
+
+    /// A command line refused before its use case runs goes through the same door.
+    func testARefusedCommandLineIsOneRefusedEvent() throws {
+        try assertRefused("command line", by: officer, .export) {
+            throw vault.refuse(officer, .export, reason: "missing --out FILE")
+        }
+    }
+}
