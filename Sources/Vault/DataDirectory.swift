@@ -19,11 +19,9 @@ public struct DataDirectory: Sendable {
     public var uploads: String { root + "/uploads" }
     /// Every temporary file and folder custody makes in the data directory (see `Scratch`).
     public var scratch: String { root + "/tmp" }
-    public var bundles: String { root + "/bundles" }
     public var keys: String { root + "/keys" }
     public var ledgerPrivateKey: String { keys + "/ledger.key" }
     public var ledgerPublicKey: String { keys + "/ledger.pub" }
-    public var linkSecret: String { keys + "/link.secret" }
 
     /// True when `custody init` has run here.
     public var isInitialized: Bool { FS.exists(database) && FS.exists(ledgerPrivateKey) }
@@ -40,7 +38,7 @@ public struct DataDirectory: Sendable {
             parents.append(path)
             path = (path as NSString).deletingLastPathComponent
         }
-        for dir in parents.reversed() + [chunks, uploads, scratch, bundles, keys] { try FS.mkdir(dir, 0o700) }
+        for dir in parents.reversed() + [chunks, uploads, scratch, keys] { try FS.mkdir(dir, 0o700) }
         func write(_ path: String, _ text: String, mode: mode_t) throws {
             try FS.writeFileDurably(path, Array(text.utf8), mode: mode, scratch: scratch)
         }
@@ -54,9 +52,6 @@ public struct DataDirectory: Sendable {
             // A crash between the two writes above: the public key is derived again from the private one.
             try write(ledgerPublicKey, try loadLedgerKey().publicKeyPEM(), mode: 0o644)
         }
-        if !FS.exists(linkSecret) {
-            try write(linkSecret, Hex.encode(try SecureRandom.bytes(32)), mode: 0o600)
-        }
         return created
     }
 
@@ -65,16 +60,6 @@ public struct DataDirectory: Sendable {
         try checkPrivate(ledgerPrivateKey)
         let pem = try String(contentsOfFile: ledgerPrivateKey, encoding: .utf8)
         return try Ed25519Key(pem: pem)
-    }
-
-    /// The secret that signs download links.
-    public func loadLinkSecret() throws -> [UInt8] {
-        try checkPrivate(linkSecret)
-        let text = try String(contentsOfFile: linkSecret, encoding: .utf8)
-        guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes.count >= 32 else {
-            throw CustodyError.failure("\(linkSecret) is damaged: expected 64 hex digits")
-        }
-        return bytes
     }
 
     private func checkPrivate(_ path: String) throws {

@@ -13,11 +13,12 @@ import POSIX
 extension Vault {
     /// Makes a derived exhibit from `exhibit` as `specBytes` (a JSON `RedactionSpec`) says: libavformat
     /// reads the source straight from the chunk store (each chunk checked against its SHA-256 as it is
-    /// loaded, and only the chunks the clip needs), the result is written to a private temp folder
-    /// under `uploads/` and ingested with its parent's SHA-256, the spec's SHA-256 and the spec text.
+    /// loaded, and only the chunks the clip needs), the result is written to a private work folder
+    /// under the scratch folder `tmp/` and ingested with its parent's SHA-256, the spec's SHA-256 and the
+    /// spec text.
     /// Two `redact` events: one on the parent before its bytes are read (`role=source`), one on the
     /// derived exhibit in the transaction that catalogs it. The original is never touched. Temp files
-    /// are removed on success, failure and cancellation (and, after a crash, by the next redaction).
+    /// are removed on success, failure and cancellation (and, after a crash, when the vault is next opened).
     ///
     /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too.
     /// - Throws: `CustodyError` (refused: unreadable exhibit; invalid input: the spec, an unsupported source; failure:

@@ -26,7 +26,7 @@ final class ScratchTests: XCTestCase {
 
     func testInitLeavesNoTemporaryAndIngestStagesChunksUnderTmp() throws {
         XCTAssertEqual(try entries(directory.scratch), [])
-        XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.pub", "link.secret"])
+        XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.pub"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.chunks + "/.tmp"))
         let vault = try Vault(directory: directory)
         let bytes = [UInt8](repeating: 7, count: 1000)

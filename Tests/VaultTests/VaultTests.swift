@@ -251,12 +251,25 @@ final class VaultTests: XCTestCase {
         XCTAssertThrowsError(try vault.catalog.find("' OR 1=1 --"))
     }
 
+    /// The data directory holds what custody uses and nothing for features not built yet (no
+    /// `bundles/`, no link secret for signed links).
+    func testInitMakesOnlyTheFoldersAndKeysInUse() throws {
+        let fm = FileManager.default
+        let root = vault.directory.root
+        let folders = try fm.contentsOfDirectory(atPath: root).filter { name in
+            var isFolder: ObjCBool = false
+            return fm.fileExists(atPath: root + "/" + name, isDirectory: &isFolder) && isFolder.boolValue
+        }
+        XCTAssertEqual(folders.sorted(), ["chunks", "keys", "tmp", "uploads"])
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: vault.directory.keys).sorted(), ["ledger.key", "ledger.pub"])
+    }
+
     func testInitTwiceKeepsTheKeysAndKeysArePrivate() throws {
         let key = try String(contentsOfFile: vault.directory.ledgerPrivateKey, encoding: .utf8)
         let (_, created) = try Vault.initialize(vault.directory, org: nil, actor: officer)
         XCTAssertFalse(created)
         XCTAssertEqual(try String(contentsOfFile: vault.directory.ledgerPrivateKey, encoding: .utf8), key)
-        for path in [vault.directory.ledgerPrivateKey, vault.directory.linkSecret, vault.directory.database] {
+        for path in [vault.directory.ledgerPrivateKey, vault.directory.database] {
             let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
             XCTAssertEqual(mode, 0o600, path)
         }
