@@ -39,7 +39,7 @@ extension Vault {
         let named = try events.greatestExhibitNamed() ?? 0
         guard named < Int64.max else {
             throw CustodyError.integrity("the ledger names exhibit number \(named): no higher number is left "
-                                         + "(`custody ledger verify` checks the ledger)")
+                                         + "(verifying the ledger shows whether its events were changed)")
         }
         return max(try catalog.nextNumber(), named + 1)
     }

@@ -70,9 +70,9 @@ public final class Vault {
                 try vault.catalog.setSetting("ledger_origin", origin ?? "\(try vault.organization())/custody")
             }
             if created {
-                try vault.events.append(CustodyEvent(actor: actor, action: .initialize,
-                                                     details: ["org": try vault.organization(),
-                                                               "origin": try vault.ledgerOrigin()]))
+                try vault.record(CustodyEvent(actor: actor, action: .initialize,
+                                              details: ["org": try vault.organization(),
+                                                        "origin": try vault.ledgerOrigin()]))
             }
         }
         try vault.checkpoint()

@@ -1,3 +1,5 @@
+import Catalog
+import Crypto
 import CustodyCore
 import Ledger
 
@@ -7,7 +9,8 @@ extension Vault {
     /// Registers the dock `name` and returns its token (shown once; only its hash is stored).
     public func addDevice(_ name: String, by actor: Actor) throws -> String {
         try changingDevice("add", name, by: actor) {
-            let token = try DeviceRegistry(db: db).add(name, by: actor)
+            let token = DockToken.prefix + Base64.urlEncode(try SecureRandom.bytes(32))
+            try DeviceRegistry(db: db).add(name, tokenSHA256: DockToken.sha256(token), by: actor)
             try record(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "added"]))
             return token
         }
@@ -45,6 +48,20 @@ extension Vault {
     /// The active dock a bearer token belongs to, or nil (unknown, malformed or revoked). The caller
     /// records a refusal for nil (`refuse`), within its budget.
     public func authenticate(token: String) throws -> String? {
-        try DeviceRegistry(db: db).authenticate(token: token)
+        guard token.hasPrefix(DockToken.prefix), token.utf8.count <= DockToken.maxLength else { return nil }
+        let presented = DockToken.sha256(token)
+        guard let device = try DeviceRegistry(db: db).device(tokenSHA256: presented),
+              ConstantTime.equals(Array(device.storedSHA256.utf8), Array(presented.utf8)),
+              device.isActive
+        else { return nil }
+        return device.name
     }
+}
+
+/// A dock's bearer token: `cdt_<43 base64url characters>` (32 random bytes), shown once when the dock
+/// is added; only its SHA-256 is stored.
+enum DockToken {
+    static let prefix = "cdt_"
+    static let maxLength = 256
+    static func sha256(_ token: String) -> String { SHA256.hash(Array(token.utf8)).hex }
 }

@@ -1,10 +1,9 @@
 import CustodyCore
-import Crypto
 import SQLite
 
-/// Docking stations allowed to upload, each with its own bearer token. Only the SHA-256 of a token
-/// is stored; the token itself is shown once, when the device is added. SQL only: adding and
-/// revoking are use cases of `Vault` (`Vault+Devices.swift`), which record them.
+/// Docking stations allowed to upload, each with its own bearer token, of which only the SHA-256 is
+/// stored. SQL only: tokens are made and checked, and adding and revoking recorded, by the use
+/// cases of `Vault` (`Vault+Devices.swift`).
 public final class DeviceRegistry {
     public struct Device: Sendable, Equatable {
         public let name: String
@@ -13,10 +12,6 @@ public final class DeviceRegistry {
         public let revokedAt: String?
         public var isActive: Bool { revokedAt == nil }
     }
-
-    /// Tokens look like `cdt_<43 base64url characters>` (32 random bytes).
-    public static let tokenPrefix = "cdt_"
-    static let maxTokenLength = 256
 
     let db: Database
 
@@ -37,10 +32,10 @@ public final class DeviceRegistry {
         try db.migrate("devices", Self.migrations)
     }
 
-    /// Registers `name` and returns its new token. Fails if the name is taken (even when revoked:
-    /// names stay unique so the ledger never confuses two docks). Runs inside the caller's
+    /// Registers `name` with the SHA-256 (hex) of its token. Fails if the name is taken (even when
+    /// revoked: names stay unique so the ledger never confuses two docks). Runs inside the caller's
     /// transaction, which records the change (`Vault.addDevice`).
-    func add(_ name: String, by actor: Actor) throws -> String {
+    public func add(_ name: String, tokenSHA256: String, by actor: Actor) throws {
         guard Actor.isValidID(name) else {
             throw CustodyError.invalidInput(field: "name",
                                             "device name must be 1-64 letters, digits or ._@- characters")
@@ -49,13 +44,11 @@ public final class DeviceRegistry {
             throw CustodyError.invalidInput(field: "name", "\(name) is reserved (the ledger's actor for refused "
                                             + "attempts); choose another")
         }
-        let token = Self.tokenPrefix + Base64.urlEncode(try SecureRandom.bytes(32))
         if try !db.query("SELECT 1 FROM devices WHERE name = ?", [.text(name)]).isEmpty {
             throw CustodyError.conflict(.device, "a device named \(name) already exists")
         }
         try db.query("INSERT INTO devices (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
-                     [.text(name), .text(Self.hash(token)), .text(Timestamp.rfc3339()), .text(actor.id)])
-        return token
+                     [.text(name), .text(tokenSHA256), .text(Timestamp.rfc3339()), .text(actor.id)])
     }
 
     /// Names no dock may have: the actor refused upload attempts are recorded under.
@@ -64,7 +57,7 @@ public final class DeviceRegistry {
     /// Revokes `name`'s token at once; its uploads are refused from then on. Returns when (RFC 3339).
     /// An unknown or already revoked device is refused, saying which. Runs inside the caller's
     /// transaction, which records the change (`Vault.revokeDevice`).
-    func revoke(_ name: String) throws -> String {
+    public func revoke(_ name: String) throws -> String {
         let now = Timestamp.rfc3339()
         try db.query("UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                      [.text(now), .text(name)])
@@ -89,18 +82,12 @@ public final class DeviceRegistry {
         }
     }
 
-    /// The active device a bearer token belongs to, or nil (unknown, malformed or revoked).
-    public func authenticate(token: String) throws -> String? {
-        guard token.hasPrefix(Self.tokenPrefix), token.utf8.count <= Self.maxTokenLength else { return nil }
-        let presented = Self.hash(token)
+    /// The device whose token has SHA-256 `tokenSHA256` (hex), with the stored hash for the caller
+    /// to compare in constant time, or nil.
+    public func device(tokenSHA256: String) throws -> (name: String, storedSHA256: String, isActive: Bool)? {
         guard let row = try db.query("SELECT name, token_sha256, revoked_at FROM devices WHERE token_sha256 = ?",
-                                     [.text(presented)]).first,
-              let stored = row.text(1),
-              ConstantTime.equals(Array(stored.utf8), Array(presented.utf8)),
-              row.text(2) == nil
-        else { return nil }
-        return row.text(0)
+                                     [.text(tokenSHA256)]).first,
+              let name = row.text(0), let stored = row.text(1) else { return nil }
+        return (name, stored, row.text(2) == nil)
     }
-
-    static func hash(_ token: String) -> String { SHA256.hash(Array(token.utf8)).hex }
 }
