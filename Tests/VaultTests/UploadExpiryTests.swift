@@ -47,7 +47,11 @@ final class UploadExpiryTests: XCTestCase {
         XCTAssertNil(try store.expire(upload.id))
         XCTAssertTrue(FileManager.default.fileExists(atPath: store.dataPath(upload.id)))
 
-        clock.advance(by: 2)
+        clock.advance(by: 1)
+        XCTAssertTrue(try store.expiredUploads().isEmpty, "Upload-Expires names the last second it is kept")
+        XCTAssertNil(try store.expire(upload.id))
+
+        clock.advance(by: 1)
         XCTAssertEqual(try store.expiredUploads().map(\.id), [upload.id])
         let expired = try XCTUnwrap(try store.expire(upload.id))
         XCTAssertEqual(expired.state, .expired)
