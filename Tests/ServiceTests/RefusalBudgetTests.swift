@@ -62,7 +62,8 @@ final class TusRefusalFloodTests: TusTestCase {
         XCTAssertEqual(try events().count, before + 2, "a second before the window ends, nothing is summarised")
         clock.advance(by: 1)
         service.sweepNow()
-        let s = try XCTUnwrap(try events().dropFirst(before + 2).first, "the sweeper records the rest once the window ends")
+        let s = try XCTUnwrap(try events().dropFirst(before + 2).first,
+                              "the sweeper records the rest once the window ends")
         XCTAssertEqual(s.outcome, .refused)
         XCTAssertEqual(s.details["attempts"], "4")
         XCTAssertEqual(s.details["peers"], "127.0.0.1=4")

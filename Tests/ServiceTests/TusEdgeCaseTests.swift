@@ -218,6 +218,22 @@ final class TusExpiryRaceTests: TusTestCase {
         XCTAssertEqual(try store.get(upload.id)?.state, .completed, "the sweeper's ingest")
         XCTAssertEqual(try vault.catalog.all().map(\.sha256), [SHA256.hash([1, 2, 3])])
     }
+
+    func testTheSweeperTriesAFailedIngestAgainOnlyAfterItsBackoff() throws {
+        let store = try UploadStore(vault: vault)
+        let upload = try receivedUpload([1, 2, 3], store: store)
+        let piece = store.piecePath(upload.id, 0)
+        try FS.rename(piece, piece + ".away")  // the ingest cannot read the recording
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .active, "the ingest failed")
+        try FS.rename(piece + ".away", piece)
+        clock.advance(by: 59)
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .active, "not tried again within a minute")
+        clock.advance(by: 1)
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .completed, "tried again after a minute")
+    }
 }
 
 final class TusLateSweepTests: TusTestCase {
