@@ -27,6 +27,8 @@ public struct ServiceConfiguration: Sendable {
     public var refusalWindow: Double = 600
     /// Open connections from one peer address (of the 4096 the server keeps open).
     public var maxConnectionsPerPeer = 32
+    /// What upload expiry, the sweeper, ingest retries and refusal windows read the time from.
+    public var clock = CustodyClock.system
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
@@ -135,7 +137,7 @@ public final class CustodyService: @unchecked Sendable {
     /// uploads whose last byte was stored but whose ingest was not (returned, to be ingested once the
     /// service listens).
     private func interruptedIngests() throws -> [Upload] {
-        let store = try UploadStore(vault: Vault(directory: configuration.directory))
+        let store = try UploadStore(vault: Vault(directory: configuration.directory), clock: configuration.clock)
         do {
             for id in try store.finishQuarantines() {
                 log.info("quarantined upload moved after restart", ["upload": id])
@@ -146,6 +148,10 @@ public final class CustodyService: @unchecked Sendable {
         }
         return try store.unfinishedCompletions()
     }
+
+    /// Runs one round of the sweeper on its thread now and returns once it is done: with a manual
+    /// `clock`, tests drive expiry and refusal windows round by round instead of waiting for them.
+    func sweepNow() { sweeper.runNow() }
 
     /// SIGTERM and SIGINT stop the service gracefully.
     public func stopOnSignals() -> HTTPServerSignalHandlers { server.installShutdownSignalHandlers() }

@@ -3,7 +3,7 @@ import Foundation
 import Vault
 
 /// Runs `work` every `interval` seconds on its own thread with its own vault connection, and once
-/// more when stopped: the ledger checkpointer and the upload expiry sweep.
+/// more when stopped: the ledger checkpointer and the upload expiry sweep. `runNow` runs it at once.
 final class PeriodicTask: @unchecked Sendable {
     private let name: String
     private let directory: DataDirectory
@@ -13,6 +13,9 @@ final class PeriodicTask: @unchecked Sendable {
     private let condition = NSCondition()
     private var running = false
     private var finished = true
+    /// Runs asked for by `runNow`, and how many of those asked for have had theirs.
+    private var requested = 0
+    private var completed = 0
 
     init(_ name: String, directory: DataDirectory, interval: Double, log: Log, work: @escaping (Vault) throws -> Void) {
         self.name = name
@@ -41,13 +44,28 @@ final class PeriodicTask: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Runs `work` once more, on the task's thread, and returns when that run has finished: a run
+    /// that began after this call, so it sees whatever the caller did before. Returns at once if
+    /// the task is not running.
+    func runNow() {
+        condition.lock()
+        defer { condition.unlock() }
+        guard running else { return }
+        requested += 1
+        let wanted = requested
+        condition.broadcast()
+        while completed < wanted && !finished { condition.wait() }
+    }
+
     private func loop() {
         var vault: Vault?
         var keepGoing = true
         while keepGoing {
             condition.lock()
-            if running { _ = condition.wait(until: Date(timeIntervalSinceNow: interval)) }
+            let due = Date(timeIntervalSinceNow: interval)
+            while running && requested == completed && condition.wait(until: due) {}
             keepGoing = running
+            let serving = requested
             condition.unlock()
             do {
                 if vault == nil { vault = try Vault(directory: directory) }
@@ -56,6 +74,10 @@ final class PeriodicTask: @unchecked Sendable {
                 log.error("\(name) failed", ["error": String(describing: error)])
                 vault = nil  // reopen next time
             }
+            condition.lock()
+            completed = serving
+            condition.broadcast()
+            condition.unlock()
         }
         vault = nil  // closed before `stop` returns, so the caller may move or remove the data directory
         condition.lock()

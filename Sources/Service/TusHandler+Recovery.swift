@@ -25,12 +25,12 @@ extension TusHandler {
     /// the whole recording again. An ingest `inBackground` (at start-up, or the sweeper's) gives up
     /// when the service stops (`startupIngests.stop()`), leaving the upload as it was for the next start.
     func finishReceived(_ upload: Upload, inBackground: Bool = false) -> Upload {
-        guard retries.due(upload.id, now: Self.clock()) else { return upload }
+        guard retries.due(upload.id, now: uptime) else { return upload }
         do {
             let result = try busy.ifFree(upload.id) {
                 if inBackground { startupIngests.whileHeld?(upload) }
                 return try pool.with { vault in
-                    let store = try UploadStore(vault: vault)
+                    let store = try uploads(in: vault)
                     guard let current = try store.get(upload.id) else { return upload }
                     guard current.state == .active, current.isFinished else { return current }
                     do {
@@ -48,7 +48,7 @@ extension TusHandler {
             log.info("upload ingest stopped with the service; the next start ingests it", ["upload": upload.id])
             return upload
         } catch {
-            let wait = retries.failed(upload.id, now: Self.clock())
+            let wait = retries.failed(upload.id, now: uptime)
             log.error("upload could not be ingested", ["upload": upload.id, "error": String(describing: error),
                                                        "retry_in_seconds": Int(wait)])
             return upload
@@ -61,10 +61,10 @@ extension TusHandler {
     /// last round would keep it waiting). Each under the upload's lock: never one a request is
     /// writing (that request moves the expiry on, or ingests it).
     func sweep(_ vault: Vault) throws {
-        do { try record(endedWindows(now: Self.clock()), in: vault) } catch {  // kept for the next round
+        do { try record(endedWindows(now: uptime), in: vault) } catch {  // kept for the next round
             log.error("refused attempts could not be recorded", ["error": String(describing: error)])
         }
-        let store = try UploadStore(vault: vault)
+        let store = try uploads(in: vault)
         for candidate in try store.expiredUploads() {
             let expire = { try vault.expireUpload(candidate.id, in: store) }
             guard let expired = try busy.ifFree(candidate.id, expire) ?? nil else {

@@ -20,7 +20,7 @@ extension TusHandler {
         }
         let reason = given.count > 1 ? "Authorization given more than once"
             : token == nil ? "no bearer token" : "unknown or revoked token"
-        let (record, summary) = refusals.admit(peer: connection.remoteHost, now: Self.clock())
+        let (record, summary) = refusals.admit(peer: connection.remoteHost, now: uptime)
         if record || summary != nil {
             try pool.with { vault in
                 if let summary { try recordUnrecorded(summary, in: vault) }
@@ -34,14 +34,13 @@ extension TusHandler {
     }
 
     static let unauthenticated = Actor(id: "unauthenticated", kind: .device)
-    static func clock() -> Double { ProcessInfo.processInfo.systemUptime }
 
     /// Records a refused (or, for a 5xx, failed) request of a registered dock, within its budget.
     /// `message` is the event's reason. Refusals recorded where they happen (a quarantined recording)
     /// are not recorded twice. A refusal that cannot be recorded is logged: the request is refused anyway.
     func recordRefusal(of dock: String, _ request: HTTPRequestHead, connection: HTTPConnectionInfo,
                        status: HTTPStatus, message: String, reason: String) {
-        let (record, summary) = dockRefusals.budget(dock).admit(peer: connection.remoteHost, now: Self.clock())
+        let (record, summary) = dockRefusals.budget(dock).admit(peer: connection.remoteHost, now: uptime)
         guard record || summary != nil else { return }
         do {
             try pool.with { vault in

@@ -30,6 +30,12 @@ struct TusHandler {
         dockRefusals = DockRefusals(burst: configuration.refusalsRecordedPerWindow, window: configuration.refusalWindow)
     }
 
+    /// The upload store of `vault`, on the service's clock.
+    func uploads(in vault: Vault) throws -> UploadStore { try UploadStore(vault: vault, clock: configuration.clock) }
+
+    /// Now on the clock refusal windows and ingest retry waits are measured on.
+    var uptime: Double { configuration.clock.uptime() }
+
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) -> HTTPResponse {
         if request.method == "OPTIONS" {
             return Tus.response(.noContent, ["Tus-Version": Tus.version, "Tus-Extension": Tus.extensions,
@@ -121,7 +127,7 @@ struct TusHandler {
         metadata = try UploadMetadata(header: request.headers["Upload-Metadata"])
         var upload = try pool.with { vault in
             try vault.createUpload(by: .device(dock), length: length, metadata: metadata, ttl: configuration.uploadTTL,
-                                   in: UploadStore(vault: vault))
+                                   in: uploads(in: vault))
         }
         log.info("upload created", ["upload": upload.id, "dock": dock, "length": length])
         var headers: HTTPHeaders = ["Location": location(request, upload.id),
@@ -144,7 +150,7 @@ struct TusHandler {
     }
 
     private func head(_ id: String, dock: String) throws -> HTTPResponse {
-        var upload = try pool.with { try owned(id, dock: dock, vault: $0, store: UploadStore(vault: $0)) }
+        var upload = try pool.with { try owned(id, dock: dock, vault: $0, store: uploads(in: $0)) }
         if upload.state == .active && upload.isFinished { upload = finishReceived(upload) }
         try refuseIfExpired(upload)
         switch upload.state {
@@ -167,7 +173,7 @@ struct TusHandler {
         guard let offset = try Tus.integer(request, "Upload-Offset") else {
             throw Tus.Refusal(status: .badRequest, message: "Upload-Offset is required", reason: "no_offset")
         }
-        let upload = try pool.with { try owned(id, dock: dock, vault: $0, store: UploadStore(vault: $0)) }
+        let upload = try pool.with { try owned(id, dock: dock, vault: $0, store: uploads(in: $0)) }
         try refuseIfExpired(upload)
         switch upload.state {
         case .active: break
@@ -190,10 +196,10 @@ struct TusHandler {
 
     private func terminate(_ id: String, dock: String) throws -> HTTPResponse {
         // Ownership first: another dock's upload is 404 (and a ledger event) even while it is busy.
-        _ = try pool.with { try owned(id, dock: dock, vault: $0, store: UploadStore(vault: $0)) }
+        _ = try pool.with { try owned(id, dock: dock, vault: $0, store: uploads(in: $0)) }
         try busy.holding(id) {
             try pool.with { vault in
-                let store = try UploadStore(vault: vault)
+                let store = try uploads(in: vault)
                 do {
                     try vault.terminateUpload(try owned(id, dock: dock, vault: vault, store: store), by: .device(dock), in: store)
                 } catch let e as UploadError {
@@ -215,7 +221,7 @@ struct TusHandler {
             metrics.add("custody_uploads_in_progress", 1)
             defer { metrics.add("custody_uploads_in_progress", -1) }
             return try pool.with { vault in
-                let store = try UploadStore(vault: vault)
+                let store = try uploads(in: vault)
                 do {
                     // Re-read under the lock: another request may have moved it on.
                     guard let current = try store.get(upload.id), current.offset == upload.offset else {
@@ -253,7 +259,7 @@ struct TusHandler {
 
     /// An unfinished upload past its expiry is gone, even before the sweeper removes it.
     private func refuseIfExpired(_ upload: Upload) throws {
-        if upload.state == .active, !upload.isFinished, upload.expiresAt < UploadStore.now() {
+        if upload.state == .active, !upload.isFinished, upload.isPastExpiry(at: configuration.clock.now()) {
             throw Tus.refusal(.gone(.expired))
         }
     }

@@ -55,6 +55,13 @@ final class UploadHashers: @unchecked Sendable {
         return try store.rebuildHasher(upload)
     }
 
+    /// Whether a hasher is kept for upload `id`: not while a request has taken it to append.
+    func isKept(_ id: String) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return byUpload[id] != nil
+    }
+
     func put(_ id: String, _ hasher: UploadHasher) {
         lock.lock()
         defer { lock.unlock() }

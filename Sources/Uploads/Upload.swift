@@ -32,6 +32,8 @@ public struct Upload: Sendable, Equatable {
     public var exhibit: String?
 
     public var isFinished: Bool { offset == length }
+    /// Whether the expiry has passed at `now` (Unix seconds): until the end of its second it has not.
+    public func isPastExpiry(at now: Int64) -> Bool { expiresAt < now }
 
     public static func isValidID(_ id: Substring) -> Bool {
         id.utf8.count == 32 && Hex.isLowerHex(id)

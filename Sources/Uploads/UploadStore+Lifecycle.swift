@@ -101,21 +101,20 @@ extension UploadStore {
     }
 
     /// Active uploads past their expiry that are still missing bytes (a fully received upload never
-    /// expires: it is ingested instead).
-    public func expiredUploads(now: Int64 = UploadStore.now()) throws -> [Upload] {
+    /// expires: it is ingested instead), by the store's clock.
+    public func expiredUploads() throws -> [Upload] {
         try db.query("""
             SELECT id, owner, length, offset, metadata, created_at, expires_at, state, exhibit FROM uploads
             WHERE state = 'active' AND offset < length AND expires_at < ?
-            """, [.integer(now)]).map(Self.decode)
+            """, [.integer(clock.now())]).map(Self.decode)
     }
 
     /// Expires one upload if it is still active, unfinished and past its expiry (read again here, so a
     /// request that moved it on meanwhile wins): its bytes are removed and the ledger says so.
     /// Returns the expired upload, or nil if it no longer qualifies. The caller keeps requests off it.
-    public func expire(_ id: String, now: Int64 = UploadStore.now()) throws -> Upload? {
-        guard let upload = try get(id), upload.state == .active, !upload.isFinished, upload.expiresAt < now else {
-            return nil
-        }
+    public func expire(_ id: String) throws -> Upload? {
+        guard let upload = try get(id), upload.state == .active, !upload.isFinished,
+              upload.isPastExpiry(at: clock.now()) else { return nil }
         var e = upload
         e.state = .expired
         try db.transaction {

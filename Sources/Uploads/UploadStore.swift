@@ -57,6 +57,8 @@ public final class UploadStore {
     let recordEvent: (CustodyEvent) throws -> Void
     /// Makes a fully received upload an exhibit (the application layer's ingest).
     let ingest: UploadIngest
+    /// What expiries are set from and compared with.
+    public let clock: CustodyClock
 
     static let migrations = [
         Migration(1, """
@@ -85,14 +87,15 @@ public final class UploadStore {
     ]
 
     /// The store of the uploads in `folder`, their state in `db`; `record` appends custody events,
-    /// `ingest` makes a fully received upload an exhibit.
+    /// `ingest` makes a fully received upload an exhibit; expiries are set and compared on `clock`.
     public init(db: Database, folder: String, chunks: ChunkStore, record: @escaping (CustodyEvent) throws -> Void,
-                ingest: @escaping UploadIngest) throws {
+                ingest: @escaping UploadIngest, clock: CustodyClock = .system) throws {
         self.db = db
         self.folder = folder
         self.chunks = chunks
         self.recordEvent = record
         self.ingest = ingest
+        self.clock = clock
         try db.migrate("uploads", Self.migrations)
         try FS.mkdir(folder, 0o700)
         try FS.mkdir(quarantine, 0o700)
@@ -114,7 +117,7 @@ public final class UploadStore {
         try FS.mkdir(dataPath(id), 0o700)
         try FS.fsyncDirectory(folder)
         let upload = Upload(id: id, owner: owner, length: length, offset: 0, metadata: metadata,
-                            createdAt: Timestamp.rfc3339(), expiresAt: Self.now() + ttl, state: .active, exhibit: nil)
+                            createdAt: Timestamp.rfc3339(), expiresAt: clock.now() + ttl, state: .active, exhibit: nil)
         try db.transaction {
             try db.query("""
                 INSERT INTO uploads (id, owner, length, offset, metadata, created_at, expires_at, state)
@@ -210,7 +213,7 @@ public final class UploadStore {
     private func recordOffset(_ upload: Upload, _ offset: Int64, ttl: Int64, hasher: UploadHasher) throws -> Upload {
         var updated = upload
         updated.offset = offset
-        updated.expiresAt = Self.now() + ttl
+        updated.expiresAt = clock.now() + ttl
         try db.transaction {
             try db.query("""
                 UPDATE uploads SET offset = ?, expires_at = ? WHERE id = ? AND offset = ? AND state = 'active'
@@ -268,8 +271,6 @@ public final class UploadStore {
         }
         return hasher
     }
-
-    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     static func decode(_ row: Row) throws -> Upload {
         guard let id = row.text(0), let owner = row.text(1), let length = row.int(2), let offset = row.int(3),

@@ -6,11 +6,12 @@ import Uploads
 
 extension UploadStore {
     /// The upload store of `vault`'s data directory: events go to its ledger, completed uploads
-    /// become its exhibits.
-    public convenience init(vault: Vault) throws {
+    /// become its exhibits; expiries are set and compared on `clock`.
+    public convenience init(vault: Vault, clock: CustodyClock = .system) throws {
         try self.init(db: vault.db, folder: vault.directory.uploads, chunks: vault.store,
                       record: { try vault.record($0) },
-                      ingest: { received, completing in try vault.ingest(received, completing: completing) })
+                      ingest: { received, completing in try vault.ingest(received, completing: completing) },
+                      clock: clock)
     }
 }
 

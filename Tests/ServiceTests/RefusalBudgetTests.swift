@@ -43,10 +43,13 @@ final class RefusalBudgetTests: XCTestCase {
 
 /// A peer without a token cannot grow the ledger without bound, and none of its attempts goes uncounted.
 final class TusRefusalFloodTests: TusTestCase {
+    let clock = ManualClock()
+
     override func configure(_ c: inout ServiceConfiguration) {
+        c.clock = clock.clock
         c.refusalsRecordedPerWindow = 2
         c.refusalWindow = 4
-        c.sweepInterval = 0.2
+        c.sweepInterval = 3600  // no round but those the test runs
     }
 
     func testRefusedAttemptsBeyondTheBurstAreSummarisedByTheSweeper() throws {
@@ -54,13 +57,13 @@ final class TusRefusalFloodTests: TusTestCase {
         for _ in 0..<6 { XCTAssertEqual(try curl("HEAD", "0123456789abcdef0123456789abcdef", token: "wrong").status, 401) }
         let oneByOne = try events().dropFirst(before)
         XCTAssertEqual(oneByOne.count, 2, "two recorded one by one")
-        let deadline = Date().addingTimeInterval(10)
-        var summary: CustodyEvent?
-        while summary == nil, Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.1)
-            summary = try events().dropFirst(before + 2).first
-        }
-        let s = try XCTUnwrap(summary, "the sweeper records the rest once the window ends")
+        clock.advance(by: 3)
+        service.sweepNow()
+        XCTAssertEqual(try events().count, before + 2, "a second before the window ends, nothing is summarised")
+        clock.advance(by: 1)
+        service.sweepNow()
+        let s = try XCTUnwrap(try events().dropFirst(before + 2).first,
+                              "the sweeper records the rest once the window ends")
         XCTAssertEqual(s.outcome, .refused)
         XCTAssertEqual(s.details["attempts"], "4")
         XCTAssertEqual(s.details["peers"], "127.0.0.1=4")

@@ -179,21 +179,32 @@ final class TusEdgeCaseTests: TusTestCase {
     }
 }
 
-/// Expiry as a dock sees it between the sweeper's rounds, and a slow PATCH the sweeper must leave alone.
+/// Expiry as a dock sees it between the sweeper's rounds, and a slow PATCH the sweeper must leave
+/// alone; on a clock the test moves, the sweeper running only when the test says.
 final class TusExpiryRaceTests: TusTestCase {
+    let clock = ManualClock()
+
     override func configure(_ c: inout ServiceConfiguration) {
+        c.clock = clock.clock
         c.uploadTTL = 1
-        c.sweepInterval = 0.2
+        c.sweepInterval = 3600
     }
 
     func testASlowPATCHPastItsUploadsExpiryIsNotSweptFromUnderIt() throws {
-        let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 100"])
+        let first = try file("first", Array(repeating: UInt8(ascii: "s"), count: 10))
+        let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 100", octets], body: first)
         let location = try XCTUnwrap(created.headers["location"])
+        let id = String(location.suffix(32))
         let raw = try RawClient(port: port, receiveTimeout: 10)
-        raw.send(patchHead(location, token: token1, offset: 0, extra: "Content-Length: 100\r\n")
+        raw.send(patchHead(location, token: token1, offset: 10, extra: "Content-Length: 90\r\n")
                  + String(repeating: "s", count: 10))
-        Thread.sleep(forTimeInterval: 2.5)  // past the 1 s expiry, through about 12 sweeps
-        raw.send(String(repeating: "s", count: 90))
+        // The PATCH takes the upload's hasher once it is past its expiry checks, to append.
+        try waitUntil("the PATCH receives its body") { !service.tus.hashers.isKept(id) }
+        clock.advance(by: 3600)  // far past the 1 s expiry
+        XCTAssertEqual(try UploadStore(vault: vault, clock: clock.clock).expiredUploads().map(\.id), [id],
+                       "the sweeper's candidate")
+        for _ in 0..<3 { service.sweepNow() }
+        raw.send(String(repeating: "s", count: 80))
         let answer = raw.readResponse()
         XCTAssertEqual(answer?.status, 204, answer?.text ?? "no answer")
         XCTAssertNotNil(answer?.headers["custody-exhibit"])
@@ -203,13 +214,33 @@ final class TusExpiryRaceTests: TusTestCase {
     func testTheSweeperIngestsAFullyReceivedUploadNoOneAsksAbout() throws {
         let store = try UploadStore(vault: vault)
         let upload = try receivedUpload([1, 2, 3], store: store)
-        try waitUntil("the sweeper's ingest") { try store.get(upload.id)?.state == .completed }
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .completed, "the sweeper's ingest")
         XCTAssertEqual(try vault.catalog.all().map(\.sha256), [SHA256.hash([1, 2, 3])])
+    }
+
+    func testTheSweeperTriesAFailedIngestAgainOnlyAfterItsBackoff() throws {
+        let store = try UploadStore(vault: vault)
+        let upload = try receivedUpload([1, 2, 3], store: store)
+        let piece = store.piecePath(upload.id, 0)
+        try FS.rename(piece, piece + ".away")  // the ingest cannot read the recording
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .active, "the ingest failed")
+        try FS.rename(piece + ".away", piece)
+        clock.advance(by: 59)
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .active, "not tried again within a minute")
+        clock.advance(by: 1)
+        service.sweepNow()
+        XCTAssertEqual(try store.get(upload.id)?.state, .completed, "tried again after a minute")
     }
 }
 
 final class TusLateSweepTests: TusTestCase {
+    let clock = ManualClock()
+
     override func configure(_ c: inout ServiceConfiguration) {
+        c.clock = clock.clock
         c.uploadTTL = 1
         c.sweepInterval = 3600
     }
@@ -218,10 +249,12 @@ final class TusLateSweepTests: TusTestCase {
         let created = try curl("POST", "", token: token1, headers: ["Upload-Length: 100"])
         let location = try XCTUnwrap(created.headers["location"])
         XCTAssertEqual(try curl("HEAD", location, token: token1).status, 200)
-        Thread.sleep(forTimeInterval: 2.1)
+        clock.advance(by: 2)  // past the 1 s expiry
         XCTAssertEqual(try curl("HEAD", location, token: token1).status, 410)
         let body = try file("x", [1, 2, 3])
         XCTAssertEqual(try curl("PATCH", location, token: token1, headers: [
             "Content-Type: application/offset+octet-stream", "Upload-Offset: 0"], body: body).status, 410)
+        XCTAssertEqual(try UploadStore(vault: vault).get(String(location.suffix(32)))?.state, .active,
+                       "the sweeper has not come")
     }
 }

@@ -166,10 +166,13 @@ final class TusProtocolTests: TusTestCase {
     }
 }
 
+/// Expiry by the sweeper, on a clock the test moves, one sweeper round at a time.
 final class TusExpiryTests: TusTestCase {
+    let clock = ManualClock()
+
     override func configure(_ c: inout ServiceConfiguration) {
-        c.uploadTTL = 1
-        c.sweepInterval = 0.2
+        c.clock = clock.clock
+        c.sweepInterval = 3600  // no round but those the test runs
     }
 
     func testAbandonedUploadsExpireAndTheirSpaceIsFreed() throws {
@@ -178,12 +181,26 @@ final class TusExpiryTests: TusTestCase {
             "Upload-Length: 100000", "Content-Type: application/offset+octet-stream"], body: body)
         XCTAssertEqual(created.status, 201)
         let location = try XCTUnwrap(created.headers["location"])
-        let part = directory.uploads + "/\(location.suffix(32))"
+        let id = String(location.suffix(32))
+        let part = directory.uploads + "/\(id)"
         XCTAssertTrue(FileManager.default.fileExists(atPath: part))
-        let deadline = Date().addingTimeInterval(10)
-        while FileManager.default.fileExists(atPath: part), Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        let expiresAt = clock.now + service.configuration.uploadTTL
+        XCTAssertEqual(created.headers["upload-expires"], Tus.httpDate(expiresAt))
+        func expiries() throws -> [CustodyEvent] {  // the sweeper's, not the refusals of requests for it
+            try events().filter { $0.actor.kind == .system && $0.reason?.contains("expired") ?? false }
+        }
+
+        clock.advance(by: Double(expiresAt - 1 - clock.now))
+        service.sweepNow()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: part), "not expired a second before its expiry")
+        XCTAssertEqual(try curl("HEAD", location, token: token1).status, 200)
+        XCTAssertTrue(try expiries().isEmpty)
+
+        clock.advance(by: 2)
+        service.sweepNow()
         XCTAssertFalse(FileManager.default.fileExists(atPath: part))
         XCTAssertEqual(try curl("HEAD", location, token: token1).status, 410)
         XCTAssertTrue(try events().contains { $0.reason?.contains("expired") ?? false })
+        XCTAssertEqual(try expiries().map { $0.details["upload"] }, [id], "one event, about this upload")
     }
 }
