@@ -1,63 +1,50 @@
 import CustodyCore
-import POSIX
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
+import Crypto
 
-/// Immutable content-addressed storage for chunks of evidence, named by their SHA-256.
+/// Immutable content-addressed storage for chunks of evidence, each named by the SHA-256 of its
+/// bytes: what any store can do, a directory of files or an S3-compatible bucket with Object Lock.
 ///
-/// The file store is the first implementation; an S3-compatible store with Object Lock can follow.
 /// Writes are staged: `put` may return before the bytes are durable, `sync` makes every staged
-/// chunk durable and visible. A chunk that already exists is never rewritten.
+/// chunk durable and visible. A chunk that already exists is never rewritten through this protocol
+/// (the file store's repair of a damaged file is its own: see `FileChunkStore`). Reads hand back the
+/// stored bytes as they are; `readChecked` also checks them against their name.
 public protocol ChunkStore: AnyObject {
     /// Stages `bytes` under `digest`. The caller guarantees `digest` is the SHA-256 of `bytes`. The
     /// store must have written or copied `bytes` when it returns: the caller reuses the buffer.
+    /// Idempotent: putting a chunk the store holds or has staged stores nothing twice.
     func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws
-    /// Makes every staged chunk durable; when it returns they survive a crash or power loss.
+    /// Makes every staged chunk durable and visible; when it returns they survive a crash or power loss.
     func sync() throws
-    /// Reads a whole chunk into `buffer` (which must be large enough); returns its length.
-    /// Throws `ChunkStoreError.missing` when there is no such chunk.
+    /// Reads a whole chunk into `buffer`; returns its length. Throws `ChunkStoreError.missing` when
+    /// there is no such chunk, `.tooLarge` when it does not fit in `buffer`.
     func read(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws -> Int
-    /// True when a durable chunk with this name exists.
-    func contains(_ digest: SHA256Digest) -> Bool
-    /// Removes staged files left by processes that died before `sync`.
-    func removeAbandonedTemporaries() throws -> Int
-    /// Takes each durable file at `path` (whose SHA-256 the caller computed: `digest`) as a chunk,
-    /// durably, without copying where the store can; the files are gone afterwards. A file may be
-    /// gone already when the store holds its chunk (a batch interrupted and run again): the chunk
-    /// is then made durable if it is not yet.
-    func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws
-    /// Chunks found damaged by `put` or `adopt` and replaced with good bytes since the last call, so
-    /// the caller can record it: the damage would otherwise leave no trace.
-    func takeRepaired() -> [SHA256Digest]
+    /// Reads the bytes `range` of a chunk into the start of `buffer`, which must hold `range.count`
+    /// bytes. Throws `.missing` when there is no such chunk, `.outOfRange` when the range does not
+    /// lie within it (an empty range at its end does).
+    func read(_ digest: SHA256Digest, range: Range<Int>, into buffer: UnsafeMutableRawBufferPointer) throws
+    /// True when a durable chunk with this name exists; throws when the store cannot tell.
+    func exists(_ digest: SHA256Digest) throws -> Bool
+    /// One page of the names of the durable chunks, in ascending order: those after `cursor` (from
+    /// the first when nil), at most `limit` (> 0). Pass a page's last name as the next cursor; a page
+    /// shorter than `limit` is the last.
+    func list(after cursor: SHA256Digest?, limit: Int) throws -> [SHA256Digest]
+    /// Removes a chunk for good (nothing may refer to it any more); a chunk that is not there is no
+    /// error. A store that keeps chunks for a time (WORM storage, Object Lock) throws
+    /// `ChunkStoreError.deletionRefused` and keeps it.
+    func delete(_ digest: SHA256Digest) throws
+    /// Reads a whole chunk as `read` does and checks it against its name: throws
+    /// `ChunkStoreError.damaged` when its bytes hash to anything else.
+    func readChecked(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws
+        -> UnsafeRawBufferPointer
 }
 
 extension ChunkStore {
-    public func takeRepaired() -> [SHA256Digest] { [] }
-
-    /// Any store: read each file and put it.
-    public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
-        for file in files {
-            if !FS.exists(file.path) && contains(file.digest) { continue }
-            try adoptByCopy(file.path, as: file.digest)
-        }
-    }
-
-    public func adopt(_ path: String, as digest: SHA256Digest) throws {
-        try adopt([(path, digest)])
-    }
-
-    /// Reads the file, puts and syncs it, then removes the file.
-    func adoptByCopy(_ path: String, as digest: SHA256Digest) throws {
-        let size = Int(try FS.fileSize(path))
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
-        defer { buffer.deallocate() }
-        let fd = try FS.open(path, O_RDONLY)
-        defer { close(fd) }
-        let n = try FS.readFull(fd, buffer, path: path)
-        try put(digest, UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        try sync()
-        unlink(path)
+    public func readChecked(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws
+        -> UnsafeRawBufferPointer {
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<(try read(digest, into: buffer))])
+        let actual = SHA256.hash(bytes)
+        guard actual == digest else { throw ChunkStoreError.damaged(digest, actual: actual, size: bytes.count) }
+        return bytes
     }
 }
 
@@ -65,12 +52,23 @@ public enum ChunkStoreError: Error, CustomStringConvertible, Equatable {
     case missing(SHA256Digest)
     case tooLarge(SHA256Digest, Int)
     case notAFile(SHA256Digest)
+    /// A ranged read past the end of the chunk, which has `size` bytes.
+    case outOfRange(SHA256Digest, Range<Int>, size: Int)
+    /// The stored bytes (`size` of them) hash to `actual`, not to the chunk's name.
+    case damaged(SHA256Digest, actual: SHA256Digest, size: Int)
+    /// The store keeps the chunk: `reason` says why (WORM storage, a retention lock).
+    case deletionRefused(SHA256Digest, reason: String)
 
     public var description: String {
         switch self {
         case .missing(let d): return "chunk \(d) is missing from the store"
         case .tooLarge(let d, let n): return "chunk \(d) is larger (\(n) bytes) than the chunk size"
         case .notAFile(let d): return "chunk \(d) is not a regular file"
+        case .outOfRange(let d, let r, let size):
+            return "bytes \(r.lowerBound)..<\(r.upperBound) are not within chunk \(d) (\(size) bytes)"
+        case .damaged(let d, let actual, let size):
+            return "chunk \(d) is damaged: it now hashes to \(actual) (\(size) bytes)"
+        case .deletionRefused(let d, let reason): return "chunk \(d) cannot be deleted: \(reason)"
         }
     }
 }

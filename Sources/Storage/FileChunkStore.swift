@@ -10,6 +10,11 @@ import POSIX
 /// temp -> fsync -> rename -> fsync dir. Temporaries are scratch entries (`<pid>-<tag>-<n>-chunk`)
 /// in the scratch folder it is given: the data directory's `tmp/`.
 ///
+/// Beyond `ChunkStore`, what only a local store can do: `adopt` takes durable files on the same
+/// filesystem as chunks by renaming them (an upload's pieces: no byte is copied), and `put` and
+/// `adopt` check a chunk already stored against its name and replace a damaged file with the good
+/// bytes, reporting it through `takeRepaired`.
+///
 /// Staged writes are batched: each `put` writes its temp file (with direct I/O where the filesystem
 /// allows it, else asking the kernel to start writeback at once), `sync` (every 32 chunks or when
 /// the caller asks) fsyncs, renames and fsyncs the folders. Not thread-safe: one writer thread per
@@ -128,11 +133,14 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         if newDirs { try FS.fsyncDirectory(root) }
     }
 
-    /// Renames, not copies: the files must be on the store's filesystem and already durable. A chunk
-    /// that exists already and holds its bytes is kept, and its file (if still there) removed; its
-    /// folder is fsynced all the same, since it may be a rename from an earlier, interrupted batch. A
-    /// damaged one is replaced. The folders are fsynced once all are renamed, so the whole batch costs
-    /// about one journal commit.
+    /// Takes each durable file at `path` (whose SHA-256 the caller computed: `digest`) as a chunk,
+    /// durably; the files are gone afterwards. A file may be gone already when the store holds its
+    /// chunk (a batch interrupted and run again): the chunk is then made durable if it is not yet.
+    /// Renames, not copies: the files must be on the store's filesystem and already durable (one on
+    /// another filesystem is copied). A chunk that exists already and holds its bytes is kept, and its
+    /// file (if still there) removed; its folder is fsynced all the same, since it may be a rename from
+    /// an earlier, interrupted batch. A damaged one is replaced. The folders are fsynced once all are
+    /// renamed, so the whole batch costs about one journal commit.
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         var dirs = Set<String>()
         var newDirs = false
@@ -167,7 +175,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
 
     /// Opens a chunk file for reading: never blocks on a FIFO put in its place, and refuses anything
     /// but a regular file. Returns the descriptor and the file's size.
-    private func openChunk(_ digest: SHA256Digest) throws -> (Int32, Int) {
+    func openChunk(_ digest: SHA256Digest) throws -> (Int32, Int) {
         let file = path(for: digest)
         let fd = Glibc.open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
@@ -213,7 +221,8 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         return ok && hash.finalize() == digest
     }
 
-    public func contains(_ digest: SHA256Digest) -> Bool {
+    /// Whether a chunk file is there (any error of `stat` counting as not).
+    func contains(_ digest: SHA256Digest) -> Bool {
         FS.exists(path(for: digest))
     }
 

@@ -30,7 +30,7 @@ extension UploadStore {
         var paths: [String] = []
         for (index, piece) in pieces.enumerated() {
             let path = piecePath(upload.id, index)
-            guard FS.exists(path) || chunks.contains(piece.digest) else {
+            guard try FS.exists(path) || chunks.exists(piece.digest) else {
                 throw CustodyError.integrity("upload \(upload.id) lost piece \(index) (chunk \(piece.digest))")
             }
             paths.append(path)

@@ -52,7 +52,7 @@ public final class UploadStore {
     /// `uploads/` of the data directory.
     let folder: String
     /// Where completed pieces end up, and are read back from to resume hashing.
-    let chunks: ChunkStore
+    let chunks: any ChunkStore
     /// Appends a custody event (the application layer's `record`).
     let recordEvent: (CustodyEvent) throws -> Void
     /// Makes a fully received upload an exhibit (the application layer's ingest).
@@ -88,8 +88,9 @@ public final class UploadStore {
 
     /// The store of the uploads in `folder`, their state in `db`; `record` appends custody events,
     /// `ingest` makes a fully received upload an exhibit; expiries are set and compared on `clock`.
-    public init(db: Database, folder: String, chunks: ChunkStore, record: @escaping (CustodyEvent) throws -> Void,
-                ingest: @escaping UploadIngest, clock: CustodyClock = .system) throws {
+    public init(db: Database, folder: String, chunks: any ChunkStore,
+                record: @escaping (CustodyEvent) throws -> Void, ingest: @escaping UploadIngest,
+                clock: CustodyClock = .system) throws {
         self.db = db
         self.folder = folder
         self.chunks = chunks

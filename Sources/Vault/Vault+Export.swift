@@ -141,16 +141,16 @@ extension Vault {
     /// `owner` names what the chunk belongs to in errors, e.g. "exhibit EX-000001".
     func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of owner: String,
                    into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
-        let n: Int
-        do { n = try store.read(digest, into: buffer) } catch let e as ChunkStoreError {
+        func damaged(_ actual: SHA256Digest, _ n: Int) -> CustodyError {
+            .integrity(Self.damage(owner, index, digest, "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
+        }
+        let bytes: UnsafeRawBufferPointer
+        do { bytes = try store.readChecked(digest, into: buffer) } catch ChunkStoreError.damaged(_, let actual, let n) {
+            throw damaged(actual, n)
+        } catch let e as ChunkStoreError {
             throw CustodyError.integrity(Self.damage(owner, index, digest, "\(e)"))
         }
-        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-        let actual = SHA256.hash(bytes)
-        guard n == size, actual == digest else {
-            throw CustodyError.integrity(Self.damage(owner, index, digest,
-                                                     "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
-        }
+        guard bytes.count == size else { throw damaged(digest, bytes.count) }
         return bytes
     }
 

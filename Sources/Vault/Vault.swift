@@ -20,7 +20,8 @@ public final class Vault {
     public let db: Database
     public let catalog: Catalog
     public let events: EventLog
-    public let store: ChunkStore
+    /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
+    public let store: FileChunkStore
 
     /// Opens an initialized data directory; removes temp files of crashed runs.
     public init(directory: DataDirectory) throws {

@@ -10,10 +10,14 @@ final class FileChunkStoreTests: XCTestCase {
     func testConformance() throws {
         let dir = TemporaryDirectory()
         var n = 0
-        try ChunkStoreConformance.runAll {
+        try ChunkStoreConformance.runAll(deletion: .deletes, {
             n += 1
             return try FileChunkStore(root: dir.file("chunks\(n)"))
-        }
+        }, damage: { store, digest, bytes in
+            let path = (store as! FileChunkStore).path(for: digest)
+            XCTAssertEqual(unlink(path), 0)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        })
     }
 
     func testLayoutIsFanOutByFirstTwoHexDigitsAndChunksAreReadOnly() throws {
@@ -53,7 +57,7 @@ final class FileChunkStoreTests: XCTestCase {
         let dir = TemporaryDirectory()
         var store: FileChunkStore? = try FileChunkStore(root: dir.file("chunks"))
         let d = try ChunkStoreConformance.put(store!, [1, 2, 3])
-        XCTAssertFalse(store!.contains(d))
+        XCTAssertFalse(try store!.exists(d))
         store = nil
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.file("chunks/.tmp")), [])
     }
@@ -75,6 +79,6 @@ final class FileChunkStoreTests: XCTestCase {
         XCTAssertEqual(try store.removeAbandonedTemporaries(), 2)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp).sorted(), (["1-1a2b-1"] + mine).sorted())
         try store.sync()
-        XCTAssertTrue(store.contains(SHA256.hash(bytes)), "the staged chunk survived the cleanup")
+        XCTAssertTrue(try store.exists(SHA256.hash(bytes)), "the staged chunk survived the cleanup")
     }
 }
