@@ -125,6 +125,14 @@ public enum FS {
         return String(cString: resolved)
     }
 
+    /// Whether `a` and `b` are on one filesystem, so that a rename from one to the other can work.
+    public static func sameFileSystem(_ a: String, _ b: String) throws -> Bool {
+        var sa = stat(), sb = stat()
+        try systemCall("stat", path: a) { stat(a, &sa) }
+        try systemCall("stat", path: b) { stat(b, &sb) }
+        return sa.st_dev == sb.st_dev
+    }
+
     public static func mkdir(_ path: String, _ mode: mode_t = 0o755) throws {
         if Glibc.mkdir(path, mode) != 0 && errno != EEXIST {
             throw SystemError(call: "mkdir", path: path, errno: errno)

@@ -20,6 +20,15 @@ public struct DataDirectory: Sendable {
     /// Every temporary file and folder custody makes in the data directory (see `Scratch`).
     public var scratch: String { root + "/tmp" }
     public var keys: String { root + "/keys" }
+
+    /// Where to write a file that will be renamed into `folder`: `tmp/`, or `folder/.tmp/` when
+    /// `folder` is on another filesystem (`chunks/` or `keys/` mounted or linked elsewhere), since a
+    /// rename cannot cross filesystems. Made (0700) when missing; cleaned like `tmp/`.
+    public func scratch(renamingInto folder: String) throws -> String {
+        guard try !FS.sameFileSystem(scratch, folder) else { return scratch }
+        try FS.mkdir(folder + "/.tmp", 0o700)
+        return folder + "/.tmp"
+    }
     public var ledgerPrivateKey: String { keys + "/ledger.key" }
     public var ledgerPublicKey: String { keys + "/ledger.pub" }
 
@@ -40,7 +49,7 @@ public struct DataDirectory: Sendable {
         }
         for dir in parents.reversed() + [chunks, uploads, scratch, keys] { try FS.mkdir(dir, 0o700) }
         func write(_ path: String, _ text: String, mode: mode_t) throws {
-            try FS.writeFileDurably(path, Array(text.utf8), mode: mode, scratch: scratch)
+            try FS.writeFileDurably(path, Array(text.utf8), mode: mode, scratch: scratch(renamingInto: keys))
         }
         var created = false
         if !FS.exists(ledgerPrivateKey) {

@@ -38,7 +38,7 @@ public final class Vault {
         }
         try FS.mkdir(directory.scratch, 0o700)
         Self.removeAbandonedScratch(directory)
-        store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch)
+        store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch(renamingInto: directory.chunks))
     }
 
     /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
@@ -95,11 +95,13 @@ public final class Vault {
     }
 
     /// Removes what processes that are gone left in the scratch folder `tmp/` (chunks being written, a
-    /// redaction's work folder, a key being written), and in `chunks/.tmp/`, where versions before
-    /// `tmp/` staged chunks.
+    /// redaction's work folder, a key being written), and in `chunks/.tmp/` and `keys/.tmp/`: used when
+    /// those folders are on another filesystem (see `DataDirectory.scratch(renamingInto:)`), and where
+    /// versions before `tmp/` staged chunks.
     static func removeAbandonedScratch(_ directory: DataDirectory) {
         Scratch.removeAbandoned(in: directory.scratch)
-        let legacy = directory.chunks + "/.tmp"
-        if FS.entryExists(legacy) { Scratch.removeAbandoned(in: legacy) }
+        for folder in [directory.chunks + "/.tmp", directory.keys + "/.tmp"] where FS.entryExists(folder) {
+            Scratch.removeAbandoned(in: folder)
+        }
     }
 }
