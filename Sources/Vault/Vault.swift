@@ -36,7 +36,7 @@ public final class Vault {
             throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
         }
         try FS.mkdir(directory.scratch, 0o700)
-        Self.removeAbandonedScratch(directory)
+        directory.removeAbandonedScratch()
         store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch)
     }
 
@@ -93,12 +93,4 @@ public final class Vault {
         }
     }
 
-    /// Removes what processes that are gone left in the scratch folder `tmp/` (chunks being written, a
-    /// redaction's work folder, a key being written), and in `chunks/.tmp/`, where versions before
-    /// `tmp/` staged chunks.
-    static func removeAbandonedScratch(_ directory: DataDirectory) {
-        Scratch.removeAbandoned(in: directory.scratch)
-        let legacy = directory.chunks + "/.tmp"
-        if FS.entryExists(legacy) { Scratch.removeAbandoned(in: legacy) }
-    }
 }
