@@ -64,7 +64,8 @@ public final class Vault {
             }
             if let fixed = try vault.catalog.setting("ledger_origin") {
                 if let origin, origin != fixed {
-                    throw CustodyError.conflict(.setting, "the ledger origin of this vault is \(fixed); it cannot change")
+                    throw CustodyError.conflict(.setting, "the ledger origin of this vault is \(fixed); "
+                                                + "it cannot change")
                 }
             } else {
                 try vault.catalog.setSetting("ledger_origin", origin ?? "\(try vault.organization())/custody")
