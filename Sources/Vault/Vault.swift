@@ -21,6 +21,9 @@ public final class Vault {
     public let catalog: Catalog
     public let events: EventLog
     public let store: ChunkStore
+    /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
+    /// `noOfficer`, or `malformedOfficer` when a front end was given an officer ID that cannot be one.
+    public var withoutOfficer = Vault.noOfficer
 
     /// Opens an initialized data directory; removes temp files of crashed runs.
     public init(directory: DataDirectory) throws {
