@@ -16,13 +16,17 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
         case integrity
         /// The disk holding the vault or the destination is full; nothing was kept.
         case diskFull
+        /// A file of the vault itself is missing (a key): the vault is incomplete, not the input wrong.
+        case missing(Subject)
         /// Anything else (I/O, database, library failure).
         case failure
     }
 
-    /// What a `notFound` or `conflict` is about, so a front end can say where to look.
+    /// What a `notFound`, `conflict` or `missing` is about, so a front end can say where to look.
     public enum Subject: String, Sendable, Equatable {
         case exhibit, device, dataDirectory, file, checkpoint
+        /// The vault's key files: the ledger's signing key and its public key.
+        case ledgerKey, ledgerPublicKey
         /// A vault setting fixed when the vault was created (its organisation, its ledger origin).
         case setting
         case other
@@ -32,11 +36,15 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
     public let message: String
     /// The underlying cause, kept for diagnostics.
     public let cause: String?
+    /// A refusal whose event the ledger holds already (written where it was refused): a front end
+    /// records the others itself.
+    public let recorded: Bool
 
-    public init(_ kind: Kind, _ message: String, cause: (any Error)? = nil) {
+    public init(_ kind: Kind, _ message: String, cause: (any Error)? = nil, recorded: Bool = false) {
         self.kind = kind
         self.message = message
         self.cause = cause.map { String(describing: $0) }
+        self.recorded = recorded
     }
 
     public static func invalidInput(field: String, _ message: String) -> CustodyError {
@@ -45,12 +53,17 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
     public static func notFound(_ subject: Subject, _ message: String) -> CustodyError {
         CustodyError(.notFound(subject), message)
     }
-    public static func refused(_ reason: String) -> CustodyError { CustodyError(.refused, reason) }
+    public static func refused(_ reason: String, recorded: Bool = false) -> CustodyError {
+        CustodyError(.refused, reason, recorded: recorded)
+    }
     public static func conflict(_ subject: Subject, _ message: String) -> CustodyError {
         CustodyError(.conflict(subject), message)
     }
     public static func integrity(_ message: String) -> CustodyError { CustodyError(.integrity, message) }
     public static func diskFull(_ message: String) -> CustodyError { CustodyError(.diskFull, message) }
+    public static func missing(_ subject: Subject, _ message: String, cause: (any Error)? = nil) -> CustodyError {
+        CustodyError(.missing(subject), message, cause: cause)
+    }
     public static func failure(_ message: String, cause: (any Error)? = nil) -> CustodyError {
         CustodyError(.failure, message, cause: cause)
     }
@@ -60,7 +73,7 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
     public var isCallersFault: Bool {
         switch kind {
         case .invalidInput, .notFound, .refused, .conflict: return true
-        case .integrity, .diskFull, .failure: return false
+        case .integrity, .diskFull, .missing, .failure: return false
         }
     }
 

@@ -138,6 +138,11 @@ struct TusHandler {
             do { upload = try receive(upload, request: request, body: body) } catch var refusal as Tus.Refusal {
                 refusal.headers.add(name: "Location", value: headers["Location"] ?? "")
                 throw refusal
+            } catch let error as CustodyError {
+                // Refused by the ingest of its last byte (disk full, the dock revoked meanwhile).
+                guard var refusal = Tus.refusal(error) else { throw error }
+                refusal.headers.add(name: "Location", value: headers["Location"] ?? "")
+                throw refusal
             } catch let error as HTTPRequestError {
                 log.warning("upload body refused", ["method": request.method, "error": error.description])
                 throw Tus.Refusal(status: error.status, message: error.message, reason: "body",
@@ -195,13 +200,15 @@ struct TusHandler {
     }
 
     private func terminate(_ id: String, dock: String) throws -> HTTPResponse {
-        // Ownership first: another dock's upload is 404 (and a ledger event) even while it is busy.
+        // Ownership first: another dock's upload is 404 (recorded within its refusal budget) even while
+        // it is busy.
         _ = try pool.with { try owned(id, dock: dock, vault: $0, store: uploads(in: $0)) }
         try busy.holding(id) {
             try pool.with { vault in
                 let store = try uploads(in: vault)
                 do {
-                    try vault.terminateUpload(try owned(id, dock: dock, vault: vault, store: store), by: .device(dock), in: store)
+                    let upload = try owned(id, dock: dock, vault: vault, store: store)
+                    try vault.terminateUpload(upload, by: .device(dock), in: store)
                 } catch let e as UploadError {
                     throw Tus.refusal(e)
                 }
@@ -236,7 +243,8 @@ struct TusHandler {
                     if current.isFinished {
                         // Every byte is in but the ingest did not happen (it failed, or the daemon
                         // stopped first): only the ingest is left, and the pieces may be chunks already.
-                        return try ingest(current, by: .device(upload.owner), vault: vault, store: store, hasher: nil)
+                        return try ingest(current, by: .device(upload.owner), vault: vault, store: store,
+                                          hasher: nil)
                     }
                     let hasher = try hashers.take(current, store: store)
                     var updated = try vault.appendToUpload(current, by: .device(current.owner), checksum: checksum,
@@ -247,7 +255,8 @@ struct TusHandler {
                     if !updated.isFinished {
                         hashers.put(updated.id, hasher)  // only after a clean append: it saw exactly the bytes kept
                     } else {
-                        updated = try ingest(updated, by: .device(updated.owner), vault: vault, store: store, hasher: hasher)
+                        updated = try ingest(updated, by: .device(updated.owner), vault: vault, store: store,
+                                             hasher: hasher)
                     }
                     return updated
                 } catch let e as UploadError {

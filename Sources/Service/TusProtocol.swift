@@ -97,11 +97,12 @@ enum Tus {
         case .invalidInput(let field):
             return Refusal(status: .badRequest, message: error.message, reason: "bad_\(field)")
         case .notFound: return Refusal(status: .notFound, message: error.message, reason: "not_found")
-        case .refused: return Refusal(status: .forbidden, message: error.message, reason: "refused", recorded: true)
+        case .refused:
+            return Refusal(status: .forbidden, message: error.message, reason: "refused", recorded: error.recorded)
         case .conflict: return Refusal(status: .conflict, message: error.message, reason: "conflict")
         case .diskFull: return Refusal(status: insufficientStorage, message: "the evidence server's disk is full; "
                                        + "retry later", reason: "disk_full")
-        case .integrity, .failure: return nil
+        case .integrity, .missing, .failure: return nil
         }
     }
 

@@ -12,7 +12,8 @@ import Storage
 /// Why an upload request cannot proceed; the tus handler turns each into its HTTP status.
 public enum UploadError: Error, Equatable, Sendable {
     case notFound
-    /// Another dock's upload: answered as `notFound`, the refusal recorded already.
+    /// Another dock's upload: answered as `notFound`; the service records the refusal within the
+    /// dock's refusal budget.
     case notOwned
     /// Terminated, expired or quarantined: there is nothing to resume.
     case gone(Upload.State)

@@ -66,19 +66,19 @@ public struct DataDirectory: Sendable {
 
     /// The ledger signing key. Refuses a key file others can read.
     public func loadLedgerKey() throws -> Ed25519Key {
-        try checkPrivate(ledgerPrivateKey)
+        try checkPrivate(ledgerPrivateKey, .ledgerKey)
         let pem = try String(contentsOfFile: ledgerPrivateKey, encoding: .utf8)
         return try Ed25519Key(pem: pem)
     }
 
-    private func checkPrivate(_ path: String) throws {
+    private func checkPrivate(_ path: String, _ key: CustodyError.Subject) throws {
         var st = stat()
         guard stat(path, &st) == 0 else {
-            throw CustodyError.failure("\(path) is missing: initializing this data directory creates it")
+            throw CustodyError.missing(key, "\(path) is missing")
         }
         if st.st_mode & 0o077 != 0 {
-            throw CustodyError.refused("\(path) is readable by other users (mode \(String(st.st_mode & 0o777, radix: 8))): "
-                                       + "run `chmod 600 \(path)`")
+            throw CustodyError.refused("\(path) is readable by other users (mode "
+                                       + "\(String(st.st_mode & 0o777, radix: 8))): run `chmod 600 \(path)`")
         }
     }
 }

@@ -20,8 +20,8 @@ extension Vault {
     public func noteVerifier() throws -> NoteVerifier {
         let pem: String
         do { pem = try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8) } catch {
-            throw CustodyError.failure("cannot read the ledger public key \(directory.ledgerPublicKey) "
-                                       + "(initializing the vault again writes it from the private key)", cause: error)
+            throw CustodyError.missing(.ledgerPublicKey, "cannot read the ledger public key "
+                                       + directory.ledgerPublicKey, cause: error)
         }
         return try NoteVerifier(name: ledgerOrigin(), publicKey: Ed25519Key(pem: pem).publicBytes())
     }

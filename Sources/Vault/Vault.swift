@@ -22,6 +22,9 @@ public final class Vault {
     public let events: EventLog
     /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
     public let store: FileChunkStore
+    /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
+    /// `noOfficer`, or `malformedOfficer` when a front end was given an officer ID that cannot be one.
+    public var withoutOfficer = Vault.noOfficer
 
     /// Opens an initialized data directory; removes temp files of crashed runs.
     public init(directory: DataDirectory) throws {
@@ -37,7 +40,7 @@ public final class Vault {
             throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
         }
         try FS.mkdir(directory.scratch, 0o700)
-        Self.removeAbandonedScratch(directory)
+        directory.removeAbandonedScratch()
         store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch(renamingInto: directory.chunks))
     }
 
@@ -65,7 +68,8 @@ public final class Vault {
             }
             if let fixed = try vault.catalog.setting("ledger_origin") {
                 if let origin, origin != fixed {
-                    throw CustodyError.conflict(.setting, "the ledger origin of this vault is \(fixed); it cannot change")
+                    throw CustodyError.conflict(.setting, "the ledger origin of this vault is \(fixed); "
+                                                + "it cannot change")
                 }
             } else {
                 try vault.catalog.setSetting("ledger_origin", origin ?? "\(try vault.organization())/custody")
@@ -94,14 +98,4 @@ public final class Vault {
         }
     }
 
-    /// Removes what processes that are gone left in the scratch folder `tmp/` (chunks being written, a
-    /// redaction's work folder, a key being written), and in `chunks/.tmp/` and `keys/.tmp/`: used when
-    /// those folders are on another filesystem (see `DataDirectory.scratch(renamingInto:)`), and where
-    /// versions before `tmp/` staged chunks.
-    static func removeAbandonedScratch(_ directory: DataDirectory) {
-        Scratch.removeAbandoned(in: directory.scratch)
-        for folder in [directory.chunks + "/.tmp", directory.keys + "/.tmp"] where FS.entryExists(folder) {
-            Scratch.removeAbandoned(in: folder)
-        }
-    }
 }

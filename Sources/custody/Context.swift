@@ -19,6 +19,9 @@ enum Context {
 
     static func openVault(_ args: Arguments) throws -> Vault {
         let vault = try Vault(directory: directory(args))
+        // An officer ID was given that cannot be one: the ledger records that, not "no acting officer".
+        let id = officerID(args)
+        if !id.isEmpty && !Actor.isValidID(id) { vault.withoutOfficer = Vault.malformedOfficer }
         opened.append(vault)
         return vault
     }
@@ -39,17 +42,14 @@ enum Context {
     /// Who acts: the officer from `--as` or `$CUSTODY_ACTOR`, else the login user (a system actor, which
     /// the vault refuses anything that touches evidence, recording the refusal against it).
     static func acting(_ args: Arguments) -> Actor {
-        let id = args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
-        if Actor.isValidID(id) { return .officer(id) }
-        if !id.isEmpty {
-            officerHint = "the acting officer ID (--as or CUSTODY_ACTOR) must be 1-64 letters, digits or ._@- "
-                + "characters"
-        }
-        return systemUser
+        let id = officerID(args)
+        return Actor.isValidID(id) ? .officer(id) : systemUser
     }
 
-    /// What to do when the vault refused for want of an officer: how to name one.
-    nonisolated(unsafe) static var officerHint = "give --as ID or set CUSTODY_ACTOR"
+    /// The officer ID given, empty if none.
+    private static func officerID(_ args: Arguments) -> String {
+        args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
+    }
 
     /// Who a refusal is recorded against when no valid officer was given: the login user.
     private static var systemUser: Actor {

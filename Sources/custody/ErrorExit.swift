@@ -9,7 +9,7 @@ extension CustodyError {
         switch kind {
         case .invalidInput, .notFound, .refused, .conflict: return 2
         case .integrity: return 1
-        case .diskFull, .failure: return 3
+        case .diskFull, .missing, .failure: return 3
         }
     }
 
@@ -20,9 +20,12 @@ extension CustodyError {
         case .notFound(.device), .conflict(.device): return "`custody device list` shows them"
         case .notFound(.dataDirectory): return "`custody init` with the same --data creates one"
         case .conflict(.file): return "choose another --out"
+        case .missing(.ledgerPublicKey): return "`custody init` with the same --data writes it again"
+        case .missing(.ledgerKey): return "restore it from a backup: every checkpoint was signed with it"
         case .invalidInput(field: "chunk_size"): return "give it with --chunk-size"
         case .conflict(.setting): return "give the stored value with --org or --origin, or none"
-        case .refused where message == Vault.noOfficer: return Context.officerHint
+        case .refused where message == Vault.noOfficer: return "give --as ID or set CUSTODY_ACTOR"
+        case .refused where message == Vault.malformedOfficer: return "give it with --as or CUSTODY_ACTOR"
         default: return nil
         }
     }

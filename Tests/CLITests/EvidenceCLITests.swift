@@ -97,6 +97,20 @@ final class EvidenceCLITests: CLITestCase {
         XCTAssertEqual(try eventRows().suffix(2), ["view|refused|", "export|refused|"])
     }
 
+    func testAMalformedOfficerIDIsRecordedAsSuchNotAsNoOfficer() throws {
+        let video = TestPaths.fixture("bodycam-b.mp4")
+        let missing = try custody(["ingest", video, "--device", "D1"])
+        let malformed = try custody(["ingest", video, "--device", "D1", "--as", "bad id"])
+        XCTAssertEqual([missing.status, malformed.status], [2, 2])
+        XCTAssertTrue(missing.stderr.contains("no acting officer; give --as ID"), missing.stderr)
+        XCTAssertTrue(malformed.stderr.contains("must be 1-64 letters, digits or ._@- characters; give it with --as"),
+                      malformed.stderr)
+        let events = try XCTUnwrap(json(try custody(["ledger", "log", "--json"])) as? [[String: Any]])
+        XCTAssertEqual(events.suffix(2).map { "\($0["action"] ?? "") \($0["outcome"] ?? ""): \($0["reason"] ?? "")" },
+                       ["ingest refused: no acting officer",
+                        "ingest refused: the acting officer ID must be 1-64 letters, digits or ._@- characters"])
+    }
+
     func testFoldersArePrivateWhateverTheUmaskAndNamesCannotForgeLines() throws {
         let fresh = dir.file("u0/a/b")
         let made = try runProcess("/bin/sh", ["-c", "umask 000; exec \"$0\" init --data \"$1\"",

@@ -150,6 +150,15 @@ final class LedgerCLITests: CLITestCase {
         XCTAssertGreaterThan(report["checkpoints"] as? Int ?? 0, 20, "each process checkpoints what it appended")
     }
 
+    func testAMissingPublicKeyNamesTheCommandThatWritesItAgain() throws {
+        try FileManager.default.removeItem(atPath: data + "/keys/ledger.pub")
+        let r = try custody(["ledger", "checkpoint"])
+        XCTAssertEqual(r.status, 3, r.stderr)
+        XCTAssertTrue(r.stderr.contains("`custody init` with the same --data writes it again"), r.stderr)
+        XCTAssertEqual(try custody(["init"]).status, 0)
+        XCTAssertEqual(try custody(["ledger", "checkpoint"]).status, 0)
+    }
+
     func testLedgerCommandsHaveHelpAndRejectBadInput() throws {
         for command in ["log", "checkpoint", "proof", "consistency", "key", "verify"] {
             let help = try custody(["ledger", command, "--help"])

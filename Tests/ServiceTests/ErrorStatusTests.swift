@@ -15,6 +15,7 @@ final class ErrorStatusTests: XCTestCase {
             (.diskFull("the vault's disk is full"), 507),
             (.integrity("upload x lost piece 0"), nil),
             (.failure("the database is locked"), nil),
+            (.missing(.ledgerPublicKey, "cannot read the ledger public key"), nil),
         ]
         for (error, status) in cases {
             let refusal = Tus.refusal(error)
@@ -23,7 +24,9 @@ final class ErrorStatusTests: XCTestCase {
         XCTAssertEqual(Tus.refusal(.invalidInput(field: "metadata", "m"))?.reason, "bad_metadata",
                        "the metric label the metadata refusals always had")
         XCTAssertEqual(Tus.refusal(.invalidInput(field: "metadata", "m"))?.message, "m")
-        XCTAssertEqual(Tus.refusal(.refused("r"))?.recorded, true, "recorded by the vault when it refused")
+        XCTAssertEqual(Tus.refusal(.refused("r", recorded: true))?.recorded, true, "recorded by the vault")
+        XCTAssertEqual(Tus.refusal(.refused("r"))?.recorded, false,
+                       "not in the ledger: the service records it within the dock's budget, or logs that it cannot")
         XCTAssertEqual(Tus.refusal(.diskFull("the vault's disk is full while storing /x"))?.message,
                        "the evidence server's disk is full; retry later", "no path of the server is shown to a dock")
     }

@@ -158,6 +158,21 @@ final class TusEdgeCaseTests: TusTestCase {
         XCTAssertEqual(try curl("HEAD", String(location.suffix(32)), token: token1).headers["upload-offset"], "5")
     }
 
+    func testACreationWhoseBytesTheVaultRefusesStillSaysWhereTheUploadIs() throws {
+        // The dock is revoked as its upload is created: the use case taking the bytes refuses them.
+        try vault.db.execute("""
+            CREATE TRIGGER revoke_on_create AFTER INSERT ON uploads
+            BEGIN UPDATE devices SET revoked_at = '2026-12-07T00:00:00.000Z' WHERE name = NEW.owner; END
+            """)
+        let body = try file("hello", Array("hello".utf8))
+        let refused = try curl("POST", "", token: token1, headers: ["Upload-Length: 5", octets], body: body)
+        XCTAssertEqual(refused.status, 403, refused.body)
+        XCTAssertTrue(refused.body.contains("not an active dock"), refused.body)
+        XCTAssertNotNil(refused.headers["location"], "the dock is told where the upload it created is")
+        let recorded = try events().filter { $0.actor == .device("dock-1") && $0.outcome == .refused }
+        XCTAssertEqual(recorded.map(\.reason), ["device dock-1 is not an active dock"], "recorded once, by the vault")
+    }
+
     func testHeadersAreReadAsHTTPSaysAndBadTokensAreLoggedWhateverElseIsWrong() throws {
         let location = try create(length: 5)
         XCTAssertEqual(try curl("HEAD", location, token: nil, headers: ["Authorization: bearer \(token1)"]).status, 200,

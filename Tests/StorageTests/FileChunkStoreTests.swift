@@ -73,7 +73,7 @@ final class FileChunkStoreTests: XCTestCase {
         XCTAssertEqual(mine.count, 1)
         // pid 4194304 is above Linux's pid_max limit, so no such process can exist; pid 1 always does.
         // The third is as a crashed process that had this process's PID would have left it.
-        for name in ["4194304-1a2b-1", "1-1a2b-1", "\(getpid())-crashed-999"] {
+        for name in ["4194304-1a2b-1", "1-1a2b-1", "\(getpid())-dead-999"] {
             XCTAssertTrue(FileManager.default.createFile(atPath: tmp + "/" + name, contents: Data([1])))
         }
         XCTAssertEqual(try store.removeAbandonedTemporaries(), 2)

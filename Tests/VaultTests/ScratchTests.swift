@@ -50,4 +50,48 @@ final class ScratchTests: XCTestCase {
         XCTAssertEqual(try entries(directory.scratch), ["1-cd-1-chunk"])
         XCTAssertEqual(try entries(directory.chunks + "/.tmp"), [])
     }
+
+    func testOnlyScratchNamesAreRemovedAndASymlinkedTmpIsNotFollowed() throws {
+        let fm = FileManager.default
+        // Names a user or another program may have put there: none is a name Scratch makes.
+        let foreign = ["2024-photos", "31337", "99999999-notes.txt", "99999999-ab-1-Chunk", "99999999-xyz-1",
+                       "99999999-ab-1-chunk-old", "99999999-ab--chunk", "-ab-1"]
+        for name in foreign { XCTAssertTrue(fm.createFile(atPath: directory.scratch + "/" + name, contents: nil)) }
+        try fm.createDirectory(atPath: directory.scratch + "/2024-09-holiday/sub", withIntermediateDirectories: true)
+        _ = try Vault(directory: directory)
+        XCTAssertEqual(try entries(directory.scratch), (foreign + ["2024-09-holiday"]).sorted())
+        XCTAssertEqual(try entries(directory.scratch + "/2024-09-holiday"), ["sub"])
+
+        // tmp/ a symlink to a shared folder: what is there is others', even under a scratch name.
+        let shared = dir.file("shared")
+        try fm.createDirectory(atPath: shared, withIntermediateDirectories: false)
+        XCTAssertTrue(fm.createFile(atPath: shared + "/99999999-ab-1-chunk", contents: Data([1])))
+        try fm.removeItem(atPath: directory.scratch)
+        try fm.createSymbolicLink(atPath: directory.scratch, withDestinationPath: shared)
+        _ = try Vault(directory: directory)
+        XCTAssertEqual(try entries(shared), ["99999999-ab-1-chunk"])
+    }
+
+    func testWhatVersionsBeforeTmpLeftIsRemovedWhenItsProcessIsGone() throws {
+        let fm = FileManager.default
+        for pid in ["99999999", "1"] {
+            try fm.createDirectory(atPath: directory.uploads + "/.redact-\(pid)-0a1b2c3d/x",
+                                   withIntermediateDirectories: true)
+            for key in ["ledger.key", "ledger.pub", "link.secret"] {
+                XCTAssertTrue(fm.createFile(atPath: directory.keys + "/\(key).tmp-\(pid)", contents: Data([1])))
+            }
+        }
+        try fm.createDirectory(atPath: directory.chunks + "/.tmp", withIntermediateDirectories: false)
+        XCTAssertTrue(fm.createFile(atPath: directory.chunks + "/.tmp/99999999-3", contents: Data([1])))
+        XCTAssertTrue(fm.createFile(atPath: directory.chunks + "/.tmp/1-3", contents: Data([1])))
+        // Look alike, but not what earlier versions made.
+        XCTAssertTrue(fm.createFile(atPath: directory.uploads + "/.redact-99999999-notes", contents: nil))
+        XCTAssertTrue(fm.createFile(atPath: directory.keys + "/other.tmp-99999999", contents: nil))
+        _ = try Vault(directory: directory)
+        XCTAssertEqual(try entries(directory.uploads).filter { $0.hasPrefix(".redact-") },
+                       [".redact-1-0a1b2c3d", ".redact-99999999-notes"])
+        XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.key.tmp-1", "ledger.pub", "ledger.pub.tmp-1",
+                                                     "link.secret", "link.secret.tmp-1", "other.tmp-99999999"])
+        XCTAssertEqual(try entries(directory.chunks + "/.tmp"), ["1-3"])
+    }
 }

@@ -185,6 +185,9 @@ final class UseCaseTableTests: XCTestCase {
         try assertRefused("upload create by a revoked dock", by: revoked, .upload) {
             _ = try vault.createUpload(by: revoked, length: 10, metadata: UploadMetadata(), ttl: 60, in: store)
         }
+        try assertRefused("upload create by the CLI's login user", by: nobody, .upload) {
+            _ = try vault.createUpload(by: nobody, length: 10, metadata: UploadMetadata(), ttl: 60, in: store)
+        }
         try assertRefused("upload create by an officer", by: officer, .upload) {
             _ = try vault.createUpload(by: officer, length: 10, metadata: UploadMetadata(), ttl: 60, in: store)
         }
@@ -227,6 +230,10 @@ final class UseCaseTableTests: XCTestCase {
         try assertRefused("upload expire by an officer", by: officer, .upload) {
             _ = try vault.expireUpload(expired.id, by: officer, in: store)
         }
+        // The login user is a system actor too, but not custody itself.
+        try assertRefused("upload expire by the CLI's login user", by: nobody, .upload) {
+            _ = try vault.expireUpload(expired.id, by: nobody, in: store)
+        }
         try assertAllowed("upload expire", records: [Self.row(.system, .upload, .failed)]) {
             XCTAssertNotNil(try vault.expireUpload(expired.id, in: store))
         }
@@ -237,5 +244,21 @@ final class UseCaseTableTests: XCTestCase {
         try assertRefused("command line", by: officer, .export) {
             throw vault.refuse(officer, .export, reason: "missing --out FILE")
         }
+    }
+
+    /// A refusal says whether the ledger holds it, so that a front end records (or logs) one that is not.
+    func testARefusalSaysWhetherItsEventWasWritten() throws {
+        let revoked = Actor.device("dock-old")
+        func refusal() -> CustodyError? {
+            do { _ = try vault.createUpload(by: revoked, length: 10, metadata: UploadMetadata(), ttl: 60, in: store) }
+            catch { return error as? CustodyError }
+            return nil
+        }
+        XCTAssertEqual(refusal()?.recorded, true)
+        try vault.db.execute("CREATE TEMP TRIGGER no_events BEFORE INSERT ON events "
+                             + "BEGIN SELECT RAISE(ABORT, 'the ledger cannot be written'); END")
+        let unwritten = refusal()
+        XCTAssertEqual(unwritten?.kind, .refused)
+        XCTAssertEqual(unwritten?.recorded, false)
     }
 }

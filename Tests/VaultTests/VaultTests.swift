@@ -174,6 +174,17 @@ final class VaultTests: XCTestCase {
         XCTAssertFalse(report.damagedExhibits.contains(other.exhibit.id))
     }
 
+    func testAMissingKeyFileIsSaidToBeMissing() throws {
+        try FileManager.default.removeItem(atPath: vault.directory.ledgerPrivateKey)
+        XCTAssertThrowsError(try vault.noteSigner()) {
+            XCTAssertEqual(($0 as? CustodyError)?.kind, .missing(.ledgerKey), "\($0)")
+        }
+        try FileManager.default.removeItem(atPath: vault.directory.ledgerPublicKey)
+        XCTAssertThrowsError(try vault.noteVerifier()) {
+            XCTAssertEqual(($0 as? CustodyError)?.kind, .missing(.ledgerPublicKey), "\($0)")
+        }
+    }
+
     func testMissingChunkIsReportedByVerify() throws {
         let r = try ingest(TestPaths.fixture("bodycam-b.mp4"), chunkSize: 64 << 10)
         let chunks = try vault.catalog.chunks(of: r.exhibit)

@@ -27,10 +27,10 @@ extension Vault {
             return nil
         case (.device, .upload):
             return try DeviceRegistry(db: db).isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
-        case (.system, .upload):
+        case (.system, .upload) where actor == Actor.system:
             return nil  // custody itself expires abandoned uploads
         case (.system, _):
-            return Self.noOfficer
+            return withoutOfficer
         default:
             return "a \(actor.kind.rawValue) may not \(action.rawValue)"
         }
@@ -38,15 +38,18 @@ extension Vault {
 
     /// Why an evidence action is refused to a party that is no officer (the CLI run without one).
     public static let noOfficer = "no acting officer"
+    /// Why it is refused when an officer ID was given that cannot be one (see `withoutOfficer`).
+    public static let malformedOfficer = "the acting officer ID must be 1-64 letters, digits or ._@- characters"
 
     /// Records a refused attempt (a command line or request refused before or by the use case) and
-    /// returns the error to throw. The refusal stands whether or not the event can be written.
+    /// returns the error to throw. The refusal stands whether or not the event can be written; the
+    /// error says which (`recorded`), so a front end can record or log one that was not.
     @discardableResult
     public func refuse(_ actor: Actor, _ action: CustodyEvent.Action, reason: String, exhibit: String? = nil,
                        details: [String: String] = [:]) -> CustodyError {
-        _ = try? record(CustodyEvent(actor: actor, action: action, exhibit: exhibit, outcome: .refused,
-                                     reason: String(reason.prefix(1000)), details: details))
-        return .refused(reason)
+        let event = try? record(CustodyEvent(actor: actor, action: action, exhibit: exhibit, outcome: .refused,
+                                             reason: String(reason.prefix(1000)), details: details))
+        return .refused(reason, recorded: event != nil)
     }
 
     /// Like `refuse`, but the write must succeed: a refusal the ledger must hold before anything is

@@ -33,7 +33,8 @@ extension Vault {
         if let size {
             guard let found = try events.checkpoints().first(where: { $0.size == UInt64(size) }) else {
                 let sizes = try events.checkpoints().map { String($0.size) }.suffix(10).joined(separator: ", ")
-                throw CustodyError.notFound(.checkpoint, "no checkpoint has size \(size); recent checkpoint sizes: \(sizes)")
+                throw CustodyError.notFound(.checkpoint, "no checkpoint has size \(size); recent checkpoint "
+                                            + "sizes: \(sizes)")
             }
             checkpoint = found
         } else {
