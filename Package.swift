@@ -32,20 +32,22 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL", "CSHA256x2", "CustodyCore"]),
         .target(name: "SQLite", dependencies: ["CSQLite"]),
         // What a recording is (media facts, redaction specs), with no libav: Catalog and the CLI use it.
-        .target(name: "MediaModel"),
-        .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore", "MediaModel"]),
-        .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"]),
+        .target(name: "MediaModel", exclude: ["README.md"]),
+        .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore", "MediaModel"], exclude: ["README.md"]),
+        .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"], exclude: ["README.md"]),
         .target(name: "Storage", dependencies: ["CustodyCore", "POSIX", "Crypto"]),
         .target(name: "Catalog", dependencies: ["CustodyCore", "SQLite", "MediaModel"]),
         .target(name: "Uploads", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Storage"]),
         .target(
             name: "Vault",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Storage",
-                           "Catalog", "Uploads"]),
-        .target(name: "HTTPServer", dependencies: ["POSIX"]),
+                           "Catalog", "Uploads"],
+            exclude: ["README.md"]),
+        .target(name: "HTTPServer", dependencies: ["POSIX"], exclude: ["README.md"]),
         .target(
             name: "Service",
-            dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer"]),
+            dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer"],
+            exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         .executableTarget(
