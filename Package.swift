@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite", "TestSupport"]),
         .testTarget(name: "MediaModelTests", dependencies: ["MediaModel", "TestSupport"]),
         .testTarget(name: "MediaTests", dependencies: ["Media", "MediaModel", "TestSupport"]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "CustodyCore", "SQLite", "TestSupport"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Crypto", "SQLite", "TestSupport"]),
         // Behaviour every ChunkStore must have, for any store's tests to run.
         .target(name: "StorageConformance", dependencies: ["Storage", "CustodyCore", "Crypto"],

@@ -25,6 +25,8 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
     /// What a `notFound`, `conflict` or `missing` is about, so a front end can say where to look.
     public enum Subject: String, Sendable, Equatable {
         case exhibit, device, dataDirectory, file, checkpoint
+        /// A case (a prosecution's reference) and the exhibits linked to it.
+        case `case`
         /// The vault's key files: the ledger's signing key and its public key.
         case ledgerKey, ledgerPublicKey
         /// A vault setting fixed when the vault was created (its organisation, its ledger origin).

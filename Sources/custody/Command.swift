@@ -47,7 +47,8 @@ enum Commands {
         InitCommand.self, IngestCommand.self, ListCommand.self, ShowCommand.self, ExportCommand.self,
         RedactCommand.self, VerifyCommand.self, LedgerLogCommand.self, LedgerCheckpointCommand.self,
         LedgerProofCommand.self, LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
-        DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, ServeCommand.self,
+        DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
+        CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, ServeCommand.self,
     ]
 
     static var overview: String {

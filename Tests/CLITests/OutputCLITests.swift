@@ -85,6 +85,7 @@ final class OutputCLITests: CLITestCase {
             ["ledger", "checkpoint", "extra"], ["ledger", "proof", "999"], ["ledger", "consistency", dir.file("no")],
             ["ledger", "key", "extra"], ["ledger", "verify", "--checkpoint", dir.file("no")],
             ["device", "add", "unauthenticated"], ["device", "list", "extra"], ["device", "revoke", "nobody"],
+            ["case", "create", "CPS/1"], ["case", "add", "CPS/1", "EX-1"], ["case", "list"], ["case", "show", "CPS/1"],
         ]
         for args in commands {
             // No officer for the commands that need one: refused like any other error.

@@ -59,7 +59,8 @@ final class UseCaseTableTests: XCTestCase {
                            ?? []).sorted().map { "upload file \($0)" }
         let uploadRows = try uploads.compactMap { try store.get($0) }.map { "upload \($0.id) \($0.state) \($0.offset)" }
         let devices = try vault.devices(for: officer).map { "device \($0.name) \($0.isActive)" }
-        return exhibits + chunks + uploadFiles + uploadRows + devices
+        let cases = try CaseRegistry(db: vault.db).all().map { "case \($0.ref) \($0.title ?? "") \($0.exhibits)" }
+        return exhibits + chunks + uploadFiles + uploadRows + devices + cases
     }
 
     /// `records`: the refused event by default; none for a refusal the service records within the
@@ -178,6 +179,71 @@ final class UseCaseTableTests: XCTestCase {
         try assertAllowed("device revoke", records: [Self.row(officer, .device, .ok)]) {
             try vault.revokeDevice("dock-2", by: officer)
         }
+    }
+
+    func testCaseUseCases() throws {
+        let exhibit = try vault.ingest(path: TestPaths.fixture("bodycam-b.mp4"),
+                                       source: IngestSource(filename: "b.mp4", device: "BW2-1"), actor: officer).exhibit
+        try assertRefused("case create", by: nobody, .link) {
+            _ = try vault.createCase("CPS/1", title: nil, by: nobody)
+        }
+        try assertRefused("case create by a dock", by: dock, .link) {
+            _ = try vault.createCase("CPS/1", title: nil, by: dock)
+        }
+        try assertRefused("case create with a bad reference", by: officer, .link) {
+            _ = try vault.createCase("../CPS\n1", title: nil, by: officer)
+        }
+        try assertAllowed("case create", records: [Self.row(officer, .link, .ok)]) {
+            _ = try vault.createCase("CPS/1", title: "Kestrel", by: officer)
+        }
+        try assertRefused("case create of a taken reference", by: officer, .link) {
+            _ = try vault.createCase("cps/1", title: nil, by: officer)
+        }
+
+        try assertRefused("case add", by: nobody, .link) {
+            _ = try vault.addToCase("CPS/1", exhibits: [exhibit.id], by: nobody)
+        }
+        try assertRefused("case add to an unknown case", by: officer, .link) {
+            _ = try vault.addToCase("CPS/9", exhibits: [exhibit.id], by: officer)
+        }
+        try assertRefused("case add of an unknown exhibit, with a known one", by: officer, .link) {
+            _ = try vault.addToCase("CPS/1", exhibits: [exhibit.id, "EX-000042"], by: officer)
+        }
+        // The same exhibit twice, by ID and by SHA-256 prefix: one addition, one event.
+        try assertAllowed("case add", records: [Self.row(officer, .link, .ok)]) {
+            let added = try vault.addToCase("cps/1", exhibits: [exhibit.id, String(exhibit.sha256.hex.prefix(8))],
+                                            by: officer)
+            XCTAssertEqual(added.map(\.added), [true])
+        }
+        try assertAllowed("case add of an exhibit in the case already", records: []) {
+            XCTAssertEqual(try vault.addToCase("CPS/1", exhibits: [exhibit.id], by: officer).map(\.added), [false])
+        }
+        let link = try vault.events.events().last { $0.action == .link }
+        XCTAssertEqual(link?.exhibit, exhibit.id)
+        XCTAssertEqual(link?.caseID, "CPS/1")
+        XCTAssertEqual(link?.objectSHA256, exhibit.sha256.hex)
+        XCTAssertEqual(link?.details, ["case": "CPS/1", "change": "added"])
+
+        try assertRefused("case list", by: nobody, .link) { _ = try vault.cases(for: nobody) }
+        try assertAllowed("case list", records: []) {
+            XCTAssertEqual(try vault.cases(for: officer).map(\.exhibits), [1])
+        }
+        try assertRefused("case show", by: nobody, .link) { _ = try vault.caseDetail("CPS/1", for: nobody) }
+        try assertRefused("case show of an unknown case", by: officer, .link) {
+            _ = try vault.caseDetail("CPS/2", for: officer)
+        }
+        try assertAllowed("case show", records: []) {
+            XCTAssertEqual(try vault.caseDetail("CPS/1", for: officer).exhibits.map(\.exhibit.id), [exhibit.id])
+        }
+    }
+
+    /// A case change and its event commit together: an event that cannot be written leaves no case.
+    func testACaseChangeWhoseEventCannotBeWrittenIsNotMade() throws {
+        try vault.db.execute("CREATE TEMP TRIGGER no_events BEFORE INSERT ON events "
+                             + "BEGIN SELECT RAISE(ABORT, 'the ledger cannot be written'); END")
+        XCTAssertThrowsError(try vault.createCase("CPS/1", title: nil, by: officer))
+        try vault.db.execute("DROP TRIGGER no_events")
+        XCTAssertEqual(try vault.cases(for: officer), [])
     }
 
     func testUploadUseCases() throws {
