@@ -8,31 +8,10 @@ import XCTest
 
 /// The public ledger endpoints over real HTTP on loopback, checked as a recipient would: with the
 /// Ledger module's verifier and with openssl. The checkpointer never runs (its interval is an hour),
-/// so the test signs every checkpoint itself.
-final class LedgerEndpointTests: XCTestCase {
-    var dir: TemporaryDirectory!
-    var directory: DataDirectory!
-    var vault: Vault!
-    var service: CustodyService!
-    var port: UInt16 = 0
-
-    override func setUpWithError() throws {
-        dir = TemporaryDirectory("custody-ledger-http")
-        directory = DataDirectory(root: dir.file("data"))
-        vault = try Vault.initialize(directory, org: "test", actor: .officer("PC-1")).0  // signs a checkpoint of 1
-        service = try CustodyService(configuration: ServiceConfiguration(directory: directory, port: 0,
-                                                                         checkpointInterval: 3600),
-                                     log: Log(minimum: .warning))
-        port = try service.start()
-    }
-
-    override func tearDown() {
-        service?.shutdown()
-        service?.waitUntilStopped()
-        service = nil
-        vault = nil
-        dir?.remove()
-    }
+/// so the test signs every checkpoint itself; the vault signed one of 1 event at init, and the two
+/// docks added since make 3 events.
+final class LedgerEndpointTests: TusTestCase {
+    override func configure(_ c: inout ServiceConfiguration) { c.checkpointInterval = 3600 }
 
     struct Answer {
         let status: Int
@@ -80,7 +59,7 @@ final class LedgerEndpointTests: XCTestCase {
         XCTAssertTrue(answer.headers.lowercased().contains("cache-control: no-cache"), answer.headers)
         let verifier = try verifier()
         XCTAssertEqual(verifier.vkey, try vault.noteVerifier().vkey)
-        XCTAssertEqual(try Checkpoint.open(answer.body, verifier: verifier).size, 6)
+        XCTAssertEqual(try Checkpoint.open(answer.body, verifier: verifier).size, 8)
 
         // The README's recipe, with the PEM the same endpoint serves after the vkey line.
         try answer.body.write(toFile: dir.file("checkpoint.txt"), atomically: true, encoding: .utf8)
@@ -123,22 +102,22 @@ final class LedgerEndpointTests: XCTestCase {
             let proof = try ConsistencyProof(parsing: answer.body)
             XCTAssertEqual(proof.checkpoint, newest)
             XCTAssertFalse(proof.hashes.isEmpty)
-            XCTAssertEqual(try proof.verify(old: opened, verifier: verifier).size, 9)
+            XCTAssertEqual(try proof.verify(old: opened, verifier: verifier).size, 11)
             // The same proof does not pass for another old tree.
             let other = try Checkpoint.open(old == first ? middle : first, verifier: verifier)
             XCTAssertThrowsError(try proof.verify(old: other, verifier: verifier))
         }
         // A size no checkpoint has is proved against the tree's own root at that size.
         let three = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=3").body)
-        XCTAssertEqual(try three.verify(oldRoot: vault.events.root(size: 3), verifier: verifier).size, 9)
+        XCTAssertEqual(try three.verify(oldRoot: vault.events.root(size: 3), verifier: verifier).size, 11)
         // The newest size itself: an empty proof, valid.
-        let same = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=9").body)
+        let same = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=11").body)
         XCTAssertEqual(same.hashes, [])
-        XCTAssertEqual(try same.verify(old: Checkpoint.open(newest, verifier: verifier), verifier: verifier).size, 9)
+        XCTAssertEqual(try same.verify(old: Checkpoint.open(newest, verifier: verifier), verifier: verifier).size, 11)
         // `to` names a stored checkpoint.
-        let toMiddle = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=1&to=6").body)
+        let toMiddle = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=1&to=8").body)
         XCTAssertEqual(toMiddle.checkpoint, middle)
-        XCTAssertEqual(try toMiddle.verify(old: Checkpoint.open(first, verifier: verifier), verifier: verifier).size, 6)
+        XCTAssertEqual(try toMiddle.verify(old: Checkpoint.open(first, verifier: verifier), verifier: verifier).size, 8)
         // The README's recipient: the newer checkpoint is what follows the proof's first blank line.
         let recipe = """
             set -e
@@ -158,7 +137,7 @@ final class LedgerEndpointTests: XCTestCase {
     }
 
     func testBadQueriesGet400AndRecordNothing() throws {
-        _ = try grow(by: 8)  // newest checkpoint: 9 events
+        _ = try grow(by: 6)  // newest checkpoint: 9 events
         let events = try Vault.health(of: directory).events
         let bad = ["", "?", "?from=", "?from=abc", "?from=-1", "?from=+1", "?from=01", "?from=0", "?from=10",
                    "?from=1.0", "?from=%31", "?from=99999999999999999999999", "?from=9223372036854775808",
