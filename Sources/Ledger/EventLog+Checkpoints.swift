@@ -33,6 +33,13 @@ extension EventLog {
             .map(Self.decodeCheckpoint)
     }
 
+    /// The stored checkpoint of exactly `size` events, if there is one (`size` is unique: one lookup).
+    public func checkpoint(size: UInt64) throws -> StoredCheckpoint? {
+        guard size <= UInt64(Int64.max) else { return nil }
+        return try db.query("SELECT num, created_at, note, size FROM checkpoints WHERE size = ?",
+                            [.integer(Int64(size))]).first.map(Self.decodeCheckpoint)
+    }
+
     /// Every stored checkpoint, oldest first.
     public func checkpoints() throws -> [StoredCheckpoint] {
         try db.query("SELECT num, created_at, note, size FROM checkpoints ORDER BY num").map(Self.decodeCheckpoint)

@@ -87,14 +87,23 @@ public struct ConsistencyProof: Sendable, Equatable {
 
     /// Checks both checkpoints' signatures and that the old tree is a prefix of the new one.
     public func verify(old: Checkpoint, verifier: NoteVerifier) throws -> Checkpoint {
-        let new = try Checkpoint.open(checkpoint, verifier: verifier)
-        guard new.size == newSize, old.size == oldSize,
-              Merkle.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: old.root.bytes,
-                                       newRoot: new.root.bytes, proof: hashes) else {
-            throw CustodyError.integrity("the log at size \(newSize) is not consistent with the checkpoint of size "
-                                         + "\(oldSize)")
-        }
+        let new = try verify(oldRoot: old.root, verifier: verifier)
+        guard old.size == oldSize else { throw inconsistent }
         return new
+    }
+
+    /// Checks the newer checkpoint's signature and that the tree of `oldSize` events with `oldRoot`
+    /// (known some other way than from a signed note) is a prefix of it.
+    public func verify(oldRoot: SHA256Digest, verifier: NoteVerifier) throws -> Checkpoint {
+        let new = try Checkpoint.open(checkpoint, verifier: verifier)
+        guard new.size == newSize,
+              Merkle.verifyConsistency(oldSize: oldSize, newSize: newSize, oldRoot: oldRoot.bytes,
+                                       newRoot: new.root.bytes, proof: hashes) else { throw inconsistent }
+        return new
+    }
+
+    private var inconsistent: CustodyError {
+        .integrity("the log at size \(newSize) is not consistent with the checkpoint of size \(oldSize)")
     }
 }
 

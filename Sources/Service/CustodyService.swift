@@ -65,7 +65,8 @@ public final class CustodyService: @unchecked Sendable {
         Self.describeMetrics(metrics)
         let tus = TusHandler(configuration: configuration, pool: VaultPool(directory: configuration.directory),
                              metrics: metrics, log: log)
-        let router = Router(directory: configuration.directory, metrics: metrics, tus: tus)
+        let router = Router(directory: configuration.directory, metrics: metrics, tus: tus,
+                            ledger: LedgerHandler(pool: tus.pool, log: log))
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {

@@ -3,11 +3,13 @@ import Foundation
 import HTTPServer
 import Vault
 
-/// Maps requests to custody's endpoints: health, metrics, and tus uploads under `/files/`.
+/// Maps requests to custody's endpoints: health, metrics, tus uploads under `/files/` and the public
+/// ledger under `/ledger/`.
 struct Router: HTTPHandler {
     let directory: DataDirectory
     let metrics: Metrics
     let tus: TusHandler
+    let ledger: LedgerHandler
 
     /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
     /// upload IDs or signed-link parameters).
@@ -17,12 +19,18 @@ struct Router: HTTPHandler {
         case "/metrics": return "metrics"
         case "/files": return "tus"
         case _ where path.hasPrefix("/files/"): return "tus"
+        case "/ledger": return "ledger"
+        case _ where path.hasPrefix("/ledger/"): return "ledger"
         default: return "other"
         }
     }
 
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) throws -> HTTPResponse {
-        if Self.route(request.path) == "tus" { return tus.handle(request, body: body, connection: connection) }
+        switch Self.route(request.path) {
+        case "tus": return tus.handle(request, body: body, connection: connection)
+        case "ledger": return ledger.handle(request)
+        default: break
+        }
         switch (request.method, request.path) {
         case ("GET", "/healthz"), ("HEAD", "/healthz"): return health()
         case ("GET", "/metrics"), ("HEAD", "/metrics"):

@@ -157,6 +157,16 @@ final class UseCaseTableTests: XCTestCase {
             XCTAssertEqual(try vault.consistencyProof(from: latest.note, label: "it", for: nobody).old.size, latest.size)
             XCTAssertTrue(try vault.verifyLedger(external: [], for: nobody).isIntact)
         }
+        // What the service publishes to anyone: not recorded, refused or not, and nothing signed.
+        try vault.events.append(CustodyEvent(actor: officer, action: .view))  // past the newest checkpoint
+        let checkpoints = try vault.events.checkpoints().count
+        try assertAllowed("published ledger reads", records: []) {
+            let newest = try vault.newestCheckpoint(for: nobody)
+            XCTAssertEqual(try vault.consistencyProof(from: 1, to: nil, for: nobody).newSize, newest.size)
+            XCTAssertThrowsError(try vault.consistencyProof(from: newest.size + 1, to: nil, for: nobody))
+            XCTAssertThrowsError(try vault.consistencyProof(from: 1, to: newest.size + 1, for: nobody))
+        }
+        XCTAssertEqual(try vault.events.checkpoints().count, checkpoints, "a published read signs nothing")
         try assertAllowed("health", records: []) {
             XCTAssertEqual(try Vault.health(of: vault.directory).events, try vault.events.count())
         }
