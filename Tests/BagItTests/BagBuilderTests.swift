@@ -115,4 +115,16 @@ final class BagBuilderTests: XCTestCase {
     private func text(_ sink: RecordingSink, _ path: String) -> String {
         String(decoding: sink.file(path) ?? [], as: UTF8.self)
     }
+
+    /// A folder sink never writes over what is there: a second bag of the same name in the same folder
+    /// is refused at its first file.
+    func testFolderSinkRefusesToOverwrite() throws {
+        let temp = TemporaryDirectory("bagit-folder")
+        defer { temp.remove() }
+        let builder = try BagBuilder(name: "b", sink: FolderBagSink(directory: temp.path))
+        try builder.finish(bagInfo: [])
+        XCTAssertThrowsError(try BagBuilder(name: "b", sink: FolderBagSink(directory: temp.path))) { error in
+            XCTAssertTrue("\(error)".contains("b/bagit.txt"), "\(error)")
+        }
+    }
 }
