@@ -34,7 +34,9 @@ public final class BagBuilder {
     /// Starts a bag named `name` (one path component) in `sink` and writes its `bagit.txt`.
     public init(name: String, sink: BagSink) throws {
         try BagPath.check(name)
-        if name.contains("/") { throw BagError.invalidPath(name, reason: "a bag's name is one folder, no /") }
+        if BagPath.components(name).count > 1 {
+            throw BagError.invalidPath(name, reason: "a bag's name is one folder, no /")
+        }
         self.name = name
         self.sink = sink
         try addListedTag(path: "bagit.txt", bytes: Array(Self.declaration.utf8))
@@ -111,9 +113,6 @@ public final class BagBuilder {
             throw BagError.misuse(state == .signed ? "the bag already has its signature" : "sign after finish")
         }
         try BagPath.checkTag(path)
-        if path.hasPrefix("tagmanifest-") || path.hasPrefix("manifest-") {
-            throw BagError.misplacedPath(path, reason: "the bag builder writes this file itself")
-        }
         try claim(path)
         try write(path: path, bytes: bytes)
         state = .signed
@@ -140,11 +139,10 @@ public final class BagBuilder {
     /// or has a taken file as a folder.
     private func claim(_ path: String) throws {
         if paths.contains(path) || folders.contains(path) { throw BagError.duplicatePath(path) }
-        let components = path.split(separator: "/")
         var parents: [String] = []
         var prefix = ""
-        for component in components.dropLast() {
-            prefix += prefix.isEmpty ? String(component) : "/" + component
+        for component in BagPath.components(path).dropLast() {
+            prefix += prefix.isEmpty ? component : "/" + component
             if paths.contains(prefix) { throw BagError.duplicatePath(path) }
             parents.append(prefix)
         }

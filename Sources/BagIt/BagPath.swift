@@ -8,19 +8,30 @@ enum BagPath {
     static func check(_ path: String) throws {
         func refuse(_ reason: String) -> BagError { .invalidPath(path, reason: reason) }
         if path.isEmpty { throw refuse("it is empty") }
-        if path.hasPrefix("/") { throw refuse("it is absolute; give it relative to the bag's folder") }
-        if path.contains("\\") { throw refuse("it contains a backslash; separate folders with /") }
+        if path.utf8.first == UInt8(ascii: "/") { throw refuse("it is absolute; give it relative to the bag's folder") }
+        if path.unicodeScalars.contains("\\") { throw refuse("it contains a backslash; separate folders with /") }
         if path.unicodeScalars.contains("\0") { throw refuse("it contains a NUL character") }
-        for component in path.split(separator: "/", omittingEmptySubsequences: false) {
+        for component in components(path) {
             if component.isEmpty { throw refuse("it has an empty component (// or a trailing /)") }
             if component == "." || component == ".." { throw refuse("it has a \(component) component") }
         }
     }
 
+    /// The path split at every `/` scalar, as a file system or unzip splits it. (Splitting the String
+    /// itself would miss a `/` that a combining mark after it joins into one Character.)
+    static func components(_ path: String) -> [String] {
+        path.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false).map { String($0) }
+    }
+
+    /// Whether the path's first component is `data`.
+    static func isUnderData(_ path: String) -> Bool {
+        components(path).first == "data" && components(path).count > 1
+    }
+
     /// Checks a payload path: valid and under `data/`.
     static func checkPayload(_ path: String) throws {
         try check(path)
-        guard path.hasPrefix("data/") else {
+        guard isUnderData(path) else {
             throw BagError.misplacedPath(path, reason: "payload files go under data/")
         }
     }
@@ -29,17 +40,19 @@ enum BagPath {
     /// (bagit.txt, bag-info.txt, fetch.txt, any top-level manifest-*.txt or tagmanifest-*.txt).
     static func checkTag(_ path: String) throws {
         try check(path)
-        if path == "data" || path.hasPrefix("data/") {
+        if components(path).first == "data" {
             throw BagError.misplacedPath(path, reason: "tag files go outside data/ (that is the payload)")
         }
-        let topLevel = !path.contains("/")
+        let topLevel = components(path).count == 1
         if topLevel && (reserved.contains(path) || isManifestName(path)) {
             throw BagError.misplacedPath(path, reason: "the bag builder writes this file itself")
         }
     }
 
     private static func isManifestName(_ name: String) -> Bool {
-        (name.hasPrefix("manifest-") || name.hasPrefix("tagmanifest-")) && name.hasSuffix(".txt")
+        let scalars = name.unicodeScalars
+        return (scalars.starts(with: "manifest-".unicodeScalars) || scalars.starts(with: "tagmanifest-".unicodeScalars))
+            && scalars.reversed().starts(with: "txt.".unicodeScalars)
     }
 
     /// The path as a manifest line carries it (RFC 8493 §2.1.3): `%` as `%25`, CR as `%0D`,

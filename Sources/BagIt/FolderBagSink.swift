@@ -27,8 +27,8 @@ public final class FolderBagSink: BagSink {
 
     private func makeParents(of path: String) throws {
         var folder = directory
-        for component in path.split(separator: "/").dropLast() {
-            folder += "/" + component
+        for component in path.unicodeScalars.split(separator: "/").dropLast() {
+            folder += "/" + String(component)
             try FS.mkdir(folder)
         }
     }

@@ -24,6 +24,8 @@ final class BagRefusalTests: XCTestCase {
             ("", "empty"), ("/etc/passwd", "absolute"), ("data/../x", ".. component"), ("data/./x", ". component"),
             ("data//x", "empty component"), ("data/x/", "empty component"), ("data/a\\b", "backslash"),
             ("data/a\0b", "NUL"),
+            // A combining mark joins the / before it into one Character; a file system still splits there.
+            ("data/../\u{301}x", ".. component"), ("/\u{301}x", "absolute"),
         ]
         for (path, reason) in cases {
             let message = refusal { try $0.addPayload(path: path, bytes: []) }
@@ -47,7 +49,9 @@ final class BagRefusalTests: XCTestCase {
 
     func testDuplicatesAndFileFolderClashesAreRefused() {
         let cases: [(String, String)] = [("data/x", "data/x"), ("data/x", "data/x/y"), ("data/x/y", "data/x"),
-                                         ("data/x/y", "data/x/y")]
+                                         ("data/x/y", "data/x/y"),
+                                         // Canonically equal (NFC, NFD): one file where extraction normalizes.
+                                         ("data/caf\u{E9}", "data/cafe\u{301}")]
         for (first, second) in cases {
             let message = refusal(given: { try $0.addPayload(path: first, bytes: []) }) {
                 try $0.addPayload(path: second, bytes: [])
