@@ -43,6 +43,8 @@ let package = Package(
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Storage",
                            "Catalog", "Uploads"],
             exclude: ["README.md"]),
+        // BagIt 1.0 (RFC 8493) bags with SHA-256 manifests, streamed into a folder or any other sink.
+        .target(name: "BagIt", dependencies: ["CustodyCore", "Crypto", "POSIX"], exclude: ["README.md"]),
         .target(name: "HTTPServer", dependencies: ["POSIX"], exclude: ["README.md"]),
         .target(
             name: "Service",
@@ -76,6 +78,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
+        .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )

@@ -18,6 +18,13 @@ public enum TestPaths {
 
     /// The Python of the test virtualenv (tuspy, bagit), made by Scripts/setup.
     public static var python: String { root.appendingPathComponent(".venv/bin/python").path }
+
+    /// The test virtualenv's bin folder first on PATH, for a tool installed there (`bagit.py`) and the
+    /// programs it runs.
+    public static var venvEnvironment: [String: String] {
+        let bin = root.appendingPathComponent(".venv/bin").path
+        return ["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+    }
 }
 
 /// A fresh directory under the system temp dir, removed by `remove()` or when the object goes away.
