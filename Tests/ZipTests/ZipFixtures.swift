@@ -47,7 +47,7 @@ func le<T: FixedWidthInteger>(_ bytes: [UInt8], _ at: Int, as: T.Type) -> T {
     bytes[at..<at + MemoryLayout<T>.size].reversed().reduce(T(0)) { $0 << 8 | T($1) }
 }
 
-func assertCustodyError(_ body: @autoclosure () throws -> Void, field: String? = nil, contains text: String,
+func assertCustodyError<T>(_ body: @autoclosure () throws -> T, field: String? = nil, contains text: String,
                         file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertThrowsError(try body(), file: file, line: line) { error in
         guard let error = error as? CustodyError else { return XCTFail("\(error)", file: file, line: line) }
