@@ -39,7 +39,8 @@ enum ThirdPartyReaders {
     static func check(_ path: String, showing: Int = 1000,
                       file: StaticString = #filePath, line: UInt = #line) throws -> PythonView {
         let unzip = try runProcess(try XCTUnwrap(which("unzip"), "unzip is not installed"), ["-t", path])
-        XCTAssertEqual(unzip.status, 0, "unzip -t: \(unzip.stdout.suffix(2000)) \(unzip.stderr)", file: file, line: line)
+        XCTAssertEqual(unzip.status, 0, "unzip -t: \(unzip.stdout.suffix(2000)) \(unzip.stderr)",
+                       file: file, line: line)
         XCTAssertTrue(unzip.stdout.contains("No errors detected"), unzip.stdout.suffix(2000).description,
                       file: file, line: line)
         try check7z(path, file: file, line: line)

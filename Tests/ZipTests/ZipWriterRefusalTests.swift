@@ -22,15 +22,27 @@ final class ZipWriterRefusalTests: XCTestCase {
         let afterA = zip.offset
         assertCustodyError(try zip.add(name: "a", size: 0, modified: bundleDate) { _ in }, field: "name",
                            contains: "already holds an entry named \"a\"")
-        assertCustodyError(try zip.add(name: "b", size: 0, modified: Date(timeIntervalSince1970: 0)) { _ in },
-                           field: "modified", contains: "1980-2107")
+        // Before 1980-01-01, from 2108-01-01 on, and no moment at all.
+        for seconds in [0, 315_532_799, 4_354_819_200, .infinity, .nan] as [Double] {
+            let moment = Date(timeIntervalSince1970: seconds)
+            assertCustodyError(try zip.add(name: "b", size: 0, modified: moment) { _ in },
+                               field: "modified", contains: "1980-2107")
+        }
         assertCustodyError(try zip.add(name: "b", size: 0, modified: bundleDate, permissions: 0o10000) { _ in },
                            field: "permissions", contains: "0o7777")
         XCTAssertEqual(zip.offset, afterA, "nothing of a refused entry is written")
-        try zip.add(name: "b", size: 0, modified: bundleDate) { _ in }
+        try zip.add(name: "b", size: 0, modified: Date(timeIntervalSince1970: 315_532_800)) { _ in }
+        try zip.add(name: "c", size: 0, modified: Date(timeIntervalSince1970: 4_354_819_199)) { _ in }
         try zip.finish()
         let end = out.bytes.count - 22
-        XCTAssertEqual(le(out.bytes, end + 10, as: UInt16.self), 2, "two entries: a and b")
+        XCTAssertEqual(le(out.bytes, end + 10, as: UInt16.self), 3, "three entries: a, b and c")
+        // b's and c's time and date: 1980-01-01 00:00:00 and 2107-12-31 23:59:58. An output that cannot
+        // overwrite gives each entry a 16-byte data descriptor.
+        let b = 30 + 1 + 1 + 16, c = b + 30 + 1 + 16
+        XCTAssertEqual([le(out.bytes, b + 10, as: UInt16.self), le(out.bytes, b + 12, as: UInt16.self)],
+                       [0, 0 << 9 | 1 << 5 | 1])
+        XCTAssertEqual([le(out.bytes, c + 10, as: UInt16.self), le(out.bytes, c + 12, as: UInt16.self)],
+                       [23 << 11 | 59 << 5 | 29, 127 << 9 | 12 << 5 | 31])
     }
 
     func testMoreBytesThanDeclaredAreRefusedBeforeTheyAreWritten() throws {
