@@ -36,6 +36,8 @@ let package = Package(
         .target(name: "Media", dependencies: ["CFFmpeg", "CustodyCore", "MediaModel"], exclude: ["README.md"]),
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"], exclude: ["README.md"]),
         .target(name: "Storage", dependencies: ["CustodyCore", "POSIX", "Crypto"]),
+        // Streaming ZIP writer (stored entries, ZIP64) for court bundles; CRC-32 in Swift.
+        .target(name: "Zip", dependencies: ["CustodyCore", "POSIX"], exclude: ["README.md"]),
         .target(name: "Catalog", dependencies: ["CustodyCore", "SQLite", "MediaModel"]),
         .target(name: "Uploads", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Storage"]),
         .target(
@@ -79,6 +81,7 @@ let package = Package(
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
+        .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )
