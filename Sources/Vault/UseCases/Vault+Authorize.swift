@@ -26,7 +26,7 @@ extension Vault {
              (.officer, .verify), (.officer, .device), (.officer, .link):
             return nil
         case (.device, .upload):
-            return try DeviceRegistry(db: db).isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
+            return try deviceRegistry.isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
         case (.system, .upload) where actor == Actor.system:
             return nil  // custody itself expires abandoned uploads
         case (.system, _):

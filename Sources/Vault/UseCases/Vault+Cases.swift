@@ -70,7 +70,7 @@ extension Vault {
         var details = ["change": change]
         details["case"] = ref.map { String($0.prefix(64)) }
         try authorize(actor, .link, details: details)
-        do { return try db.transaction { try body(CaseRegistry(db: db)) } } catch let e as CustodyError
+        do { return try db.transaction { try body(caseRegistry) } } catch let e as CustodyError
             where e.isCallersFault {
             refuse(actor, .link, reason: e.message, details: details)
             throw e

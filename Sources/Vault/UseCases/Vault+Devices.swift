@@ -10,7 +10,7 @@ extension Vault {
     public func addDevice(_ name: String, by actor: Actor) throws -> String {
         try changingDevice("add", name, by: actor) {
             let token = DockToken.prefix + Base64.urlEncode(try SecureRandom.bytes(32))
-            try DeviceRegistry(db: db).add(name, tokenSHA256: DockToken.sha256(token), by: actor)
+            try deviceRegistry.add(name, tokenSHA256: DockToken.sha256(token), by: actor)
             try record(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "added"]))
             return token
         }
@@ -20,7 +20,7 @@ extension Vault {
     @discardableResult
     public func revokeDevice(_ name: String, by actor: Actor) throws -> String {
         try changingDevice("revoke", name, by: actor) {
-            let at = try DeviceRegistry(db: db).revoke(name)
+            let at = try deviceRegistry.revoke(name)
             try record(CustodyEvent(actor: actor, action: .device, details: ["device": name, "change": "revoked"]))
             return at
         }
@@ -28,7 +28,7 @@ extension Vault {
 
     /// The registered docks, active and revoked. Not recorded (as before the application layer).
     public func devices(for actor: Actor) throws -> [DeviceRegistry.Device] {
-        try DeviceRegistry(db: db).list()
+        try deviceRegistry.list()
     }
 
     /// Authorizes `actor`, then runs `body` in one transaction with its event; a refusal (not
@@ -50,7 +50,7 @@ extension Vault {
     public func authenticate(token: String) throws -> String? {
         guard token.hasPrefix(DockToken.prefix), token.utf8.count <= DockToken.maxLength else { return nil }
         let presented = DockToken.sha256(token)
-        guard let device = try DeviceRegistry(db: db).device(tokenSHA256: presented),
+        guard let device = try deviceRegistry.device(tokenSHA256: presented),
               ConstantTime.equals(Array(device.storedSHA256.utf8), Array(presented.utf8)),
               device.isActive
         else { return nil }
