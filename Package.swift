@@ -47,17 +47,26 @@ let package = Package(
             exclude: ["README.md"]),
         // BagIt 1.0 (RFC 8493) bags with SHA-256 manifests, streamed into a folder or any other sink.
         .target(name: "BagIt", dependencies: ["CustodyCore", "Crypto", "POSIX"], exclude: ["README.md"]),
+        // What a court bundle is (its layout), and the verifier anyone can run: reads the ZIP, checks the
+        // bag, the signature and every proof, trusting nothing it can check. No Vault.
+        .target(name: "CourtBundle", dependencies: ["CustodyCore", "Crypto", "Ledger", "POSIX"]),
+        // Court transfer: the bundle writer, the transfer worker, the download links.
+        .target(
+            name: "Transfer",
+            dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Catalog", "Vault", "BagIt", "Zip",
+                           "CourtBundle"]),
         .target(name: "HTTPServer", dependencies: ["POSIX"], exclude: ["README.md"]),
         .target(
             name: "Service",
-            dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer"],
+            dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer",
+                           "Transfer", "CourtBundle"],
             exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         .executableTarget(
             name: "custody",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Catalog",
-                           "Vault", "Service"]),
+                           "Vault", "Service", "Transfer", "CourtBundle"]),
 
         .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
@@ -82,6 +91,12 @@ let package = Package(
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
+        .testTarget(name: "CourtBundleTests", dependencies: ["CourtBundle", "CustodyCore", "Crypto", "Ledger", "Zip",
+                                                             "BagIt", "TestSupport"]),
+        .testTarget(
+            name: "TransferTests",
+            dependencies: ["Transfer", "CourtBundle", "Vault", "Catalog", "Ledger", "Crypto", "SQLite", "Zip", "BagIt",
+                           "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )

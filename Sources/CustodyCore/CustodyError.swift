@@ -27,6 +27,8 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
         case exhibit, device, dataDirectory, file, checkpoint
         /// A case (a prosecution's reference) and the exhibits linked to it.
         case `case`
+        /// A court bundle (and the transfer job that makes it).
+        case bundle
         /// The vault's key files: the ledger's signing key and its public key.
         case ledgerKey, ledgerPublicKey
         /// A vault setting fixed when the vault was created (its organisation, its ledger origin).

@@ -20,9 +20,11 @@ public final class Vault {
     public let db: Database
     public let catalog: Catalog
     public let events: EventLog
-    /// The registered docks and the cases, made once: a dock's requests do not check their schema each time.
+    /// The registered docks, the cases and the bundles, made once: a dock's requests do not check their
+    /// schema each time.
     let deviceRegistry: DeviceRegistry
     let caseRegistry: CaseRegistry
+    let bundleRegistry: BundleRegistry
     /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
     public let store: FileChunkStore
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
@@ -41,6 +43,7 @@ public final class Vault {
             events = try EventLog(db: db)
             deviceRegistry = try DeviceRegistry(db: db)
             caseRegistry = try CaseRegistry(db: db)
+            bundleRegistry = try BundleRegistry(db: db)
         } catch let e as SQLiteError {
             throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
         }

@@ -19,6 +19,7 @@ extension CustodyError {
         case .notFound(.exhibit): return "`custody list` shows the catalog"
         case .notFound(.device), .conflict(.device): return "`custody device list` shows them"
         case .notFound(.case), .conflict(.case): return "`custody case list` shows them"
+        case .notFound(.bundle): return "`custody bundle list` shows them"
         case .invalidInput(field: "case"): return "e.g. CPS/2026/1187"
         case .notFound(.dataDirectory): return "`custody init` with the same --data creates one"
         case .conflict(.file): return "choose another --out"
