@@ -31,6 +31,8 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
         case bundle
         /// The vault's key files: the ledger's signing key and its public key.
         case ledgerKey, ledgerPublicKey
+        /// The key download links are signed with.
+        case linkSecret
         /// A vault setting fixed when the vault was created (its organisation, its ledger origin).
         case setting
         case other

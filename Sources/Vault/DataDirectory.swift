@@ -31,6 +31,8 @@ public struct DataDirectory: Sendable {
     }
     public var ledgerPrivateKey: String { keys + "/ledger.key" }
     public var ledgerPublicKey: String { keys + "/ledger.pub" }
+    /// The key download links are signed with (HMAC-SHA256, 32 random bytes, 0600).
+    public var linkSecret: String { keys + "/link.secret" }
 
     /// True when `custody init` has run here.
     public var isInitialized: Bool { FS.exists(database) && FS.exists(ledgerPrivateKey) }
@@ -61,7 +63,22 @@ public struct DataDirectory: Sendable {
             // A crash between the two writes above: the public key is derived again from the private one.
             try write(ledgerPublicKey, try loadLedgerKey().publicKeyPEM(), mode: 0o644)
         }
+        if !FS.exists(linkSecret) {
+            try FS.writeFileDurably(linkSecret, try SecureRandom.bytes(32), mode: 0o600,
+                                    scratch: scratch(renamingInto: keys))
+        }
         return created
+    }
+
+    /// The download links' key. Refuses a key file others can read.
+    public func loadLinkSecret() throws -> [UInt8] {
+        try checkPrivate(linkSecret, .linkSecret)
+        guard let data = FileManager.default.contents(atPath: linkSecret) else {
+            throw CustodyError.missing(.linkSecret, "cannot read \(linkSecret)")
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 32 else { throw CustodyError.integrity("\(linkSecret) holds \(bytes.count) bytes, not 32") }
+        return bytes
     }
 
     /// The ledger signing key. Refuses a key file others can read.

@@ -26,7 +26,7 @@ final class ScratchTests: XCTestCase {
 
     func testInitLeavesNoTemporaryAndIngestStagesChunksUnderTmp() throws {
         XCTAssertEqual(try entries(directory.scratch), [])
-        XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.pub"])
+        XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.pub", "link.secret"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.chunks + "/.tmp"))
         let vault = try Vault(directory: directory)
         let bytes = [UInt8](repeating: 7, count: 1000)
@@ -91,7 +91,7 @@ final class ScratchTests: XCTestCase {
         XCTAssertEqual(try entries(directory.uploads).filter { $0.hasPrefix(".redact-") },
                        [".redact-1-0a1b2c3d", ".redact-99999999-notes"])
         XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.key.tmp-1", "ledger.pub", "ledger.pub.tmp-1",
-                                                     "link.secret.tmp-1", "other.tmp-99999999"])
+                                                     "link.secret", "link.secret.tmp-1", "other.tmp-99999999"])
         XCTAssertEqual(try entries(directory.chunks + "/.tmp"), ["1-3"])
     }
 }
