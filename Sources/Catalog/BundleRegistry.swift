@@ -167,6 +167,32 @@ public final class BundleRegistry {
         }
     }
 
+    /// Marks the job done and its bundle built: the ZIP is at its place in `bundles/` already.
+    /// Runs in the caller's transaction, which records it.
+    public func markBuilt(_ id: String, size: Int64, sha256: String, checkpointSize: Int64, builtAt: String,
+                          expiresAt: String) throws {
+        try db.query("""
+            UPDATE bundles SET state = 'done', size = ?, sha256 = ?, checkpoint_size = ?, built_at = ?, expires_at = ?,
+            lease_owner = NULL, lease_until = NULL, error = NULL, step = NULL, progress = 1 WHERE id = ?
+            """, [.integer(size), .text(sha256), .integer(checkpointSize), .text(builtAt), .text(expiresAt), .text(id)])
+        guard db.changes == 1 else { throw CustodyError.notFound(.bundle, "no bundle \(id)") }
+    }
+
+    /// Revokes a bundle: its link is refused from now on. A bundle revoked already is a conflict.
+    public func revoke(_ id: String, by actor: String, reason: String, at now: String) throws {
+        let found = try get(id)
+        if let since = found.revokedAt {
+            throw CustodyError.conflict(.bundle, "bundle \(found.id) is already revoked (since \(since))")
+        }
+        try db.query("UPDATE bundles SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?",
+                     [.text(now), .text(actor), .text(reason), .text(found.id)])
+    }
+
+    /// Notes that the bundle's ZIP was removed (expired or revoked); the row and its events stay.
+    public func markRemoved(_ id: String, at now: String) throws {
+        try db.query("UPDATE bundles SET removed_at = ? WHERE id = ? AND removed_at IS NULL", [.text(now), .text(id)])
+    }
+
     static let columns = """
         id, case_ref, recipient, created_by, created_at, expires_in, max_downloads, state, attempts, lease_owner, \
         lease_until, next_try_at, error, step, progress, size, sha256, built_at, checkpoint_size, expires_at, \
