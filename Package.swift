@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "BagIt", dependencies: ["CustodyCore", "Crypto", "POSIX"], exclude: ["README.md"]),
         // What a court bundle is (its layout), and the verifier anyone can run: reads the ZIP, checks the
         // bag, the signature and every proof, trusting nothing it can check. No Vault.
-        .target(name: "CourtBundle", dependencies: ["CustodyCore", "Crypto", "Ledger", "POSIX"]),
+        .target(name: "CourtBundle", dependencies: ["CustodyCore", "Crypto", "Ledger", "POSIX", "Zip"]),
         // Court transfer: the bundle writer, the transfer worker, the download links.
         .target(
             name: "Transfer",
