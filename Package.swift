@@ -88,11 +88,15 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore", "BundleFixture"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
+        // Court bundles written as TRANSFER.md lays them out from a real ledger, for the verifier's tests.
+        .target(name: "BundleFixture",
+                dependencies: ["CourtBundle", "CustodyCore", "Crypto", "Ledger", "SQLite", "Zip", "BagIt"],
+                path: "Tests/BundleFixture"),
         .testTarget(name: "CourtBundleTests", dependencies: ["CourtBundle", "CustodyCore", "Crypto", "Ledger", "Zip",
-                                                             "BagIt", "TestSupport"]),
+                                                             "BagIt", "BundleFixture", "TestSupport"]),
         .testTarget(
             name: "TransferTests",
             dependencies: ["Transfer", "CourtBundle", "Vault", "Catalog", "Ledger", "Crypto", "SQLite", "Zip", "BagIt",

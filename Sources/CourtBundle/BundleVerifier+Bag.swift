@@ -11,11 +11,7 @@ extension BundleVerifier {
               fields["Tag-File-Character-Encoding"]?.uppercased() == "UTF-8" else {
             throw BundleFailure(.bagit, "bagit.txt does not declare BagIt 1.0 in UTF-8", entry: "bagit.txt")
         }
-        let payload = try checkManifest(Self.payloadManifest, limit: Self.maxTagBytes) { $0.hasPrefix("data/") }
-        for path in files.keys where path.hasPrefix("data/") && !payload.contains(path) {
-            throw BundleFailure(.bagit, "\(path) is in the payload but not in \(Self.payloadManifest)", entry: path)
-        }
-        try checkOxum(payload)
+// The tag manifest first: a changed payload manifest is then named as itself.
         let tags = try checkManifest(Self.tagManifest, limit: Self.maxTagBytes) {
             !$0.hasPrefix("data/") && $0 != Self.tagManifest && $0 != BundleLayout.signature
         }
@@ -23,6 +19,11 @@ extension BundleVerifier {
             && path != BundleLayout.signature && !tags.contains(path) {
             throw BundleFailure(.bagit, "tag file \(path) is not in \(Self.tagManifest)", entry: path)
         }
+        let payload = try checkManifest(Self.payloadManifest, limit: Self.maxTagBytes) { $0.hasPrefix("data/") }
+        for path in files.keys where path.hasPrefix("data/") && !payload.contains(path) {
+            throw BundleFailure(.bagit, "\(path) is in the payload but not in \(Self.payloadManifest)", entry: path)
+        }
+        try checkOxum(payload)
         report.checked["payload_files"] = payload.count
         report.checked["tag_files"] = tags.count
     }
