@@ -6,20 +6,24 @@ import Zip
 
 extension FixtureBundle {
     /// Copies the ZIP at `from` to `to` entry by entry with `ZipWriter` (so every CRC-32 is right),
-    /// changing the named entries' bytes and leaving out `drop` (names as in the ZIP, top folder included).
+    /// changing the named entries' bytes, leaving out `drop` and adding `add` at the end (names as in the
+    /// ZIP, top folder included).
     public static func rezip(_ from: String, to: String, change: [String: ([UInt8]) -> [UInt8]],
-                             drop: Set<String> = []) throws {
+                             drop: Set<String> = [], add: [(name: String, bytes: [UInt8])] = []) throws {
         let reader = try ZipReader(path: from)
         let fd = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         defer { close(fd) }
         let zip = ZipWriter(fd: fd, path: to)
-        for entry in reader.entries where !entry.isFolder && !drop.contains(entry.name) {
-            var bytes = try reader.contents(entry, limit: 64 << 20)
-            if let f = change[entry.name] { bytes = f(bytes) }
-            try zip.add(name: entry.name, size: UInt64(bytes.count), modified: Date(timeIntervalSince1970: 1.8e9)) {
+        func put(_ name: String, _ bytes: [UInt8]) throws {
+            try zip.add(name: name, size: UInt64(bytes.count), modified: Date(timeIntervalSince1970: 1.8e9)) {
                 try bytes.withUnsafeBytes($0.write)
             }
         }
+        for entry in reader.entries where !entry.isFolder && !drop.contains(entry.name) {
+            let bytes = try reader.contents(entry, limit: 64 << 20)
+            try put(entry.name, change[entry.name]?(bytes) ?? bytes)
+        }
+        for (name, bytes) in add { try put(name, bytes) }
         try zip.finish()
     }
 }
@@ -54,3 +58,4 @@ public struct FixtureLedgerServer: LedgerServer {
         }
     }
 }
+
