@@ -31,13 +31,15 @@ public struct FixtureBundle {
     public let options: Options
     let work: String
 
-    /// A ledger in `work` (a folder) with its own key.
-    public init(work: String, options: Options = Options()) throws {
+    /// A ledger in `work` (a folder) with its own key, or `ledger`: a vault's database, its signing key
+    /// and origin (so that `custody serve` on that vault answers for the bundle).
+    public init(work: String, options: Options = Options(),
+                ledger: (database: String, key: Ed25519Key, origin: String)? = nil) throws {
         self.work = work
         self.options = options
-        ledgerKey = try Ed25519Key.generate()
-        signer = try NoteSigner(name: "testforce.example/custody", key: ledgerKey)
-        log = try EventLog(db: try Database(path: work + "/ledger.sqlite"))
+        ledgerKey = try ledger?.key ?? Ed25519Key.generate()
+        signer = try NoteSigner(name: ledger?.origin ?? "testforce.example/custody", key: ledgerKey)
+        log = try EventLog(db: try Database(path: ledger?.database ?? work + "/ledger.sqlite"))
     }
 
     /// Writes the bundle with the clip at `clipFile` (streamed, any size) to `path`.

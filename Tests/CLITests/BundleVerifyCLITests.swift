@@ -1,0 +1,115 @@
+import BundleFixture
+import CourtBundle
+import Crypto
+import Foundation
+import Ledger
+import TestSupport
+import XCTest
+
+/// `custody bundle verify` as a recipient runs it: no data directory, exit codes, text and JSON.
+final class BundleVerifyCLITests: CLITestCase {
+    func fixtureBundle(_ ledger: (database: String, key: Ed25519Key, origin: String)? = nil) throws
+        -> (FixtureBundle, String)
+    {
+        let work = dir.file("work")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        try makeLargeFile(work + "/clip.mp4", mebibytes: 3)
+        let fixture = try FixtureBundle(work: work, ledger: ledger)
+        let path = dir.file("BN-000001.zip")
+        try fixture.write(clipFile: work + "/clip.mp4", to: path)
+        return (fixture, path)
+    }
+
+    func verify(_ args: [String]) throws -> ProcessResult {
+        try runProcess(TestPaths.custodyBinary, ["bundle", "verify"] + args)
+    }
+
+    func testVerifyPrintsWhatItCheckedAndWhereTheKeyCameFrom() throws {
+        let (fixture, path) = try fixtureBundle()
+        let own = try verify([path])
+        XCTAssertEqual(own.status, 0, own.stderr)
+        XCTAssertTrue(own.stdout.hasPrefix("OK: bundle BN-000001 (case CPS/2026/1187)"), own.stdout)
+        XCTAssertTrue(own.stdout.contains("NOTE: the key was taken from the bundle itself"), own.stdout)
+        let fingerprint = BundleVerifier.fingerprint(try fixture.ledgerKey.publicBytes())
+        XCTAssertTrue(own.stdout.contains(fingerprint), own.stdout)
+
+        let pem = dir.file("ledger.pem")
+        try fixture.ledgerKey.publicKeyPEM().write(toFile: pem, atomically: true, encoding: .utf8)
+        let keyed = try verify([path, "--key", pem, "--json"])
+        XCTAssertEqual(keyed.status, 0, keyed.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(keyed.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["ok"] as? Bool, true)
+        XCTAssertEqual(report["bundle"] as? String, "BN-000001")
+        XCTAssertEqual(report["case"] as? String, "CPS/2026/1187")
+        XCTAssertEqual(report["key_source"] as? String, "key")
+        XCTAssertEqual(report["key_fingerprint"] as? String, fingerprint)
+        XCTAssertEqual((report["checked"] as? [String: Int])?["events"], 3)
+        XCTAssertNil(report["failure"])
+    }
+
+    func testFailuresExitOneNamingThemAndNonBundlesExitTwo() throws {
+        let (_, path) = try fixtureBundle()
+        let other = dir.file("other.pem")
+        try Ed25519Key.generate().publicKeyPEM().write(toFile: other, atomically: true, encoding: .utf8)
+        let wrongKey = try verify([path, "--key", other, "--json"])
+        XCTAssertEqual(wrongKey.status, 1, wrongKey.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(wrongKey.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["ok"] as? Bool, false)
+        let failure = try XCTUnwrap(report["failure"] as? [String: Any])
+        XCTAssertEqual(failure["step"] as? String, "signature")
+        XCTAssertEqual(failure["entry"] as? String, "custody/signature")
+
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let clipData = try XCTUnwrap(bytes.range(of: Data("data/EX-000001_cam_1.mp4".utf8))).upperBound
+        bytes[clipData + 1000] ^= 0x10
+        let tampered = dir.file("tampered.zip")
+        try bytes.write(to: URL(fileURLWithPath: tampered))
+        let crc = try verify([tampered])
+        XCTAssertEqual(crc.status, 1, crc.stderr)
+        XCTAssertTrue(crc.stdout.hasPrefix("FAILED (zip): the CRC-32 of entry BN-000001/data/EX-000001_cam_1.mp4"),
+                      crc.stdout)
+        XCTAssertTrue(crc.stdout.contains("entry: BN-000001/data/EX-000001_cam_1.mp4"), crc.stdout)
+
+        let empty = dir.file("empty.zip")
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let noZip = try verify([empty, "--json"])
+        XCTAssertEqual(noZip.status, 2, noZip.stderr)
+        XCTAssertTrue(noZip.stderr.contains("is no ZIP"), noZip.stderr)
+        XCTAssertEqual(try verify([dir.file("missing.zip")]).status, 2)
+        XCTAssertEqual(try verify([]).status, 2)
+        XCTAssertEqual(try verify([path, "--server", "ftp://x"]).status, 2)
+    }
+
+    /// A bundle whose events are in this vault's ledger, checked against `custody serve` over loopback:
+    /// the key from /ledger/key, the newest checkpoint and a consistency proof once the log has grown.
+    func testVerifyAgainstARealServer() throws {
+        let key = try Ed25519Key(pem: try String(contentsOfFile: data + "/keys/ledger.key", encoding: .utf8))
+        let vkey = try custody(["ledger", "key"]).stdout.split(separator: "\n")[0]
+        let origin = String(vkey.prefix { $0 != "+" })
+        let (fixture, path) = try fixtureBundle((data + "/custody.sqlite", key, origin))
+        let kept = dir.file("kept.checkpoint")
+        try fixture.log.latestCheckpoint()!.note.write(toFile: kept, atomically: true, encoding: .utf8)
+        for _ in 0..<4 { _ = try fixture.log.append(CustodyEvent(actor: .system, action: .verify)) }
+        let (server, port, _) = try serve()
+        defer { server.terminate(); server.waitUntilExit() }
+        let url = "http://127.0.0.1:\(port)"
+        let checked = try verify([path, "--server", url])
+        XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
+        XCTAssertTrue(checked.stdout.contains("consistency with the later checkpoint"), checked.stdout)
+        XCTAssertTrue(checked.stdout.contains("Key: from the server's /ledger/key"), checked.stdout)
+        XCTAssertEqual(try verify([path, "--server", url, "--checkpoint", kept]).status, 0)
+
+        // A checkpoint of the bundle's size with another root, signed with the vault's key: a fork.
+        let size = try Checkpoint.open(String(contentsOfFile: kept, encoding: .utf8),
+                                       verifier: fixture.signer.verifier).size
+        let fork = dir.file("fork.checkpoint")
+        try Checkpoint.sign(size: size, root: SHA256.hash([9]), signer: fixture.signer).note
+            .write(toFile: fork, atomically: true, encoding: .utf8)
+        let forked = try verify([path, "--server", url, "--checkpoint", fork])
+        XCTAssertEqual(forked.status, 1, forked.stdout + forked.stderr)
+        XCTAssertTrue(forked.stdout.hasPrefix("FAILED (consistency)"), forked.stdout)
+
+        let unreachable = try verify([path, "--server", "http://127.0.0.1:1"])
+        XCTAssertEqual(unreachable.status, 3, unreachable.stdout + unreachable.stderr)
+    }
+}
