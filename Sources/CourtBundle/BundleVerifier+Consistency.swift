@@ -28,7 +28,8 @@ extension BundleVerifier {
         if a.size == b.size {
             guard a.root == b.root else {
                 throw BundleFailure(.consistency, "the bundle's checkpoint and \(label) have the same size "
-                                    + "(\(a.size)) but different roots: the log was forked", entry: BundleLayout.checkpoint)
+                                    + "(\(a.size)) but different roots: the log was forked",
+                                    entry: BundleLayout.checkpoint)
             }
             return
         }

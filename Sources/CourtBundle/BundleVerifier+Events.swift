@@ -15,7 +15,8 @@ extension BundleVerifier {
         }
         let bytes = try contents(BundleLayout.events, limit: Self.maxTagBytes, step: .events)
         guard bytes.isEmpty || bytes.last == 0x0A else {
-            throw BundleFailure(.events, "\(BundleLayout.events) does not end with a line feed", entry: BundleLayout.events)
+            throw BundleFailure(.events, "\(BundleLayout.events) does not end with a line feed",
+                                entry: BundleLayout.events)
         }
         var previous: Int64 = -1
         for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropLast().enumerated() {

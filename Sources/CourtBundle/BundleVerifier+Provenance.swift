@@ -10,7 +10,8 @@ extension BundleVerifier {
                                 + "the folder's \(report.bundle ?? "")", entry: BundleLayout.bundleInfo)
         }
         guard let exhibits = info["exhibits"] as? [String] else {
-            throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) lists no exhibits", entry: BundleLayout.bundleInfo)
+            throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) lists no exhibits",
+                                entry: BundleLayout.bundleInfo)
         }
         var clips = Set<String>()
         for exhibit in exhibits { clips.insert(try checkExhibit(exhibit)) }
@@ -53,7 +54,9 @@ extension BundleVerifier {
         if let spec = p["spec_sha256"] as? String {
             let specPath = BundleLayout.spec(id)
             guard let specDigest = digests[specPath] else { throw fail("\(specPath) is missing", entry: specPath) }
-            guard specDigest.hex == spec else { throw fail("\(specPath) does not hash to its spec_sha256", entry: specPath) }
+            guard specDigest.hex == spec else {
+                throw fail("\(specPath) does not hash to its spec_sha256", entry: specPath)
+            }
             guard creation.details["spec_sha256"] == spec else {
                 throw fail("its redact event names another spec", entry: BundleLayout.events, seq: seq)
             }

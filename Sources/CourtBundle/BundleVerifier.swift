@@ -98,7 +98,8 @@ public final class BundleVerifier {
             let (crc, sha) = try zip.digests(entry, buffers: buffers) { options.progress?(before + $0, total) }
             before += entry.size
             guard crc == entry.crc else {
-                throw BundleFailure(.zip, "the CRC-32 of entry \(entry.name) does not match its data", entry: entry.name)
+                throw BundleFailure(.zip, "the CRC-32 of entry \(entry.name) does not match its data",
+                                    entry: entry.name)
             }
             digests[String(entry.name.dropFirst(report.bundle!.count + 1))] = sha
         }

@@ -17,7 +17,8 @@ extension ZipReader {
             throw BundleFailure(.zip, "the central directory claims \(end.directorySize) bytes; at most "
                                 + "\(limits.maxDirectoryBytes) are read")
         }
-        guard end.directoryOffset <= end.directoryEnd, end.directoryEnd - end.directoryOffset == end.directorySize else {
+        guard end.directoryOffset <= end.directoryEnd,
+              end.directoryEnd - end.directoryOffset == end.directorySize else {
             throw BundleFailure(.zip, "the central directory (offset \(end.directoryOffset), \(end.directorySize) "
                                 + "bytes) does not end where the end records begin (\(end.directoryEnd))")
         }
@@ -48,8 +49,8 @@ extension ZipReader {
             expected = entry.end
         }
         guard expected == end.directoryOffset else {
-            throw BundleFailure(.zip, "\(Int64(end.directoryOffset) - Int64(expected)) bytes between the last entry and "
-                                + "the central directory belong to no entry (or the entries overlap it)")
+            throw BundleFailure(.zip, "the bytes between the last entry (ending at \(expected)) and the central "
+                                + "directory (at \(end.directoryOffset)) belong to no entry, or the entries overlap it")
         }
         return found
     }
@@ -141,7 +142,9 @@ struct CentralRecord {
         let disk = r.u16()
         r.at += 6  // attributes
         var offset = UInt64(r.u32())
-        guard nameLength <= limits.maxNameBytes else { throw fail("its name is longer than \(limits.maxNameBytes) bytes") }
+        guard nameLength <= limits.maxNameBytes else {
+            throw fail("its name is longer than \(limits.maxNameBytes) bytes")
+        }
         guard r.remaining >= nameLength + extraLength + commentLength else { throw fail("it runs past the directory") }
         nameBytes = Array(r.bytes[r.at..<r.at + nameLength])
         let extra = Array(r.bytes[r.at + nameLength..<r.at + nameLength + extraLength])
@@ -198,7 +201,9 @@ struct ZipNames {
     private var seen = Set<String>()
 
     mutating func check(_ name: String) throws {
-        func refuse(_ why: String) -> BundleFailure { BundleFailure(.zip, "entry name \"\(name)\" \(why)", entry: name) }
+        func refuse(_ why: String) -> BundleFailure {
+            BundleFailure(.zip, "entry name \"\(name)\" \(why)", entry: name)
+        }
         guard !name.isEmpty else { throw refuse("is empty") }
         guard !name.unicodeScalars.contains(where: { $0 == "\\" || $0 == "\0" }) else {
             throw refuse("holds a backslash or NUL")
@@ -206,7 +211,8 @@ struct ZipNames {
         guard !name.hasPrefix("/") else { throw refuse("is absolute") }
         let body = name.hasSuffix("/") ? String(name.unicodeScalars.dropLast()) : name
         let parts = body.unicodeScalars.split(separator: "/", omittingEmptySubsequences: false)
-        guard !parts.contains(where: { $0.isEmpty || $0.elementsEqual(".".unicodeScalars) || $0.elementsEqual("..".unicodeScalars) }) else {
+        let dots: Set<String> = [".", ".."]
+        guard !parts.contains(where: { $0.isEmpty || dots.contains(String(Substring($0))) }) else {
             throw refuse("has an empty, . or .. part")
         }
         guard seen.insert(name).inserted else { throw refuse("appears twice in the archive") }

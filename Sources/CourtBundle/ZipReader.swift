@@ -74,7 +74,8 @@ public final class ZipReader {
             let n = Glibc.pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CustodyError.failure("reading \(path) failed", cause: SystemError(call: "pread", path: path, errno: errno))
+                throw CustodyError.failure("reading \(path) failed",
+                                           cause: SystemError(call: "pread", path: path, errno: errno))
             }
             if n == 0 { break }
             done += n

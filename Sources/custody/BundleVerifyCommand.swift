@@ -4,7 +4,7 @@ import Foundation
 
 struct BundleVerifyCommand: Command {
     static let name = "bundle verify"
-    static let summary = "Check a court bundle ZIP: structure, bag, signature, every event's proof; exit 1 naming a failure."
+    static let summary = "Check a court bundle ZIP: structure, bag, signature, every proof; exit 1 naming a failure."
     static let usage = """
         bundle verify FILE.zip [--key PEM] [--checkpoint FILE] [--server URL] [--json]
 
@@ -59,18 +59,18 @@ struct BundleVerifyCommand: Command {
     static func text(_ r: BundleReport) -> String {
         var out = ""
         if let f = r.failure {
-            out += "FAILED (\(f.step.rawValue)): \(f.message)\n".escapedForTerminal
+            out += "FAILED (\(f.step.rawValue)): \(f.message)".escapedForTerminal + "\n"
             for (label, value) in [("entry", f.entry), ("exhibit", f.exhibit), ("event seq", f.seq.map(String.init))] {
-                if let value { out += "  \(label): \(value)\n".escapedForTerminal }
+                if let value { out += "  \(label): \(value)".escapedForTerminal + "\n" }
             }
         } else {
             let c = r.checked
             out += "OK: bundle \(r.bundle ?? "") (case \(r.caseRef ?? "-")): \(c["entries"] ?? 0) ZIP entries, "
                 + "\(c["payload_files"] ?? 0) payload and \(c["tag_files"] ?? 0) tag files (\(c["bytes"] ?? 0) bytes), "
-                + "the signature, \(c["events"] ?? 0) events and their proofs against the checkpoint of size "
-                + "\(c["checkpoint_size"] ?? 0), \(c["exhibits"] ?? 0) exhibits' provenance"
-                + (c["consistency"] != nil ? ", consistency with the later checkpoint" : "") + "\n"
-            out = out.escapedForTerminal
+                + "the signature, \(c["events"] ?? 0) event(s) and their proofs against the checkpoint of size "
+                + "\(c["checkpoint_size"] ?? 0), \(c["exhibits"] ?? 0) exhibit(s)' provenance"
+                + (c["consistency"] != nil ? ", consistency with the later checkpoint" : "")
+            out = out.escapedForTerminal + "\n"
         }
         if let source = r.keySource, let fingerprint = r.keyFingerprint {
             switch source {
@@ -78,7 +78,8 @@ struct BundleVerifyCommand: Command {
             case .server: out += "Key: from the server's /ledger/key, SHA-256 fingerprint \(fingerprint)\n"
             case .bundle:
                 out += "NOTE: the key was taken from the bundle itself (custody/ledger-key.pem). That shows the bundle "
-                    + "is intact as signed, not who signed it: compare the key's SHA-256 fingerprint\n  \(fingerprint)\n"
+                    + "is intact as signed, not who signed it: compare the key's SHA-256 fingerprint\n"
+                    + "  \(fingerprint)\n"
                     + "with the one the sender publishes, or run again with --key or --server.\n"
             }
         }

@@ -50,7 +50,8 @@ public struct FixtureBundle {
         _ = try log.append(CustodyEvent(actor: .system, action: .initialize))
         let ingest = try log.append(CustodyEvent(actor: officer, action: .ingest, exhibit: "EX-000001",
                                                  objectSHA256: original.hex, details: ["filename": "cam 1.mp4"]))
-        _ = try log.append(CustodyEvent(actor: officer, action: .view, exhibit: "EX-000099", objectSHA256: original.hex))
+        _ = try log.append(CustodyEvent(actor: officer, action: .view, exhibit: "EX-000099",
+                                        objectSHA256: original.hex))
         var clips: [(id: String, file: String, sha: SHA256Digest, creation: CustodyEvent, spec: [UInt8]?)] = [
             ("EX-000001", clipFile, original, ingest, nil)]
         if options.derived {
@@ -84,13 +85,16 @@ public struct FixtureBundle {
         defer { close(fd) }
         let zip = ZipWriter(fd: fd, path: path, options: .init(forceZip64: options.forceZip64))
         let bag = try BagBuilder(name: options.id, sink: ZipBagSink(zip))
-        func tag(_ p: String, _ bytes: [UInt8]) throws { try bag.addTag(path: p, bytes: options.alter[p]?(bytes) ?? bytes) }
+        func tag(_ p: String, _ bytes: [UInt8]) throws {
+            try bag.addTag(path: p, bytes: options.alter[p]?(bytes) ?? bytes)
+        }
         try bag.addPayload(path: BundleLayout.readme, bytes: Array("Court bundle \(options.id)\n".utf8))
         var events: [CustodyEvent] = []
         for clip in clips {
             let name = BundleLayout.clip(exhibit: clip.id, filename: "cam 1.mp4")
             if let alter = options.alter[name] {
-                try bag.addPayload(path: name, bytes: alter(Array(try Data(contentsOf: URL(fileURLWithPath: clip.file)))))
+                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: clip.file)))
+                try bag.addPayload(path: name, bytes: alter(bytes))
             } else {
                 try bag.addPayload(path: name, fromFile: clip.file)
             }
@@ -99,7 +103,8 @@ public struct FixtureBundle {
         let sorted = Dictionary(events.map { ($0.seq, $0) }, uniquingKeysWith: { a, _ in a }).values
             .sorted { $0.seq < $1.seq }
         let info: [String: Any] = [
-            "bundle": options.id, "case": options.caseRef, "case_title": "R v Doe", "recipient": "j.clerk@court.example",
+            "bundle": options.id, "case": options.caseRef, "case_title": "R v Doe",
+            "recipient": "j.clerk@court.example",
             "created_by": "pc.smith", "created_at": "2026-12-07T10:00:00Z", "expires_at": "2026-12-21T10:00:00Z",
             "organization": "testforce", "origin": signer.name, "checkpoint_size": checkpoint.size,
             "exhibits": clips.map(\.id)]
@@ -109,7 +114,8 @@ public struct FixtureBundle {
                                                             "creation_event": clips[0].creation.seq] as [String: Any]
             try tag(BundleLayout.provenance(clip.id), Self.json([
                 "exhibit": clip.id, "file": BundleLayout.clip(exhibit: clip.id, filename: "cam 1.mp4"),
-                "sha256": clip.sha.hex, "size": try FileManager.default.attributesOfItem(atPath: clip.file)[.size] as! Int,
+                "sha256": clip.sha.hex,
+                "size": try FileManager.default.attributesOfItem(atPath: clip.file)[.size] as! Int,
                 "filename": "cam 1.mp4", "device": "BWC-0001", "officer": "pc.smith",
                 "captured_at": "2026-12-07T09:00:00Z", "creation_event": clip.creation.seq, "parent": parent,
                 "spec_sha256": clip.spec.map { SHA256.hash($0).hex } ?? NSNull()]))
@@ -131,7 +137,8 @@ public struct FixtureBundle {
             BagInfoField("Internal-Sender-Identifier", options.id), BagInfoField("Contact-Name", "pc.smith"),
             BagInfoField("Recipient", "j.clerk@court.example"), BagInfoField("Expires", "2026-12-21T10:00:00Z"),
             BagInfoField("Bundle-Signature", "custody/signature (Ed25519, ledger key)")])
-        try bag.addSignature(path: BundleLayout.signature, bytes: try (options.signatureKey ?? ledgerKey).sign(manifest))
+        let signature = try (options.signatureKey ?? ledgerKey).sign(manifest)
+        try bag.addSignature(path: BundleLayout.signature, bytes: signature)
         try zip.finish()
     }
 

@@ -75,11 +75,19 @@ final class BundleVerifierTests: BundleTestCase {
                      BundleLayout.spec("EX-000002"), BundleLayout.verifierKey, "manifest-sha256.txt"]
         for inner in paths {
             let out = dir.file("rezipped.zip")
-            try FixtureBundle.rezip(path, to: out, change: [top + inner: { var b = $0; b[b.count / 2] ^= 0x04; return b }])
+            try FixtureBundle.rezip(path, to: out, change: [top + inner: { bytes in
+                var b = bytes
+                b[b.count / 2] ^= 0x04
+                return b
+            }])
             assertFails(try verify(out), .bagit, entry: inner)
         }
         let out = dir.file("resigned.zip")
-        try FixtureBundle.rezip(path, to: out, change: [top + BundleLayout.signature: { var b = $0; b[9] ^= 1; return b }])
+        try FixtureBundle.rezip(path, to: out, change: [top + BundleLayout.signature: { bytes in
+            var b = bytes
+            b[9] ^= 1
+            return b
+        }])
         assertFails(try verify(out), .signature, entry: BundleLayout.signature)
         // The same hashes with a hex digit in upper case: the bag is fine, but not the signed bytes.
         try FixtureBundle.rezip(path, to: out, change: [top + "tagmanifest-sha256.txt": { bytes in
@@ -124,7 +132,8 @@ final class BundleVerifierTests: BundleTestCase {
             return Array(lines.joined(separator: "\n").utf8)
         }
         assertFails(proof, .events, entry: BundleLayout.proof(seq: 3), seq: 3)
-        let provenance = try forged(BundleLayout.provenance("EX-000001"), replacing("\"creation_event\":1", "\"creation_event\":2"))
+        let provenance = try forged(BundleLayout.provenance("EX-000001"),
+                                    replacing("\"creation_event\":1", "\"creation_event\":2"))
         assertFails(provenance, .provenance, entry: BundleLayout.events, seq: 2)
         let spec = try forged(BundleLayout.spec("EX-000002"), replacing("true", "false"))
         assertFails(spec, .provenance, entry: BundleLayout.spec("EX-000002"))
