@@ -22,9 +22,11 @@ let package = Package(
         // _GNU_SOURCE); wrapped by POSIX.
         .target(name: "CSystem"),
 
-        // Our one C source: SHA-256 compression with the x86 SHA extensions, two lanes at once
+        // Our C sources: SHA-256 compression with the x86 SHA extensions, two lanes at once
         // (OpenSSL has no such interface); wrapped by Crypto's SHA256Pair.
         .target(name: "CSHA256x2"),
+        // And CRC-32 by carry-less multiplication (PCLMULQDQ), which Swift cannot express; wrapped by Zip's CRC32.
+        .target(name: "CCRC32"),
 
         .target(name: "CustodyCore"),
         // System calls with EINTR retried and one errno error, file helpers, epoll, accept4.
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "Ledger", dependencies: ["CustodyCore", "Crypto", "SQLite"], exclude: ["README.md"]),
         .target(name: "Storage", dependencies: ["CustodyCore", "POSIX", "Crypto"]),
         // Streaming ZIP writer (stored entries, ZIP64) for court bundles; CRC-32 in Swift.
-        .target(name: "Zip", dependencies: ["CustodyCore", "POSIX"], exclude: ["README.md"]),
+        .target(name: "Zip", dependencies: ["CustodyCore", "POSIX", "CCRC32"], exclude: ["README.md"]),
         .target(name: "Catalog", dependencies: ["CustodyCore", "SQLite", "MediaModel"]),
         .target(name: "Uploads", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Storage"]),
         .target(

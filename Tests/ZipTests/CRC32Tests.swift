@@ -26,6 +26,32 @@ final class CRC32Tests: XCTestCase {
         }
     }
 
+    /// The carry-less fold (where the CPU has it) and the tables agree on every length, alignment and
+    /// starting register, and through pieces.
+    func testCarrylessFoldAgreesWithTheTables() throws {
+        guard CRC32.useCarryless else { throw XCTSkip("this CPU has no PCLMULQDQ") }
+        defer { CRC32.useCarryless = true }
+        var rng = SplitMix64(state: 9)
+        let bytes = rng.bytes(300_000)
+        func crc(_ range: Range<Int>, carryless: Bool, prefix: Int = 0) -> UInt32 {
+            CRC32.useCarryless = carryless
+            var c = CRC32()
+            bytes.withUnsafeBytes {
+                c.update(UnsafeRawBufferPointer(rebasing: $0[range.lowerBound..<range.lowerBound + prefix]))
+                c.update(UnsafeRawBufferPointer(rebasing: $0[range.lowerBound + prefix..<range.upperBound]))
+            }
+            return c.value
+        }
+        for _ in 0..<500 {
+            let start = Int.random(in: 0..<64, using: &rng)
+            let count = Int.random(in: 0..<(Bool.random(using: &rng) ? 300 : 299_000), using: &rng)
+            let prefix = Int.random(in: 0...min(count, 100), using: &rng)
+            let range = start..<start + count
+            XCTAssertEqual(crc(range, carryless: true, prefix: prefix), crc(range, carryless: false),
+                           "\(count) bytes at \(start), first \(prefix)")
+        }
+    }
+
     /// Random data of many lengths against Python's zlib.crc32.
     func testMatchesZlibOnRandomData() throws {
         let dir = TemporaryDirectory("crc32")
