@@ -112,4 +112,35 @@ final class BundleVerifyCLITests: CLITestCase {
         let unreachable = try verify([path, "--server", "http://127.0.0.1:1"])
         XCTAssertEqual(unreachable.status, 3, unreachable.stdout + unreachable.stderr)
     }
+
+    /// The README's recipe with standard tools, line for line, on a bundle; and the same recipe fails
+    /// on a bundle signed by another key.
+    func testTheReadmeRecipeWithStandardToolsChecksABundle() throws {
+        let (fixture, path) = try fixtureBundle()
+        try fixture.ledgerKey.publicKeyPEM().write(toFile: dir.file("ledger.pem"), atomically: true, encoding: .utf8)
+        let recipe = """
+            set -e
+            cd "$1"
+            unzip -t BN-000001.zip
+            unzip -q BN-000001.zip && cd BN-000001
+            openssl pkeyutl -verify -pubin -inkey ../ledger.pem -rawin -in tagmanifest-sha256.txt -sigfile custody/signature
+            sha256sum -c tagmanifest-sha256.txt
+            sha256sum -c manifest-sha256.txt
+            bagit.py --validate .
+            openssl pkey -pubin -in ../ledger.pem -outform DER | sha256sum
+            """
+        let r = try runProcess("/bin/bash", ["-c", recipe, "recipe", dir.url.path],
+                               environment: TestPaths.venvEnvironment)
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("Signature Verified Successfully"), r.stdout)
+        XCTAssertTrue(r.stdout.contains(BundleVerifier.fingerprint(try fixture.ledgerKey.publicBytes())), r.stdout)
+
+        try Ed25519Key.generate().publicKeyPEM().write(toFile: dir.file("ledger.pem"), atomically: true,
+                                                       encoding: .utf8)
+        try FileManager.default.removeItem(atPath: dir.file("BN-000001"))
+        let forged = try runProcess("/bin/bash", ["-c", recipe, "recipe", dir.url.path],
+                                    environment: TestPaths.venvEnvironment)
+        XCTAssertNotEqual(forged.status, 0, forged.stdout)
+        XCTAssertTrue(forged.stdout.contains("Signature Verification Failure"), forged.stdout + forged.stderr)
+    }
 }
