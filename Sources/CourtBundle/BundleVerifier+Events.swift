@@ -37,14 +37,16 @@ extension BundleVerifier {
             }
         }
         report.checked["events"] = events.count
-        report.checked["checkpoint_size"] = Int(checkpoint.size)
+        report.checked["checkpoint_size"] = Int(clamping: checkpoint.size)
     }
 
     private func checkProof(_ event: EventLine) throws {
         let path = BundleLayout.proof(seq: event.seq)
         func fail(_ why: String) -> BundleFailure { BundleFailure(.events, "event \(event.seq): \(why)", entry: path,
                                                                   exhibit: event.exhibit, seq: event.seq) }
-        guard event.seq < Int64(checkpoint.size) else { throw fail("it is not covered by the checkpoint") }
+        guard event.seq >= 0, UInt64(event.seq) < checkpoint.size else {
+            throw fail("it is not covered by the checkpoint")
+        }
         let proof: InclusionProof
         do { proof = try InclusionProof(parsing: try text(path, limit: 256 << 10, step: .events)) } catch let e
             as CustodyError { throw fail("\(path) is no tlog-proof: \(e.message)") }

@@ -71,7 +71,7 @@ struct ZipEnd {
             throw BundleFailure(.zip, "no ZIP64 end record at offset \(recordOffset), where the locator points")
         }
         let recordSize = r.u64()
-        guard recordSize >= 44, recordOffset + 12 + recordSize == locatorOffset else {
+        guard recordSize >= 44, recordSize == locatorOffset - recordOffset - 12 else {
             throw BundleFailure(.zip, "the ZIP64 end record's size (\(recordSize)) does not reach the locator")
         }
         r.at += 4  // versions

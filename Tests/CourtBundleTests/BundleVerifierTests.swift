@@ -158,4 +158,20 @@ final class BundleVerifierTests: BundleTestCase {
         try FixtureBundle.rezip(path, to: bagless, change: [:], drop: [top + "bagit.txt"])
         assertNoBundle(bagless)
     }
+
+    /// A bundle re-keyed throughout (checked with its own key) whose checkpoint claims 2^64 - 1 events:
+    /// named at the events, no arithmetic trap.
+    func testACheckpointOfAnyClaimedSizeIsNamedNotACrash() throws {
+        let key = try Ed25519Key.generate()
+        let signer = try NoteSigner(name: "testforce.example/custody", key: key)
+        let note = Array(try Checkpoint.sign(size: .max, root: SHA256.hash([1]), signer: signer).note.utf8)
+        let pem = Array(try key.publicKeyPEM().utf8), vkey = Array((try signer.verifier.vkey + "\n").utf8)
+        var options = FixtureBundle.Options()
+        options.signatureKey = key
+        options.alter = [BundleLayout.checkpoint: { _ in note }, BundleLayout.publicKeyPEM: { _ in pem },
+                         BundleLayout.verifierKey: { _ in vkey }]
+        let report = try verify(try makeBundle(options).1)
+        assertFails(report, .events, entry: BundleLayout.proof(seq: 1), seq: 1)
+        XCTAssertTrue(report.failure?.message.contains("another checkpoint") ?? false, report.failure?.description ?? "")
+    }
 }

@@ -88,6 +88,17 @@ final class HostileZipTests: BundleTestCase {
             .contains("longer than 255"))
     }
 
+    /// A ZIP64 end record whose size field is near 2^64: refused, no overflow.
+    func testAZip64RecordOfAnyClaimedSizeIsRefused() {
+        let plain = zip([Raw(name: "a/b")])
+        let body = Array(plain.dropLast(22))
+        let record = le32(0x0606_4B50) + le32(0xFFFF_FFF0) + le32(0xFFFF_FFFF) + [UInt8](repeating: 0, count: 44)
+        let locator = le32(0x0706_4B50) + le32(0) + le32(UInt32(body.count)) + le32(0) + le32(1)
+        let end = le32(0x0605_4B50) + le16(0) + le16(0) + le16(0xFFFF) + le16(0xFFFF) + le32(0xFFFF_FFFF)
+            + le32(0xFFFF_FFFF) + le16(0)
+        XCTAssertTrue(refusal(body + record + locator + end).contains("does not reach the locator"))
+    }
+
     /// Entry b's header and data inside entry a's data: both match their headers, and overlap.
     func testOverlappingEntriesAreRefused() {
         let inner = Array(zip([Raw(name: "a/b")]).prefix(30 + 3 + 5))
