@@ -8,7 +8,10 @@ extension BundleVerifier {
     /// Returns the trusted key as a note verifier (its name: the log's origin).
     func checkSignature() throws -> NoteVerifier {
         let pemPath = BundleLayout.publicKeyPEM, vkeyPath = BundleLayout.verifierKey
-        let own = try Ed25519Key(pem: try text(pemPath, step: .signature)).publicBytes()
+        let own: [UInt8]
+        do { own = try Ed25519Key(pem: try text(pemPath, step: .signature)).publicBytes() } catch is OpenSSLError {
+            throw BundleFailure(.signature, "\(pemPath) holds no Ed25519 public key", entry: pemPath)
+        }
         let ownVerifier: NoteVerifier
         do {
             ownVerifier = try NoteVerifier(vkey: try text(vkeyPath, step: .signature))

@@ -123,7 +123,8 @@ final class BundleVerifyCLITests: CLITestCase {
             cd "$1"
             unzip -t BN-000001.zip
             unzip -q BN-000001.zip && cd BN-000001
-            openssl pkeyutl -verify -pubin -inkey ../ledger.pem -rawin -in tagmanifest-sha256.txt -sigfile custody/signature
+            openssl pkeyutl -verify -pubin -inkey ../ledger.pem -rawin -in tagmanifest-sha256.txt \\
+                -sigfile custody/signature
             sha256sum -c tagmanifest-sha256.txt
             sha256sum -c manifest-sha256.txt
             bagit.py --validate .

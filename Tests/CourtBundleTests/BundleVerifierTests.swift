@@ -137,6 +137,11 @@ final class BundleVerifierTests: BundleTestCase {
         assertFails(provenance, .provenance, entry: BundleLayout.events, seq: 2)
         let spec = try forged(BundleLayout.spec("EX-000002"), replacing("true", "false"))
         assertFails(spec, .provenance, entry: BundleLayout.spec("EX-000002"))
+        let pem = try forged(BundleLayout.publicKeyPEM, replacing("PUBLIC KEY", "PRIVATE KEY"))
+        assertFails(pem, .signature, entry: BundleLayout.publicKeyPEM)
+        let stranger = Array(try NoteVerifier(name: "testforce.example/custody",
+                                              publicKey: Ed25519Key.generate().publicBytes()).vkey.utf8)
+        assertFails(try forged(BundleLayout.verifierKey) { _ in stranger }, .signature, entry: BundleLayout.verifierKey)
         let info = try forged(BundleLayout.bundleInfo, replacing("BN-000001", "BN-000002"))
         assertFails(info, .provenance, entry: BundleLayout.bundleInfo)
     }
@@ -172,6 +177,7 @@ final class BundleVerifierTests: BundleTestCase {
                          BundleLayout.verifierKey: { _ in vkey }]
         let report = try verify(try makeBundle(options).1)
         assertFails(report, .events, entry: BundleLayout.proof(seq: 1), seq: 1)
-        XCTAssertTrue(report.failure?.message.contains("another checkpoint") ?? false, report.failure?.description ?? "")
+        XCTAssertTrue(report.failure?.message.contains("another checkpoint") ?? false,
+                      report.failure?.description ?? "")
     }
 }
