@@ -144,4 +144,18 @@ final class BundleVerifyCLITests: CLITestCase {
         XCTAssertNotEqual(forged.status, 0, forged.stdout)
         XCTAssertTrue(forged.stdout.contains("Signature Verification Failure"), forged.stdout + forged.stderr)
     }
+
+    /// `--server https://...`: URLSession (libcurl) speaks TLS and checks the certificate against the
+    /// system's CAs: a self-signed one is refused (exit 3, saying why), never used unchecked.
+    func testAServerOverTLSWithACertificateNoCATrustsIsRefused() throws {
+        let key = try Ed25519Key(pem: try String(contentsOfFile: data + "/keys/ledger.key", encoding: .utf8))
+        let vkey = try custody(["ledger", "key"]).stdout.split(separator: "\n")[0]
+        let (_, path) = try fixtureBundle((data + "/custody.sqlite", key, String(vkey.prefix { $0 != "+" })))
+        let tls = try TLSFixture()
+        let (server, port, _) = try serve(["--tls-cert", tls.certificate, "--tls-key", tls.key])
+        defer { server.terminate(); server.waitUntilExit() }
+        let untrusted = try verify([path, "--server", "https://127.0.0.1:\(port)"])
+        XCTAssertEqual(untrusted.status, 3, untrusted.stdout + untrusted.stderr)
+        XCTAssertTrue(untrusted.stderr.contains("certificate"), untrusted.stderr)
+    }
 }
