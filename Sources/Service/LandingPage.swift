@@ -34,7 +34,7 @@ enum LandingPage {
         <body>
         <main>
         <p class="org">\(e(view.organization))</p>
-        <h1>Evidence bundle \(e(b.id))</h1>
+        <h1>Evidence bundle <span class="id">\(e(b.id))</span></h1>
         <dl>
         \(facts)
         </dl>
@@ -98,6 +98,7 @@ enum LandingPage {
         .button{display:inline-block;background:#1d4f91;color:#fff;text-decoration:none;font-weight:700;\
         padding:.8rem 1.3rem;border-radius:.4rem;font-size:1.05rem}\
         .button:hover,.button:focus{background:#163d70}\
+        .id{white-space:nowrap}\
         .muted{color:#5b6673;font-size:.9rem}\
         .clips{list-style:none;padding:0;margin:0}\
         .clips li{padding:.6rem 0;border-bottom:1px solid #e3e8ee}\
