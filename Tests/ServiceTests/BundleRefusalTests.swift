@@ -145,3 +145,25 @@ final class BundleRefusalFloodTests: BundleTestCase {
         XCTAssertEqual(last.details["attempts"], "1", "the open window's rest is recorded at the stop")
     }
 }
+
+/// The signature is the link's secret part: no log line holds it, whatever the request came to.
+final class BundleLogTests: BundleTestCase {
+    let lines = LogAndMetricsTests.Lines()
+
+    override func makeLog() -> Log { Log(minimum: .debug) { [lines] in lines.add($0) } }
+
+    func testNoLogLineHoldsTheSignature() throws {
+        let (id, query) = try builtBundle()
+        let sig = try XCTUnwrap(query.components(separatedBy: "sig=").last)
+        XCTAssertEqual(try fetch(landingURL(id, query)).status, 200)
+        XCTAssertEqual(try fetch(zipURL(id, query)).status, 200)
+        XCTAssertEqual(try fetch(landingURL(id, query + "x")).status, 403)
+        try FileManager.default.removeItem(atPath: directory.bundles + "/\(id).zip")
+        XCTAssertEqual(try fetch(zipURL(id, query)).status, 500, "a ZIP gone missing is our failure")
+        try waitUntil("the requests are logged") { lines.lines.filter { $0.contains("\"request\"") }.count == 4 }
+        XCTAssertTrue(lines.lines.contains { $0.contains("bundle request failed") })
+        for line in lines.lines {
+            XCTAssertFalse(line.contains(sig) || line.contains("sig="), line)
+        }
+    }
+}
