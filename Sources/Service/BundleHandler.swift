@@ -93,8 +93,8 @@ struct BundleHandler {
         headers.add(name: "Accept-Ranges", value: "bytes")
         let status: HTTPStatus
         let part: DownloadPart
-        switch ByteRange.of(range: request.headers.values(for: "Range"), ifRange: request.headers.values(for: "If-Range"),
-                            size: opened.size, etag: etag) {
+        switch ByteRange.of(range: request.headers.values(for: "Range"),
+                            ifRange: request.headers.values(for: "If-Range"), size: opened.size, etag: etag) {
         case .whole:
             status = .ok
             part = DownloadPart(offset: 0, length: opened.size)
@@ -108,7 +108,8 @@ struct BundleHandler {
             return HTTPResponse(status: .rangeNotSatisfiable, headers: headers)
         }
         headers.add(name: "Content-Type", value: "application/zip")
-        headers.add(name: "Content-Disposition", value: "attachment; filename=\"\(BundleLayout.zipName(opened.bundle.id))\"")
+        headers.add(name: "Content-Disposition",
+                    value: "attachment; filename=\"\(BundleLayout.zipName(opened.bundle.id))\"")
         do { try pool.with { try $0.startDownload(opened, part: part, details: details) } } catch {
             close(fd)
             throw error

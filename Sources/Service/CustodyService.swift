@@ -92,7 +92,7 @@ public final class CustodyService: @unchecked Sendable {
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { vault in try tus.sweep(vault) }
         bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
-                                     interval: configuration.sweepInterval, log: log) { vault in try bundles.sweep(vault) }
+                                     interval: configuration.sweepInterval, log: log) { try bundles.sweep($0) }
         self.tus = tus
         self.bundles = bundles
     }

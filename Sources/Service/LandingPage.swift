@@ -42,7 +42,8 @@ enum LandingPage {
         <h2>\(e(zip))</h2>
         <p>\(e(size(view.size))) · SHA-256</p>
         <p><code id="sha256">\(e(view.sha256))</code></p>
-        <p><a class="button" href="/bundles/\(e(b.id))/\(e(zip))?\(e(query))" download="\(e(zip))">Download \(e(zip))</a></p>
+        <p><a class="button" href="/bundles/\(e(b.id))/\(e(zip))?\(e(query))" download="\(e(zip))">\
+        Download \(e(zip))</a></p>
         <p class="muted">A broken download can be resumed (<code>curl -C - -o \(e(zip)) 'URL'</code>).
         Each download is recorded in the custody ledger.</p>
         </section>

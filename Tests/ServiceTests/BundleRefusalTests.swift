@@ -31,7 +31,8 @@ final class BundleRefusalTests: BundleTestCase {
             XCTAssertEqual(recorded.first?.action, .download, file: file, line: line)
             XCTAssertEqual(recorded.first?.outcome, .refused, file: file, line: line)
             XCTAssertEqual(recorded.first?.reason, reason, file: file, line: line)
-            XCTAssertEqual(recorded.first?.actor, Actor(id: actor ?? recipient, kind: .recipient), file: file, line: line)
+            XCTAssertEqual(recorded.first?.actor, Actor(id: actor ?? recipient, kind: .recipient),
+                           file: file, line: line)
             XCTAssertEqual(recorded.first?.details["bundle"], id, file: file, line: line)
             let sig = query.components(separatedBy: "sig=").last ?? ""
             XCTAssertFalse(!sig.isEmpty && recorded.first?.details.values.contains { $0.contains(sig) } ?? true,

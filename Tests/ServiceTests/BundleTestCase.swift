@@ -26,8 +26,8 @@ class BundleTestCase: TusTestCase {
     func builtBundle(_ zip: [UInt8]? = nil, sparse: Int64? = nil, expiresIn: Int64 = 86_400,
                      maxDownloads: Int64? = nil) throws -> (id: String, query: String) {
         let clip = try file("clip.mp4", (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7) })
-        let exhibit = try vault.ingest(path: clip, source: IngestSource(filename: "<b>Ken's \"clip\".mp4", device: "BW2-1"),
-                                       actor: .officer("PC-1")).exhibit
+        let source = IngestSource(filename: "<b>Ken's \"clip\".mp4", device: "BW2-1")
+        let exhibit = try vault.ingest(path: clip, source: source, actor: .officer("PC-1")).exhibit
         if try vault.caseRegistry.find("CASE-1") == nil {
             _ = try vault.createCase("CASE-1", title: "R v <Smith> & \"Jones\"", by: .officer("PC-1"))
         }
@@ -52,9 +52,10 @@ class BundleTestCase: TusTestCase {
             size = Int64(bytes.count)
         }
         let sha = try sha256sum(path)
+        let expiresAt = Timestamp.rfc3339(Date(timeIntervalSince1970: TimeInterval(expires)))
         try vault.db.transaction {
-            try vault.bundleRegistry.markBuilt(id, size: size, sha256: sha, checkpointSize: 1, builtAt: Timestamp.rfc3339(),
-                                               expiresAt: Timestamp.rfc3339(Date(timeIntervalSince1970: Double(expires))))
+            try vault.bundleRegistry.markBuilt(id, size: size, sha256: sha, checkpointSize: 1,
+                                               builtAt: Timestamp.rfc3339(), expiresAt: expiresAt)
         }
         return (id, try vault.linkQuery(bundle: id, recipient: recipient, expires: expires))
     }

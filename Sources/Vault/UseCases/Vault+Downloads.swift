@@ -185,16 +185,19 @@ extension Vault {
             let why: String
             if bundle.revokedAt != nil {
                 why = "revoked"
-            } else if let expiry = bundle.expiresAt.flatMap(Timestamp.parse), Double(now) >= expiry.timeIntervalSince1970 {
+            } else if let expiry = bundle.expiresAt.flatMap(Timestamp.parse),
+                      Double(now) >= expiry.timeIntervalSince1970 {
                 why = "expired"
             } else {
                 continue
             }
             try authorize(actor, .share, details: ["bundle": bundle.id, "change": "removed"])
+            let at = Timestamp.rfc3339(Date(timeIntervalSince1970: Double(now)))
             let marked = try db.transaction { () -> Bool in
                 guard try bundleRegistry.get(bundle.id).removedAt == nil else { return false }  // another sweeper's
-                try bundleRegistry.markRemoved(bundle.id, at: Timestamp.rfc3339(Date(timeIntervalSince1970: Double(now))))
-                try record(CustodyEvent(actor: actor, action: .share, caseID: bundle.caseRef, objectSHA256: bundle.sha256,
+                try bundleRegistry.markRemoved(bundle.id, at: at)
+                try record(CustodyEvent(actor: actor, action: .share, caseID: bundle.caseRef,
+                                        objectSHA256: bundle.sha256,
                                         details: ["bundle": bundle.id, "change": "removed", "why": why]))
                 return true
             }
