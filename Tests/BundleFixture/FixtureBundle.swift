@@ -18,6 +18,8 @@ public struct FixtureBundle {
         /// Make EX-000002, redacted from EX-000001, and send it (with the original).
         public var derived = true
         public var forceZip64 = false
+        /// Entries written as streamed (sizes unknown up front: data descriptors after the data).
+        public var streamed = false
         /// Changes a file's bytes before it goes into the bag (so the manifests agree with the change).
         public var alter: [String: ([UInt8]) -> [UInt8]] = [:]
         /// Signs the tag manifest with this key instead of the ledger's.
@@ -84,7 +86,7 @@ public struct FixtureBundle {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         defer { close(fd) }
         let zip = ZipWriter(fd: fd, path: path, options: .init(forceZip64: options.forceZip64))
-        let bag = try BagBuilder(name: options.id, sink: ZipBagSink(zip))
+        let bag = try BagBuilder(name: options.id, sink: ZipBagSink(zip, streamed: options.streamed))
         func tag(_ p: String, _ bytes: [UInt8]) throws {
             try bag.addTag(path: p, bytes: options.alter[p]?(bytes) ?? bytes)
         }
@@ -160,14 +162,18 @@ private func XCTUnwrapped<T>(_ value: T?) throws -> T {
     return value
 }
 
-/// Bag files as stored ZIP entries, sizes known up front.
+/// Bag files as stored ZIP entries, sizes known up front or streamed.
 final class ZipBagSink: BagSink {
     let zip: ZipWriter
-    init(_ zip: ZipWriter) { self.zip = zip }
+    let streamed: Bool
+    init(_ zip: ZipWriter, streamed: Bool) {
+        self.zip = zip
+        self.streamed = streamed
+    }
 
     func addFile(path: String, size: UInt64,
                  contents: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
-        try zip.add(name: path, size: size, modified: Date(timeIntervalSince1970: 1_800_000_000)) { entry in
+        try zip.add(name: path, size: streamed ? nil : size, modified: Date(timeIntervalSince1970: 1.8e9)) { entry in
             try contents { try entry.write($0) }
         }
     }

@@ -52,6 +52,19 @@ final class BundleVerifierTests: BundleTestCase {
         XCTAssertTrue(report.ok, report.failure?.description ?? "")
     }
 
+    /// Entries streamed with data descriptors (ZIP64 sizes in them): read and checked the same way, and a
+    /// descriptor whose CRC-32 differs from the central directory's is named.
+    func testStreamedEntriesWithDataDescriptorsVerify() throws {
+        var options = FixtureBundle.Options()
+        options.streamed = true
+        let (_, path) = try makeBundle(options)
+        let report = try verify(path)
+        XCTAssertTrue(report.ok, report.failure?.description ?? "")
+        let entry = try ZipReader(path: path).entries[2]
+        let descriptorCRC = entry.dataOffset + entry.size + 4
+        assertFails(try verify(try copy(path, flippingByteAt: descriptorCRC)), .zip, entry: entry.name)
+    }
+
     /// One byte changed in the data of any entry: its CRC-32 names it before anything else is read.
     func testAByteChangedInAnyEntryIsNamedByItsCRC() throws {
         let (_, path) = try makeBundle()
