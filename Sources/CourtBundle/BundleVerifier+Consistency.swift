@@ -6,7 +6,9 @@ extension BundleVerifier {
     func checkConsistency() throws {
         if let kept = options.checkpoint {
             let old: Checkpoint
-            do { old = try Checkpoint.open(kept, verifier: verifier) } catch let e as CustodyError {
+            // No signed note at all is the wrong file (exit 2); a note that fails its signature, a failure.
+            do { old = try Checkpoint.open(kept, verifier: verifier) } catch let e as CustodyError
+                where e.kind == .integrity {
                 throw BundleFailure(.consistency, "the --checkpoint file: \(e.message)")
             }
             try consistent(checkpoint, old, label: "the --checkpoint file")

@@ -57,6 +57,9 @@ final class BundleConsistencyTests: BundleTestCase {
         _ = try stranger.log.append(CustodyEvent(actor: .system, action: .verify))
         let note = try stranger.log.checkpoint(signer: stranger.signer)!.note
         XCTAssertEqual(try verify(path, .init(checkpoint: note)).failure?.step, .consistency)
+        XCTAssertThrowsError(try verify(path, .init(checkpoint: "not a note\n")), "the wrong file: an input error") {
+            XCTAssertEqual(($0 as? CustodyError)?.kind, .invalidInput(field: "note"))
+        }
     }
 }
 
