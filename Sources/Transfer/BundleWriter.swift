@@ -1,0 +1,132 @@
+import BagIt
+import CourtBundle
+import Crypto
+import CustodyCore
+import Foundation
+import Ledger
+import POSIX
+import Vault
+import Zip
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Writes a court bundle: one ZIP holding a BagIt bag named after the bundle, with each clip read
+/// through the vault (every chunk checked, the whole checked against the ledger), the custody events
+/// of each clip and its parent with their inclusion proofs, the checkpoint, the ledger key and a
+/// signature over the tag manifest. One streaming pass over the clips in flat memory. The format is
+/// the README's *Court bundle format*; the paths are `CourtBundle.BundleLayout`'s.
+///
+/// The writer records no custody event (the transfer job records the bundle's); it signs a checkpoint
+/// when the ledger grew since the newest one.
+public enum BundleWriter {
+    /// Thrown when `isCancelled` returned true: the file at the path is removed.
+    public struct Cancelled: Error, CustomStringConvertible {
+        public let bundle: String
+        public var description: String { "writing bundle \(bundle) was cancelled" }
+    }
+
+    public struct Options: Sendable {
+        /// How the ZIP's SHA-256 is had (see README *Performance*).
+        public enum Hash: Sendable {
+            /// Every entry's size and CRC-32 in its local header (the CRC written back), then the
+            /// finished file read again and hashed.
+            case rereadFile
+            /// Hashed as it is written; the CRC-32 then follows each entry in a data descriptor.
+            case streamed
+        }
+        public var hash: Hash
+        public var zip: ZipWriter.Options
+
+        public init(hash: Hash = .rereadFile, zip: ZipWriter.Options = ZipWriter.Options()) {
+            self.hash = hash
+            self.zip = zip
+        }
+    }
+
+    /// Writes the bundle `request` describes to `path` (created, or truncated when it exists; a file
+    /// there is removed again on any error). The caller syncs it and renames it into place.
+    /// - progress: clip bytes written so far and in all, after each chunk.
+    /// - isCancelled: asked between chunks; true stops with `Cancelled`.
+    /// - Throws: `CustodyError` (integrity: a clip, its chunks or the ledger disagree; diskFull and
+    ///   failure naming `path`), `Cancelled`.
+    public static func write(_ request: BundleRequest, vault: Vault, to path: String,
+                             progress: ((Int64, Int64) -> Void)?, isCancelled: (() -> Bool)?) throws -> BuiltBundle {
+        try write(request, vault: vault, to: path, options: Options(), progress: progress, isCancelled: isCancelled)
+    }
+
+    public static func write(_ request: BundleRequest, vault: Vault, to path: String, options: Options,
+                             progress: ((Int64, Int64) -> Void)?, isCancelled: (() -> Bool)?) throws -> BuiltBundle {
+        guard BundleID.number(of: request.id) != nil else {
+            throw CustodyError.invalidInput(field: "bundle", "\(request.id) is no bundle ID (BN- and 6+ digits)")
+        }
+        let contents = try BundleContents(request, vault: vault)
+        let fd: Int32
+        do { fd = try FS.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640) } catch {
+            throw CustodyError.failure("cannot create the bundle file \(path)", cause: error)
+        }
+        var closed = false
+        defer { if !closed { close(fd) } }
+        // Removed again on failure only when it is a file (never a device such as /dev/full).
+        var st = stat()
+        let regular = fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFREG
+        do {
+            let file = FileDescriptorOutput(fd: fd, path: path)
+            let hashing = options.hash == .streamed ? HashingOutput(file) : nil
+            let zip = ZipWriter(output: hashing ?? file, options: options.zip)
+            var writing = BundleWriting(request: request, contents: contents, vault: vault, zip: zip,
+                                        progress: progress, isCancelled: isCancelled)
+            let files = try writing.run()
+            let size = try zip.finish()
+            closed = true
+            guard close(fd) == 0 else {
+                throw CustodyError.failure("writing the bundle \(path) failed",
+                                           cause: SystemError(call: "close", path: path, errno: errno))
+            }
+            let sha256 = try hashing?.finalize() ?? hashFile(path)
+            return BuiltBundle(size: Int64(size), sha256: sha256, checkpointSize: contents.checkpoint.size,
+                               files: files)
+        } catch {
+            if regular { unlink(path) }
+            throw error
+        }
+    }
+
+    /// The SHA-256 of the file at `path`, read in 1 MiB pieces.
+    static func hashFile(_ path: String) throws -> SHA256Digest {
+        let fd: Int32
+        do { fd = try FS.open(path, O_RDONLY | O_CLOEXEC) } catch {
+            throw CustodyError.failure("cannot read back the bundle \(path)", cause: error)
+        }
+        defer { close(fd) }
+        _ = posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        defer { buffer.deallocate() }
+        let hash = SHA256()
+        while true {
+            let n: Int
+            do { n = try FS.readFull(fd, buffer, path: path) } catch {
+                throw CustodyError.failure("reading back the bundle \(path) failed", cause: error)
+            }
+            if n == 0 { break }
+            hash.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        }
+        return hash.finalize()
+    }
+}
+
+/// Hashes the archive's bytes as they go to the file. It cannot overwrite (the hash has passed), so
+/// the ZIP writer gives every entry a data descriptor.
+final class HashingOutput: ZipOutput {
+    private let file: FileDescriptorOutput
+    private let hash = SHA256()
+
+    init(_ file: FileDescriptorOutput) { self.file = file }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        hash.update(bytes)
+        try file.write(bytes)
+    }
+
+    func finalize() -> SHA256Digest { hash.finalize() }
+}
