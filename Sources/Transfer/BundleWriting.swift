@@ -28,8 +28,11 @@ struct BundleWriting {
         var done: Int64 = 0
         for clip in contents.clips {
             if isCancelled?() == true { throw BundleWriter.Cancelled(bundle: request.id) }
-            try bag.addPayload(path: clip.path, size: UInt64(clip.anchored.size)) { write in
-                try vault.readVerified(clip.exhibit) { bytes in
+            // The vault checks every chunk and the whole against the ledger's SHA-256 as it reads, and
+            // throws (failing the bag) if they differ: the bag need not hash the bytes a second time.
+            let size = UInt64(clip.anchored.size)
+            try bag.addPayload(path: clip.path, size: size, sha256: clip.anchored.sha256) { write in
+                try vault.readVerified(clip.anchored) { bytes in
                     if isCancelled?() == true { throw BundleWriter.Cancelled(bundle: request.id) }
                     try write(bytes)
                     done += Int64(bytes.count)
