@@ -25,6 +25,7 @@ extension BundleContents {
             -----
 
             """
+        t += "\n"
         for clip in clips {
             let e = clip.exhibit
             t += "\(clip.path)\n"
@@ -33,7 +34,8 @@ extension BundleContents {
             t += "    recorded by device \(e.device), officer \(e.officer)"
             t += e.capturedAt.map { ", at \($0)\n" } ?? "\n"
             if let parent = clip.parent {
-                t += "    a redacted copy of exhibit \(parent.exhibit) (SHA-256 \(parent.sha256));\n"
+                t += "    a redacted copy of exhibit \(parent.exhibit)\n"
+                t += "    (SHA-256 \(parent.sha256));\n"
                 t += "    the redaction is described in \(BundleLayout.spec(e.id))\n"
             }
         }
