@@ -109,7 +109,7 @@ public final class BagBuilder {
     @discardableResult
     public func finish(bagInfo fields: [BagInfoField]) throws -> [UInt8] {
         try checkOpen()
-        for field in fields { try BagInfo.check(field) }
+        try Self.check(bagInfo: fields)
         let info = BagInfo.render(fields, payloadOctets: payloadOctets, payloadCount: payload.count)
         try addListedTag(path: "bag-info.txt", bytes: Array(info.utf8))
         try addListedTag(path: "manifest-sha256.txt", bytes: Array(Self.manifest(payload).utf8))
@@ -117,6 +117,11 @@ public final class BagBuilder {
         try write(path: "tagmanifest-sha256.txt", bytes: tagManifest)
         state = .finished
         return tagManifest
+    }
+
+    /// Checks bag-info fields as `finish` will, so a caller can refuse them before writing any file.
+    public static func check(bagInfo fields: [BagInfoField]) throws {
+        for field in fields { try BagInfo.check(field) }
     }
 
     /// After `finish`, adds one tag file that the tag manifest does not list (it cannot: it signs the

@@ -48,6 +48,8 @@ public enum BundleWriter {
     /// there is removed again on any error). The caller syncs it and renames it into place.
     /// - progress: clip bytes written so far and in all, after each chunk.
     /// - isCancelled: asked between chunks; true stops with `Cancelled`.
+    /// Both may be called on another thread than the caller's (the vault reads the next chunk on one
+    /// core while the ZIP is written on the other), one call at a time, never while the caller runs.
     /// - Throws: `CustodyError` (integrity: a clip, its chunks or the ledger disagree; diskFull and
     ///   failure naming `path`), `Cancelled`.
     public static func write(_ request: BundleRequest, vault: Vault, to path: String,

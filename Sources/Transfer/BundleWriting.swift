@@ -19,6 +19,12 @@ struct BundleWriting {
     /// Writes every file of the bag (not the ZIP's directory) and returns the payload files.
     mutating func run() throws -> [BuiltBundle.File] {
         let now = Date()
+        let day = String(Timestamp.rfc3339(now).prefix(10))
+        let bagInfo = contents.bagInfo(request, baggingDate: day).map { BagInfoField($0.label, $0.value) }
+        // Refused now rather than after the clips: a value bag-info cannot hold (a line feed) is the caller's.
+        do { try BagBuilder.check(bagInfo: bagInfo) } catch let e as BagError {
+            throw CustodyError.invalidInput(field: "bundle", "bundle \(request.id) cannot be written: \(e)")
+        }
         let bag = try BagBuilder(name: request.id, sink: ZipBagSink(writer: zip, modified: now))
         let readme = contents.readme(request)
         try bag.addPayload(path: BundleLayout.readme, bytes: readme)
@@ -42,10 +48,7 @@ struct BundleWriting {
             files.append(BuiltBundle.File(path: clip.path, size: clip.anchored.size, sha256: clip.anchored.sha256))
         }
         try addTags(to: bag)
-        let day = String(Timestamp.rfc3339(now).prefix(10))
-        let tagManifest = try bag.finish(bagInfo: contents.bagInfo(request, baggingDate: day).map {
-            BagInfoField($0.label, $0.value)
-        })
+        let tagManifest = try bag.finish(bagInfo: bagInfo)
         try bag.addSignature(path: BundleLayout.signature, bytes: contents.signingKey.sign(tagManifest))
         return files
     }

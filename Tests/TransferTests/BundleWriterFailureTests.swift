@@ -97,4 +97,19 @@ final class BundleWriterFailureTests: XCTestCase {
         XCTAssertThrowsError(try BundleWriter.write(bad, vault: vault, to: path, progress: nil, isCancelled: nil))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path))
     }
+
+    /// A value bag-info cannot hold is refused before the clips are read, not after.
+    func testABagInfoValueItCannotHoldIsRefusedBeforeAnyClipByte() throws {
+        let good = request([exhibit.id])
+        let bad = BundleRequest(id: good.id, caseRef: good.caseRef, caseTitle: nil, recipient: good.recipient,
+                                createdBy: good.createdBy, createdAt: good.createdAt,
+                                expiresAt: "2026-12-21\nInjected: field", clips: good.clips)
+        var read: Int64 = 0
+        XCTAssertThrowsError(try BundleWriter.write(bad, vault: vault, to: dir.file("b.zip"),
+                                                    progress: { n, _ in read = n }, isCancelled: nil)) {
+            XCTAssertEqual(($0 as? CustodyError)?.kind, .invalidInput(field: "bundle"), "\($0)")
+        }
+        XCTAssertEqual(read, 0, "no clip byte was read")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("b.zip")))
+    }
 }
