@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import HTTPServer
+import Transfer
 import Uploads
 import Vault
 
@@ -29,6 +30,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxConnectionsPerPeer = 32
     /// What upload expiry, the sweeper, ingest retries and refusal windows read the time from.
     public var clock = CustodyClock.system
+    /// Transfer jobs run at once by the service's worker (0: none; another process runs them).
+    public var transferJobs = 1
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
@@ -56,6 +59,8 @@ public final class CustodyService: @unchecked Sendable {
     let checkpointer: PeriodicTask
     let sweeper: PeriodicTask
     let tus: TusHandler
+    /// Builds court bundles (queued by `custody bundle create`), niced, one job at a time by default.
+    let transfer: TransferWorker
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
         _ = try Vault(directory: configuration.directory)  // refuses a directory `custody init` never made
@@ -86,6 +91,11 @@ public final class CustodyService: @unchecked Sendable {
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { vault in try tus.sweep(vault) }
         self.tus = tus
+        var transferOptions = TransferWorker.Options()
+        transferOptions.jobs = configuration.transferJobs
+        transferOptions.clock = configuration.clock
+        transfer = TransferWorker(directory: configuration.directory, options: transferOptions,
+                                  log: { [log] what, fields in log.info(what, fields) })
     }
 
     /// Starts listening and checkpointing; returns the bound port.
@@ -104,6 +114,7 @@ public final class CustodyService: @unchecked Sendable {
         fields["public_url"] = configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"
         log.info("listening", fields)
         sweeper.start()
+        transfer.start()
         // Ingesting a large recording reads it whole: docks are served meanwhile.
         tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0, inBackground: true) }
         return port
@@ -164,6 +175,7 @@ public final class CustodyService: @unchecked Sendable {
     public func waitUntilStopped() {
         server.waitUntilStopped()
         tus.startupIngests.stop()
+        transfer.stop()
         sweeper.stop()
         tus.flushRefusals()
         checkpointer.stop()
