@@ -1,8 +1,9 @@
 import CustodyCore
+import Dispatch
 import Foundation
 import Vault
 
-/// Renews a worker's lease on its job every quarter of the lease, on its own thread and vault
+/// Renews a worker's lease on its job every quarter of the lease, on a timer with its own vault
 /// connection, while the job runs; `lost` turns true when the lease is no longer the worker's
 /// (revoked, or lapsed and taken over), and the job stops.
 final class LeaseHeartbeat: @unchecked Sendable {
@@ -11,9 +12,11 @@ final class LeaseHeartbeat: @unchecked Sendable {
     private let owner: String
     private let options: TransferWorker.Options
     private let log: @Sendable (String, [String: String]) -> Void
-    private let condition = NSCondition()
-    private var running = false
-    private var finished = true
+    /// Runs the renewals one at a time; `vault` is touched only there.
+    private let queue: DispatchQueue
+    private let timer: DispatchSourceTimer
+    private var vault: Vault?
+    private let lock = NSLock()
     private var isLost = false
 
     init(directory: DataDirectory, bundle: String, owner: String, options: TransferWorker.Options,
@@ -23,62 +26,36 @@ final class LeaseHeartbeat: @unchecked Sendable {
         self.owner = owner
         self.options = options
         self.log = log
+        queue = DispatchQueue(label: "custody-lease-\(bundle)")
+        timer = DispatchSource.makeTimerSource(queue: queue)
     }
 
-    var lost: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return isLost
-    }
+    var lost: Bool { lock.withLock { isLost } }
 
     func start() {
-        condition.lock()
-        running = true
-        finished = false
-        condition.unlock()
-        let thread = Thread { [self] in loop() }
-        thread.name = "custody-lease-\(bundle)"
-        thread.start()
-    }
-
-    func stop() {
-        condition.lock()
-        running = false
-        condition.broadcast()
-        while !finished { condition.wait() }
-        condition.unlock()
-    }
-
-    private func loop() {
-        var vault: Vault?
         let interval = max(0.05, Double(options.leaseSeconds) / 4)
-        while true {
-            condition.lock()
-            let due = Date(timeIntervalSinceNow: interval)
-            while running && condition.wait(until: due) {}
-            let keepGoing = running
-            condition.unlock()
-            guard keepGoing else { break }
-            do {
-                if vault == nil { vault = try Vault(directory: directory) }
-                let held = try vault!.renewBundleLease(bundle, owner: owner,
-                                                       until: options.clock.now() + options.leaseSeconds)
-                if !held {
-                    log("transfer job lease lost", ["bundle": bundle])
-                    condition.lock()
-                    isLost = true
-                    condition.unlock()
-                    break
-                }
-            } catch {
-                log("cannot renew the transfer job's lease", ["bundle": bundle, "error": String(describing: error)])
-                vault = nil
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler { [self] in renew() }
+        timer.resume()
+    }
+
+    /// Stops renewing; returns once no renewal runs any more.
+    func stop() {
+        timer.cancel()
+        queue.sync { vault = nil }
+    }
+
+    private func renew() {
+        guard !lost else { return }
+        do {
+            if vault == nil { vault = try Vault(directory: directory) }
+            if try !vault!.renewBundleLease(bundle, owner: owner, until: options.clock.now() + options.leaseSeconds) {
+                log("transfer job lease lost", ["bundle": bundle])
+                lock.withLock { isLost = true }
             }
+        } catch {
+            log("cannot renew the transfer job's lease", ["bundle": bundle, "error": String(describing: error)])
+            vault = nil
         }
-        vault = nil
-        condition.lock()
-        finished = true
-        condition.broadcast()
-        condition.unlock()
     }
 }

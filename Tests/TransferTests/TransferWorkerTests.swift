@@ -213,6 +213,31 @@ final class TransferWorkerTests: XCTestCase {
         XCTAssertEqual(try worker().runUntilIdle(), [.built(id)])
     }
 
+    /// While a job runs, its lease is renewed (every quarter of it); once the job is revoked the
+    /// heartbeat finds the lease gone and the job is cancelled and given up by this worker.
+    func testTheLeaseIsRenewedWhileTheJobRunsAndARevocationStopsIt() throws {
+        let id = try queue()
+        let directory = vault.directory
+        let clock = self.clock
+        var options = TransferWorker.Options()
+        options.clock = clock.clock
+        options.leaseSeconds = 1
+        let slow = TransferWorker(directory: directory, options: options) { _, _, _, _, isCancelled in
+            let other = try Vault(directory: directory)
+            let officer = Actor.officer("PC-1")
+            let first = try XCTUnwrap(try other.bundleDetail(id, for: officer).bundle.leaseUntil)
+            clock.advance(by: 10)
+            eventually(timeout: 30) { (try? other.bundleDetail(id, for: officer).bundle.leaseUntil) == first + 10 }
+            _ = try other.revokeBundle(id, reason: "wrong clerk", by: officer)
+            eventually(timeout: 30) { isCancelled?() == true }
+            throw CustodyError.failure("cancelled")
+        }
+        XCTAssertEqual(try slow.runUntilIdle(), [.released(id)])
+        let job = try vault.bundleDetail(id, for: officer).bundle
+        XCTAssertEqual(job.state, .failed)
+        XCTAssertEqual(job.error, "revoked before it was built")
+    }
+
     func testARevokedJobIsNotBuilt() throws {
         let id = try queue()
         _ = try vault.revokeBundle(id, reason: "wrong clerk", by: officer)
