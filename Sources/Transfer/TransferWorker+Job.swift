@@ -57,7 +57,7 @@ extension TransferWorker {
                         + "(case \(job.bundle.caseRef))", actor: .officer(job.bundle.createdBy),
                     progress: { fraction in
                         progress.note(fraction)
-                        if fraction > 0 { TransferTestHook.reached("redacting") }
+                        if fraction > 0 { TransferTestHook.reached("redacting", isCancelled: isCancelled) }
                     }, isCancelled: isCancelled).exhibit.id
             }
             try vault.noteBundleDerived(id, index: item.index, derived: made)
@@ -82,7 +82,7 @@ extension TransferWorker {
         progress.note(0)
         let built = try writer(request, vault, temp, { done, total in
             progress.note(total > 0 ? Double(done) / Double(total) : 0)
-            if done > 0 { TransferTestHook.reached("writing") }
+            if done > 0 { TransferTestHook.reached("writing", isCancelled: isCancelled) }
         }, isCancelled)
         if isCancelled() { throw CustodyError.failure("cancelled") }
         let fd = try FS.open(temp, O_RDONLY | O_CLOEXEC)

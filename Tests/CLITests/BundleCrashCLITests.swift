@@ -10,8 +10,8 @@ import XCTest
 /// scratch file is left, a stored redaction is not redone, and the ledger and `bundle show` tell the
 /// job's history.
 final class BundleCrashCLITests: BundleCLITestCase {
-    /// Starts `custody worker --once` that stops at `point`, waits until it is there, and kills it.
-    func killWorker(at point: String) throws {
+    /// Starts `custody worker --once` that pauses at `point` and returns it once it is there.
+    func pausedWorker(at point: String) throws -> Process {
         let mark = dir.file("paused-\(point)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
@@ -24,6 +24,12 @@ final class BundleCrashCLITests: BundleCLITestCase {
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: mark) && process.isRunning && Date() < deadline { usleep(10_000) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: mark), "the worker never reached \(point)")
+        return process
+    }
+
+    /// Starts a worker that pauses at `point` and kills it (SIGKILL) there.
+    func killWorker(at point: String) throws {
+        let process = try pausedWorker(at: point)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         XCTAssertEqual(process.terminationReason, .uncaughtSignal)
@@ -82,7 +88,26 @@ final class BundleCrashCLITests: BundleCLITestCase {
         _ = try restart()
         let exhibits = try XCTUnwrap(json(try custody(["list", "--json"], actor: "PC-1")) as? [[String: Any]])
         XCTAssertEqual(exhibits.count, 3, "one derived exhibit")
-        XCTAssertEqual(try eventRows().filter { $0.hasPrefix("redact|") }, ["redact|ok|EX-000001", "redact|ok|EX-000003"],
-                       "the redaction was done once")
+        XCTAssertEqual(try eventRows().filter { $0.hasPrefix("redact|") },
+                       ["redact|ok|EX-000001", "redact|ok|EX-000003"], "the redaction was done once")
+    }
+
+    func testAWorkerStoppedBySIGTERMGivesTheJobBackUncountedAndLeavesNothing() throws {
+        try queueRedacted()
+        let process = try pausedWorker(at: "redacting")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .exit)
+        XCTAssertEqual(process.terminationStatus, 0)
+        let queued = try show("BN-000001")
+        XCTAssertEqual(queued["state"] as? String, "queued")
+        XCTAssertEqual(queued["attempts"] as? Int, 0, "a stopped attempt is not counted")
+        XCTAssertTrue(queued["lease_owner"] is NSNull)
+        XCTAssertEqual(files("tmp"), [], "the stopped redaction removed its work folder")
+        XCTAssertEqual(try eventRows().filter { $0.hasPrefix("redact|") },
+                       ["redact|ok|EX-000001", "redact|failed|EX-000001"], "the source read, then the cancellation")
+        let again = try custody(["worker", "--once"])
+        XCTAssertEqual(again.stdout, "BN-000001 built\n", again.stderr)
+        XCTAssertEqual(try show("BN-000001")["attempts"] as? Int, 1)
     }
 }
