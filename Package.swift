@@ -43,7 +43,7 @@ let package = Package(
         .target(
             name: "Vault",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Storage",
-                           "Catalog", "Uploads"],
+                           "Catalog", "Uploads", "CourtBundle"],
             exclude: ["README.md"]),
         // BagIt 1.0 (RFC 8493) bags with SHA-256 manifests, streamed into a folder or any other sink.
         .target(name: "BagIt", dependencies: ["CustodyCore", "Crypto", "POSIX"], exclude: ["README.md"]),

@@ -61,10 +61,15 @@ final class HTTPConnection {
         var keepAlive = head.keepAlive && !server.isStopping && finishBody(reader, head: head)
         let writer = ResponseWriter(socket: socket, writeTimeout: configuration.writeTimeout)
         var bytesOut: Int64 = 0
+        var bodySent: Int64 = 0
         var written = true
+        let whenSent = response.whenSent
         do {
-            bytesOut = try writer.write(response, headOnly: head.method == "HEAD", keepAlive: keepAlive)
+            bytesOut = try writer.write(response, headOnly: head.method == "HEAD", keepAlive: keepAlive,
+                                        bodySent: &bodySent)
+            whenSent?(HTTPBodyDelivery(bytes: bodySent, complete: true))
         } catch ResponseWriter.Failure.fileUnavailable {
+            whenSent?(HTTPBodyDelivery(bytes: 0, complete: false))
             // Nothing was sent yet: a file the handler named cannot be read, which is the server's fault.
             response = .error(HTTPRequestError(.internalServerError, "the response body could not be read"))
             keepAlive = false
@@ -72,6 +77,7 @@ final class HTTPConnection {
             written = bytesOut > 0
         } catch {
             written = false
+            whenSent?(HTTPBodyDelivery(bytes: bodySent, complete: false))
         }
         server.recordCompleted(HTTPRequestRecord(
             method: head.method, path: head.path, status: response.status.code,

@@ -30,6 +30,21 @@ public struct HTTPFileRegion: Sendable {
     }
 }
 
+/// What became of a response's body, told to `HTTPResponse.whenSent` once the response is written or
+/// its writing failed.
+public struct HTTPBodyDelivery: Sendable, Equatable {
+    /// Body bytes handed to the connection (none for a HEAD request, 204 or 304).
+    public let bytes: Int64
+    /// Whether the whole response was written: every byte of its body (of its head alone for HEAD).
+    /// False when the peer went away, stopped reading, or the body could not be read.
+    public let complete: Bool
+
+    public init(bytes: Int64, complete: Bool) {
+        self.bytes = bytes
+        self.complete = complete
+    }
+}
+
 /// What a handler answers. The server adds Content-Length, Date and Connection itself.
 public struct HTTPResponse: Sendable {
     /// A response body.
@@ -45,6 +60,9 @@ public struct HTTPResponse: Sendable {
     public var headers: HTTPHeaders
     /// What follows the head (nothing for HEAD requests, 204 and 304).
     public var body: Body
+    /// Called once on the worker thread after the response was written (or its writing failed), before
+    /// the connection's next request is served: e.g. to record how much of a download was sent.
+    public var whenSent: (@Sendable (HTTPBodyDelivery) -> Void)?
 
     /// A response with any body kind.
     public init(status: HTTPStatus, headers: HTTPHeaders = [:], body: Body = .empty) {

@@ -15,6 +15,12 @@ struct ResponseWriter {
 
     /// Writes `response`; a HEAD request gets the head only. Returns the bytes written.
     func write(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool) throws -> Int64 {
+        var bodySent: Int64 = 0
+        return try write(response, headOnly: headOnly, keepAlive: keepAlive, bodySent: &bodySent)
+    }
+
+    /// `write`, counting in `bodySent` the body bytes sent, also when it fails part way.
+    func write(_ response: HTTPResponse, headOnly: Bool, keepAlive: Bool, bodySent: inout Int64) throws -> Int64 {
         var file: OpenFile?
         defer { file?.close() }
         var length: Int64 = 0
@@ -36,22 +42,31 @@ struct ResponseWriter {
         }
         let sendsBody = !headOnly && !response.status.forbidsBody
         var out = Self.head(response, contentLength: response.status.forbidsBody ? nil : length, keepAlive: keepAlive)
+        var inHead = 0
         if sendsBody && !bodyBytes.isEmpty && bodyBytes.count <= 64 * 1024 {
             out += bodyBytes  // one send for small responses
+            inHead = bodyBytes.count
             bodyBytes = []
         }
         try socket.send(out, until: .after(writeTimeout))
         var written = Int64(out.count)
+        bodySent += Int64(inHead)
         guard sendsBody else { return written }
         if !bodyBytes.isEmpty {
             try socket.send(bodyBytes, until: .after(writeTimeout))
             written += Int64(bodyBytes.count)
+            bodySent += Int64(bodyBytes.count)
         }
-        if let file { written += try stream(file) }
+        if let file {
+            let before = bodySent
+            try stream(file, sent: &bodySent)
+            written += bodySent - before
+        }
         return written
     }
 
-    private func stream(_ file: OpenFile) throws -> Int64 {
+    /// Sends the file region, adding to `total` as each piece goes out.
+    private func stream(_ file: OpenFile, sent total: inout Int64) throws {
         var sent: Int64 = 0
         try withUnsafeTemporaryAllocation(byteCount: Self.fileBufferSize, alignment: 16) { buffer in
             while sent < file.length {
@@ -63,9 +78,9 @@ struct ResponseWriter {
                 guard n > 0 else { throw SystemError(call: "pread", errno: EIO, context: "file ended early") }
                 try socket.send(UnsafeRawBufferPointer(rebasing: buffer[..<n]), until: .after(writeTimeout))
                 sent += Int64(n)
+                total += Int64(n)
             }
         }
-        return sent
     }
 
     /// The status line and headers, with the server's own framing headers.

@@ -58,9 +58,12 @@ public final class CustodyService: @unchecked Sendable {
     let tls: TLSTransportSecurity?
     let checkpointer: PeriodicTask
     let sweeper: PeriodicTask
+    /// Removes lapsed bundles' ZIPs and records the download links' refusal summaries.
+    let bundleSweeper: PeriodicTask
     let tus: TusHandler
     /// Builds court bundles (queued by `custody bundle create`), niced, one job at a time by default.
     let transfer: TransferWorker
+    let bundles: BundleHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
         _ = try Vault(directory: configuration.directory)  // refuses a directory `custody init` never made
@@ -70,8 +73,11 @@ public final class CustodyService: @unchecked Sendable {
         Self.describeMetrics(metrics)
         let tus = TusHandler(configuration: configuration, pool: VaultPool(directory: configuration.directory),
                              metrics: metrics, log: log)
+        let bundles = BundleHandler(pool: tus.pool, log: log, clock: configuration.clock,
+                                    refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow,
+                                                            window: configuration.refusalWindow))
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus,
-                            ledger: LedgerHandler(pool: tus.pool, log: log))
+                            ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles)
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
@@ -90,12 +96,15 @@ public final class CustodyService: @unchecked Sendable {
         }
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { vault in try tus.sweep(vault) }
+        bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
+                                     interval: configuration.sweepInterval, log: log) { try bundles.sweep($0) }
         self.tus = tus
         var transferOptions = TransferWorker.Options()
         transferOptions.jobs = configuration.transferJobs
         transferOptions.clock = configuration.clock
         transfer = TransferWorker(directory: configuration.directory, options: transferOptions,
                                   log: { [log] what, fields in log.info(what, fields) })
+        self.bundles = bundles
     }
 
     /// Starts listening and checkpointing; returns the bound port.
@@ -115,6 +124,7 @@ public final class CustodyService: @unchecked Sendable {
         log.info("listening", fields)
         sweeper.start()
         transfer.start()
+        bundleSweeper.start()
         // Ingesting a large recording reads it whole: docks are served meanwhile.
         tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0, inBackground: true) }
         return port
@@ -165,6 +175,9 @@ public final class CustodyService: @unchecked Sendable {
     /// `clock`, tests drive expiry and refusal windows round by round instead of waiting for them.
     func sweepNow() { sweeper.runNow() }
 
+    /// `sweepNow` for bundles: lapsed ZIPs removed, the download links' ended refusal window recorded.
+    func sweepBundlesNow() { bundleSweeper.runNow() }
+
     /// SIGTERM and SIGINT stop the service gracefully.
     public func stopOnSignals() -> HTTPServerSignalHandlers { server.installShutdownSignalHandlers() }
 
@@ -177,7 +190,9 @@ public final class CustodyService: @unchecked Sendable {
         tus.startupIngests.stop()
         transfer.stop()
         sweeper.stop()
+        bundleSweeper.stop()
         tus.flushRefusals()
+        bundles.flushRefusals()
         checkpointer.stop()
         log.info("stopped", [:])
     }

@@ -3,13 +3,14 @@ import Foundation
 import HTTPServer
 import Vault
 
-/// Maps requests to custody's endpoints: health, metrics, tus uploads under `/files/` and the public
-/// ledger under `/ledger/`.
+/// Maps requests to custody's endpoints: health, metrics, tus uploads under `/files/`, the public
+/// ledger under `/ledger/` and court bundles' download links under `/bundles/`.
 struct Router: HTTPHandler {
     let directory: DataDirectory
     let metrics: Metrics
     let tus: TusHandler
     let ledger: LedgerHandler
+    let bundles: BundleHandler
 
     /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
     /// upload IDs or signed-link parameters).
@@ -21,6 +22,7 @@ struct Router: HTTPHandler {
         case _ where path.hasPrefix("/files/"): return "tus"
         case "/ledger": return "ledger"
         case _ where path.hasPrefix("/ledger/"): return "ledger"
+        case _ where path.hasPrefix("/bundles/"): return "bundles"
         default: return "other"
         }
     }
@@ -29,6 +31,7 @@ struct Router: HTTPHandler {
         switch Self.route(request.path) {
         case "tus": return tus.handle(request, body: body, connection: connection)
         case "ledger": return ledger.handle(request)
+        case "bundles": return bundles.handle(request, connection: connection)
         default: break
         }
         switch (request.method, request.path) {

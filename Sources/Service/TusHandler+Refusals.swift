@@ -20,14 +20,10 @@ extension TusHandler {
         }
         let reason = given.count > 1 ? "Authorization given more than once"
             : token == nil ? "no bearer token" : "unknown or revoked token"
-        let (record, summary) = refusals.admit(peer: connection.remoteHost, now: uptime)
-        if record || summary != nil {
-            try pool.with { vault in
-                if let summary { try recordUnrecorded(summary, in: vault) }
-                guard record else { return }
-                try vault.refuseRecorded(Self.unauthenticated, .upload, reason: reason,
-                                         details: ["method": request.method, "remote": connection.remoteAddress])
-            }
+        try refusals.admit(peer: connection.remoteHost, now: uptime, pool: pool,
+                           summarize: { try recordUnrecorded($0, in: $1) }) { vault in
+            try vault.refuseRecorded(Self.unauthenticated, .upload, reason: reason,
+                                     details: ["method": request.method, "remote": connection.remoteAddress])
         }
         if given.count > 1 { throw Tus.duplicated("Authorization") }
         throw Tus.Refusal(status: .unauthorized, message: "a registered dock's bearer token is needed", reason: "auth")
@@ -40,12 +36,9 @@ extension TusHandler {
     /// are not recorded twice. A refusal that cannot be recorded is logged: the request is refused anyway.
     func recordRefusal(of dock: String, _ request: HTTPRequestHead, connection: HTTPConnectionInfo,
                        status: HTTPStatus, message: String, reason: String) {
-        let (record, summary) = dockRefusals.budget(dock).admit(peer: connection.remoteHost, now: uptime)
-        guard record || summary != nil else { return }
         do {
-            try pool.with { vault in
-                if let summary { try recordUnrecorded(summary, of: dock, in: vault) }
-                guard record else { return }
+            try dockRefusals.budget(dock).admit(peer: connection.remoteHost, now: uptime, pool: pool,
+                                                summarize: { try recordUnrecorded($0, of: dock, in: $1) }) { vault in
                 var details = ["method": request.method, "status": String(status.code), "refusal": reason,
                                "remote": connection.remoteAddress]
                 let id = request.path.dropFirst("/files/".count)
@@ -64,14 +57,7 @@ extension TusHandler {
     func recordUnrecorded(_ summary: RefusalBudget.Summary, of dock: String? = nil, in vault: Vault) throws {
         let budget = dock.map(dockRefusals.budget) ?? refusals
         let what = dock == nil ? "refused attempts without a valid token" : "refused requests of this dock"
-        do {
-            try vault.refuseRecorded(dock.map(Actor.device) ?? Self.unauthenticated, .upload,
-                                     reason: "\(summary.attempts) more \(what), counted, not recorded one by one",
-                                     details: summary.details(window: budget.window))
-        } catch {
-            budget.restore(summary)
-            throw error
-        }
+        try budget.record(summary, as: dock.map(Actor.device) ?? Self.unauthenticated, .upload, what: what, in: vault)
     }
 
     /// Every budget's summary of an ended window (`now` infinite: of the open ones too).

@@ -1,9 +1,7 @@
 import POSIX
 
-/// Where built court bundles are: `bundles/<ID>.zip`, each renamed in only when complete (0700 folder).
+/// Built court bundles: `bundles/<ID>.zip`, each renamed in only when complete (0700 folder).
 extension DataDirectory {
-    public var bundles: String { root + "/bundles" }
-
     /// The built ZIP of bundle `id` (a `BundleID`).
     public func bundleZip(_ id: String) -> String { bundles + "/" + id + ".zip" }
 

@@ -20,6 +20,8 @@ public struct DataDirectory: Sendable {
     /// Every temporary file and folder custody makes in the data directory (see `Scratch`).
     public var scratch: String { root + "/tmp" }
     public var keys: String { root + "/keys" }
+    /// Finished court bundles, `bundles/<id>.zip` (see `BundleLayout.zipName`).
+    public var bundles: String { root + "/bundles" }
 
     /// Where to write a file that will be renamed into `folder`: `tmp/`, or `folder/.tmp/` when
     /// `folder` is on another filesystem (`chunks/` or `keys/` mounted or linked elsewhere), since a

@@ -31,14 +31,12 @@ enum BundleJSON {
     }
 }
 
-/// A bundle's link as the CLI prints it: the landing page's path and query after the service's public
-/// URL (until the vault stores one, the service's default address).
+/// A bundle's link as the CLI prints it: the landing page's path and query after the vault's public
+/// URL (`custody init --public-url`); nil while it is not built, and once revoked or removed.
 enum BundleLink {
-    static let defaultBase = "http://127.0.0.1:8080"
-
     static func url(_ vault: Vault, _ bundle: BundleRegistry.Bundle) -> String? {
         guard bundle.state == .done, bundle.revokedAt == nil, bundle.removedAt == nil,
-              let path = try? vault.linkPath(for: bundle) else { return nil }
-        return defaultBase + path
+              let path = try? vault.linkPath(for: bundle), let base = try? vault.publicURL() else { return nil }
+        return base + path
     }
 }

@@ -21,7 +21,7 @@ enum BundleText {
         }
     }
 
-    static func detail(_ view: BundleView, link: String?) -> String {
+    static func detail(_ view: BundleDetail, link: String?) -> String {
         let b = view.bundle
         var rows = [["Case:", b.caseRef.escapedForTerminal], ["Recipient:", b.recipient],
                     ["Created:", "\(b.createdAt) by \(b.createdBy)"], ["State:", state(b)],

@@ -4,10 +4,12 @@ import Vault
 struct InitCommand: Command {
     static let name = "init"
     static let summary = "Create a data directory: catalog database, chunk store and keys. Harmless to repeat."
-    static let usage = "init [--data DIR] [--org NAME] [--origin NAME] [--as ID] [--json]"
+    static let usage = "init [--data DIR] [--org NAME] [--origin NAME] [--public-url URL] [--as ID] [--json]"
     static let options: [OptionSpec] = [
         .data, .option("org", "NAME", "organisation name (default: local)"),
         .option("origin", "NAME", "the ledger's checkpoint origin, fixed at creation (default: <org>/custody)"),
+        .option("public-url", "URL", "the address download links start with (default: http://127.0.0.1:8080); "
+                + "give it again to change it"),
         .actor, .json,
     ]
 
@@ -29,6 +31,7 @@ struct InitCommand: Command {
                                                 "--origin must be 1-200 printable characters without spaces or '+'")
             }
         }
+        if let url = args.value("public-url") { _ = try Vault.checkedPublicURL(url, field: "--public-url") }
         self.args = args
         self.org = args.value("org")
     }
@@ -39,14 +42,17 @@ struct InitCommand: Command {
         let acting = Context.acting(args)
         let actor = acting.kind == .officer ? acting : Actor.system
         let (vault, created) = try Vault.initialize(directory, org: org, origin: args.value("origin"), actor: actor)
+        if let url = args.value("public-url") { try vault.setPublicURL(url) }
         let organization = try vault.organization()
         if args.flag("json") {
             Output.json(["data": directory.root, "created": created, "org": organization,
-                         "origin": try vault.ledgerOrigin(), "public_key": directory.ledgerPublicKey])
+                         "origin": try vault.ledgerOrigin(), "public_key": directory.ledgerPublicKey,
+                         "public_url": try vault.publicURL()])
         } else {
             print(created ? "Created custody data directory \(directory.root) (org \(organization))."
                           : "\(directory.root) is already a custody data directory (org \(organization)); nothing to do.")
             print("Ledger origin: \(try vault.ledgerOrigin()); public key: \(directory.ledgerPublicKey)")
+            print("Download links start with \(try vault.publicURL())")
         }
         return 0
     }

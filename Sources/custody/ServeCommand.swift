@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import Service
+import Vault
 
 struct ServeCommand: Command {
     static let name = "serve"
@@ -44,13 +45,7 @@ struct ServeCommand: Command {
     init(_ args: Arguments) throws {
         _ = try args.positionals(exactly: [])
         (host, port) = try Self.parseListen(args.value("listen") ?? "127.0.0.1:8080")
-        if let url = args.value("public-url") {
-            guard url.utf8.count <= 2048, let parsed = URL(string: url),
-                  ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
-                throw CustodyError.invalidInput(field: "--public-url",
-                                                "--public-url must be an http(s) URL, not \(url.prefix(100))")
-            }
-        }
+        if let url = args.value("public-url") { _ = try Vault.checkedPublicURL(url, field: "--public-url") }
         switch (args.value("tls-cert"), args.value("tls-key")) {
         case (let cert?, let key?): tls = TLSFiles(certificateFile: cert, privateKeyFile: key)
         case (nil, nil): tls = nil

@@ -145,6 +145,22 @@ final class IngestReportCLITests: CLITestCase {
         XCTAssertEqual(info["origin"] as? String, "testforce/custody")
     }
 
+    func testInitSetsAndChangesThePublicURLOfLinks() throws {
+        var info = try XCTUnwrap(json(try custody(["init", "--json"])) as? [String: Any])
+        XCTAssertEqual(info["public_url"] as? String, "http://127.0.0.1:8080", "the default")
+        for bad in ["ftp://evidence.example", "evidence.example", "https://", "https://x.example/?a=b",
+                    "https://user@x.example"] {
+            let refused = try custody(["init", "--public-url", bad])
+            XCTAssertEqual(refused.status, 2, bad)
+            XCTAssertTrue(refused.stderr.contains("--public-url must be an http(s) URL"), refused.stderr)
+        }
+        XCTAssertEqual(try custody(["init", "--public-url", "https://evidence.example.police.uk/"]).status, 0)
+        info = try XCTUnwrap(json(try custody(["init", "--json"])) as? [String: Any])
+        XCTAssertEqual(info["public_url"] as? String, "https://evidence.example.police.uk")
+        let text = try custody(["init", "--public-url", "http://10.0.0.5:8080"])
+        XCTAssertTrue(text.stdout.contains("Download links start with http://10.0.0.5:8080"), text.stdout)
+    }
+
     func testDeviceRevokeTakesJSONAndSaysWhyItRefuses() throws {
         XCTAssertEqual(try custody(["device", "add", "dock-1"], actor: "PC-1").status, 0)
         let revoked = try XCTUnwrap(json(try custody(["device", "revoke", "dock-1", "--json"], actor: "PC-1"))

@@ -168,11 +168,3 @@ func raiseDescriptorLimit(to needed: Int) throws {
         throw XCTSkip("setrlimit(RLIMIT_NOFILE, \(needed)) failed: \(String(cString: strerror(errno)))")
     }
 }
-
-/// VmRSS of this process, from /proc/self/status.
-func residentBytes() throws -> Int {
-    let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
-    let line = try XCTUnwrap(status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") })
-    let kilobytes = try XCTUnwrap(Int(line.split(separator: " ")[1]))
-    return kilobytes * 1024
-}

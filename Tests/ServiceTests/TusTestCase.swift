@@ -22,6 +22,8 @@ class TusTestCase: XCTestCase {
     func beforeStart() throws {}
     /// Runs on the service before it starts: sets its test hooks.
     func prepare(_ service: CustodyService) {}
+    /// The service's log (warnings and errors, on stderr).
+    func makeLog() -> Log { Log(minimum: .warning) }
 
     override func setUpWithError() throws {
         dir = TemporaryDirectory("custody-tus")
@@ -32,7 +34,7 @@ class TusTestCase: XCTestCase {
         var c = ServiceConfiguration(directory: directory, port: 0, checkpointInterval: 0.2)
         configure(&c)
         try beforeStart()
-        service = try CustodyService(configuration: c, log: Log(minimum: .warning))
+        service = try CustodyService(configuration: c, log: makeLog())
         prepare(service)
         port = try service.start()
     }

@@ -139,3 +139,13 @@ public struct SplitMix64: RandomNumberGenerator {
         return words.withUnsafeBytes { Array($0.prefix(count)) }
     }
 }
+
+/// VmRSS of this process in bytes, from /proc/self/status.
+public func residentBytes() throws -> Int {
+    let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+          let kilobytes = Int(line.split(separator: " ")[1]) else {
+        throw CocoaError(.fileReadCorruptFile)
+    }
+    return kilobytes * 1024
+}

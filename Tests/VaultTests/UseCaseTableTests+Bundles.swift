@@ -20,7 +20,8 @@ extension UseCaseTableTests {
         _ = try vault.addToCase("CPS/1", exhibits: [inCase.id], by: officer)
         let spec = [UInt8](try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("redaction-spec.json"))))
         func queue(_ by: Actor, case ref: String = "CPS/1", recipient: String = "j.smith@cps.gov.uk",
-                   clips: [BundleClipRequest] = [], expires: Int64 = 86_400, max: Int64? = nil) throws -> BundleView {
+                   clips: [BundleClipRequest] = [], expires: Int64 = 86_400, max: Int64? = nil) throws
+            -> BundleDetail {
             try vault.queueBundle(case: ref, recipient: recipient, clips: clips, expiresIn: expires, maxDownloads: max,
                                   by: by)
         }

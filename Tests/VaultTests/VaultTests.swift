@@ -272,7 +272,8 @@ final class VaultTests: XCTestCase {
             return fm.fileExists(atPath: root + "/" + name, isDirectory: &isFolder) && isFolder.boolValue
         }
         XCTAssertEqual(folders.sorted(), ["chunks", "keys", "tmp", "uploads"])
-        XCTAssertEqual(try fm.contentsOfDirectory(atPath: vault.directory.keys).sorted(), ["ledger.key", "ledger.pub"])
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: vault.directory.keys).sorted(),
+                       ["ledger.key", "ledger.pub", "link.secret"])
     }
 
     func testInitTwiceKeepsTheKeysAndKeysArePrivate() throws {

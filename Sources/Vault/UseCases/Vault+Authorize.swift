@@ -4,7 +4,8 @@ import Ledger
 
 /// The application layer's one gate. Every use case of `Vault` (the `UseCases/` files) names its
 /// acting party and goes through here first: `authorize` checks the party may act (today: a valid
-/// officer, an active dock, or custody itself; roles slot in here), `refuse` records every refused
+/// officer, an active dock, or custody itself; roles slot in here; a recipient is authorized by a
+/// genuine link alone, in `openLink`, and refused all else here), `refuse` records every refused
 /// attempt, and only then does the use case record its own event and act. Nothing outside this
 /// layer (and the upload store it drives) appends a custody event.
 extension Vault {
@@ -29,6 +30,8 @@ extension Vault {
             return try deviceRegistry.isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
         case (.system, .upload) where actor == Actor.system:
             return nil  // custody itself expires abandoned uploads
+        case (.system, .share) where actor == Actor.system:
+            return nil  // and removes the ZIPs of expired and revoked bundles (`removeLapsedBundles`)
         case (.system, _):
             return withoutOfficer
         default:

@@ -19,7 +19,7 @@ public struct BundleClipRequest: Sendable {
 }
 
 /// What `bundle show` gives: the bundle (its job's state too) and its clips.
-public struct BundleView: Sendable {
+public struct BundleDetail: Sendable {
     public let bundle: BundleRegistry.Bundle
     public let items: [BundleRegistry.Item]
 }
@@ -37,7 +37,7 @@ extension Vault {
     /// clips asked for (each an exhibit of the case), or every exhibit of the case. A spec is checked
     /// against its exhibit now, so a bad one is refused at once, with its line and column.
     public func queueBundle(case ref: String, recipient: String, clips: [BundleClipRequest], expiresIn: Int64,
-                            maxDownloads: Int64?, by actor: Actor) throws -> BundleView {
+                            maxDownloads: Int64?, by actor: Actor) throws -> BundleDetail {
         let details = ["case": String(ref.prefix(64)), "recipient": String(recipient.prefix(64)), "change": "queue"]
         return try withBundles(details, by: actor) {
             guard Actor.isValidID(recipient) else {
@@ -78,7 +78,7 @@ extension Vault {
             try record(CustodyEvent(actor: actor, action: .share, caseID: found.ref,
                                     details: ["bundle": id, "recipient": recipient, "change": "queued",
                                               "exhibits": items.map(\.exhibit).joined(separator: ",")]))
-            return BundleView(bundle: try bundleRegistry.get(id), items: items)
+            return BundleDetail(bundle: try bundleRegistry.get(id), items: items)
         }
     }
 
@@ -93,10 +93,10 @@ extension Vault {
     }
 
     /// One bundle and its clips. Not recorded when allowed; an unknown bundle is a refused attempt.
-    public func bundleDetail(_ id: String, for actor: Actor) throws -> BundleView {
+    public func bundleDetail(_ id: String, for actor: Actor) throws -> BundleDetail {
         try withBundles(["bundle": String(id.prefix(64)), "change": "show"], by: actor) {
             let found = try bundleRegistry.get(id)
-            return BundleView(bundle: found, items: try bundleRegistry.items(of: found.id))
+            return BundleDetail(bundle: found, items: try bundleRegistry.items(of: found.id))
         }
     }
 

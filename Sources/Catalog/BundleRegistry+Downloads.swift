@@ -1,0 +1,22 @@
+import CustodyCore
+import SQLite
+
+/// What downloads need of the `bundles` table: counting a completed download, and the bundles whose
+/// ZIP the sweeper may remove. SQL only; `Vault+Downloads.swift` authorizes and records.
+extension BundleRegistry {
+    /// Counts one completed download of `id` (a response that sent the ZIP's last byte). Runs in the
+    /// caller's transaction, which records it; returns the new count.
+    @discardableResult
+    public func countDownload(_ id: String) throws -> Int64 {
+        try db.query("UPDATE bundles SET downloads = downloads + 1 WHERE id = ?", [.text(id)])
+        guard db.changes == 1 else { throw CustodyError.notFound(.bundle, "no bundle \(id)") }
+        return try db.query("SELECT downloads FROM bundles WHERE id = ?", [.text(id)]).first?.int(0) ?? 0
+    }
+
+    /// Built bundles whose ZIP is still there (not removed): the ones the sweeper looks at for an
+    /// expiry that has passed or a revocation.
+    public func builtNotRemoved() throws -> [Bundle] {
+        try db.query("SELECT \(Self.columns) FROM bundles WHERE state = 'done' AND removed_at IS NULL ORDER BY num")
+            .map(Self.decode)
+    }
+}
