@@ -54,7 +54,8 @@ let package = Package(
         .target(
             name: "Transfer",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Catalog", "Vault", "BagIt", "Zip",
-                           "CourtBundle"]),
+                           "CourtBundle"],
+            exclude: ["README.md"]),
         .target(name: "HTTPServer", dependencies: ["POSIX"], exclude: ["README.md"]),
         .target(
             name: "Service",
@@ -63,6 +64,8 @@ let package = Package(
             exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
+        // Writes one court bundle in-process for Scripts/bench (BundleWriter's options); not installed.
+        .executableTarget(name: "bundle-bench", dependencies: ["CustodyCore", "Vault", "Transfer"]),
         .executableTarget(
             name: "custody",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Catalog",

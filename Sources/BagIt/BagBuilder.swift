@@ -56,6 +56,20 @@ public final class BagBuilder {
         payloadOctets += size
     }
 
+    /// Adds a payload file whose SHA-256 the caller already has and checks itself (a vault's clip,
+    /// checked against its ledger as it is read): the builder does not hash it again, and lists
+    /// `sha256` in the manifest. If the bytes turn out not to hash to it, the caller must throw from
+    /// `contents` (or discard the bag).
+    public func addPayload(path: String, size: UInt64, sha256: SHA256Digest,
+                           contents: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
+        try checkOpen()
+        try BagPath.checkPayload(path)
+        try claim(path)
+        _ = try stream(path: path, size: size, hasher: nil, contents: contents)
+        payload.append(ManifestEntry(path: path, digest: sha256))
+        payloadOctets += size
+    }
+
     /// Adds a payload file with the given bytes.
     public func addPayload(path: String, bytes: [UInt8]) throws {
         try addPayload(path: path, size: UInt64(bytes.count)) { write in try bytes.withUnsafeBytes(write) }
@@ -95,7 +109,7 @@ public final class BagBuilder {
     @discardableResult
     public func finish(bagInfo fields: [BagInfoField]) throws -> [UInt8] {
         try checkOpen()
-        for field in fields { try BagInfo.check(field) }
+        try Self.check(bagInfo: fields)
         let info = BagInfo.render(fields, payloadOctets: payloadOctets, payloadCount: payload.count)
         try addListedTag(path: "bag-info.txt", bytes: Array(info.utf8))
         try addListedTag(path: "manifest-sha256.txt", bytes: Array(Self.manifest(payload).utf8))
@@ -103,6 +117,11 @@ public final class BagBuilder {
         try write(path: "tagmanifest-sha256.txt", bytes: tagManifest)
         state = .finished
         return tagManifest
+    }
+
+    /// Checks bag-info fields as `finish` will, so a caller can refuse them before writing any file.
+    public static func check(bagInfo fields: [BagInfoField]) throws {
+        for field in fields { try BagInfo.check(field) }
     }
 
     /// After `finish`, adds one tag file that the tag manifest does not list (it cannot: it signs the
@@ -169,6 +188,13 @@ public final class BagBuilder {
         throws -> SHA256Digest
     {
         let hasher = SHA256()
+        try stream(path: path, size: size, hasher: hasher, contents: contents)
+        return hasher.finalize()
+    }
+
+    /// `stream`, with the hashing left out when `hasher` is nil.
+    private func stream(path: String, size: UInt64, hasher: SHA256?,
+                        contents: (_ write: (UnsafeRawBufferPointer) throws -> Void) throws -> Void) throws {
         var written: UInt64 = 0
         state = .failed
         try sink.addFile(path: name + "/" + path, size: size) { sinkWrite in
@@ -180,7 +206,7 @@ public final class BagBuilder {
                         throw BagError.sizeMismatch(path: path, announced: size,
                                                     written: written + UInt64(bytes.count))
                     }
-                    hasher.update(bytes)
+                    hasher?.update(bytes)
                     try sinkWrite(bytes)
                     written += UInt64(bytes.count)
                 }
@@ -188,7 +214,6 @@ public final class BagBuilder {
             if written != size { throw BagError.sizeMismatch(path: path, announced: size, written: written) }
         }
         state = .open
-        return hasher.finalize()
     }
 
     private func write(path: String, bytes: [UInt8]) throws {

@@ -47,7 +47,8 @@ public enum CanonicalJSON {
         out.append(UInt8(ascii: "}"))
     }
 
-    static func writeString(_ s: String, into out: inout [UInt8]) {
+    /// A JSON string as RFC 8785 writes it: only `"`, `\` and control characters escaped.
+    public static func writeString(_ s: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var s = s
         s.withUTF8 { bytes in

@@ -117,24 +117,67 @@ extension Vault {
         try readVerified(anchored(exhibit), body)
     }
 
-    func readVerified(_ anchored: AnchoredExhibit, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+    /// One core reads chunk i+1 and checks it (its SHA-256 and the whole file's in one pass,
+    /// `SHA256Pair`) while the other hands chunk i to `body`, which therefore may run on another
+    /// thread than the caller's (never at the same time as the caller or itself). `body` only ever
+    /// gets bytes already checked against their chunk's name.
+    public func readVerified(_ anchored: AnchoredExhibit, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
         let exhibit = anchored.exhibit
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(exhibit.chunkSize, 1), alignment: 4096)
-        defer { buffer.deallocate() }
-        let whole = SHA256()
-        for (i, chunk) in anchored.chunks.enumerated() {
-            let bytes = try readChunk(chunk.digest, size: chunk.size, index: i, of: "exhibit \(exhibit.id)",
-                                      into: buffer)
-            whole.update(bytes)
-            try body(bytes)
+        let chunks = anchored.chunks
+        let capacity = max(exhibit.chunkSize, chunks.map(\.size).max() ?? 0, 1)
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 4096) }
+        defer { buffers.forEach { $0.deallocate() } }
+        // Both hashes in one pass need every chunk but the last to be whole SHA-256 blocks.
+        let hashes = SHA256Pair(accelerated: SHA256Pair.isAccelerated
+                                && chunks.dropLast().allSatisfy { $0.size % 64 == 0 })
+        func checked(_ i: Int) -> Result<UnsafeRawBufferPointer, any Error> {
+            Result {
+                try readChunk(chunks[i].digest, size: chunks[i].size, index: i, of: "exhibit \(exhibit.id)",
+                              into: buffers[i % 2], hashes: hashes)
+            }
         }
-        let total = anchored.chunks.reduce(0) { $0 + Int64($1.size) }
-        let digest = whole.finalize()
+        var next = chunks.isEmpty ? nil : checked(0)
+        for i in chunks.indices {
+            let current = try next!.get()
+            var failure: (any Error)?
+            Parallel.both({
+                do { try body(current) } catch { failure = error }
+            }, {
+                next = i + 1 < chunks.count ? checked(i + 1) : nil
+            })
+            if let failure { throw failure }
+        }
+        let total = chunks.reduce(0) { $0 + Int64($1.size) }
+        let digest = hashes.finishWhole()
         guard total == anchored.size, digest == anchored.sha256 else {
             throw CustodyError.integrity("exhibit \(exhibit.id) reassembles to SHA-256 \(digest) (\(total) bytes), "
                                          + "not the \(anchored.sha256) (\(anchored.size) bytes) its "
                                          + "\(anchored.creation.action.rawValue) event recorded")
         }
+    }
+
+    /// Reads chunk `index` and checks its length and hash, fed to `hashes` (the chunk's SHA-256 and
+    /// the whole file's at once). A chunk that fails is not fed: the read stops there.
+    private func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of owner: String,
+                           into buffer: UnsafeMutableRawBufferPointer, hashes: SHA256Pair) throws
+        -> UnsafeRawBufferPointer {
+        let n: Int
+        do { n = try store.read(digest, into: buffer) } catch let e as ChunkStoreError {
+            throw CustodyError.integrity(Self.damage(owner, index, digest, "\(e)"))
+        }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
+        guard n == size else {
+            let actual = SHA256.hash(bytes)
+            throw CustodyError.integrity(Self.damage(owner, index, digest,
+                                                     "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
+        }
+        hashes.update(bytes)
+        let actual = hashes.finishPart()
+        guard actual == digest else {
+            throw CustodyError.integrity(Self.damage(owner, index, digest,
+                                                     "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
+        }
+        return bytes
     }
 
     /// Reads chunk `index` of `exhibit` and checks its length and hash.

@@ -1,3 +1,4 @@
+import CustodyCore
 import Foundation
 import XCTest
 @testable import BagIt
@@ -44,6 +45,29 @@ final class BagBuilderTests: XCTestCase {
         _ = try build(second)
         XCTAssertEqual(first.files.map(\.path), second.files.map(\.path))
         XCTAssertEqual(first.files.map(\.bytes), second.files.map(\.bytes))
+    }
+
+    /// A payload with the caller's SHA-256 (a clip the vault checks as it reads): listed as given,
+    /// counted in the Payload-Oxum, its size still checked, and its path checked as any other.
+    func testAPayloadWithTheCallersDigestIsListedAsGivenAndSizeChecked() throws {
+        let sink = RecordingSink()
+        let builder = try BagBuilder(name: "b", sink: sink)
+        let abc = try XCTUnwrap(SHA256Digest(hex: Self.abcSHA))
+        try builder.addPayload(path: "data/clip", size: 3, sha256: abc) { write in
+            try Array("abc".utf8).withUnsafeBytes(write)
+        }
+        XCTAssertThrowsError(try builder.addPayload(path: "clip", size: 0, sha256: abc) { _ in }) {
+            guard case BagError.misplacedPath = $0 else { return XCTFail("\($0)") }
+        }
+        _ = try builder.finish(bagInfo: [])
+        XCTAssertEqual(sink.file("b/data/clip"), Array("abc".utf8))
+        XCTAssertEqual(text(sink, "b/manifest-sha256.txt"), "\(Self.abcSHA)  data/clip\n")
+        XCTAssertTrue(text(sink, "b/bag-info.txt").contains("Payload-Oxum: 3.1\n"))
+
+        let short = try BagBuilder(name: "b", sink: RecordingSink())
+        XCTAssertThrowsError(try short.addPayload(path: "data/clip", size: 4, sha256: abc) { write in
+            try Array("abc".utf8).withUnsafeBytes(write)
+        }) { XCTAssertEqual($0 as? BagError, .sizeMismatch(path: "data/clip", announced: 4, written: 3)) }
     }
 
     /// The signature goes after the tag manifest and is not listed in it; only once, only after finish.
