@@ -8,7 +8,7 @@ import Vault
 
 /// Writes a bundle's complete ZIP at a scratch path (the `BundleWriter.write` signature); injected so
 /// the queue can be tested with a trivial writer.
-public typealias BundleWriting = @Sendable (_ request: BundleRequest, _ vault: Vault, _ path: String,
+public typealias BundleWriterFunction = @Sendable (_ request: BundleRequest, _ vault: Vault, _ path: String,
                                   _ progress: ((Int64, Int64) -> Void)?, _ isCancelled: (() -> Bool)?) throws
     -> BuiltBundle
 
@@ -44,7 +44,7 @@ public final class TransferWorker: @unchecked Sendable {
 
     public let directory: DataDirectory
     public let options: Options
-    let writer: BundleWriting
+    let writer: BundleWriterFunction
     let log: @Sendable (String, [String: String]) -> Void
     /// Names this process's leases: `<host>/<pid>-<tag>-<thread>`, so a worker on this machine can
     /// tell a lease whose process is gone.
@@ -54,7 +54,8 @@ public final class TransferWorker: @unchecked Sendable {
     private var stopping = false
     private var threads = 0
 
-    public init(directory: DataDirectory, options: Options = Options(), writer: @escaping BundleWriting = defaultWriter,
+    public init(directory: DataDirectory, options: Options = Options(),
+                writer: @escaping BundleWriterFunction = defaultWriter,
                 log: @escaping @Sendable (String, [String: String]) -> Void = { _, _ in }) {
         self.directory = directory
         self.options = options

@@ -43,14 +43,14 @@ final class TransferWorkerTests: XCTestCase {
     }
 
     /// A writer that writes the clips' IDs and nothing else.
-    static let trivialWriter: BundleWriting = { request, _, path, progress, _ in
+    static let trivialWriter: BundleWriterFunction = { request, _, path, progress, _ in
         let bytes = Array("\(request.id) \(request.clips.joined(separator: ","))\n".utf8)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
         progress?(Int64(bytes.count), Int64(bytes.count))
         return BuiltBundle(size: Int64(bytes.count), sha256: SHA256.hash(bytes), checkpointSize: 1, files: [])
     }
 
-    func worker(_ writer: @escaping BundleWriting = trivialWriter) -> TransferWorker {
+    func worker(_ writer: @escaping BundleWriterFunction = trivialWriter) -> TransferWorker {
         var options = TransferWorker.Options()
         options.clock = clock.clock
         return TransferWorker(directory: vault.directory, options: options, writer: writer)
