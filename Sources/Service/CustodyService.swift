@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import HTTPServer
+import Transfer
 import Uploads
 import Vault
 
@@ -29,6 +30,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxConnectionsPerPeer = 32
     /// What upload expiry, the sweeper, ingest retries and refusal windows read the time from.
     public var clock = CustodyClock.system
+    /// Transfer jobs run at once by the service's worker (0: none; another process runs them).
+    public var transferJobs = 1
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
@@ -58,6 +61,8 @@ public final class CustodyService: @unchecked Sendable {
     /// Removes lapsed bundles' ZIPs and records the download links' refusal summaries.
     let bundleSweeper: PeriodicTask
     let tus: TusHandler
+    /// Builds court bundles (queued by `custody bundle create`), niced, one job at a time by default.
+    let transfer: TransferWorker
     let bundles: BundleHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
@@ -94,6 +99,11 @@ public final class CustodyService: @unchecked Sendable {
         bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
                                      interval: configuration.sweepInterval, log: log) { try bundles.sweep($0) }
         self.tus = tus
+        var transferOptions = TransferWorker.Options()
+        transferOptions.jobs = configuration.transferJobs
+        transferOptions.clock = configuration.clock
+        transfer = TransferWorker(directory: configuration.directory, options: transferOptions,
+                                  log: { [log] what, fields in log.info(what, fields) })
         self.bundles = bundles
     }
 
@@ -113,6 +123,7 @@ public final class CustodyService: @unchecked Sendable {
         fields["public_url"] = configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"
         log.info("listening", fields)
         sweeper.start()
+        transfer.start()
         bundleSweeper.start()
         // Ingesting a large recording reads it whole: docks are served meanwhile.
         tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0, inBackground: true) }
@@ -177,6 +188,7 @@ public final class CustodyService: @unchecked Sendable {
     public func waitUntilStopped() {
         server.waitUntilStopped()
         tus.startupIngests.stop()
+        transfer.stop()
         sweeper.stop()
         bundleSweeper.stop()
         tus.flushRefusals()

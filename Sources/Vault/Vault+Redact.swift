@@ -32,7 +32,7 @@ extension Vault {
                                          objectSHA256: exhibit.sha256.hex, outcome: outcome, reason: why,
                                          details: ["spec_sha256": specSHA256.hex, "request_reason": reason]))
         }
-        guard exhibit.status == .ok, let media = exhibit.media, let video = media.video else {
+        guard let bounds = Self.redactionBounds(of: exhibit) else {
             let why = exhibit.status == .unreadable
                 ? "exhibit \(exhibit.id) is unreadable (\(exhibit.unreadableReason ?? "no reason recorded")), so it "
                   + "cannot be redacted; its original bytes can still be exported"
@@ -42,9 +42,7 @@ extension Vault {
         }
         let spec: RedactionSpec
         do {
-            let shown = video.shownSize
-            spec = try RedactionSpec.parse(specBytes, bounds: .init(width: shown.width, height: shown.height,
-                                                                     duration: media.durationSeconds ?? .infinity))
+            spec = try RedactionSpec.parse(specBytes, bounds: bounds)
         } catch let e as RedactionSpecError {
             event(.refused, "invalid redaction spec: \(e)")
             throw CustodyError.invalidInput(field: "spec", "the redaction spec is invalid: \(e)")

@@ -48,7 +48,9 @@ enum Commands {
         RedactCommand.self, VerifyCommand.self, LedgerLogCommand.self, LedgerCheckpointCommand.self,
         LedgerProofCommand.self, LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
-        CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleVerifyCommand.self, ServeCommand.self,
+        CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
+        BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
+        ServeCommand.self, WorkerCommand.self,
     ]
 
     static var overview: String {

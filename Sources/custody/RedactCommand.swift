@@ -48,7 +48,7 @@ struct RedactCommand: Command {
     }
 
     func run() throws -> Int32 {
-        let specBytes = try readSpec()
+        let specBytes = try SpecFile.read(specPath, option: "--spec")
         let vault = try Context.openVault(args)
         let actor = Context.acting(args)
         let exhibit = try vault.exhibit(reference, for: .redact, by: actor)
@@ -94,35 +94,6 @@ struct RedactCommand: Command {
                         + dropped.joined(separator: ", "))
         }
         return 0
-    }
-
-    /// The spec file's bytes; a file that cannot be read is refused with the system's reason.
-    private func readSpec() throws -> [UInt8] {
-        func refused(_ why: String) -> CustodyError { .invalidInput(field: "--spec",
-                                                                    "cannot read the spec \(specPath): \(why)") }
-        func systemReason() -> String { String(cString: strerror(errno)).lowercased() }
-        // Non-blocking, so a FIFO named as the spec is refused below instead of waiting for a writer.
-        let fd = open(specPath, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw refused(systemReason()) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw refused(systemReason()) }
-        guard info.st_mode & S_IFMT == S_IFREG else { throw refused("not a regular file") }
-        var bytes = [UInt8](repeating: 0, count: RedactionSpec.maxBytes + 1)
-        var count = 0
-        while count < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { buffer in
-                retryingInterrupts { read(fd, buffer.baseAddress! + count, buffer.count - count) }
-            }
-            guard n >= 0 else { throw refused(systemReason()) }
-            if n == 0 { break }
-            count += n
-        }
-        guard count <= RedactionSpec.maxBytes else {
-            throw CustodyError.invalidInput(field: "--spec",
-                                            "the spec \(specPath) is larger than \(RedactionSpec.maxBytes) bytes")
-        }
-        return Array(bytes[..<count])
     }
 }
 

@@ -9,15 +9,18 @@ struct ServeCommand: Command {
         + "and ledger checkpoints at most a second after any event."
     static let usage = """
         serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE]
-              [--max-connections-per-peer N] [--data DIR]
+              [--max-connections-per-peer N] [--transfer-jobs N] [--data DIR]
 
         Listens on 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the `listening` log
         line says which). With --tls-cert and --tls-key it speaks HTTPS only (TLS 1.2 or newer); the key
         file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
         certificate; if the new files are refused, the old certificate stays and the log says why).
-        Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish,
-        then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of 256) and
-        keeps up to 4096 connections open: one still sending its request head, or idle, takes no worker.
+        It also builds court bundles (`custody bundle create` queues them), one at a time unless
+        --transfer-jobs says otherwise, at low CPU priority. Logs are JSON lines on stderr. SIGTERM or
+        SIGINT stops it gracefully: requests in flight finish, a bundle being built is given back to the
+        queue, then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of
+        256) and keeps up to 4096 connections open: one still sending its request head, or idle, takes no
+        worker.
         Listening on an address other than loopback, at most 32 connections from one address (behind a
         proxy or a NAT address shared by many docks, raise it: --max-connections-per-peer 64).
         """
@@ -28,6 +31,7 @@ struct ServeCommand: Command {
         .option("tls-key", "FILE", "the certificate's unencrypted PEM private key, mode 0600; needs --tls-cert"),
         .option("max-connections-per-peer", "N",
                 "open connections from one address, 1-64 (default 32; 64 on loopback, all one address)"),
+        .option("transfer-jobs", "N", "court bundles built at once, 0-8 (default 1; 0: `custody worker` builds them)"),
         .data,
     ]
 
@@ -36,6 +40,7 @@ struct ServeCommand: Command {
     let port: UInt16
     let tls: TLSFiles?
     let perPeer: Int
+    let transferJobs: Int
 
     init(_ args: Arguments) throws {
         _ = try args.positionals(exactly: [])
@@ -55,6 +60,7 @@ struct ServeCommand: Command {
                                             "--max-connections-per-peer must be 1-64, not \(perPeer.prefix(100))")
         }
         self.perPeer = n
+        transferJobs = try args.int("transfer-jobs", in: 0...8) ?? 1
         self.args = args
     }
 
@@ -78,6 +84,7 @@ struct ServeCommand: Command {
         var configuration = ServiceConfiguration(directory: Context.directory(args), host: host, port: port,
                                                  publicURL: args.value("public-url"), tls: tls)
         configuration.maxConnectionsPerPeer = perPeer
+        configuration.transferJobs = transferJobs
         let service = try CustodyService(configuration: configuration)
         let signals = service.stopOnSignals()
         let hangup = service.reloadOnHangup()

@@ -18,6 +18,7 @@ class BundleTestCase: TusTestCase {
     override func configure(_ c: inout ServiceConfiguration) {
         c.clock = clock.clock
         c.sweepInterval = 3600  // no round but those the test runs
+        c.transferJobs = 0  // the bundles are made here: the service's worker would build them again
     }
 
     /// A built bundle holding `zip` (random bytes by default) whose link expires in `expiresIn`

@@ -60,7 +60,10 @@ final class UseCaseTableTests: XCTestCase {
         let uploadRows = try uploads.compactMap { try store.get($0) }.map { "upload \($0.id) \($0.state) \($0.offset)" }
         let devices = try vault.devices(for: officer).map { "device \($0.name) \($0.isActive)" }
         let cases = try CaseRegistry(db: vault.db).all().map { "case \($0.ref) \($0.title ?? "") \($0.exhibits)" }
-        return exhibits + chunks + uploadFiles + uploadRows + devices + cases
+        let bundles = try vault.bundleRegistry.all().map { b in
+            "bundle \(b.id) \(b.state) \(b.attempts) \(b.revokedAt ?? "-") \(try vault.bundleRegistry.items(of: b.id))"
+        }
+        return exhibits + chunks + uploadFiles + uploadRows + devices + cases + bundles
     }
 
     /// `records`: the refused event by default; none for a refusal the service records within the

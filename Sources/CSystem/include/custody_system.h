@@ -13,4 +13,11 @@ int custody_o_direct(void);
 /// on exec from its first instant.
 int custody_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *length);
 
+/// Sets the calling thread's nice value (0-19; higher runs at lower CPU priority); threads it starts
+/// later inherit it. 0 on success, -1 with errno.
+int custody_nice_this_thread(int niceness);
+
+/// The calling thread's ID (gettid(2)).
+int custody_gettid(void);
+
 #endif

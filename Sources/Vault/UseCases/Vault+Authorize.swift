@@ -24,7 +24,7 @@ extension Vault {
         }
         switch (actor.kind, action) {
         case (.officer, .ingest), (.officer, .view), (.officer, .export), (.officer, .redact),
-             (.officer, .verify), (.officer, .device), (.officer, .link):
+             (.officer, .verify), (.officer, .device), (.officer, .link), (.officer, .share):
             return nil
         case (.device, .upload):
             return try deviceRegistry.isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
