@@ -51,6 +51,12 @@ final class ConnectionSocket: @unchecked Sendable {
 
     /// Writes all of `bytes`, failing if the peer stops reading until `deadline`.
     func send(_ bytes: UnsafeRawBufferPointer, until deadline: Deadline) throws {
+        var sent: Int64 = 0
+        try send(bytes, until: deadline, sent: &sent)
+    }
+
+    /// `send`, adding to `sent` the bytes handed to the connection as they go, also when it fails part way.
+    func send(_ bytes: UnsafeRawBufferPointer, until deadline: Deadline, sent: inout Int64) throws {
         let fd = descriptor
         var offset = 0
         while offset < bytes.count {
@@ -61,6 +67,7 @@ final class ConnectionSocket: @unchecked Sendable {
                     throw SystemError(call: "write", errno: EPIPE, context: "writing to \(remoteAddress)")
                 }
                 offset += n
+                sent += Int64(n)
                 continue
             }
             // MSG_NOSIGNAL: a peer that went away must not raise SIGPIPE and kill the process.
@@ -69,6 +76,7 @@ final class ConnectionSocket: @unchecked Sendable {
             }
             if n >= 0 {
                 offset += n
+                sent += Int64(n)
                 continue
             }
             switch errno {

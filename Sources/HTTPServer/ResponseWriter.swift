@@ -76,9 +76,9 @@ struct ResponseWriter {
                 }
                 // The file shrank under us; the Content-Length promise cannot be kept: drop the connection.
                 guard n > 0 else { throw SystemError(call: "pread", errno: EIO, context: "file ended early") }
-                try socket.send(UnsafeRawBufferPointer(rebasing: buffer[..<n]), until: .after(writeTimeout))
+                try socket.send(UnsafeRawBufferPointer(rebasing: buffer[..<n]), until: .after(writeTimeout),
+                                sent: &total)
                 sent += Int64(n)
-                total += Int64(n)
             }
         }
     }

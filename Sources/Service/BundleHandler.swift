@@ -18,6 +18,8 @@ struct BundleHandler {
     let clock: CustodyClock
     /// Refused links, from anyone: at most a burst of events per window, then one summary by peer.
     let refusals: RefusalBudget
+    /// Responses under way that may become counted downloads (see `max_downloads`).
+    let underWay = DownloadsUnderWay()
 
     static let unauthenticated = Actor(id: "unauthenticated", kind: .recipient)
 
@@ -46,7 +48,7 @@ struct BundleHandler {
             }
             let details = ["method": request.method, "remote": connection.remoteAddress]
             if !isZip { return try landing(opened, link, details) }
-            return try download(opened, request, details)
+            return try download(opened, link, request, connection, details)
         } catch {
             log.error("bundle request failed", ["bundle": id, "error": String(describing: error)])
             return Self.text(.internalServerError, "the bundle cannot be served now; try again later")
@@ -78,8 +80,9 @@ struct BundleHandler {
 
     /// The ZIP, whole or one range, from a descriptor opened now (a sweep removing the file meanwhile
     /// does not cut the response short). Recorded before the first byte and after the last.
-    private func download(_ opened: OpenedLink, _ request: HTTPRequestHead, _ details: [String: String]) throws
-        -> HTTPResponse {
+    /// A GET that will send the last byte holds a place under `max_downloads` until it ends.
+    private func download(_ opened: OpenedLink, _ link: DownloadLink, _ request: HTTPRequestHead,
+                          _ connection: HTTPConnectionInfo, _ details: [String: String]) throws -> HTTPResponse {
         let fd = open(opened.zipPath, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CustodyError.missing(.file, "the ZIP of \(opened.bundle.id) cannot be opened") }
         var info = stat()
@@ -110,24 +113,44 @@ struct BundleHandler {
         headers.add(name: "Content-Type", value: "application/zip")
         headers.add(name: "Content-Disposition",
                     value: "attachment; filename=\"\(BundleLayout.zipName(opened.bundle.id))\"")
+        let id = opened.bundle.id
+        let holdsPlace = request.method == "GET" && part.offset + part.length == opened.size
+            && opened.bundle.maxDownloads != nil
+        if holdsPlace, let limit = opened.bundle.maxDownloads {
+            let reserved: Bool
+            do {
+                reserved = try underWay.reserve(id, limit: limit) { try pool.with { try $0.downloads(of: opened) } }
+            } catch {
+                close(fd)
+                throw error
+            }
+            guard reserved else {
+                close(fd)
+                return refuse(.overLimit, link, request, connection)
+            }
+        }
         do { try pool.with { try $0.startDownload(opened, part: part, details: details) } } catch {
             close(fd)
+            if holdsPlace { underWay.release(id) {} }
             throw error
         }
         var response = HTTPResponse.file(status, HTTPFileRegion(source: .descriptor(fd, closeWhenDone: true),
                                                                 offset: part.offset, length: part.length),
                                          headers: headers)
         guard request.method == "GET" else { return response }
-        response.whenSent = { [pool, log] delivery in
-            do {
-                try pool.with { vault in
-                    try vault.finishDownload(opened, part: part, sent: delivery.bytes, complete: delivery.complete,
-                                             details: details)
+        response.whenSent = { [pool, log, underWay] delivery in
+            func finish() {
+                do {
+                    try pool.with { vault in
+                        try vault.finishDownload(opened, part: part, sent: delivery.bytes, complete: delivery.complete,
+                                                 details: details)
+                    }
+                } catch {
+                    log.error("a download could not be recorded", ["bundle": id, "bytes": delivery.bytes,
+                                                                   "error": String(describing: error)])
                 }
-            } catch {
-                log.error("a download could not be recorded", ["bundle": opened.bundle.id, "bytes": delivery.bytes,
-                                                               "error": String(describing: error)])
             }
+            if holdsPlace { underWay.release(id, after: finish) } else { finish() }
         }
         return response
     }

@@ -118,6 +118,11 @@ extension Vault {
                           sha256: sha256, zipPath: directory.bundles + "/" + BundleLayout.zipName(bundle.id))
     }
 
+    /// The completed downloads of `opened`'s bundle now (its row may have changed since it was opened).
+    public func downloads(of opened: OpenedLink) throws -> Int64 {
+        try bundleRegistry.get(opened.bundle.id).downloads
+    }
+
     /// Records a refused link (`why`) against its claimed recipient; the write must succeed.
     public func recordLinkRefusal(_ link: DownloadLink, _ why: LinkRefusal, details: [String: String]) throws {
         var details = details
