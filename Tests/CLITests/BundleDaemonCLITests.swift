@@ -26,6 +26,16 @@ final class BundleDaemonCLITests: BundleCLITestCase {
         XCTAssertEqual(try runProcess(curl, ["-fsS", "-o", fetched, zipURL]).status, 0)
         XCTAssertEqual(FileManager.default.contents(atPath: fetched),
                        FileManager.default.contents(atPath: dir.file("data/bundles/BN-000001.zip")))
+        // What the clerk downloaded verifies against the key and the log the server publishes, and
+        // stops verifying with one byte in its middle (the clip's bytes) changed.
+        let verified = try custody(["bundle", "verify", fetched, "--server", "http://127.0.0.1:\(port)", "--json"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        XCTAssertEqual((try json(verified) as? [String: Any])?["ok"] as? Bool, true, verified.stdout)
+        var zip = try XCTUnwrap(FileManager.default.contents(atPath: fetched))
+        zip[zip.count / 2] ^= 0x01
+        try zip.write(to: URL(fileURLWithPath: fetched))
+        let tampered = try custody(["bundle", "verify", fetched, "--server", "http://127.0.0.1:\(port)"])
+        XCTAssertEqual(tampered.status, 1, tampered.stdout + tampered.stderr)
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         XCTAssertEqual(daemon.terminationStatus, 0)
