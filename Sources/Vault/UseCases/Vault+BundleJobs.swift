@@ -2,6 +2,10 @@ import Catalog
 import CustodyCore
 import Crypto
 import Ledger
+import POSIX
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// A leased transfer job, as the worker needs it: the bundle, its clips and the case's title.
 public struct BundleJob: Sendable {
@@ -25,6 +29,7 @@ extension Vault {
                 let why = "the lease of worker \(lapsed.leaseOwner ?? "?") ended before it finished (stopped or killed)"
                 let job = try bundleRegistry.recordFailure(lapsed.id, error: why, now: now, backoff: 0)
                 try recordAttempt(job, error: why)
+                try removeUnclaimedZip(of: job.id)
             }
             guard let leased = try bundleRegistry.leaseNext(owner: owner, now: now, until: now + leaseSeconds,
                                                                    only: only) else {
@@ -96,6 +101,17 @@ extension Vault {
     /// counted; what it stored (a redaction) stays and is reused.
     public func releaseBundleJob(_ id: String, owner: String, now: Int64) throws {
         try db.transaction { try bundleRegistry.releaseLease(id, owner: owner, now: now) }
+    }
+
+    /// Removes `bundles/<id>.zip` of a job that is not built: a worker killed after renaming it in but
+    /// before its transaction committed left it. Called in a write transaction that found the job
+    /// unbuilt, so no live worker publishes meanwhile (a worker publishes in its own such transaction).
+    func removeUnclaimedZip(of id: String) throws {
+        let path = directory.bundleZip(id)
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw CustodyError.failure("cannot remove \(path)", cause: SystemError(call: "unlink", path: path,
+                                                                                   errno: errno))
+        }
     }
 
     /// The `share` failed event of a job's failed attempt (`gave_up` when it was the last).
