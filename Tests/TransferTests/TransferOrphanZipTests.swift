@@ -33,4 +33,20 @@ extension TransferWorkerTests {
         XCTAssertEqual(try vault.bundleDetail(id, for: officer).bundle.state, .failed)
         XCTAssertFalse(FileManager.default.fileExists(atPath: vault.directory.bundleZip(id)))
     }
+
+    func testAFailedAttemptLeavesNoZipAtItsName() throws {
+        let id = try queue()
+        let zip = vault.directory.bundleZip(id)
+        let failing = worker { _, vault, _, _, _ in
+            // As a publish whose transaction then failed: the ZIP in place, no built row.
+            try vault.directory.makeBundlesFolder()
+            try Data("orphan\n".utf8).write(to: URL(fileURLWithPath: zip))
+            throw CustodyError.failure("disk on fire")
+        }
+        for _ in 1...5 {
+            XCTAssertEqual(try failing.runUntilIdle(), [.failed(id, error: "disk on fire")])
+            XCTAssertFalse(FileManager.default.fileExists(atPath: zip))
+            clock.advance(by: 3600)
+        }
+    }
 }

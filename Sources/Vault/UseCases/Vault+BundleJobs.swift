@@ -93,6 +93,7 @@ extension Vault {
             let job = try bundleRegistry.recordFailure(
                 id, error: error, now: now, backoff: BundleRegistry.backoff(afterAttempt: held.attempts))
             try recordAttempt(job, error: error)
+            try removeUnclaimedZip(of: id)  // published by this attempt before what followed it failed
             return job
         }
     }
