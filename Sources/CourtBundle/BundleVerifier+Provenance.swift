@@ -9,6 +9,12 @@ extension BundleVerifier {
             throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) names bundle \(info["bundle"] ?? "none"), not "
                                 + "the folder's \(report.bundle ?? "")", entry: BundleLayout.bundleInfo)
         }
+        guard (info["checkpoint_size"] as? NSNumber)?.uint64Value == checkpoint.size,
+              info["origin"] as? String == checkpoint.origin else {
+            throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) names another checkpoint size or origin than "
+                                + "\(BundleLayout.checkpoint) (\(checkpoint.size), \(checkpoint.origin))",
+                                entry: BundleLayout.bundleInfo)
+        }
         guard let exhibits = info["exhibits"] as? [String] else {
             throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) lists no exhibits",
                                 entry: BundleLayout.bundleInfo)

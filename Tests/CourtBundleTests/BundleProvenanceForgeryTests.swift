@@ -5,7 +5,8 @@ import Foundation
 import XCTest
 
 /// Provenance that the key holder signed but that hides what the ledger says about a clip: a clip
-/// created by a redaction shown with no parent or no spec, an exhibit listed twice.
+/// created by a redaction shown with no parent or no spec, an exhibit listed twice, bundle.json naming
+/// another checkpoint than the one its proofs lead to.
 final class BundleProvenanceForgeryTests: BundleTestCase {
     private func forged(_ path: String, _ change: @escaping (inout [String: Any]) -> Void) throws -> BundleReport {
         var options = FixtureBundle.Options()
@@ -32,5 +33,14 @@ final class BundleProvenanceForgeryTests: BundleTestCase {
             info["exhibits"] = (info["exhibits"] as? [String] ?? []) + ["EX-000001"]
         }
         assertFails(report, .provenance, entry: BundleLayout.bundleInfo)
+    }
+
+    func testBundleJsonNamingAnotherCheckpointFails() throws {
+        let size = try forged(BundleLayout.bundleInfo) { info in
+            info["checkpoint_size"] = ((info["checkpoint_size"] as? Int) ?? 0) + 100
+        }
+        assertFails(size, .provenance, entry: BundleLayout.bundleInfo)
+        let origin = try forged(BundleLayout.bundleInfo) { $0["origin"] = "another.example/log" }
+        assertFails(origin, .provenance, entry: BundleLayout.bundleInfo)
     }
 }
