@@ -60,7 +60,7 @@ extension TransferWorker {
                         if fraction > 0 { TransferTestHook.reached("redacting", isCancelled: isCancelled) }
                     }, isCancelled: isCancelled).exhibit.id
             }
-            try vault.noteBundleDerived(id, index: item.index, derived: made)
+            try vault.noteBundleDerived(id, owner: owner, index: item.index, derived: made)
             return made
         }
     }

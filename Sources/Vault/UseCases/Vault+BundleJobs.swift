@@ -50,9 +50,16 @@ extension Vault {
         try db.transaction { try bundleRegistry.setStep(id, owner: owner, step: step, progress: progress) }
     }
 
-    /// Notes that clip `index` of bundle `id` was redacted into exhibit `derived`.
-    public func noteBundleDerived(_ id: String, index: Int, derived: String) throws {
-        try db.transaction { try bundleRegistry.setDerived(id, index: index, derived: derived) }
+    /// Notes that clip `index` of bundle `id` was redacted into exhibit `derived`, while `owner` holds the
+    /// job's lease; throws `conflict` (nothing noted) when it does not: a worker that lost the job to
+    /// another must not replace what that one noted.
+    public func noteBundleDerived(_ id: String, owner: String, index: Int, derived: String) throws {
+        try db.transaction {
+            guard try bundleRegistry.holdsLease(id, owner: owner) else {
+                throw CustodyError.conflict(.bundle, "job \(id) is no longer leased to \(owner)")
+            }
+            try bundleRegistry.setDerived(id, index: index, derived: derived)
+        }
     }
 
     /// The derived exhibit `parent` was redacted into with the spec whose SHA-256 is `specSHA256`, if
