@@ -18,3 +18,20 @@ extension TransferWorkerTests {
         XCTAssertEqual(try vault.bundleDetail(id, for: officer).items.first?.derived, "EX-000002")
     }
 }
+
+extension TransferWorkerTests {
+    /// Revoked while its ZIP was written, before the heartbeat's next renewal: the ZIP is not published
+    /// and the run is given back (nothing failed), not reported as a failed attempt.
+    func testAJobRevokedJustBeforeItsPublishIsReleasedNotFailed() throws {
+        let id = try queue()
+        let directory = vault.directory
+        let revoking = worker { request, vault, path, progress, isCancelled in
+            let built = try TransferWorkerTests.trivialWriter(request, vault, path, progress, isCancelled)
+            _ = try Vault(directory: directory).revokeBundle(id, reason: "wrong clerk", by: .officer("PC-1"))
+            return built
+        }
+        XCTAssertEqual(try revoking.runUntilIdle(), [.released(id)])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: vault.directory.bundleZip(id)))
+        XCTAssertEqual(try shareEvents().filter { $0.outcome == .failed }.count, 0)
+    }
+}
