@@ -48,7 +48,8 @@ enum BagText {
 
     /// The lines of a text that ends in a line feed (a last line without one counts too).
     private static func lines(_ text: String) -> [Substring] {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        // By scalar: in a String, CR LF is one Character, which a split on "\n" would not cut.
+        var lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map(Substring.init)
         if lines.last == "" { lines.removeLast() }
         return lines
     }

@@ -9,8 +9,18 @@ extension BundleVerifier {
             throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) names bundle \(info["bundle"] ?? "none"), not "
                                 + "the folder's \(report.bundle ?? "")", entry: BundleLayout.bundleInfo)
         }
+        guard (info["checkpoint_size"] as? NSNumber)?.uint64Value == checkpoint.size,
+              info["origin"] as? String == checkpoint.origin else {
+            throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) names another checkpoint size or origin than "
+                                + "\(BundleLayout.checkpoint) (\(checkpoint.size), \(checkpoint.origin))",
+                                entry: BundleLayout.bundleInfo)
+        }
         guard let exhibits = info["exhibits"] as? [String] else {
             throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) lists no exhibits",
+                                entry: BundleLayout.bundleInfo)
+        }
+        guard Set(exhibits).count == exhibits.count else {
+            throw BundleFailure(.provenance, "\(BundleLayout.bundleInfo) lists an exhibit twice",
                                 entry: BundleLayout.bundleInfo)
         }
         var clips = Set<String>()
@@ -39,6 +49,13 @@ extension BundleVerifier {
             throw fail("the size of \(clip) is not its provenance's", entry: clip)
         }
         let creation = try creationEvent(seq, exhibit: id, sha256: sha, fail)
+        // What the ledger says made the clip (a redaction: its parent and spec) the provenance must show.
+        guard creation.details["parent_sha256"] == nil || p["parent"] is [String: Any] else {
+            throw fail("\(path) shows no parent, but its creation event \(seq) names one")
+        }
+        guard creation.details["spec_sha256"] == nil || p["spec_sha256"] is String else {
+            throw fail("\(path) shows no spec_sha256, but its creation event \(seq) names one")
+        }
         if let parent = p["parent"] as? [String: Any] {
             guard let parentID = parent["exhibit"] as? String, let parentSHA = parent["sha256"] as? String,
                   let parentSeq = (parent["creation_event"] as? NSNumber)?.int64Value else {

@@ -28,6 +28,11 @@ extension TransferWorker {
             // Stopped or lost: give it back (a lost lease is another's or revoked; nothing to give).
             if !heartbeat.lost { try? vault.releaseBundleJob(id, owner: owner, now: options.clock.now()) }
             return .released(id)
+        } catch let e as CustodyError where e.kind == .conflict(.bundle) {
+            // The lease was lost (revoked, or taken over) before the heartbeat said so: nothing failed,
+            // and nothing is ours to give back.
+            log("transfer job lease lost", ["bundle": id, "error": e.message])
+            return .released(id)
         } catch {
             let message = (error as? CustodyError)?.description ?? String(describing: error)
             do { try vault.failBundleJob(id, owner: owner, error: message, now: options.clock.now()) } catch {
@@ -60,7 +65,7 @@ extension TransferWorker {
                         if fraction > 0 { TransferTestHook.reached("redacting", isCancelled: isCancelled) }
                     }, isCancelled: isCancelled).exhibit.id
             }
-            try vault.noteBundleDerived(id, index: item.index, derived: made)
+            try vault.noteBundleDerived(id, owner: owner, index: item.index, derived: made)
             return made
         }
     }

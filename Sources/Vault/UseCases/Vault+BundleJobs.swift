@@ -2,6 +2,10 @@ import Catalog
 import CustodyCore
 import Crypto
 import Ledger
+import POSIX
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 
 /// A leased transfer job, as the worker needs it: the bundle, its clips and the case's title.
 public struct BundleJob: Sendable {
@@ -25,6 +29,7 @@ extension Vault {
                 let why = "the lease of worker \(lapsed.leaseOwner ?? "?") ended before it finished (stopped or killed)"
                 let job = try bundleRegistry.recordFailure(lapsed.id, error: why, now: now, backoff: 0)
                 try recordAttempt(job, error: why)
+                try removeUnclaimedZip(of: job.id)
             }
             guard let leased = try bundleRegistry.leaseNext(owner: owner, now: now, until: now + leaseSeconds,
                                                                    only: only) else {
@@ -45,9 +50,16 @@ extension Vault {
         try db.transaction { try bundleRegistry.setStep(id, owner: owner, step: step, progress: progress) }
     }
 
-    /// Notes that clip `index` of bundle `id` was redacted into exhibit `derived`.
-    public func noteBundleDerived(_ id: String, index: Int, derived: String) throws {
-        try db.transaction { try bundleRegistry.setDerived(id, index: index, derived: derived) }
+    /// Notes that clip `index` of bundle `id` was redacted into exhibit `derived`, while `owner` holds the
+    /// job's lease; throws `conflict` (nothing noted) when it does not: a worker that lost the job to
+    /// another must not replace what that one noted.
+    public func noteBundleDerived(_ id: String, owner: String, index: Int, derived: String) throws {
+        try db.transaction {
+            guard try bundleRegistry.holdsLease(id, owner: owner) else {
+                throw CustodyError.conflict(.bundle, "job \(id) is no longer leased to \(owner)")
+            }
+            try bundleRegistry.setDerived(id, index: index, derived: derived)
+        }
     }
 
     /// The derived exhibit `parent` was redacted into with the spec whose SHA-256 is `specSHA256`, if
@@ -88,6 +100,7 @@ extension Vault {
             let job = try bundleRegistry.recordFailure(
                 id, error: error, now: now, backoff: BundleRegistry.backoff(afterAttempt: held.attempts))
             try recordAttempt(job, error: error)
+            try removeUnclaimedZip(of: id)  // published by this attempt before what followed it failed
             return job
         }
     }
@@ -96,6 +109,17 @@ extension Vault {
     /// counted; what it stored (a redaction) stays and is reused.
     public func releaseBundleJob(_ id: String, owner: String, now: Int64) throws {
         try db.transaction { try bundleRegistry.releaseLease(id, owner: owner, now: now) }
+    }
+
+    /// Removes `bundles/<id>.zip` of a job that is not built: a worker killed after renaming it in but
+    /// before its transaction committed left it. Called in a write transaction that found the job
+    /// unbuilt, so no live worker publishes meanwhile (a worker publishes in its own such transaction).
+    func removeUnclaimedZip(of id: String) throws {
+        let path = directory.bundleZip(id)
+        guard unlink(path) == 0 || errno == ENOENT else {
+            throw CustodyError.failure("cannot remove \(path)", cause: SystemError(call: "unlink", path: path,
+                                                                                   errno: errno))
+        }
     }
 
     /// The `share` failed event of a job's failed attempt (`gave_up` when it was the last).

@@ -110,7 +110,10 @@ extension Vault {
             try bundleRegistry.revoke(found.id, by: actor.id, reason: reason, at: Timestamp.rfc3339())
             let stopped = try bundleRegistry.cancel(found.id, error: "revoked before it was built")
             var details = ["bundle": found.id, "change": "revoked", "reason": reason]
-            if stopped { details["job"] = "stopped" }
+            if stopped {
+                details["job"] = "stopped"
+                try removeUnclaimedZip(of: found.id)
+            }
             try record(CustodyEvent(actor: actor, action: .share, caseID: found.caseRef, details: details))
             return try bundleRegistry.get(found.id)
         }
