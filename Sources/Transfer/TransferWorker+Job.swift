@@ -55,7 +55,7 @@ extension TransferWorker {
                 made = stored.id  // redacted just before a crash: not done again
             } else {
                 let step = "redacting \(parent.id)"
-                let progress = ProgressNote(vault: vault, bundle: id, owner: owner, step: step, clock: options.clock)
+                let progress = ProgressNote(vault: vault, bundle: id, owner: owner, step: step, options: options)
                 progress.note(0)
                 made = try vault.redact(
                     parent, spec: spec, reason: "court bundle \(id) for \(job.bundle.recipient) "
@@ -83,7 +83,7 @@ extension TransferWorker {
         let temp = try directory.scratch(renamingInto: folder) + "/" + Scratch.name("-bundle")
         defer { unlink(temp) }  // gone already once renamed
         let progress = ProgressNote(vault: vault, bundle: bundle.id, owner: owner, step: "writing",
-                                    clock: options.clock)
+                                    options: options)
         progress.note(0)
         let built = try writer(request, vault, temp, { done, total in
             progress.note(total > 0 ? Double(done) / Double(total) : 0)
@@ -109,17 +109,24 @@ final class ProgressNote {
     let owner: String
     let step: String
     let clock: CustodyClock
+    let onStep: (@Sendable (String, String) -> Void)?
     private var last = -Double.infinity
+    private var announced = false
 
-    init(vault: Vault, bundle: String, owner: String, step: String, clock: CustodyClock) {
+    init(vault: Vault, bundle: String, owner: String, step: String, options: TransferWorker.Options) {
         self.vault = vault
         self.bundle = bundle
         self.owner = owner
         self.step = step
-        self.clock = clock
+        self.clock = options.clock
+        self.onStep = options.onStep
     }
 
     func note(_ fraction: Double) {
+        if !announced {
+            announced = true
+            onStep?(bundle, step)
+        }
         let now = clock.uptime()
         guard now - last >= 1 || fraction <= 0 || fraction >= 1 else { return }
         last = now

@@ -29,6 +29,9 @@ public final class TransferWorker: @unchecked Sendable {
         /// The nice value of the worker's threads (0-19).
         public var niceness: Int32 = 10
         public var clock = CustodyClock.system
+        /// Told each step of a job as it starts (bundle ID, step: `redacting EX-000004`, `writing`), on
+        /// the job's thread: a front end running the worker itself shows them without polling the row.
+        public var onStep: (@Sendable (_ bundle: String, _ step: String) -> Void)?
 
         public init() {}
     }

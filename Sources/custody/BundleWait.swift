@@ -25,7 +25,9 @@ struct BundleWait {
         guard isUntouched(current) else { return try follow(inProcess: nil) }
         Output.note("no worker took \(id) within \(Int(grace)) s: building it in this process "
                     + "(`custody worker` or `custody serve` builds queued bundles)")
-        let worker = TransferWorker(directory: directory)
+        var options = TransferWorker.Options()
+        options.onStep = { bundle, step in Output.note("\(bundle): \(step)") }
+        let worker = TransferWorker(directory: directory, options: options)
         let done = DispatchSemaphore(value: 0)
         let thread = Thread { [id] in
             do { _ = try worker.runUntilIdle(only: id) } catch {
@@ -58,11 +60,17 @@ struct BundleWait {
             let b = try fetch()
             if b.step != step, let now = b.step {
                 bar?.finish()
-                Output.note("\(id): \(now)")
+                if inProcess == nil { Output.note("\(id): \(now)") }  // run here: the worker tells each step
                 bar = ProgressBar("\(id) \(now)")
                 step = now
             }
             bar?.update(fraction: b.progress ?? 0)
+            if inProcess != nil && ended && b.state == .running {
+                // Another worker leased it just before this process tried (or took it over): follow that one.
+                bar?.finish()
+                bar = nil
+                return try follow(inProcess: nil)
+            }
             if inProcess != nil ? ended : (b.state == .done || b.state == .failed) { return b }
         }
     }

@@ -38,7 +38,7 @@ final class BundleDaemonCLITests: BundleCLITestCase {
         XCTAssertEqual(tampered.status, 1, tampered.stdout + tampered.stderr)
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
-        XCTAssertEqual(daemon.terminationStatus, 0)
+        XCTAssertEqual(daemon.terminationStatus, 0, String(log.text.suffix(3000)))
         XCTAssertTrue(log.text.contains("\"msg\":\"transfer job leased\""), log.text)
         XCTAssertEqual(files("bundles"), ["BN-000001.zip"])
     }
