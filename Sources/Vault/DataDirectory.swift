@@ -79,7 +79,9 @@ public struct DataDirectory: Sendable {
             throw CustodyError.missing(.linkSecret, "cannot read \(linkSecret)")
         }
         let bytes = [UInt8](data)
-        guard bytes.count >= 32 else { throw CustodyError.integrity("\(linkSecret) holds \(bytes.count) bytes, not 32") }
+        guard bytes.count >= 32 else {
+            throw CustodyError.integrity("\(linkSecret) holds \(bytes.count) bytes, not 32")
+        }
         return bytes
     }
 
