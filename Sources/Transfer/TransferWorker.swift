@@ -16,8 +16,9 @@ public typealias BundleWriterFunction = @Sendable (_ request: BundleRequest, _ v
 /// number of processes share the queue and a job is leased by one at a time), renews the lease while
 /// it works, runs it (`TransferWorker+Job.swift`) and leases the next. `options.jobs` threads each run
 /// one job at a time (one by default: redactions are CPU-heavy); they run niced, to leave the CPU to
-/// uploads (measured: not enough, and slower redactions; README, *Time to court*). A worker that is stopped gives its jobs back; one that is killed leaves them to the
-/// next worker once its lease lapses (at once, on this machine, once its process is gone).
+/// uploads (measured: not enough, and slower redactions; README, *Time to court*). A worker that is
+/// stopped gives its jobs back; one that is killed leaves them to the next worker once its lease lapses
+/// (at once, on this machine, once its process is gone).
 public final class TransferWorker: @unchecked Sendable {
     public struct Options: Sendable {
         /// Jobs run at once (threads).
