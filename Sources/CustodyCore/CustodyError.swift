@@ -35,6 +35,8 @@ public struct CustodyError: Error, CustomStringConvertible, Sendable {
         case linkSecret
         /// A vault setting fixed when the vault was created (its organisation, its ledger origin).
         case setting
+        /// A registered officer (their role, their token).
+        case officer
         case other
     }
 

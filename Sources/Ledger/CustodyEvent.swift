@@ -6,6 +6,9 @@ public struct CustodyEvent: Sendable, Equatable {
     public enum Action: String, Sendable, CaseIterable {
         case initialize = "init"
         case ingest, view, export, redact, share, download, delete, verify, upload, device, link, retention
+        /// Officers registered, disabled, given a role or a new token; legal holds added or removed; a
+        /// deleted exhibit restored.
+        case officer, hold, restore
     }
 
     public enum Outcome: String, Sendable, CaseIterable {

@@ -23,6 +23,7 @@ public final class Vault {
     /// The registered docks, the cases and the bundles, made once: a dock's requests do not check their
     /// schema each time.
     let deviceRegistry: DeviceRegistry
+    let officerRegistry: OfficerRegistry
     let caseRegistry: CaseRegistry
     let bundleRegistry: BundleRegistry
     /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
@@ -42,6 +43,7 @@ public final class Vault {
             catalog = try Catalog(db: db)
             events = try EventLog(db: db)
             deviceRegistry = try DeviceRegistry(db: db)
+            officerRegistry = try OfficerRegistry(db: db)
             caseRegistry = try CaseRegistry(db: db)
             bundleRegistry = try BundleRegistry(db: db)
         } catch let e as SQLiteError {

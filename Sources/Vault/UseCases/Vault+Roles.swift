@@ -1,0 +1,77 @@
+import Catalog
+import Crypto
+import CustodyCore
+import Ledger
+
+/// Roles: the permission-based gate every use case goes through (`authorize(_:to:exhibit:details:)`),
+/// checked against `RolePolicy`, and officers' personal tokens.
+extension Vault {
+    /// Checks that `actor` may use `permission` (on `exhibit`, for a permission an officer has on their
+    /// own recordings only). A refusal is recorded as `permission.action`, with the actor and the reason,
+    /// and thrown as `.refused`.
+    public func authorize(_ actor: Actor, to permission: Permission, exhibit: Exhibit? = nil,
+                          details: [String: String] = [:]) throws {
+        if let why = try refusalReason(actor, permission, exhibit: exhibit) {
+            throw refuse(actor, permission.action, reason: why, exhibit: exhibit?.id, details: details)
+        }
+    }
+
+    /// Why `actor` may not use `permission`, or nil when it may. An officer must be registered and
+    /// active; docks and custody itself keep the actions they have (`refusalReason(_:_:)`).
+    func refusalReason(_ actor: Actor, _ permission: Permission, exhibit: Exhibit?) throws -> String? {
+        guard actor.kind == .officer else { return try refusalReason(actor, permission.action) }
+        guard Actor.isValidID(actor.id) else { return Vault.malformedOfficer }
+        guard let officer = try officerRegistry.officer(actor.id) else {
+            return "officer \(actor.id) is not registered"
+        }
+        guard officer.isActive else { return "officer \(actor.id) is disabled" }
+        switch RolePolicy.reach(officer.role, permission) {
+        case .all: return nil
+        case .none: return "\(officer.role.article) \(officer.role.rawValue) may not \(permission.phrase)"
+        case .own:
+            guard let exhibit, try !recordedBy(actor.id, exhibit) else { return nil }
+            return "\(exhibit.id) is not a recording of \(actor.id)'s; an officer may only \(permission.phrase) "
+                + "they recorded"
+        }
+    }
+
+    /// True when officer `id` recorded `exhibit` (for a derived clip: its parent).
+    public func recordedBy(_ id: String, _ exhibit: Exhibit) throws -> Bool {
+        if let parent = exhibit.parentSHA256 {
+            return try catalog.exhibit(sha256: parent).map { $0.officer == id } ?? false
+        }
+        return exhibit.officer == id
+    }
+
+    /// The role of the registered, active officer `actor`, or nil.
+    public func role(of actor: Actor) throws -> Role? {
+        guard actor.kind == .officer, let officer = try officerRegistry.officer(actor.id), officer.isActive
+        else { return nil }
+        return officer.role
+    }
+
+    /// The active officer a bearer token belongs to, or nil (unknown, malformed or disabled). The
+    /// caller records a refusal for nil, within its budget.
+    public func authenticateOfficer(token: String) throws -> OfficerRegistry.Officer? {
+        guard token.hasPrefix(OfficerToken.prefix), token.utf8.count <= OfficerToken.maxLength else { return nil }
+        let presented = OfficerToken.sha256(token)
+        guard let found = try officerRegistry.officer(tokenSHA256: presented),
+              ConstantTime.equals(Array(found.storedSHA256.utf8), Array(presented.utf8)),
+              found.officer.isActive
+        else { return nil }
+        return found.officer
+    }
+}
+
+/// An officer's personal bearer token: `cot_<43 base64url characters>` (32 random bytes), shown once;
+/// only its SHA-256 is stored.
+enum OfficerToken {
+    static let prefix = "cot_"
+    static let maxLength = 256
+    static func sha256(_ token: String) -> String { SHA256.hash(Array(token.utf8)).hex }
+    static func make() throws -> String { prefix + Base64.urlEncode(try SecureRandom.bytes(32)) }
+}
+
+extension Role {
+    var article: String { self == .evidenceOfficer || self == .officer || self == .auditor ? "an" : "a" }
+}
