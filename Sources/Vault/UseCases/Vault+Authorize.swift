@@ -34,6 +34,8 @@ extension Vault {
             return nil  // and removes the ZIPs of expired and revoked bundles (`removeLapsedBundles`)
         case (.system, .retention) where actor == Actor.system, (.system, .delete) where actor == Actor.system:
             return nil  // and runs retention daily in `custody serve`
+        case (.system, .officer) where actor == Actor.system:
+            return nil  // and registers the first supervisor at `custody init`
         case (.system, _):
             return withoutOfficer
         default:
