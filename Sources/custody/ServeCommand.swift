@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import POSIX
 import Service
 import Vault
 
@@ -9,14 +10,14 @@ struct ServeCommand: Command {
         + "and ledger checkpoints at most a second after any event."
     static let usage = """
         serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE]
-              [--max-connections-per-peer N] [--transfer-jobs N] [--data DIR]
+              [--max-connections-per-peer N] [--transfer-jobs N] [--transfer-priority P] [--data DIR]
 
         Listens on 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the `listening` log
         line says which). With --tls-cert and --tls-key it speaks HTTPS only (TLS 1.2 or newer); the key
         file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
         certificate; if the new files are refused, the old certificate stays and the log says why).
         It also builds court bundles (`custody bundle create` queues them), one at a time unless
-        --transfer-jobs says otherwise, at low CPU priority. Logs are JSON lines on stderr. SIGTERM or
+        --transfer-jobs says otherwise, at idle CPU priority (--transfer-priority: see `custody worker`). Logs are JSON lines on stderr. SIGTERM or
         SIGINT stops it gracefully: requests in flight finish, a bundle being built is given back to the
         queue, then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of
         256) and keeps up to 4096 connections open: one still sending its request head, or idle, takes no
@@ -32,6 +33,7 @@ struct ServeCommand: Command {
         .option("max-connections-per-peer", "N",
                 "open connections from one address, 1-64 (default 32; 64 on loopback, all one address)"),
         .option("transfer-jobs", "N", "court bundles built at once, 0-8 (default 1; 0: `custody worker` builds them)"),
+        .option("transfer-priority", "P", "CPU priority of bundle jobs: idle (default), normal, or a nice value 1-19"),
         .data,
     ]
 
@@ -41,6 +43,7 @@ struct ServeCommand: Command {
     let tls: TLSFiles?
     let perPeer: Int
     let transferJobs: Int
+    let transferPriority: CPUPriority
 
     init(_ args: Arguments) throws {
         _ = try args.positionals(exactly: [])
@@ -61,6 +64,7 @@ struct ServeCommand: Command {
         }
         self.perPeer = n
         transferJobs = try args.int("transfer-jobs", in: 0...8) ?? 1
+        transferPriority = try WorkerCommand.priority(args, "transfer-priority")
         self.args = args
     }
 
@@ -85,6 +89,7 @@ struct ServeCommand: Command {
                                                  publicURL: args.value("public-url"), tls: tls)
         configuration.maxConnectionsPerPeer = perPeer
         configuration.transferJobs = transferJobs
+        configuration.transferPriority = transferPriority
         let service = try CustodyService(configuration: configuration)
         let signals = service.stopOnSignals()
         let hangup = service.reloadOnHangup()
