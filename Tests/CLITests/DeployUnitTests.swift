@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// Deploy/: the systemd unit, its TLS drop-in, and the sysusers.d and tmpfiles.d snippets, checked by
+/// Deploy/: the systemd unit and the sysusers.d and tmpfiles.d snippets, checked by
 /// systemd's own tools (Debian `systemd`), with ExecStart pointing at the binary just built.
 final class DeployUnitTests: XCTestCase {
     let dir = TemporaryDirectory("custody-deploy")
@@ -18,12 +18,9 @@ final class DeployUnitTests: XCTestCase {
         try runProcess(try XCTUnwrap(which("systemd-analyze"), "Scripts/setup installs systemd"), arguments)
     }
 
-    func testTheUnitAndItsTLSDropInVerifyAndAreHardened() throws {
-        try FileManager.default.createDirectory(atPath: dir.file("custody.service.d"), withIntermediateDirectories: true)
+    func testTheUnitVerifiesAndIsHardened() throws {
         let unit = dir.file("custody.service")
         try deploy("custody.service").write(toFile: unit, atomically: true, encoding: .utf8)
-        try deploy("custody-tls.conf").write(toFile: dir.file("custody.service.d/tls.conf"), atomically: true,
-                                             encoding: .utf8)
         let verified = try analyze(["verify", unit])
         XCTAssertEqual(verified.status, 0, verified.stderr)
         XCTAssertEqual(verified.stderr, "", "no warning at all")
