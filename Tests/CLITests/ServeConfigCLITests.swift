@@ -96,3 +96,22 @@ final class ServeConfigCLITests: CLITestCase {
         XCTAssertTrue(open.stderr.contains(key), open.stderr)
     }
 }
+
+/// A data directory written by a newer custody (a schema version this binary does not know, as after
+/// restoring a newer backup with an older binary) is refused by every command, saying why.
+final class NewerSchemaCLITests: CLITestCase {
+    func testEveryCommandRefusesADatabaseANewerCustodyWrote() throws {
+        let sqlite = try XCTUnwrap(which("sqlite3"))
+        let db = dir.file("data/custody.sqlite")
+        XCTAssertEqual(try runProcess(sqlite, [db, "UPDATE schema_versions SET version = 99 WHERE component = 'ledger'"])
+            .status, 0)
+        for args in [["list"], ["verify"], ["ledger", "verify"], ["serve", "--listen", "127.0.0.1:0"]] {
+            let r = try custody(args, actor: "PC-1")
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("was written by a newer custody: its ledger tables are at schema version 99"),
+                          "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(try runProcess(sqlite, [db, "SELECT version FROM schema_versions WHERE component = 'ledger'"])
+            .stdout, "99\n", "nothing changed it")
+    }
+}
