@@ -50,7 +50,7 @@ enum Commands {
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
-        ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
+        ServeCommand.self, WorkerCommand.self, DoctorCommand.self, BackupCommand.self, RestoreBackupCommand.self,
     ]
 
     static var overview: String {
