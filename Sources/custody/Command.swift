@@ -51,6 +51,7 @@ enum Commands {
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
         ServeCommand.self, WorkerCommand.self, DoctorCommand.self, BackupCommand.self, RestoreBackupCommand.self,
+        RotateKeyCommand.self,
     ]
 
     static var overview: String {
