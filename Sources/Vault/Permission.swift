@@ -25,7 +25,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .manageDevices: return .device
         case .manageOfficers: return .officer
         case .categorise, .manageRetention: return .retention
-        case .manageKeys: return .link
+        case .manageKeys: return .key
         }
     }
 

@@ -5,10 +5,15 @@ import Vault
 
 struct RotateKeyCommand: Command {
     static let name = "rotate-key"
-    static let summary = "Replace the download links' secret (every link sent so far stops opening)."
+    static let summary = "Replace the ledger's signing key, or the download links' secret."
     static let usage = """
-        rotate-key link --reason TEXT [--as ID] [--data DIR] [--json]
+        rotate-key ledger|link --reason TEXT [--as ID] [--data DIR] [--json]
 
+        ledger: a new Ed25519 key pair signs checkpoints from now on. First a last checkpoint is signed with
+        the old key, covering this rotation's event; then its public key moves to keys/retired/ and its
+        private key is deleted. Every checkpoint it signed still verifies: `ledger verify`, `ledger key
+        --all`, /ledger/keys and `bundle verify --server` know the retired keys, and a bundle keeps the key
+        that signed its checkpoint. Give recipients and auditors the new key (`custody ledger key`).
         link: a new keys/link.secret. Every download link sent so far stops opening at once (a recipient
         who tries one is refused, and the refusal recorded as `signed with a retired link secret`);
         `custody bundle show ID` prints a new link for a bundle that should stay reachable. The old secret
@@ -23,11 +28,12 @@ struct RotateKeyCommand: Command {
 
     let args: Arguments
     let reason: String
+    let kind: String
 
     init(_ args: Arguments) throws {
-        let kind = try args.positionals(exactly: ["link"])[0]
-        guard kind == "link" else {
-            throw CustodyError.invalidInput(field: "arguments", "rotate-key takes `link`, not \(kind.prefix(40))")
+        kind = try args.positionals(exactly: ["ledger|link"])[0]
+        guard kind == "link" || kind == "ledger" else {
+            throw CustodyError.invalidInput(field: "arguments", "rotate-key takes ledger or link, not \(kind.prefix(40))")
         }
         reason = try args.reason(for: "key rotation")
         self.args = args
@@ -35,8 +41,17 @@ struct RotateKeyCommand: Command {
 
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
-        let at = try vault.rotateLinkSecret(reason: reason, by: Context.acting(args),
-                                            now: Int64(Date().timeIntervalSince1970))
+        let now = Int64(Date().timeIntervalSince1970)
+        if kind == "ledger" {
+            let vkey = try vault.rotateLedgerKey(reason: reason, by: Context.acting(args), now: now)
+            if args.flag("json") {
+                Output.json(["rotated": "ledger", "vkey": vkey])
+            } else {
+                print("The ledger now signs with \(vkey)\nThe old key is retired: what it signed still verifies.")
+            }
+            return 0
+        }
+        let at = try vault.rotateLinkSecret(reason: reason, by: Context.acting(args), now: now)
         if args.flag("json") {
             Output.json(["rotated": "link", "at": at])
         } else {

@@ -67,7 +67,7 @@ final class BundleRefusalTests: BundleTestCase {
         XCTAssertThrowsError(try vault.rotateLinkSecret(reason: "leaked", by: .officer("PC-1"), now: 1),
                              "only a registered supervisor may")
         try vault.rotateLinkSecret(reason: "the secret was copied to a laptop", by: supervisor, now: 1_800_000_000)
-        let rotation = try XCTUnwrap(try events().last { $0.action == .link && $0.outcome == .ok })
+        let rotation = try XCTUnwrap(try events().last { $0.action == .key && $0.outcome == .ok })
         XCTAssertEqual(rotation.actor, supervisor)
         XCTAssertEqual(rotation.reason, "the secret was copied to a laptop")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: vault.directory.retiredKeys),

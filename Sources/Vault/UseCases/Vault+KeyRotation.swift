@@ -9,10 +9,25 @@ extension Vault {
     /// the new one. Returns when (RFC 3339).
     @discardableResult
     public func rotateLinkSecret(reason: String, by actor: Actor, now: Int64) throws -> String {
-        let details = ["change": "link secret rotated"]
+        let details = ["key": "link secret"]
         try authorize(actor, to: .manageKeys, details: details)
-        try record(CustodyEvent(actor: actor, action: .link, outcome: .ok, reason: reason, details: details))
+        try record(CustodyEvent(actor: actor, action: .key, outcome: .ok, reason: reason, details: details))
         try directory.replaceLinkSecret(at: now)
         return Timestamp.rfc3339()
+    }
+
+    /// Replaces the ledger's signing key: a last checkpoint is signed with the old key (covering this
+    /// rotation's event), its public key moves to `keys/retired/` (still checking every checkpoint it
+    /// signed: `noteVerifier`, `/ledger/keys`, `ledger key --all`), its private key is deleted, and a new
+    /// pair signs from now on. Returns the new verifier key.
+    @discardableResult
+    public func rotateLedgerKey(reason: String, by actor: Actor, now: Int64) throws -> String {
+        let old = try noteVerifier()
+        let details = ["key": "ledger", "retired_key_id": Hex.encode(old.keyID)]
+        try authorize(actor, to: .manageKeys, details: details)
+        try record(CustodyEvent(actor: actor, action: .key, outcome: .ok, reason: reason, details: details))
+        try checkpoint()
+        try directory.replaceLedgerKey(at: now)
+        return try noteVerifier().vkey
     }
 }
