@@ -27,6 +27,14 @@ public struct BackupReport: Sendable {
 extension Vault {
     static let backupFiles = ["keys/ledger.key", "keys/ledger.pub", "keys/link.secret"]
 
+    /// The key files a backup holds: the three above and every retired key (`keys/retired/`), without
+    /// which checkpoints signed before a rotation would not verify after a restore.
+    static func keyFiles(in root: String) -> [String] {
+        let retired = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/keys/retired")) ?? [])
+            .filter { !$0.hasPrefix(".") }.sorted().map { "keys/retired/" + $0 }
+        return backupFiles + retired
+    }
+
     /// Backs this vault up into `folder` (made if missing, 0700), incrementally. Recorded as an
     /// `export` event of the whole vault, before the snapshot, so the backup holds it.
     public func backup(to folder: String, by actor: Actor, progress: ((Int, Int) -> Void)? = nil) throws
@@ -35,14 +43,14 @@ extension Vault {
         if let why = try refusalReason(actor, .backup) { throw refuse(actor, .backup, reason: why, details: details) }
         try record(CustodyEvent(actor: actor, action: .backup, details: details))
         try checkpoint()
-        for dir in [folder, folder + "/keys"] { try FS.mkdir(dir, 0o700) }
+        for dir in [folder, folder + "/keys", folder + "/keys/retired"] { try FS.mkdir(dir, 0o700) }
         // The catalog first: every chunk it names was stored before it, so the copy below has them all.
         let snapshot = folder + "/custody.sqlite.partial"
         for suffix in ["", "-wal", "-shm"] { unlink(snapshot + suffix) }
         try db.backup(to: snapshot, wal: false)
         chmod(snapshot, 0o600)
         try FS.rename(snapshot, folder + "/custody.sqlite")
-        for file in Self.backupFiles {
+        for file in Self.keyFiles(in: directory.root) {
             try FS.writeFileDurably("\(folder)/\(file)", Array(try Data(contentsOf: URL(fileURLWithPath: directory.root
                 + "/" + file))), mode: 0o600, scratch: folder + "/keys")
         }
@@ -101,7 +109,8 @@ extension Vault {
         }
         try FS.mkdir(directory.root, 0o700)
         try FS.mkdir(directory.keys, 0o700)
-        for file in backupFiles {
+        try FS.mkdir(directory.retiredKeys, 0o700)
+        for file in keyFiles(in: folder) {
             let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file)))
             try FS.writeFileDurably(directory.root + "/" + file, bytes, mode: file.hasSuffix(".pub") ? 0o644 : 0o600,
                                     scratch: directory.keys)

@@ -65,5 +65,12 @@ final class KeyRotationTests: XCTestCase {
         try vault.rotateLedgerKey(reason: "again", by: supervisor, now: 1_800_000_000)
         XCTAssertEqual(try vault.noteVerifier().retiredVkeys, [oldVerifier.vkey, verifier.vkey])
         XCTAssertTrue(try vault.verifyLedger(external: [], for: supervisor).isIntact)
+
+        // A backup holds the retired keys: the restored ledger verifies, the kept checkpoint too.
+        _ = try vault.backup(to: dir.file("backup"), by: .system)
+        let restored = try Vault.restoreBackup(from: dir.file("backup"), into: DataDirectory(root: dir.file("restored")))
+        XCTAssertEqual(try restored.noteVerifier().retiredVkeys, [oldVerifier.vkey, verifier.vkey])
+        let again = try restored.verifyLedger(external: [(label: "kept before", note: before.note)], for: supervisor)
+        XCTAssertTrue(again.isIntact, "\(again.problems)")
     }
 }
