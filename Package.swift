@@ -94,7 +94,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore", "BundleFixture",
-                                                    "CourtBundle"]),
+                                                    "CourtBundle", "Vault"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
         // Court bundles written as TRANSFER.md lays them out from a real ledger, for the verifier's tests.

@@ -32,10 +32,10 @@ struct LedgerHandler {
                     let sizes = try LedgerQuery.sizes(request.query)
                     return Self.ok(try vault.consistencyProof(from: sizes.from, to: sizes.to, for: Self.reader).text)
                 case "/ledger/keys":
-                    let verifier = try vault.ledgerKey(for: Self.reader).verifier
+                    let verifier = try vault.publishedLedgerKey().verifier
                     return Self.ok(([verifier.vkey] + verifier.retiredVkeys.reversed()).joined(separator: "\n") + "\n")
                 default:
-                    let key = try vault.ledgerKey(for: Self.reader)
+                    let key = try vault.publishedLedgerKey()
                     return .text(.ok, key.verifier.vkey + "\n" + key.pem + (key.pem.hasSuffix("\n") ? "" : "\n"))
                 }
             }

@@ -9,7 +9,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case verify, readLedger, report
     case manageDevices, readDevices, manageOfficers, readOfficers
     case categorise, manageRetention, readRetention
-    case manageKeys
+    case manageKeys, backup
 
     /// The ledger action a refused attempt is recorded as.
     public var action: CustodyEvent.Action {
@@ -19,13 +19,14 @@ public enum Permission: String, Sendable, CaseIterable {
         case .exportExhibit: return .export
         case .ingest: return .ingest
         case .redact: return .redact
-        case .manageCases, .createBundle: return .share
-        case .revokeBundle: return .link
+        case .createBundle, .revokeBundle: return .share
+        case .manageCases: return .link
         case .verify: return .verify
         case .manageDevices: return .device
         case .manageOfficers: return .officer
         case .categorise, .manageRetention: return .retention
         case .manageKeys: return .key
+        case .backup: return .backup
         }
     }
 
@@ -53,6 +54,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .manageRetention: return "change retention, holds or deletions"
         case .readRetention: return "read retention rules and holds"
         case .manageKeys: return "replace the vault's keys"
+        case .backup: return "back the vault up"
         }
     }
 }

@@ -22,7 +22,8 @@ public enum RolePolicy {
         case (.officer, _):
             return .none
         case (.evidenceOfficer, .manageDevices), (.evidenceOfficer, .manageOfficers),
-             (.evidenceOfficer, .readOfficers), (.evidenceOfficer, .manageRetention), (.evidenceOfficer, .manageKeys):
+             (.evidenceOfficer, .readOfficers), (.evidenceOfficer, .manageRetention), (.evidenceOfficer, .manageKeys),
+             (.evidenceOfficer, .backup):
             return .none
         case (.evidenceOfficer, _):
             return .all

@@ -50,8 +50,9 @@ enum Commands {
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
-        ServeCommand.self, WorkerCommand.self, DoctorCommand.self, BackupCommand.self, RestoreBackupCommand.self,
-        RotateKeyCommand.self,
+        OfficerAddCommand.self, OfficerListCommand.self, OfficerDisableCommand.self, OfficerRoleCommand.self,
+        OfficerTokenCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self, BackupCommand.self,
+        RestoreBackupCommand.self, RotateKeyCommand.self,
     ]
 
     static var overview: String {

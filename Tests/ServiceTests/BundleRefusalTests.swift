@@ -64,8 +64,11 @@ final class BundleRefusalTests: BundleTestCase {
         XCTAssertEqual(try fetch(landingURL(id, query)).status, 200)
         let supervisor = Actor.officer("SUP-1")
         _ = try vault.addOfficer(supervisor.id, name: "A Supervisor", role: .supervisor, by: .system)
-        XCTAssertThrowsError(try vault.rotateLinkSecret(reason: "leaked", by: .officer("PC-1"), now: 1),
-                             "only a registered supervisor may")
+        _ = try vault.addOfficer("EO-1", name: "An Evidence Officer", role: .evidenceOfficer, by: supervisor)
+        for other in [Actor.officer("EO-1"), .officer("PC-9")] {
+            XCTAssertThrowsError(try vault.rotateLinkSecret(reason: "leaked", by: other, now: 1),
+                                 "only a registered supervisor may: not \(other)")
+        }
         try vault.rotateLinkSecret(reason: "the secret was copied to a laptop", by: supervisor, now: 1_800_000_000)
         let rotation = try XCTUnwrap(try events().last { $0.action == .key && $0.outcome == .ok })
         XCTAssertEqual(rotation.actor, supervisor)

@@ -16,7 +16,7 @@ final class KeyRotationTests: XCTestCase {
     override func setUpWithError() throws {
         dir = TemporaryDirectory("custody-rotation")
         vault = try Vault.initialize(DataDirectory(root: dir.file("data")), org: "test", actor: supervisor).0
-        _ = try vault.addOfficer(supervisor.id, name: "A Supervisor", role: .supervisor, by: .system)
+        // `initialize` registered the supervisor it was run as.
         _ = try vault.addOfficer("EO-1", name: "An Evidence Officer", role: .evidenceOfficer, by: supervisor)
     }
 

@@ -75,7 +75,7 @@ extension Vault {
                                 expiresAt: String, publish: () throws -> Void) throws {
         try db.transaction {
             let job = try bundleRegistry.get(id)
-            try authorize(.officer(job.createdBy), .share, details: ["bundle": id, "change": "built"])
+            try authorize(.officer(job.createdBy), to: .createBundle, details: ["bundle": id, "change": "built"])
             guard try bundleRegistry.holdsLease(id, owner: owner) else {
                 throw CustodyError.conflict(.bundle, "job \(id) is no longer leased to \(owner) (revoked, or its "
                                             + "lease lapsed and another worker took it)")
