@@ -50,7 +50,7 @@ enum Commands {
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
-        ServeCommand.self, WorkerCommand.self,
+        ReportCommand.self, ServeCommand.self, WorkerCommand.self,
     ]
 
     static var overview: String {
