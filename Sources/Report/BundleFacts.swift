@@ -28,7 +28,7 @@ enum BundleFacts {
         ]
         var out = "<h3>Bundle \(e(b.id))</h3>\n<dl class=\"facts\">\n"
         if let sha = b.sha256 {
-            out += "<dt>ZIP SHA-256</dt><dd class=\"wide\"><code>\(e(sha))</code>"
+            out += "<dt class=\"wide\">ZIP SHA-256</dt><dd class=\"wide\"><code>\(e(sha))</code>"
                 + (b.size.map { " <span class=\"muted\">\(e(HTMLText.bytes($0)))</span>" } ?? "") + "</dd>\n"
         }
         out += rows.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined(separator: "\n") + "\n</dl>\n"

@@ -18,17 +18,17 @@ enum ExhibitFacts {
         if let m = x.media { rows.append(("Media", media(m))) }
         if !s.cases.isEmpty { rows.append(("Cases", s.cases.joined(separator: ", "))) }
         let e = HTMLText.escape
-        var out = "<dl class=\"facts\">\n<dt>SHA-256</dt><dd class=\"wide\"><code class=\"sha\">"
+        var out = "<dl class=\"facts\">\n<dt class=\"wide\">SHA-256</dt><dd class=\"wide\"><code class=\"sha\">"
             + "\(e(x.sha256.hex))</code></dd>\n"
         if let parent = x.parentSHA256 {
-            out += "<dt>Derived from</dt><dd class=\"wide\">\(e(s.parent?.id ?? "?")) <code>\(e(parent.hex))</code>"
+            out += "<dt class=\"wide\">Derived from</dt><dd class=\"wide\">\(e(s.parent?.id ?? "?")) <code>\(e(parent.hex))</code>"
                 + "</dd>\n"
         }
         if let spec = x.specSHA256 {
-            out += "<dt>Spec SHA-256</dt><dd class=\"wide\"><code>\(e(spec.hex))</code></dd>\n"
+            out += "<dt class=\"wide\">Spec SHA-256</dt><dd class=\"wide\"><code>\(e(spec.hex))</code></dd>\n"
         }
         out += rows.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined(separator: "\n")
-        out += "\n<dt>Ledger</dt><dd class=\"wide\">\(anchor(s))</dd>\n</dl>\n"
+        out += "\n<dt class=\"wide\">Ledger</dt><dd class=\"wide\">\(anchor(s))</dd>\n</dl>\n"
         if let spec = x.spec { out += "<pre class=\"spec\">\(e(spec))</pre>\n" }
         return out
     }
@@ -69,7 +69,9 @@ enum ExhibitFacts {
                 + (x.spec.map { "<pre class=\"spec\">\(e($0))</pre>" } ?? "") + "</td></tr>"
         }.joined(separator: "\n")
         return """
-        <table class="derived"><thead><tr><th>Exhibit</th><th>SHA-256, size</th><th>Made by</th>\
+        <table class="derived"><colgroup><col style="width:15%"><col style="width:31%"><col style="width:10%">\
+        <col></colgroup>
+        <thead><tr><th>Exhibit</th><th>SHA-256, size</th><th>Made by</th>\
         <th>Redaction spec (SHA-256, text)</th></tr></thead>
         <tbody>
         \(rows)

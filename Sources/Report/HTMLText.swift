@@ -23,10 +23,22 @@ enum HTMLText {
         return out
     }
 
-    /// `2026-12-07 15:20:01 UTC` of an RFC 3339 time (milliseconds kept when `precise`), else the text.
-    static func time(_ rfc3339: String, precise: Bool = false) -> String {
+    /// `value` with each SHA-256 in it (64 hex digits) cut to its first 12 and `…`: the timeline table
+    /// stays readable; the exhibits' own hashes are shown whole, and each event's leaf whole in its proof.
+    static func abbreviatingHashes(_ value: String) -> String {
+        value.replacingOccurrences(of: "([0-9a-f]{12})[0-9a-f]{52}", with: "$1…", options: .regularExpression)
+    }
+
+    /// `2026-12-07 15:20:01 UTC` of an RFC 3339 time, else the text.
+    static func time(_ rfc3339: String) -> String {
         guard let date = Timestamp.parse(rfc3339) else { return rfc3339 }
-        return format(date, precise ? "yyyy-MM-dd HH:mm:ss.SSS" : "yyyy-MM-dd HH:mm:ss") + " UTC"
+        return format(date, "yyyy-MM-dd HH:mm:ss") + " UTC"
+    }
+
+    /// The day and, on a line of its own, the time to the millisecond (UTC), as HTML; else the text.
+    static func dayAndTime(_ rfc3339: String) -> String {
+        guard let date = Timestamp.parse(rfc3339) else { return escape(rfc3339) }
+        return format(date, "yyyy-MM-dd") + "<br>" + format(date, "HH:mm:ss.SSS")
     }
 
     /// `date` in UTC by a `DateFormatter` pattern.

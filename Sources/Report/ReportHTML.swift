@@ -85,19 +85,22 @@ public enum ReportHTML {
         let e = HTMLText.escape
         let rows = r.timeline.map { entry -> String in
             let v = entry.event
-            let subject = [v.exhibit, v.caseID.map { "case " + $0 }].compactMap { $0 }.joined(separator: ", ")
-            let said = ([v.reason].compactMap { $0 } + v.details.sorted { $0.key < $1.key }.map { "\($0)=\($1)" })
-                .joined(separator: "; ")
-            return "<tr><td class=\"num\">\(entry.leafIndex)</td><td class=\"nowrap\">"
-                + "\(e(HTMLText.time(v.time, precise: true)))</td><td>\(e(v.actor.kind.rawValue)) \(e(v.actor.id))"
-                + "</td><td>\(e(v.action.rawValue))</td><td>\(e(subject))</td><td><span class=\"outcome "
+            let subject = [v.exhibit, v.caseID.map { "case " + $0 }].compactMap { $0 }
+                .map(e).joined(separator: ", ")
+            let said = ([v.reason].compactMap { $0 } + v.details.sorted { $0.key < $1.key }.map {
+                "\($0)=\(HTMLText.abbreviatingHashes($1))"
+            }).joined(separator: "; ")
+            return "<tr><td class=\"num\">\(entry.leafIndex)</td><td>\(HTMLText.dayAndTime(v.time))</td><td class=\"who\">\(e(v.actor.kind.rawValue)) "
+                + "\(e(v.actor.id))</td><td>\(e(v.action.rawValue))</td><td>\(subject)</td><td><span class=\"outcome "
                 + "\(v.outcome.rawValue)\">\(e(v.outcome.rawValue))</span></td><td class=\"said\">\(e(said))</td></tr>"
         }.joined(separator: "\n")
         return """
         <section class="timeline">
         <h2>Timeline</h2>
         \(TimelineChart(events: r.timeline.map(\.event)).svg)
-        <table class="events"><thead><tr><th>Leaf</th><th>Time</th><th>Actor</th><th>Action</th>\
+        <table class="events"><colgroup><col style="width:5%"><col style="width:13%"><col style="width:15%">\
+        <col style="width:9%"><col style="width:14%"><col style="width:8%"><col></colgroup>
+        <thead><tr><th>Leaf</th><th>Time (UTC)</th><th>Actor</th><th>Action</th>\
         <th>Exhibit / case</th><th>Outcome</th><th>Reason and details</th></tr></thead>
         <tbody>
         \(rows)

@@ -23,20 +23,20 @@ enum ReportStyle {
         dl.facts{display:grid;grid-template-columns:max-content 1fr max-content 1fr;gap:1px 10px;margin:3px 0}\
         dl.facts dt{color:#44515f}\
         dl.facts dd{margin:0;overflow-wrap:anywhere}\
-        dl.facts dd.wide{grid-column:2 / 5}\
+        dl.facts dd.wide{grid-column:2 / 5}dl.facts dt.wide{grid-column:1}\
         table{border-collapse:collapse;width:100%;margin:4px 0;font-size:11px}\
         th,td{text-align:left;vertical-align:top;padding:1px 5px;border-bottom:1px solid #e1e6ec}\
         th{background:#eef2f7;font-weight:600}\
         td.num{text-align:right;font-variant-numeric:tabular-nums}\
-        .nowrap{white-space:nowrap}\
+        .nowrap{white-space:nowrap}table.events,table.derived{table-layout:fixed}td{overflow-wrap:anywhere}\
         td.said{overflow-wrap:anywhere;word-break:break-word}\
         .outcome{font-weight:700;padding:0 4px;border-radius:3px;color:#fff;white-space:nowrap}\
         .outcome.ok{background:#2e7d32}.outcome.refused{background:#c62828}.outcome.failed{background:#e65100}\
         svg.timeline{width:100%;height:auto;display:block;margin:2px 0 4px}\
         svg text{font-family:"DejaVu Sans",Arial,sans-serif;fill:#1b1f24}\
-        svg .lane{font-size:10px;font-weight:600}\
-        svg .tick{font-size:9px;fill:#44515f}\
-        svg .seq{font-size:8px;fill:#2b333c}\
+        svg .lane{font-size:11px;font-weight:600}\
+        svg .tick{font-size:10px;fill:#44515f}\
+        svg .seq{font-size:9px;fill:#2b333c}\
         .keys{display:grid;grid-template-columns:3fr 2fr;gap:10px}\
         .keys h3{margin-top:2px}\
         .proofs summary{cursor:pointer;color:#1d4f91;margin-top:4px}\

@@ -67,7 +67,7 @@ struct TimelineChart {
         var out = "", previous = -Double.infinity
         for event in laneEvents {
             let label = String(event.seq)
-            let gap = max(11, Double(label.count) * 4.6 + 3)
+            let gap = max(12, Double(label.count) * 5.6 + 6)
             let at = Timestamp.parse(event.time).map { axis.position($0.timeIntervalSince1970) } ?? 0
             let x = min(max(Self.left + at * plotWidth, previous + gap), Self.width - Self.right)
             previous = x

@@ -60,26 +60,7 @@ final class ReportVaultTests: ReportTestCase {
         let a = try ingest("bodycam-a.mp4"), b = try ingest("bodycam-b.mp4")
         _ = try vault.createCase("CPS/2026/1187", title: "R v Example", by: supervisor)
         _ = try vault.addToCase("CPS/2026/1187", exhibits: [a.id, b.id], by: supervisor)
-        let queued = try vault.queueBundle(case: "CPS/2026/1187", recipient: "j.smith@cps.gov.uk", clips: [],
-                                           expiresIn: 86_400, maxDownloads: 2, by: supervisor)
-        let id = queued.bundle.id
-        let expires = Int64(Date().timeIntervalSince1970) + 3600
-        try vault.db.transaction {
-            try vault.bundleRegistry.markBuilt(id, size: 100, sha256: String(repeating: "ab", count: 32),
-                                               checkpointSize: 1, builtAt: Timestamp.rfc3339(),
-                                               expiresAt: Timestamp.rfc3339(Date().addingTimeInterval(3600)))
-        }
-        let query = try vault.linkQuery(bundle: id, recipient: "j.smith@cps.gov.uk", expires: expires)
-        let fields = Dictionary(uniqueKeysWithValues: query.split(separator: "&").map {
-            let kv = $0.split(separator: "=", maxSplits: 1)
-            return (String(kv[0]), String(kv[1]))
-        })
-        let link = DownloadLink(bundle: id, recipient: "j.smith@cps.gov.uk", expires: fields["exp"]!,
-                                sig: fields["sig"]!)
-        let opened = try vault.openLink(link, now: Int64(Date().timeIntervalSince1970))
-        let part = DownloadPart(offset: 0, length: 100)
-        try vault.startDownload(opened, part: part, details: ["remote": "192.0.2.7"])
-        try vault.finishDownload(opened, part: part, sent: 100, complete: true, details: ["remote": "192.0.2.7"])
+        let id = try downloadedBundle(case: "CPS/2026/1187")
         let other = try ingest("truncated.mp4")  // not in the case: not in its report
 
         let report = try vault.report("cps/2026/1187", by: supervisor, format: .json)
