@@ -64,7 +64,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer",
-                           "Transfer", "CourtBundle"],
+                           "Transfer", "CourtBundle", "Report"],
             exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),

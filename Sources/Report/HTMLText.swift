@@ -1,11 +1,11 @@
 import CustodyCore
 import Foundation
 
-/// Text for the report's HTML: everything from the catalog and the ledger (file names, reasons,
-/// officer IDs, details a dock or a recipient chose) goes through `escape` before it is written.
-enum HTMLText {
+/// Text for the report's HTML (and the landing page's): everything from the catalog and the ledger
+/// (file names, reasons, officer IDs, details a dock or a recipient chose) goes through `escape`.
+public enum HTMLText {
     /// HTML-escaped text: safe in element content and in quoted attributes, in HTML and in SVG.
-    static func escape(_ text: String) -> String {
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for c in text.unicodeScalars {
