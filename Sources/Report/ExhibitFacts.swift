@@ -21,7 +21,8 @@ enum ExhibitFacts {
         var out = "<dl class=\"facts\">\n<dt class=\"wide\">SHA-256</dt><dd class=\"wide\"><code class=\"sha\">"
             + "\(e(x.sha256.hex))</code></dd>\n"
         if let parent = x.parentSHA256 {
-            out += "<dt class=\"wide\">Derived from</dt><dd class=\"wide\">\(e(s.parent?.id ?? "?")) <code>\(e(parent.hex))</code>"
+            out += "<dt class=\"wide\">Derived from</dt><dd class=\"wide\">\(e(s.parent?.id ?? "?")) "
+                + "<code>\(e(parent.hex))</code>"
                 + "</dd>\n"
         }
         if let spec = x.specSHA256 {

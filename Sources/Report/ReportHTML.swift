@@ -90,7 +90,8 @@ public enum ReportHTML {
             let said = ([v.reason].compactMap { $0 } + v.details.sorted { $0.key < $1.key }.map {
                 "\($0)=\(HTMLText.abbreviatingHashes($1))"
             }).joined(separator: "; ")
-            return "<tr><td class=\"num\">\(entry.leafIndex)</td><td>\(HTMLText.dayAndTime(v.time))</td><td class=\"who\">\(e(v.actor.kind.rawValue)) "
+            return "<tr><td class=\"num\">\(entry.leafIndex)</td><td>\(HTMLText.dayAndTime(v.time))</td><td>"
+                + "\(e(v.actor.kind.rawValue)) "
                 + "\(e(v.actor.id))</td><td>\(e(v.action.rawValue))</td><td>\(subject)</td><td><span class=\"outcome "
                 + "\(v.outcome.rawValue)\">\(e(v.outcome.rawValue))</span></td><td class=\"said\">\(e(said))</td></tr>"
         }.joined(separator: "\n")

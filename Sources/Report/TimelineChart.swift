@@ -5,7 +5,8 @@ import Ledger
 /// The timeline drawn as an inline SVG: one lane per kind of access, each event a mark at its time
 /// (a circle when it went through, a square when refused, a triangle when it failed; coloured so too),
 /// labelled with its leaf index. Marks closer than their width are set side by side in time order,
-/// so none hides another; the axis below gives the times.
+/// so none hides another; a lane with more marks than fit so keeps each at its time, overlapping,
+/// and labels those with room. The axis below gives the times, the table under the chart every event.
 struct TimelineChart {
     struct Lane {
         let title: String
@@ -64,12 +65,15 @@ struct TimelineChart {
 
     /// One lane's marks, each at its time or just right of the one before, labelled with its leaf index.
     private func marks(_ laneEvents: [CustodyEvent], y: Double, axis: TimeAxis, plotWidth: Double) -> String {
-        var out = "", previous = -Double.infinity
-        for event in laneEvents {
+        var out = "", previous = -Double.infinity, labelled = -Double.infinity
+        let gaps = laneEvents.map { max(12, Double(String($0.seq).count) * 5.6 + 6) }
+        // More marks than fit side by side: each at its own time, overlapping where they must.
+        let crowded = gaps.reduce(0, +) > plotWidth
+        for (event, gap) in zip(laneEvents, gaps) {
             let label = String(event.seq)
-            let gap = max(12, Double(label.count) * 5.6 + 6)
             let at = Timestamp.parse(event.time).map { axis.position($0.timeIntervalSince1970) } ?? 0
-            let x = min(max(Self.left + at * plotWidth, previous + gap), Self.width - Self.right)
+            let x = crowded ? Self.left + at * plotWidth
+                : min(max(Self.left + at * plotWidth, previous + gap), Self.width - Self.right)
             previous = x
             let colour = Self.colours[event.outcome] ?? "#000"
             let tip = "#\(event.seq) \(event.time) \(event.actor.kind.rawValue) \(event.actor.id) "
@@ -82,7 +86,12 @@ struct TimelineChart {
                 out += "<path d=\"M\(n(x)) \(n(y - 5))L\(n(x + 5)) \(n(y + 4))L\(n(x - 5)) \(n(y + 4))Z\" "
                     + "fill=\"\(colour)\"/>"
             }
-            out += text(x, y - 8, label, anchor: "middle", cls: "seq") + "</g>\n"
+            // Marks piled at the right edge (a long timeline) keep only the labels that have room.
+            if x - labelled >= gap {
+                out += text(x, y - 8, label, anchor: "middle", cls: "seq")
+                labelled = x
+            }
+            out += "</g>\n"
         }
         return out
     }

@@ -1,7 +1,8 @@
 import Catalog
 import CustodyCore
 import Foundation
-import Report
+import Ledger
+@testable import Report
 import TestSupport
 import XCTest
 @testable import Vault
@@ -40,5 +41,29 @@ final class ReportHTMLTests: ReportTestCase {
             XCTAssertTrue(svg.contains(">\(seq)</text>"), "event \(seq) is labelled")
         }
         XCTAssertTrue(svg.contains("officer PC-9 is not registered"), "the refusal's reason is in its tooltip")
+    }
+
+    func testACrowdedLaneKeepsEveryMarkInsideTheChartAndLabelsOnlyThoseWithRoom() throws {
+        let start = Date(timeIntervalSince1970: 1_796_000_000)
+        for count in [40, 500] {  // side by side when they fit in a row, at their own times when not
+            let events = (0..<count).map { (i: Int) -> CustodyEvent in
+                CustodyEvent(seq: Int64(1000 + i), time: Timestamp.rfc3339(start.addingTimeInterval(Double(i % 7))),
+                             actor: .officer("PC-1"), action: .view, exhibit: "EX-000001")
+            }
+            let svg = TimelineChart(events: events).svg
+            let xs = try NSRegularExpression(pattern: #"<circle cx="([0-9.]+)""#)
+                .matches(in: svg, range: NSRange(svg.startIndex..., in: svg))
+                .map { Double((svg as NSString).substring(with: $0.range(at: 1)))! }
+            XCTAssertEqual(xs.count, count + 1, "every event is drawn (and the legend's mark)")
+            XCTAssertTrue(xs.allSatisfy { $0 >= TimelineChart.left && $0 <= TimelineChart.width - TimelineChart.right })
+            let labels = svg.components(separatedBy: "class=\"seq\"").count - 1
+            XCTAssertGreaterThan(labels, 0)
+            XCTAssertLessThanOrEqual(labels, count)
+            if count == 500 {
+                XCTAssertLessThan(labels, 100, "only the labels that have room")
+                let edge = xs.filter { $0 == TimelineChart.width - TimelineChart.right }.count
+                XCTAssertLessThan(edge, count / 2, "marks stay at their times, not piled at the right edge")
+            }
+        }
     }
 }

@@ -18,12 +18,12 @@ extension Vault {
         let subject = try reportSubject(reference, by: actor, details: details)
         let exhibits: [Exhibit], caseSection: CustodyReport.CaseSection?
         switch subject {
-        case .left(let exhibit):
+        case .exhibit(let exhibit):
             try authorize(actor, to: .report, exhibit: exhibit, details: details)
             try record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id,
                                     objectSHA256: exhibit.sha256.hex, details: details))
             (exhibits, caseSection) = ([exhibit], nil)
-        case .right(let found):
+        case .case(let found):
             details["case"] = found.ref
             try authorize(actor, to: .report, details: details)
             try authorize(actor, to: .readCases, details: details)
@@ -59,7 +59,7 @@ extension Vault {
 
     /// The exhibit `reference` names, or else the case; neither or both is a refused `view`, recorded.
     private func reportSubject(_ reference: String, by actor: Actor, details: [String: String]) throws
-        -> Either<Exhibit, CaseRegistry.Case> {
+        -> ReportSubject {
         let exhibit: Result<Exhibit, CustodyError>
         do { exhibit = .success(try catalog.find(reference)) } catch let e as CustodyError where e.isCallersFault {
             exhibit = .failure(e)
@@ -67,8 +67,8 @@ extension Vault {
         let found = CaseRegistry.isValidRef(reference) ? try caseRegistry.find(reference) : nil
         var why: CustodyError
         switch (exhibit, found) {
-        case (.success(let x), nil): return .left(x)
-        case (.failure, let c?): return .right(c)
+        case (.success(let x), nil): return .exhibit(x)
+        case (.failure, let c?): return .case(c)
         case (.success(let x), let c?):
             why = .invalidInput(field: "reference", "\(reference) names both exhibit \(x.id) and case \(c.ref); "
                                 + "give the exhibit's SHA-256 prefix to report on the exhibit")
@@ -109,8 +109,8 @@ extension Vault {
     }
 }
 
-/// One of two things.
-enum Either<Left, Right> {
-    case left(Left)
-    case right(Right)
+/// What a report's reference names.
+enum ReportSubject {
+    case exhibit(Exhibit)
+    case `case`(CaseRegistry.Case)
 }
