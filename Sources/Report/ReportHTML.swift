@@ -99,8 +99,8 @@ public enum ReportHTML {
         <section class="timeline">
         <h2>Timeline</h2>
         \(TimelineChart(events: r.timeline.map(\.event)).svg)
-        <table class="events"><colgroup><col style="width:5%"><col style="width:13%"><col style="width:15%">\
-        <col style="width:9%"><col style="width:14%"><col style="width:8%"><col></colgroup>
+        <table class="events"><colgroup><col style="width:5%"><col style="width:13%"><col style="width:14%">\
+        <col style="width:9%"><col style="width:14%"><col style="width:9%"><col></colgroup>
         <thead><tr><th>Leaf</th><th>Time (UTC)</th><th>Actor</th><th>Action</th>\
         <th>Exhibit / case</th><th>Outcome</th><th>Reason and details</th></tr></thead>
         <tbody>

@@ -87,7 +87,7 @@ struct TimelineChart {
                     + "fill=\"\(colour)\"/>"
             }
             // Marks piled at the right edge (a long timeline) keep only the labels that have room.
-            if x - labelled >= gap {
+            if x - labelled >= gap - 0.5 {
                 out += text(x, y - 8, label, anchor: "middle", cls: "seq")
                 labelled = x
             }

@@ -53,7 +53,11 @@ final class ReportChromiumTests: ReportTestCase {
         _ = try vault.addToCase("CPS/2026/1187", exhibits: [a.id, b.id], by: supervisor)
         let bundle = try downloadedBundle(case: "CPS/2026/1187")
         XCTAssertThrowsError(try vault.report(a.id, by: .officer("PC-9")))  // refused, recorded
-        let out = try render(try vault.report("CPS/2026/1187", by: supervisor), name: "case")
+        let report = try vault.report("CPS/2026/1187", by: supervisor)
+        let out = try render(report, name: "case")
+        for seq in report.timeline.map(\.event.seq) {
+            XCTAssertTrue(out.dom.contains(">\(seq)</text>"), "event \(seq)'s mark is labelled")
+        }
         for shown in [a.sha256.hex, b.sha256.hex, derived.sha256.hex, bundle, "j.smith@cps.gov.uk", "192.0.2.7",
                       "R v &lt;Example&gt; &amp; Another", "officer PC-9 is not registered"] {
             XCTAssertTrue(out.dom.contains(shown), "the DOM shows \(shown)")
