@@ -52,7 +52,7 @@ struct ReportCommand: Command {
         let report = try vault.report(reference, by: Context.acting(args), format: .html)
         let bytes = Array(ReportHTML.render(report).utf8)
         try Self.writeNew(html, bytes)
-        print("\(html): custody report of \(report.title), \(report.timeline.count) events, "
+        print("\(html.escapedForTerminal): custody report of \(report.title), \(report.timeline.count) events, "
               + "checkpoint of \(report.ledger.checkpoint.size) events (\(bytes.count) bytes)")
         return 0
     }
