@@ -42,10 +42,12 @@ let package = Package(
         .target(name: "Zip", dependencies: ["CustodyCore", "POSIX", "CCRC32"], exclude: ["README.md"]),
         .target(name: "Catalog", dependencies: ["CustodyCore", "SQLite", "MediaModel"]),
         .target(name: "Uploads", dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "Ledger", "Storage"]),
+        // The custody report as a model rendered to HTML (inline SVG timeline, A4) and JSON; no Vault.
+        .target(name: "Report", dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "MediaModel"]),
         .target(
             name: "Vault",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Storage",
-                           "Catalog", "Uploads", "CourtBundle"],
+                           "Catalog", "Uploads", "CourtBundle", "Report"],
             exclude: ["README.md"]),
         // BagIt 1.0 (RFC 8493) bags with SHA-256 manifests, streamed into a folder or any other sink.
         .target(name: "BagIt", dependencies: ["CustodyCore", "Crypto", "POSIX"], exclude: ["README.md"]),
@@ -62,7 +64,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite",
-                           "HTTPServer", "Transfer", "CourtBundle"],
+                           "HTTPServer", "Transfer", "CourtBundle", "Report"],
             exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
@@ -71,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "custody",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Catalog",
-                           "Vault", "Service", "Transfer", "CourtBundle"]),
+                           "Vault", "Service", "Transfer", "CourtBundle", "Report"]),
 
         .target(name: "TestSupport", dependencies: ["CustodyCore"], path: "Tests/TestSupport"),
         .testTarget(name: "POSIXTests", dependencies: ["POSIX"]),
@@ -107,6 +109,9 @@ let package = Package(
             name: "TransferTests",
             dependencies: ["Transfer", "CourtBundle", "Vault", "Catalog", "Ledger", "Crypto", "SQLite", "Zip", "BagIt",
                            "BundleFixture", "TestSupport"]),
+        .testTarget(
+            name: "ReportTests",
+            dependencies: ["Report", "Vault", "Catalog", "Ledger", "Crypto", "CustodyCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )

@@ -20,3 +20,17 @@ extension BundleRegistry {
             .map(Self.decode)
     }
 }
+
+extension BundleRegistry {
+    /// The bundles that send one of `exhibits` (catalog IDs), as asked for or as the derived clip a
+    /// redaction made, or that belong to one of `cases`; oldest first.
+    public func bundles(sending exhibits: [String], orOf cases: [String] = []) throws -> [Bundle] {
+        let marks = { (values: [String]) in values.map { _ in "?" }.joined(separator: ", ") }
+        let ids = exhibits.map { SQLValue.text($0) }
+        return try db.query("""
+            SELECT \(Self.columns) FROM bundles WHERE num IN (SELECT bundle_num FROM bundle_items WHERE exhibit IN \
+            (\(marks(exhibits))) OR derived IN (\(marks(exhibits)))) OR case_ref COLLATE NOCASE IN (\(marks(cases)))
+            ORDER BY num
+            """, ids + ids + cases.map { .text($0) }).map(Self.decode)
+    }
+}

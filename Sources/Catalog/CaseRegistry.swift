@@ -138,3 +138,12 @@ public final class CaseRegistry {
              exhibits: Int(row.int(4) ?? 0))
     }
 }
+
+extension CaseRegistry {
+    /// The references of the cases `exhibit` (a catalog ID) is in, oldest case first.
+    public func cases(of exhibit: String) throws -> [String] {
+        try db.query("""
+            SELECT c.ref FROM case_exhibits m JOIN cases c ON c.num = m.case_num WHERE m.exhibit = ? ORDER BY c.num
+            """, [.text(exhibit)]).map { $0.text(0) ?? "" }
+    }
+}

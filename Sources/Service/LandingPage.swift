@@ -1,6 +1,7 @@
 import CourtBundle
 import CustodyCore
 import Foundation
+import Report
 import Vault
 
 /// The landing page of a download link: plain HTML and inline CSS, no script, readable on a phone
@@ -112,21 +113,7 @@ enum LandingPage {
         """
 
     /// HTML-escaped text: safe in element content and in quoted attributes.
-    static func e(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text.unicodeScalars {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(c)
-            }
-        }
-        return out
-    }
+    static func e(_ text: String) -> String { HTMLText.escape(text) }
 
     /// `2026-12-21 14:00 UTC` of an RFC 3339 time, or the text as it is.
     static func day(_ rfc3339: String) -> String {

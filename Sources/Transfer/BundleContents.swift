@@ -97,15 +97,6 @@ struct BundleContents {
 
     /// The inclusion proof of `event` in the checkpoint, checked before it is written.
     func proof(of event: CustodyEvent, vault: Vault) throws -> InclusionProof {
-        let index = UInt64(event.seq)
-        let hashes = try vault.events.inclusionProof(index: index, size: checkpoint.size)
-        let proof = InclusionProof(leaf: event.leafBytes, index: index, hashes: hashes.map(\.bytes),
-                                   checkpoint: checkpoint.note)
-        guard Merkle.verifyInclusion(index: index, size: opened.size, leafHash: Merkle.leafHash(event.leafBytes).bytes,
-                                     proof: proof.hashes, root: opened.root.bytes) else {
-            throw CustodyError.integrity("the ledger's inclusion proof of event \(event.seq) does not lead to its "
-                                         + "checkpoint of size \(checkpoint.size)")
-        }
-        return proof
+        try vault.inclusionProof(of: event, in: checkpoint, opened: opened)
     }
 }

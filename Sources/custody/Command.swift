@@ -51,8 +51,8 @@ enum Commands {
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
         OfficerAddCommand.self, OfficerListCommand.self, OfficerDisableCommand.self, OfficerRoleCommand.self,
-        OfficerTokenCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self, BackupCommand.self,
-        RestoreBackupCommand.self, RotateKeyCommand.self,
+        OfficerTokenCommand.self, ReportCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
+        BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
     ]
 
     static var overview: String {

@@ -103,16 +103,7 @@ struct LedgerKeyCommand: OptionsOnlyCommand {
 
 /// JSON shapes shared by the ledger commands.
 enum LedgerJSON {
-    static func event(_ e: CustodyEvent) -> [String: Any] {
-        var o: [String: Any] = ["seq": e.seq, "time": e.time, "actor": e.actor.id, "actor_kind": e.actor.kind.rawValue,
-                                "action": e.action.rawValue, "outcome": e.outcome.rawValue, "details": e.details,
-                                "leaf_hash": Merkle.leafHash(e.leafBytes).hex]
-        o["exhibit"] = e.exhibit
-        o["case"] = e.caseID
-        o["object_sha256"] = e.objectSHA256
-        o["reason"] = e.reason
-        return o
-    }
+    static func event(_ e: CustodyEvent) -> [String: Any] { e.jsonObject }
 
     /// Reads a checkpoint or proof file given on the command line, with a size limit.
     /// Reads at most the limit and one byte more, whatever the path is (a symlink to a huge file, a pipe).
