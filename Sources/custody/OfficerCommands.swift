@@ -75,20 +75,27 @@ struct OfficerListCommand: OptionsOnlyCommand {
     }
 }
 
-struct OfficerDisableCommand: Command {
+/// An `officer` command on one officer: `officer VERB ID`.
+protocol OfficerIDCommand: Command {
+    init(args: Arguments, id: String)
+}
+
+extension OfficerIDCommand {
+    static var refusalAction: CustodyEvent.Action? { .officer }
+    static var options: [OptionSpec] { [.actor, .data, .json] }
+
+    init(_ args: Arguments) throws {
+        self.init(args: args, id: try args.positionals(exactly: ["ID"])[0])
+    }
+}
+
+struct OfficerDisableCommand: OfficerIDCommand {
     static let name = "officer disable"
     static let summary = "Disable an officer: their token and --as are refused from now on."
     static let usage = "officer disable ID [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .officer
-    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
     let id: String
-
-    init(_ args: Arguments) throws {
-        id = try args.positionals(exactly: ["ID"])[0]
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let at = try Context.openVault(args).disableOfficer(id, by: Context.acting(args))
@@ -130,20 +137,13 @@ struct OfficerRoleCommand: Command {
     }
 }
 
-struct OfficerTokenCommand: Command {
+struct OfficerTokenCommand: OfficerIDCommand {
     static let name = "officer token"
     static let summary = "Issue an officer a new personal token (shown once); the old one stops working."
     static let usage = "officer token ID [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .officer
-    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
     let id: String
-
-    init(_ args: Arguments) throws {
-        id = try args.positionals(exactly: ["ID"])[0]
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let token = try Context.openVault(args).newOfficerToken(id, by: Context.acting(args))

@@ -52,23 +52,23 @@ class CLITestCase: XCTestCase {
         return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
     }
 
-    /// Rows of the events table as `action|outcome|exhibit` via the sqlite3 CLI.
-    func eventRows() throws -> [String] {
+    /// The lines the sqlite3 CLI prints for `sql` on the catalog.
+    func sqliteLines(_ sql: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
         guard let sqlite = which("sqlite3") else { throw XCTSkip("sqlite3 CLI not installed") }
-        let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"),
-                                        "SELECT action || '|' || outcome || '|' || COALESCE(exhibit, '') FROM events ORDER BY seq"])
-        XCTAssertEqual(r.status, 0, r.stderr)
+        let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"), sql])
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
         return r.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Rows of the events table as `action|outcome|exhibit`.
+    func eventRows() throws -> [String] {
+        try sqliteLines("SELECT action || '|' || outcome || '|' || COALESCE(exhibit, '') FROM events ORDER BY seq")
     }
 
     /// The refused events as `kind:actor action: reason`, oldest first.
     func refusedEvents() throws -> [String] {
-        guard let sqlite = which("sqlite3") else { throw XCTSkip("sqlite3 CLI not installed") }
-        let sql = "SELECT actor_kind || ':' || actor || ' ' || action || ': ' || COALESCE(reason, '') "
-            + "FROM events WHERE outcome = 'refused' ORDER BY seq"
-        let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"), sql])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return r.stdout.split(separator: "\n").map(String.init)
+        try sqliteLines("SELECT actor_kind || ':' || actor || ' ' || action || ': ' || COALESCE(reason, '') "
+                        + "FROM events WHERE outcome = 'refused' ORDER BY seq")
     }
 
     /// Damages the stored chunk `digest` (hex) in place: flips `mask` in its byte at `offset`.
