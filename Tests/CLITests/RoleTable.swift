@@ -75,6 +75,12 @@ enum RoleTable {
         RoleTableRow(name: "show another's", permission: .showExhibit, target: .others) { _ in
             ["show", RoleTableFixture.others]
         },
+        RoleTableRow(name: "report own", permission: .report, target: .own) { _ in
+            ["report", RoleTableFixture.own, "--json"]
+        },
+        RoleTableRow(name: "report another's", permission: .report, target: .others) { _ in
+            ["report", RoleTableFixture.others, "--json"]
+        },
         RoleTableRow(name: "export own", permission: .exportExhibit, target: .own) { cell in
             ["export", RoleTableFixture.own, "--out", cell.fixture.file("export-\(cell.tag).mp4"), "--reason", "r"]
         },
