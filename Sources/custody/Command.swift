@@ -50,7 +50,9 @@ enum Commands {
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
-        ServeCommand.self, WorkerCommand.self,
+        CaseCloseCommand.self, CaseReopenCommand.self, CategoryAddCommand.self, CategoryListCommand.self,
+        ExhibitCategoriseCommand.self, HoldAddCommand.self, HoldRemoveCommand.self, HoldListCommand.self,
+        RetentionRunCommand.self, RestoreCommand.self, ServeCommand.self, WorkerCommand.self,
     ]
 
     static var overview: String {

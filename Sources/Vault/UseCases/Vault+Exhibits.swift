@@ -18,9 +18,10 @@ public struct ExhibitView {
 /// Reading the evidence: finding, showing and listing exhibits.
 extension Vault {
     /// The exhibit `reference` names (`EX-000001` or a SHA-256 prefix), for `action` by `actor`.
-    /// An attempt on one that does not exist is an access attempt too: recorded as refused.
+    /// An attempt on one that does not exist (or that retention deleted) is an access attempt too:
+    /// recorded as refused.
     public func exhibit(_ reference: String, for action: CustodyEvent.Action, by actor: Actor) throws -> Exhibit {
-        do { return try catalog.find(reference) } catch let e as CustodyError where e.isCallersFault {
+        do { return try live(catalog.find(reference)) } catch let e as CustodyError where e.isCallersFault {
             refuse(actor, action, reason: e.message, details: ["reference": String(reference.prefix(100))])
             throw e
         }
@@ -33,7 +34,7 @@ extension Vault {
         try record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
         return ExhibitView(
             exhibit: exhibit, chunks: try catalog.chunks(of: exhibit).count,
-            derived: try catalog.derived(from: exhibit),
+            derived: try catalog.derived(from: exhibit).filter { try deletionRegistry.deletion(of: $0.id) == nil },
             parent: try exhibit.parentSHA256.flatMap { try catalog.exhibit(sha256: $0) },
             storedBy: try events.creationEvent(exhibit: exhibit.id).map { "\($0.actor.kind.rawValue):\($0.actor.id)" },
             ledgerDisagreements: try ledgerDisagreements(exhibit))
@@ -42,7 +43,8 @@ extension Vault {
     /// Every exhibit, oldest first. Not recorded, and open to whoever can open the data directory
     /// (as before the application layer); a role check slots in here.
     public func exhibits(for actor: Actor) throws -> [Exhibit] {
-        try catalog.all()
+        let deleted = try deletionRegistry.all()
+        return try catalog.all().filter { deleted[$0.id] == nil }
     }
 
     /// Exports the exhibit `reference` names (see `export(_:to:actor:reason:progress:)`).

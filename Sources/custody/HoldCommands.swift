@@ -1,0 +1,158 @@
+import Catalog
+import CustodyCore
+import Ledger
+import Vault
+
+/// The JSON shape of a hold in `hold add|remove|list --json`.
+enum HoldJSON {
+    static func object(_ h: HoldRegistry.Hold) -> [String: Any] {
+        var o: [String: Any] = ["id": h.id, "reason": h.reason, "added_at": h.addedAt, "added_by": h.addedBy]
+        switch h.target {
+        case .exhibit(let id): o["exhibit"] = id
+        case .case(let ref): o["case"] = ref
+        }
+        o["removed_at"] = h.removedAt
+        o["removed_by"] = h.removedBy
+        return o
+    }
+
+    static func row(_ h: HoldRegistry.Hold) -> [String] {
+        [h.id, h.target.description.escapedForTerminal, h.reason.escapedForTerminal,
+         "added \(h.addedAt) by \(h.addedBy)"]
+            + (h.removedAt.map { ["removed \($0) by \(h.removedBy ?? "?")"] } ?? [])
+    }
+}
+
+struct HoldAddCommand: Command {
+    static let name = "hold add"
+    static let summary = "Place a legal hold on an exhibit or a case: retention deletes nothing it holds."
+    static let usage = """
+        hold add EXHIBIT|CASE --reason TEXT [--as ID] [--data DIR] [--json]
+
+        A case reference names the case (every exhibit in it, now or later, is held); EX-000001 or a
+        SHA-256 prefix names an exhibit. Supervisors only; a `hold` event.
+        """
+    static let refusalAction: CustodyEvent.Action? = .hold
+    static let options: [OptionSpec] = [.actor, .data, .json, .option("reason", "TEXT", "why it is held")]
+
+    let args: Arguments
+    let target: String
+    let reason: String
+
+    init(_ args: Arguments) throws {
+        target = try args.positionals(exactly: ["EXHIBIT|CASE"])[0]
+        reason = try args.reason(for: "hold")
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let hold = try Context.openVault(args).addHold(on: target, reason: reason, by: Context.acting(args))
+        if args.flag("json") {
+            Output.json(HoldJSON.object(hold))
+        } else {
+            print("Hold \(hold.id) on \(hold.target.description.escapedForTerminal).")
+        }
+        return 0
+    }
+}
+
+struct HoldRemoveCommand: Command {
+    static let name = "hold remove"
+    static let summary = "Remove the holds on an exhibit or a case."
+    static let usage = "hold remove EXHIBIT|CASE --reason TEXT [--as ID] [--data DIR] [--json]"
+    static let refusalAction: CustodyEvent.Action? = .hold
+    static let options: [OptionSpec] = [.actor, .data, .json, .option("reason", "TEXT", "why the hold ends")]
+
+    let args: Arguments
+    let target: String
+    let reason: String
+
+    init(_ args: Arguments) throws {
+        target = try args.positionals(exactly: ["EXHIBIT|CASE"])[0]
+        reason = try args.reason(for: "hold removal")
+        self.args = args
+    }
+
+    func run() throws -> Int32 {
+        let removed = try Context.openVault(args).removeHolds(on: target, reason: reason, by: Context.acting(args))
+        if args.flag("json") {
+            Output.json(removed.map(HoldJSON.object))
+        } else {
+            for hold in removed { print("Removed hold \(hold.id) on \(hold.target.description.escapedForTerminal).") }
+        }
+        return 0
+    }
+}
+
+struct HoldListCommand: OptionsOnlyCommand {
+    static let name = "hold list"
+    static let summary = "List the standing legal holds (--all: removed ones too)."
+    static let usage = "hold list [--all] [--as ID] [--data DIR] [--json]"
+    static let refusalAction: CustodyEvent.Action? = .view
+    static let options: [OptionSpec] = [.actor, .data, .json, .flag("all", "removed holds too")]
+
+    let args: Arguments
+
+    func run() throws -> Int32 {
+        let holds = try Context.openVault(args).holds(all: args.flag("all"), for: Context.acting(args))
+        if args.flag("json") {
+            Output.json(holds.map(HoldJSON.object))
+        } else if holds.isEmpty {
+            print("No holds.")
+        } else {
+            print(Output.table(holds.map(HoldJSON.row)), terminator: "")
+        }
+        return 0
+    }
+}
+
+/// `case close` and `case reopen`: an exhibit in an open case is kept by retention.
+struct CaseCloseCommand: Command {
+    static let name = "case close"
+    static let summary = "Close a case: its exhibits are then kept only as their category (or a hold) says."
+    static let usage = "case close REF [--as ID] [--data DIR] [--json]"
+    static let refusalAction: CustodyEvent.Action? = .retention
+    static let options: [OptionSpec] = [.actor, .data, .json]
+
+    let args: Arguments
+    let ref: String
+
+    init(_ args: Arguments) throws {
+        ref = try args.positionals(exactly: ["REF"])[0]
+        self.args = args
+    }
+
+    func run() throws -> Int32 { try Self.run(args, ref, closing: true) }
+
+    static func run(_ args: Arguments, _ ref: String, closing: Bool) throws -> Int32 {
+        let (found, changed) = try Context.openVault(args).setCaseClosed(ref, closing, by: Context.acting(args))
+        if args.flag("json") {
+            var o = CaseJSON.object(found)
+            o["changed"] = changed
+            Output.json(o)
+        } else {
+            let state = found.isOpen ? "open" : "closed"
+            print(changed ? "Case \(found.ref.escapedForTerminal) is now \(state)."
+                          : "Case \(found.ref.escapedForTerminal) was already \(state); nothing changed.")
+        }
+        return 0
+    }
+}
+
+struct CaseReopenCommand: Command {
+    static let name = "case reopen"
+    static let summary = "Reopen a closed case: its exhibits are kept while it is open."
+    static let usage = "case reopen REF [--as ID] [--data DIR] [--json]"
+    static let refusalAction: CustodyEvent.Action? = .retention
+    static let options: [OptionSpec] = [.actor, .data, .json]
+
+    let args: Arguments
+    let ref: String
+
+    init(_ args: Arguments) throws {
+        ref = try args.positionals(exactly: ["REF"])[0]
+        self.args = args
+    }
+
+    func run() throws -> Int32 { try CaseCloseCommand.run(args, ref, closing: false) }
+}
