@@ -12,6 +12,13 @@ public final class RetentionRegistry {
         public let keepSeconds: Int64
         public let createdAt: String
         public let createdBy: String
+
+        public init(name: String, keepSeconds: Int64, createdAt: String, createdBy: String) {
+            self.name = name
+            self.keepSeconds = keepSeconds
+            self.createdAt = createdAt
+            self.createdBy = createdBy
+        }
     }
 
     /// The category of an exhibit nobody categorised: what UK forces keep body-worn video no case
