@@ -23,7 +23,23 @@ enum HoldJSON {
     }
 }
 
-struct HoldAddCommand: Command {
+/// `hold add` and `hold remove`: one EXHIBIT|CASE and a `--reason`, refusals recorded as `hold` events.
+protocol HoldChangeCommand: Command {
+    /// What the reason is for, in the error when it is missing ("hold", "hold removal").
+    static var reasonFor: String { get }
+    init(args: Arguments, target: String, reason: String)
+}
+
+extension HoldChangeCommand {
+    static var refusalAction: CustodyEvent.Action? { .hold }
+
+    init(_ args: Arguments) throws {
+        let target = try args.positionals(exactly: ["EXHIBIT|CASE"])[0]
+        self.init(args: args, target: target, reason: try args.reason(for: Self.reasonFor))
+    }
+}
+
+struct HoldAddCommand: HoldChangeCommand {
     static let name = "hold add"
     static let summary = "Place a legal hold on an exhibit or a case: retention deletes nothing it holds."
     static let usage = """
@@ -32,18 +48,12 @@ struct HoldAddCommand: Command {
         A case reference names the case (every exhibit in it, now or later, is held); EX-000001 or a
         SHA-256 prefix names an exhibit. Supervisors only; a `hold` event.
         """
-    static let refusalAction: CustodyEvent.Action? = .hold
     static let options: [OptionSpec] = [.actor, .data, .json, .option("reason", "TEXT", "why it is held")]
+    static let reasonFor = "hold"
 
     let args: Arguments
     let target: String
     let reason: String
-
-    init(_ args: Arguments) throws {
-        target = try args.positionals(exactly: ["EXHIBIT|CASE"])[0]
-        reason = try args.reason(for: "hold")
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let hold = try Context.openVault(args).addHold(on: target, reason: reason, by: Context.acting(args))
@@ -56,22 +66,16 @@ struct HoldAddCommand: Command {
     }
 }
 
-struct HoldRemoveCommand: Command {
+struct HoldRemoveCommand: HoldChangeCommand {
     static let name = "hold remove"
     static let summary = "Remove the holds on an exhibit or a case."
     static let usage = "hold remove EXHIBIT|CASE --reason TEXT [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .hold
     static let options: [OptionSpec] = [.actor, .data, .json, .option("reason", "TEXT", "why the hold ends")]
+    static let reasonFor = "hold removal"
 
     let args: Arguments
     let target: String
     let reason: String
-
-    init(_ args: Arguments) throws {
-        target = try args.positionals(exactly: ["EXHIBIT|CASE"])[0]
-        reason = try args.reason(for: "hold removal")
-        self.args = args
-    }
 
     func run() throws -> Int32 {
         let removed = try Context.openVault(args).removeHolds(on: target, reason: reason, by: Context.acting(args))
