@@ -105,7 +105,8 @@ public final class CustodyService: @unchecked Sendable {
         bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
                                      interval: configuration.sweepInterval, log: log) { try bundles.sweep($0) }
         retention = PeriodicTask("retention", directory: configuration.directory,
-                                 interval: configuration.retentionCheckInterval, log: log) { [log] vault in
+                                 interval: configuration.retentionCheckInterval, log: log,
+                                 runsWhenStopped: false) { [log] vault in
             vault.clock = configuration.clock
             guard let report = try vault.runRetentionIfDue(every: configuration.retentionEvery, by: .system) else {
                 return
