@@ -111,25 +111,25 @@ struct HoldListCommand: OptionsOnlyCommand {
 }
 
 /// `case close` and `case reopen`: an exhibit in an open case is kept by retention.
-struct CaseCloseCommand: Command {
-    static let name = "case close"
-    static let summary = "Close a case: its exhibits are then kept only as their category (or a hold) says."
-    static let usage = "case close REF [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .retention
-    static let options: [OptionSpec] = [.actor, .data, .json]
+protocol CaseStateCommand: Command {
+    /// True for `case close`.
+    static var closes: Bool { get }
+    var args: Arguments { get }
+    var ref: String { get }
+    init(args: Arguments, ref: String)
+}
 
-    let args: Arguments
-    let ref: String
+extension CaseStateCommand {
+    static var usage: String { "\(name) REF [--as ID] [--data DIR] [--json]" }
+    static var refusalAction: CustodyEvent.Action? { .retention }
+    static var options: [OptionSpec] { [.actor, .data, .json] }
 
     init(_ args: Arguments) throws {
-        ref = try args.positionals(exactly: ["REF"])[0]
-        self.args = args
+        self.init(args: args, ref: try args.positionals(exactly: ["REF"])[0])
     }
 
-    func run() throws -> Int32 { try Self.run(args, ref, closing: true) }
-
-    static func run(_ args: Arguments, _ ref: String, closing: Bool) throws -> Int32 {
-        let (found, changed) = try Context.openVault(args).setCaseClosed(ref, closing, by: Context.acting(args))
+    func run() throws -> Int32 {
+        let (found, changed) = try Context.openVault(args).setCaseClosed(ref, Self.closes, by: Context.acting(args))
         if args.flag("json") {
             var o = CaseJSON.object(found)
             o["changed"] = changed
@@ -143,20 +143,20 @@ struct CaseCloseCommand: Command {
     }
 }
 
-struct CaseReopenCommand: Command {
-    static let name = "case reopen"
-    static let summary = "Reopen a closed case: its exhibits are kept while it is open."
-    static let usage = "case reopen REF [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .retention
-    static let options: [OptionSpec] = [.actor, .data, .json]
+struct CaseCloseCommand: CaseStateCommand {
+    static let name = "case close"
+    static let summary = "Close a case: its exhibits are then kept only as their category (or a hold) says."
+    static let closes = true
 
     let args: Arguments
     let ref: String
+}
 
-    init(_ args: Arguments) throws {
-        ref = try args.positionals(exactly: ["REF"])[0]
-        self.args = args
-    }
+struct CaseReopenCommand: CaseStateCommand {
+    static let name = "case reopen"
+    static let summary = "Reopen a closed case: its exhibits are kept while it is open."
+    static let closes = false
 
-    func run() throws -> Int32 { try CaseCloseCommand.run(args, ref, closing: false) }
+    let args: Arguments
+    let ref: String
 }
