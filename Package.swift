@@ -61,8 +61,8 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["POSIX"], exclude: ["README.md"]),
         .target(
             name: "Service",
-            dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer",
-                           "Transfer", "CourtBundle"],
+            dependencies: ["CustodyCore", "POSIX", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite",
+                           "HTTPServer", "Transfer", "CourtBundle"],
             exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),

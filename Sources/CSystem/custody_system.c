@@ -1,6 +1,7 @@
 // Compiled with _GNU_SOURCE so that <fcntl.h> and <sys/socket.h> declare what Swift cannot see.
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -18,5 +19,14 @@ int custody_nice_this_thread(int niceness) {
     // TID changes only the calling thread, and threads it starts later inherit it.
     return setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), niceness);
 }
+
+int custody_schedule_this_thread(int idle) {
+    // sched_setscheduler with pid 0 changes the calling thread only; threads it starts later inherit
+    // the policy. Leaving SCHED_IDLE for SCHED_OTHER needs no privilege since Linux 2.6.39.
+    struct sched_param param = { .sched_priority = 0 };
+    return sched_setscheduler(0, idle ? SCHED_IDLE : SCHED_OTHER, &param);
+}
+
+int custody_this_thread_is_idle(void) { return sched_getscheduler(0) == SCHED_IDLE; }
 
 int custody_gettid(void) { return (int)syscall(SYS_gettid); }

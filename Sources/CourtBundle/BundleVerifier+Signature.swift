@@ -71,6 +71,17 @@ extension BundleVerifier {
             == verifier.publicKey else {
             throw CustodyError.failure("the server's /ledger/key gives a PEM and a verifier key of different keys")
         }
-        return verifier
+        // The keys it signed with before (`/ledger/keys`, after the current one): a bundle made before
+        // the server's key was replaced is checked against the key that signed it. A server without
+        // the endpoint has never replaced its key.
+        guard let all = try? server.get("/ledger/keys") else { return verifier }
+        let retired = try all.split(separator: "\n").dropFirst().map { line in
+            let old = try NoteVerifier(vkey: String(line))
+            guard old.name == verifier.name else {
+                throw CustodyError.failure("the server's /ledger/keys names another log: \(line.prefix(80))")
+            }
+            return old.publicKey
+        }
+        return try NoteVerifier(name: verifier.name, publicKey: verifier.publicKey, retired: retired.reversed())
     }
 }

@@ -57,6 +57,8 @@ public final class TLSServerContext: @unchecked Sendable {
     /// SHA-256 of the leaf certificate (DER), lower-case hex: what `openssl x509 -fingerprint -sha256`
     /// prints, without the colons. Logged so an operator can tell which certificate is served.
     public private(set) var certificateSHA256 = ""
+    /// When the leaf certificate stops being valid (its notAfter), in seconds since 1970.
+    public private(set) var certificateNotAfter: Int64 = 0
 
     /// Loads a PEM certificate chain (leaf first) and its unencrypted PEM private key.
     ///
@@ -94,6 +96,11 @@ public final class TLSServerContext: @unchecked Sendable {
             throw .setup(OpenSSLError("X509_digest"))
         }
         certificateSHA256 = SHA256Digest(bytes: digest).hex
+        var notAfter = tm()
+        guard let end = X509_get0_notAfter(leaf), ASN1_TIME_to_tm(end, &notAfter) == 1 else {
+            throw .setup(OpenSSLError("ASN1_TIME_to_tm"))
+        }
+        certificateNotAfter = Int64(timegm(&notAfter))
     }
 
     deinit { SSL_CTX_free(context) }

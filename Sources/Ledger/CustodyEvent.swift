@@ -7,8 +7,8 @@ public struct CustodyEvent: Sendable, Equatable {
         case initialize = "init"
         case ingest, view, export, redact, share, download, delete, verify, upload, device, link, retention
         /// Officers registered, disabled, given a role or a new token; legal holds added or removed; a
-        /// deleted exhibit restored.
-        case officer, hold, restore
+        /// deleted exhibit restored; the vault backed up (`custody backup`); a key replaced (`rotate-key`).
+        case officer, hold, restore, backup, key
     }
 
     public enum Outcome: String, Sendable, CaseIterable {

@@ -32,19 +32,27 @@ public struct NoteSigner: Sendable {
     }
 }
 
-/// Checks notes signed by one known Ed25519 key.
+/// Checks notes signed by one known Ed25519 key, or by one of the keys it replaced (`retired`: a
+/// ledger whose signing key was rotated keeps its older checkpoints checkable).
 public struct NoteVerifier: Sendable {
     public let name: String
     public let publicKey: [UInt8]
     public let keyID: [UInt8]
+    /// Earlier keys of the same name, oldest first, with their key IDs.
+    public let retired: [(publicKey: [UInt8], keyID: [UInt8])]
 
-    public init(name: String, publicKey: [UInt8]) throws {
-        guard publicKey.count == 32 else { throw CustodyError.invalidInput(field: "key",
-            "an Ed25519 public key has 32 bytes") }
+    public init(name: String, publicKey: [UInt8], retired: [[UInt8]] = []) throws {
+        guard ([publicKey] + retired).allSatisfy({ $0.count == 32 }) else {
+            throw CustodyError.invalidInput(field: "key", "an Ed25519 public key has 32 bytes")
+        }
         self.name = name
         self.publicKey = publicKey
         self.keyID = Self.keyID(name: name, publicKey: publicKey)
+        self.retired = retired.map { ($0, Self.keyID(name: name, publicKey: $0)) }
     }
+
+    /// The verifier keys (C2SP vkey) of the retired keys, oldest first.
+    public var retiredVkeys: [String] { retired.map { Self.vkey(name, $0.keyID, $0.publicKey) } }
 
     /// Parses a C2SP verifier key: `<name>+<8 hex digits key ID>+<base64(0x01 || public key)>`.
     public init(vkey: String) throws {
@@ -62,7 +70,11 @@ public struct NoteVerifier: Sendable {
     }
 
     /// The C2SP verifier key string.
-    public var vkey: String { "\(name)+\(Hex.encode(keyID))+\(Base64.encode([0x01] + publicKey))" }
+    public var vkey: String { Self.vkey(name, keyID, publicKey) }
+
+    static func vkey(_ name: String, _ keyID: [UInt8], _ publicKey: [UInt8]) -> String {
+        "\(name)+\(Hex.encode(keyID))+\(Base64.encode([0x01] + publicKey))"
+    }
 
     static func keyID(name: String, publicKey: [UInt8]) -> [UInt8] {
         Array(SHA256.hash(Array(name.utf8) + [0x0a, 0x01] + publicKey).bytes.prefix(4))
@@ -75,8 +87,8 @@ public struct NoteVerifier: Sendable {
     /// Maximum note size accepted, against hostile input.
     public static let maxNoteBytes = 64 * 1024
 
-    /// Returns the note's text when it carries a valid signature by this key. Signatures by other keys
-    /// are ignored; a bad signature by this key, or none at all, is an integrity error saying which.
+    /// Returns the note's text when it carries a valid signature by this key (or a retired one).
+    /// Signatures by other keys are ignored; a bad signature by this key, or none at all, is an integrity error saying which.
     /// Text that is not a signed note at all (too large, control characters such as CR, no signature
     /// block, malformed signature lines) is a usage error: the wrong file, not a forged one.
     public func open(_ note: String) throws -> String {
@@ -107,8 +119,10 @@ public struct NoteVerifier: Sendable {
             guard let raw = Base64.decode(String(fields[2])), raw.count >= 4 else {
                 throw CustodyError.integrity("the signature line \(line.prefix(120)) was altered (not canonical base64)")
             }
-            guard fields[1] == name && Array(raw.prefix(4)) == keyID else { continue }
-            let key = try Ed25519Key(publicBytes: publicKey)
+            let id = Array(raw.prefix(4))
+            guard fields[1] == name, let signer = id == keyID ? publicKey : retired.first(where: { $0.keyID == id })?
+                .publicKey else { continue }
+            let key = try Ed25519Key(publicBytes: signer)
             guard key.verify(Array(raw.dropFirst(4)), for: Array(text.utf8)) else {
                 throw CustodyError.integrity("the signature by \(name) does not verify: the note was altered or forged")
             }

@@ -17,6 +17,8 @@ extension Database {
         let latest = migrations.map(\.version).max() ?? 0
         if let current = try? query("SELECT version FROM schema_versions WHERE component = ?", [.text(component)])
             .first?.int(0), current >= Int64(latest) {
+            // Made by a newer custody: its tables may hold what this one would misread or lose.
+            if current > Int64(latest) { throw SchemaTooNew(component: component, found: Int(current), known: latest) }
             return
         }
         try execute("CREATE TABLE IF NOT EXISTS schema_versions (component TEXT PRIMARY KEY, version INTEGER NOT NULL)")
@@ -31,5 +33,17 @@ extension Database {
                           [.text(component), .int(m.version)])
             }
         }
+    }
+}
+
+/// A database whose schema a newer program made: refused rather than misread.
+public struct SchemaTooNew: Error, CustomStringConvertible, Sendable {
+    public let component: String
+    public let found: Int
+    public let known: Int
+
+    public var description: String {
+        "its \(component) tables are at schema version \(found), and this program knows versions up to \(known) "
+            + "(a newer version of it made them)"
     }
 }

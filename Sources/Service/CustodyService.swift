@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import POSIX
 import HTTPServer
 import Transfer
 import Uploads
@@ -36,6 +37,8 @@ public struct ServiceConfiguration: Sendable {
     /// counted from the last run by anyone, so a restart neither skips nor repeats it).
     public var retentionCheckInterval: Double = 3_600
     public var retentionEvery: Int64 = 86_400
+    /// Their CPU priority (by default idle: uploads keep their speed while a redaction runs).
+    public var transferPriority = CPUPriority.idle
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
@@ -67,7 +70,8 @@ public final class CustodyService: @unchecked Sendable {
     /// Runs retention daily as custody itself (`Vault.runRetentionIfDue`).
     let retention: PeriodicTask
     let tus: TusHandler
-    /// Builds court bundles (queued by `custody bundle create`), niced, one job at a time by default.
+    /// Builds court bundles (queued by `custody bundle create`), at idle CPU priority, one job at a time
+    /// by default.
     let transfer: TransferWorker
     let bundles: BundleHandler
 
@@ -117,6 +121,7 @@ public final class CustodyService: @unchecked Sendable {
         self.tus = tus
         var transferOptions = TransferWorker.Options()
         transferOptions.jobs = configuration.transferJobs
+        transferOptions.priority = configuration.transferPriority
         transferOptions.clock = configuration.clock
         transfer = TransferWorker(directory: configuration.directory, options: transferOptions,
                                   log: { [log] what, fields in log.info(what, fields) })

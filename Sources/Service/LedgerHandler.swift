@@ -8,7 +8,7 @@ import Vault
 /// checkpoint holds a size and a root, a proof only tree hashes. Reads record no event and sign
 /// nothing (`Vault+PublishedLedger.swift`).
 struct LedgerHandler {
-    static let endpoints = ["/ledger/checkpoint", "/ledger/consistency", "/ledger/key"]
+    static let endpoints = ["/ledger/checkpoint", "/ledger/consistency", "/ledger/key", "/ledger/keys"]
     /// Who reads: anyone. Named only because every use case takes an actor; no event names it.
     static let reader = Actor(id: "anyone", kind: .recipient)
 
@@ -19,7 +19,7 @@ struct LedgerHandler {
         let path = request.path
         guard Self.endpoints.contains(path) else {
             return .text(.notFound, "no such ledger endpoint; there are /ledger/checkpoint, "
-                         + "/ledger/consistency?from=N and /ledger/key\n")
+                         + "/ledger/consistency?from=N, /ledger/key and /ledger/keys\n")
         }
         guard request.method == "GET" || request.method == "HEAD" else {
             return .text(.methodNotAllowed, "use GET or HEAD\n", headers: ["Allow": "GET, HEAD"])
@@ -31,6 +31,9 @@ struct LedgerHandler {
                 case "/ledger/consistency":
                     let sizes = try LedgerQuery.sizes(request.query)
                     return Self.ok(try vault.consistencyProof(from: sizes.from, to: sizes.to, for: Self.reader).text)
+                case "/ledger/keys":
+                    let verifier = try vault.ledgerKey(for: Self.reader).verifier
+                    return Self.ok(([verifier.vkey] + verifier.retiredVkeys.reversed()).joined(separator: "\n") + "\n")
                 default:
                     let key = try vault.ledgerKey(for: Self.reader)
                     return .text(.ok, key.verifier.vkey + "\n" + key.pem + (key.pem.hasSuffix("\n") ? "" : "\n"))

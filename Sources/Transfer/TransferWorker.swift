@@ -15,8 +15,8 @@ public typealias BundleWriterFunction = @Sendable (_ request: BundleRequest, _ v
 /// Runs transfer jobs: leases one (durable in the vault's SQLite, so any number of workers in any
 /// number of processes share the queue and a job is leased by one at a time), renews the lease while
 /// it works, runs it (`TransferWorker+Job.swift`) and leases the next. `options.jobs` threads each run
-/// one job at a time (one by default: redactions are CPU-heavy); they run niced, to leave the CPU to
-/// uploads (measured: not enough, and slower redactions; README, *Time to court*). A worker that is
+/// one job at a time (one by default: redactions are CPU-heavy); they run at idle CPU priority
+/// (`Options.priority`), to leave the CPU to uploads (README, *Time to court*). A worker that is
 /// stopped gives its jobs back; one that is killed leaves them to the next worker once its lease lapses
 /// (at once, on this machine, once its process is gone).
 public final class TransferWorker: @unchecked Sendable {
@@ -27,8 +27,9 @@ public final class TransferWorker: @unchecked Sendable {
         public var leaseSeconds: Int64 = 60
         /// How often an idle thread looks for a due job.
         public var pollInterval = 2.0
-        /// The nice value of the worker's threads (0-19).
-        public var niceness: Int32 = 10
+        /// The CPU priority of the worker's threads (and the codec threads they start): by default
+        /// SCHED_IDLE, so uploads keep their speed while a redaction runs (README, *Time to court*).
+        public var priority = CPUPriority.idle
         public var clock = CustodyClock.system
         /// Told each step of a job as it starts (bundle ID, step: `redacting EX-000004`, `writing`), on
         /// the job's thread: a front end running the worker itself shows them without polling the row.
@@ -77,7 +78,7 @@ public final class TransferWorker: @unchecked Sendable {
     /// Runs due jobs on this thread, one after another, until none is due (or `stop`); returns how each
     /// ended. `only`: that job alone (`bundle create --wait`).
     public func runUntilIdle(slot: Int = 0, only: String? = nil) throws -> [Outcome] {
-        ThreadPriority.setNice(options.niceness)
+        ThreadPriority.set(options.priority)
         let vault = try Vault(directory: directory)
         var outcomes = [Outcome]()
         while !isStopping, let outcome = try runNext(vault, slot: slot, only: only) {
@@ -117,7 +118,7 @@ public final class TransferWorker: @unchecked Sendable {
     }
 
     private func loop(slot: Int) {
-        ThreadPriority.setNice(options.niceness)
+        ThreadPriority.set(options.priority)
         var vault: Vault?
         while !isStopping {
             var ran = false

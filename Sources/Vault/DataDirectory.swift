@@ -35,6 +35,9 @@ public struct DataDirectory: Sendable {
     public var ledgerPublicKey: String { keys + "/ledger.pub" }
     /// The key download links are signed with (HMAC-SHA256, 32 random bytes, 0600).
     public var linkSecret: String { keys + "/link.secret" }
+    /// Link secrets replaced by `custody rotate-key link`, kept (0600) only to tell a link signed with
+    /// one from a forged link: nothing they signed opens any more.
+    public var retiredKeys: String { keys + "/retired" }
 
     /// True when `custody init` has run here.
     public var isInitialized: Bool { FS.exists(database) && FS.exists(ledgerPrivateKey) }

@@ -9,6 +9,7 @@ public enum Permission: String, Sendable, CaseIterable {
     case verify, readLedger, report
     case manageDevices, readDevices, manageOfficers, readOfficers
     case categorise, manageRetention, readRetention
+    case manageKeys
 
     /// The ledger action a refused attempt is recorded as.
     public var action: CustodyEvent.Action {
@@ -24,6 +25,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .manageDevices: return .device
         case .manageOfficers: return .officer
         case .categorise, .manageRetention: return .retention
+        case .manageKeys: return .key
         }
     }
 
@@ -50,6 +52,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .categorise: return "categorise exhibits"
         case .manageRetention: return "change retention, holds or deletions"
         case .readRetention: return "read retention rules and holds"
+        case .manageKeys: return "replace the vault's keys"
         }
     }
 }

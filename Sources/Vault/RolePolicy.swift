@@ -22,7 +22,7 @@ public enum RolePolicy {
         case (.officer, _):
             return .none
         case (.evidenceOfficer, .manageDevices), (.evidenceOfficer, .manageOfficers),
-             (.evidenceOfficer, .readOfficers), (.evidenceOfficer, .manageRetention):
+             (.evidenceOfficer, .readOfficers), (.evidenceOfficer, .manageRetention), (.evidenceOfficer, .manageKeys):
             return .none
         case (.evidenceOfficer, _):
             return .all

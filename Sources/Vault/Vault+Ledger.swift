@@ -16,14 +16,16 @@ extension Vault {
         try NoteSigner(name: ledgerOrigin(), key: directory.loadLedgerKey())
     }
 
-    /// Checks checkpoints with the public key alone (`keys/ledger.pub`), as an outsider would.
+    /// Checks checkpoints with the public key alone (`keys/ledger.pub`, and the keys it replaced in
+    /// `keys/retired/`), as an outsider would.
     public func noteVerifier() throws -> NoteVerifier {
         let pem: String
         do { pem = try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8) } catch {
             throw CustodyError.missing(.ledgerPublicKey, "cannot read the ledger public key "
                                        + directory.ledgerPublicKey, cause: error)
         }
-        return try NoteVerifier(name: ledgerOrigin(), publicKey: Ed25519Key(pem: pem).publicBytes())
+        let retired = try directory.retiredLedgerPublicKeys().map { try Ed25519Key(pem: $0).publicBytes() }
+        return try NoteVerifier(name: ledgerOrigin(), publicKey: Ed25519Key(pem: pem).publicBytes(), retired: retired)
     }
 
     /// Signs a checkpoint covering every event so far, unless the newest one already does.

@@ -32,6 +32,14 @@ extension Vault {
                                   key: try directory.loadLinkSecret())
     }
 
+    /// True when `sig` is a MAC of the other three under a link secret replaced by `rotateLinkSecret`.
+    func wasSignedWithARetiredSecret(bundle id: String, recipient: String, expires: String, sig: String) throws
+        -> Bool {
+        guard let mac = Base64.urlDecode(sig), mac.count == 32 else { return false }
+        let message = Self.linkMessage(id, recipient, expires)
+        return try directory.loadRetiredLinkSecrets().contains { HMACSHA256.isValid(mac, for: message, key: $0) }
+    }
+
     static func linkMessage(_ id: String, _ recipient: String, _ expires: String) -> [UInt8] {
         Array("\(linkDomain)\n\(id)\n\(recipient)\n\(expires)".utf8)
     }

@@ -57,6 +57,9 @@ public final class Vault {
             deletionRegistry = try DeletionRegistry(db: db)
         } catch let e as SQLiteError {
             throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
+        } catch let e as SchemaTooNew {
+            throw CustodyError(.refused, "\(directory.database) was written by a newer custody: \(e); run that "
+                               + "version (or newer) on this data directory, never an older one")
         }
         try FS.mkdir(directory.scratch, 0o700)
         directory.removeAbandonedScratch()

@@ -90,6 +90,8 @@ struct Arguments {
     }
 
     func value(_ name: String) -> String? { values[name]?.last }
+    /// Sets `--name` (a configuration file's value for an option the command line did not give).
+    mutating func setValue(_ name: String, _ value: String) { values[name] = [value] }
     func all(_ name: String) -> [String] { values[name] ?? [] }
     func flag(_ name: String) -> Bool { flags.contains(name) }
 

@@ -58,13 +58,15 @@ struct BundleCreateCommand: Command {
         self.args = args
     }
 
-    /// `14d`, `36h`, `90m` in seconds.
-    static func duration(_ text: String) throws -> Int64 {
+    /// `14d`, `36h`, `90m` in seconds (`--field`, at least `atLeast` seconds).
+    static func duration(_ text: String, field: String = "expires", atLeast: Int64 = 0) throws -> Int64 {
         let units: [Character: Int64] = ["d": 86_400, "h": 3600, "m": 60]
-        guard let unit = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n >= 0, n <= 1_000_000
+        guard let unit = text.last.flatMap({ units[$0] }), let n = Int64(text.dropLast()), n >= 0, n <= 1_000_000,
+              n * unit >= atLeast
         else {
-            throw CustodyError.invalidInput(
-                field: "--expires", "--expires must be a number and d, h or m (14d, 36h, 90m), not \(text.prefix(40))")
+            throw CustodyError.invalidInput(field: "--\(field)", "--\(field) must be a number and d, h or m "
+                                            + "(14d, 36h, 90m)\(atLeast > 0 ? ", at least \(atLeast / 60)m" : ""), "
+                                            + "not \(text.prefix(40))")
         }
         return n * unit
     }

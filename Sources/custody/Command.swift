@@ -52,7 +52,8 @@ enum Commands {
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
         CaseCloseCommand.self, CaseReopenCommand.self, CategoryAddCommand.self, CategoryListCommand.self,
         ExhibitCategoriseCommand.self, HoldAddCommand.self, HoldRemoveCommand.self, HoldListCommand.self,
-        RetentionRunCommand.self, RestoreCommand.self, ServeCommand.self, WorkerCommand.self,
+        RetentionRunCommand.self, RestoreCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
+        BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
     ]
 
     static var overview: String {

@@ -71,13 +71,25 @@ struct LedgerCheckpointCommand: OptionsOnlyCommand {
 struct LedgerKeyCommand: OptionsOnlyCommand {
     static let name = "ledger key"
     static let summary = "Print the ledger's verifier key (C2SP vkey) and its Ed25519 public key as PEM."
-    static let usage = "ledger key [--data DIR] [--json]"
-    static let options: [OptionSpec] = [.data, .json]
+    static let usage = """
+        ledger key [--all] [--data DIR] [--json]
+
+        --all: every verifier key the ledger has signed with, one a line, the current one first, then those
+        replaced by `custody rotate-key ledger`, newest first (as /ledger/keys serves them).
+        """
+    static let options: [OptionSpec] = [.flag("all", "every key the ledger has signed with"), .data, .json]
 
     let args: Arguments
 
     func run() throws -> Int32 {
         let (verifier, pem) = try Context.openVault(args).ledgerKey(for: Context.acting(args))
+        if args.flag("all") {
+            let all = [verifier.vkey] + verifier.retiredVkeys.reversed()
+            if args.flag("json") { Output.json(["origin": verifier.name, "vkeys": all]) } else {
+                all.forEach { print($0) }
+            }
+            return 0
+        }
         if args.flag("json") {
             Output.json(["origin": verifier.name, "key_id": Hex.encode(verifier.keyID), "vkey": verifier.vkey,
                          "pem": pem])

@@ -1,6 +1,7 @@
 import CustodyCore
 import Dispatch
 import Foundation
+import POSIX
 import Transfer
 import Vault
 #if canImport(Glibc)
@@ -11,10 +12,11 @@ struct WorkerCommand: OptionsOnlyCommand {
     static let name = "worker"
     static let summary = "Build queued court bundles (what `custody serve` also does), without the service."
     static let usage = """
-        worker [--jobs N] [--once] [--data DIR]
+        worker [--jobs N] [--priority idle|normal|0-19] [--once] [--data DIR]
 
         Leases queued transfer jobs one at a time (--jobs: that many at once) and builds each bundle at
-        low CPU priority. Any number of workers, in any processes, may share a data directory: a job is
+        idle CPU priority (Linux SCHED_IDLE: only CPU time uploads leave; --priority normal, or a nice
+        value, gives it a share of a busy machine, taken from uploads). Any number of workers, in any processes, may share a data directory: a job is
         leased by one at a time, and its lease is renewed while it runs. A failed attempt is tried again
         after 5 s, 10 s, 20 s, 40 s; after 5 attempts the job is failed. A worker killed mid-job leaves no
         half bundle; the next worker takes the job over once its lease (60 s) ends, at once when the dead
@@ -23,6 +25,7 @@ struct WorkerCommand: OptionsOnlyCommand {
         """
     static let options: [OptionSpec] = [
         .option("jobs", "N", "jobs built at once, 1-8 (default 1: redactions are CPU-heavy)"),
+        .option("priority", "P", "CPU priority of the jobs: idle (default), normal, or a nice value 1-19"),
         .flag("once", "build the jobs that are due, then exit"),
         .data,
     ]
@@ -32,6 +35,7 @@ struct WorkerCommand: OptionsOnlyCommand {
     func run() throws -> Int32 {
         var options = TransferWorker.Options()
         options.jobs = try args.int("jobs", in: 1...8) ?? 1
+        options.priority = try Self.priority(args, "priority")
         let directory = Context.directory(args)
         _ = try Context.openVault(args)  // refuses a directory that is no vault; checkpointed at the end
         let worker = TransferWorker(directory: directory, options: options, log: { message, fields in
@@ -60,6 +64,16 @@ struct WorkerCommand: OptionsOnlyCommand {
             }
         }
         return outcomes.contains { if case .failed = $0 { return true } else { return false } } ? 3 : 0
+    }
+
+    /// The CPU priority option `name` gives (default idle).
+    static func priority(_ args: Arguments, _ name: String) throws -> CPUPriority {
+        guard let text = args.value(name) else { return .idle }
+        guard let priority = CPUPriority(text) else {
+            throw CustodyError.invalidInput(field: name, "--\(name) must be idle, normal or a nice value 0-19, "
+                                            + "not \(text.prefix(32))")
+        }
+        return priority
     }
 
     /// `jobs` threads, each building due jobs until none is left.

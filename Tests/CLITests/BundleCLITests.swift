@@ -118,6 +118,15 @@ final class BundleCLITests: BundleCLITestCase {
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains("no bundle BN-000042; `custody bundle list` shows them"), unknown.stderr)
         XCTAssertEqual(try eventRows().suffix(4), Array(repeating: "share|refused|", count: 4))
+        for (command, option) in [(["worker", "--once"], "--priority"), (["serve"], "--transfer-priority")] {
+            for bad in ["20", "-1", "low"] {
+                let r = try custody(command + [option, bad])
+                XCTAssertEqual(r.status, 2, r.stderr)
+                XCTAssertTrue(r.stderr.contains("\(option) must be idle, normal or a nice value 0-19, not \(bad)"),
+                              r.stderr)
+            }
+        }
+        XCTAssertEqual(try custody(["worker", "--once", "--priority", "normal"]).status, 0)
         let commands = [["bundle", "create"], ["bundle", "list"], ["bundle", "show"], ["bundle", "revoke"], ["worker"]]
         for command in commands {
             let help = try custody(command + ["--help"])

@@ -59,6 +59,17 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT version FROM schema_versions WHERE component = 'test'").first?.int(0), 2)
     }
 
+    func testASchemaNewerThanTheProgramIsRefusedAndLeftAsItIs() throws {
+        let dir = TemporaryDirectory()
+        let db = try Database(path: dir.file("t.sqlite"))
+        try db.migrate("test", [Migration(1, "CREATE TABLE a (x INTEGER)"), Migration(2, "ALTER TABLE a ADD COLUMN y")])
+        XCTAssertThrowsError(try db.migrate("test", [Migration(1, "CREATE TABLE a (x INTEGER)")])) { error in
+            XCTAssertEqual("\(error)", "its test tables are at schema version 2, and this program knows versions up "
+                           + "to 1 (a newer version of it made them)")
+        }
+        XCTAssertEqual(try db.query("SELECT version FROM schema_versions WHERE component = 'test'").first?.int(0), 2)
+    }
+
     func testTwoConnectionsWriteTheSameFileWithoutLosingRows() throws {
         let dir = TemporaryDirectory()
         let path = dir.file("t.sqlite")

@@ -59,6 +59,28 @@ final class BundleRefusalTests: BundleTestCase {
         try refused(id, other, status: 403, reason: "forged", actor: "someone.else")
     }
 
+    func testALinkSignedWithARetiredSecretIsRefusedSayingSoAndTheNewLinkOpens() throws {
+        let (id, query) = try builtBundle()
+        XCTAssertEqual(try fetch(landingURL(id, query)).status, 200)
+        let supervisor = Actor.officer("SUP-1")
+        _ = try vault.addOfficer(supervisor.id, name: "A Supervisor", role: .supervisor, by: .system)
+        XCTAssertThrowsError(try vault.rotateLinkSecret(reason: "leaked", by: .officer("PC-1"), now: 1),
+                             "only a registered supervisor may")
+        try vault.rotateLinkSecret(reason: "the secret was copied to a laptop", by: supervisor, now: 1_800_000_000)
+        let rotation = try XCTUnwrap(try events().last { $0.action == .key && $0.outcome == .ok })
+        XCTAssertEqual(rotation.actor, supervisor)
+        XCTAssertEqual(rotation.reason, "the secret was copied to a laptop")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: vault.directory.retiredKeys),
+                       ["link-1800000000.secret"])
+        try refused(id, query, status: 403, reason: "signed with a retired link secret")
+        // A forged link stays forged; the bundle's new link opens.
+        var forged = Array(query)
+        forged[forged.count - 5] = forged[forged.count - 5] == "A" ? "B" : "A"
+        try refused(id, String(forged), status: 403, reason: "forged")
+        let fresh = try XCTUnwrap(try vault.linkPath(for: vault.bundleRegistry.get(id)))
+        XCTAssertEqual(try fetch(base + fresh).status, 200)
+    }
+
     func testUnknownAndMalformedBundlesAre404() throws {
         let (_, query) = try builtBundle()
         try refused("BN-000009", query, status: 404, reason: "unknown bundle")

@@ -78,6 +78,27 @@ final class LedgerEndpointTests: TusTestCase {
         XCTAssertEqual(try Vault.health(of: directory).events, events, "reads record no event")
     }
 
+    /// After `rotate-key ledger` the service signs with the new key at once, and /ledger/keys lists it
+    /// first, then the retired one, with which an earlier checkpoint still opens.
+    func testKeysListsTheCurrentThenTheRetiredKeysAfterARotation() throws {
+        let old = try grow(by: 2)
+        let oldVkey = try verifier().vkey
+        XCTAssertEqual(try fetch("/ledger/keys").body, oldVkey + "\n")
+        _ = try vault.addOfficer("SUP-1", name: "A Supervisor", role: .supervisor, by: .system)
+        let newVkey = try vault.rotateLedgerKey(reason: "test", by: .officer("SUP-1"), now: 1_800_000_000)
+        XCTAssertEqual(try verifier().vkey, newVkey)
+        let keys = try fetch("/ledger/keys")
+        XCTAssertEqual(keys.status, 200)
+        XCTAssertEqual(keys.body, newVkey + "\n" + oldVkey + "\n")
+        let lines = keys.body.split(separator: "\n").map(String.init)
+        let all = try NoteVerifier(name: try NoteVerifier(vkey: lines[0]).name,
+                                   publicKey: try NoteVerifier(vkey: lines[0]).publicKey,
+                                   retired: [try NoteVerifier(vkey: lines[1]).publicKey])
+        XCTAssertNoThrow(try Checkpoint.open(old, verifier: all))
+        XCTAssertNoThrow(try Checkpoint.open(try grow(by: 1), verifier: all))
+        XCTAssertThrowsError(try Checkpoint.open(old, verifier: try NoteVerifier(vkey: newVkey)))
+    }
+
     func testHeadGivesTheHeadOnly() throws {
         let note = try grow(by: 2)
         let head = try fetch("/ledger/checkpoint", ["-I"])

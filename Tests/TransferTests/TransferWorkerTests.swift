@@ -50,8 +50,9 @@ final class TransferWorkerTests: XCTestCase {
         return BuiltBundle(size: Int64(bytes.count), sha256: SHA256.hash(bytes), checkpointSize: 1, files: [])
     }
 
-    func worker(_ writer: @escaping BundleWriterFunction = trivialWriter) -> TransferWorker {
-        var options = TransferWorker.Options()
+    func worker(_ writer: @escaping BundleWriterFunction = trivialWriter,
+                options: TransferWorker.Options = TransferWorker.Options()) -> TransferWorker {
+        var options = options
         options.clock = clock.clock
         return TransferWorker(directory: vault.directory, options: options, writer: writer)
     }
@@ -168,30 +169,41 @@ final class TransferWorkerTests: XCTestCase {
         XCTAssertTrue(redactions[0].reason?.contains(id) == true, redactions[0].reason ?? "")
     }
 
-    /// The calling thread's nice value, from /proc (field 19 of its stat line).
-    static func threadNice() throws -> Int {
+    /// The calling thread's nice value and scheduling policy, from /proc (fields 19 and 41 of its stat
+    /// line; policy 5 is SCHED_IDLE, 0 SCHED_OTHER).
+    static func threadPriority() throws -> (nice: Int, policy: Int) {
         let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
         let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
-        return Int(fields[16])!  // fields 3... after the command name: the 19th is the 17th here
+        return (Int(fields[16])!, Int(fields[38])!)  // fields 3... after the command name
     }
 
-    func testTheWorkerRunsNiced() throws {
+    /// Runs a worker with `options` on a thread of its own; returns the (nice, policy) its writer saw.
+    private func priorityOfAJob(_ options: TransferWorker.Options) throws -> [[Int]] {
         let id = try queue()
         let seen = Unchecked(value: NSMutableArray())
-        let niced = worker { request, vault, path, progress, cancelled in
-            seen.value.add(try Self.threadNice())
+        let job = worker({ request, vault, path, progress, cancelled in
+            let p = try Self.threadPriority()
+            seen.value.add([p.nice, p.policy])
             return try Self.trivialWriter(request, vault, path, progress, cancelled)
-        }
-        let before = try Self.threadNice()
+        }, options: options)
         let done = DispatchSemaphore(value: 0)
         Thread {
-            _ = try? niced.runUntilIdle()
+            _ = try? job.runUntilIdle()
             done.signal()
         }.start()
         done.wait()
-        XCTAssertEqual(seen.value as? [Int], [10], "the writer ran at nice 10")
-        XCTAssertEqual(try Self.threadNice(), before, "only the worker's thread was niced")
         XCTAssertEqual(try vault.bundleDetail(id, for: officer).bundle.state, .done)
+        return seen.value as? [[Int]] ?? []
+    }
+
+    func testTheWorkerRunsAtIdlePriorityByDefaultAndNicedWhenAsked() throws {
+        let before = try Self.threadPriority()
+        XCTAssertEqual(try priorityOfAJob(TransferWorker.Options()), [[before.nice, 5]], "SCHED_IDLE by default")
+        var niced = TransferWorker.Options()
+        niced.priority = .nice(10)
+        XCTAssertEqual(try priorityOfAJob(niced), [[10, 0]], "nice 10 under SCHED_OTHER when asked")
+        let after = try Self.threadPriority()
+        XCTAssertEqual([after.nice, after.policy], [before.nice, before.policy], "only the worker's thread changed")
     }
 
     func testAStoppedWorkerGivesItsJobBackUncounted() throws {

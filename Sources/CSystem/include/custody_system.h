@@ -17,6 +17,13 @@ int custody_accept_nonblocking(int fd, struct sockaddr *address, socklen_t *leng
 /// later inherit it. 0 on success, -1 with errno.
 int custody_nice_this_thread(int niceness);
 
+/// Puts the calling thread under SCHED_IDLE (idle != 0: it runs only on CPU time no other thread
+/// wants) or back under SCHED_OTHER; threads it starts later inherit it. 0 on success, -1 with errno.
+int custody_schedule_this_thread(int idle);
+
+/// 1 when the calling thread runs under SCHED_IDLE.
+int custody_this_thread_is_idle(void);
+
 /// The calling thread's ID (gettid(2)).
 int custody_gettid(void);
 

@@ -36,6 +36,8 @@ extension Vault {
             return nil  // and runs retention daily in `custody serve`
         case (.system, .officer) where actor == Actor.system:
             return nil  // and registers the first supervisor at `custody init`
+        case (.system, .backup):
+            return nil  // the service account backs the vault up (`custody backup`, run without an officer)
         case (.system, _):
             return withoutOfficer
         default:

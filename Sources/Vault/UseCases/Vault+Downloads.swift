@@ -38,6 +38,8 @@ public enum LinkRefusal: String, Error, Sendable {
     /// The signature is not the link secret's over the bundle, recipient and expiry, or the recipient
     /// is not the bundle's.
     case forged
+    /// Genuine, but signed with a link secret since replaced (`custody rotate-key link`).
+    case retiredKey = "signed with a retired link secret"
     case expired, revoked
     /// The sweeper removed the ZIP.
     case removed
@@ -101,13 +103,17 @@ public struct BundleView: Sendable {
 /// after its last (bytes sent, complete or not); the sweeper's removal a `share` event {change: removed}.
 extension Vault {
     /// The bundle `link` opens at `now` (Unix seconds), or the `LinkRefusal` why not, in this order:
-    /// unknown, forged, expired, revoked, removed, over limit.
+    /// unknown, forged (or signed with a retired secret), expired, revoked, removed, over limit.
     public func openLink(_ link: DownloadLink, now: Int64) throws -> OpenedLink {
         guard BundleID.number(of: link.bundle) != nil, let bundle = try bundleRegistry.find(link.bundle),
               bundle.state == .done, let size = bundle.size, let sha256 = bundle.sha256,
               let expiresAt = bundle.expiresAt.flatMap(Timestamp.parse) else { throw LinkRefusal.unknown }
         guard try isGenuineLink(bundle: link.bundle, recipient: link.recipient, expires: link.expires, sig: link.sig),
-              link.recipient == bundle.recipient else { throw LinkRefusal.forged }
+              link.recipient == bundle.recipient else {
+            let retired = try wasSignedWithARetiredSecret(bundle: link.bundle, recipient: link.recipient,
+                                                          expires: link.expires, sig: link.sig)
+            throw retired && link.recipient == bundle.recipient ? LinkRefusal.retiredKey : LinkRefusal.forged
+        }
         guard let exp = Int64(link.expires), now < exp, Double(now) < expiresAt.timeIntervalSince1970 else {
             throw LinkRefusal.expired
         }

@@ -1,0 +1,61 @@
+import CustodyCore
+import Crypto
+import Foundation
+import POSIX
+
+/// Replacing keys: the old link secret moves to `keys/retired/` (0600), the old ledger public key too
+/// (its private key is deleted); a new one takes the name.
+extension DataDirectory {
+    /// The ledger public keys (PEM) replaced so far, oldest first.
+    public func retiredLedgerPublicKeys() throws -> [String] {
+        try retiredNames(prefix: "ledger-", suffix: ".pub").map {
+            try String(contentsOfFile: retiredKeys + "/" + $0, encoding: .utf8)
+        }
+    }
+
+    private func retiredNames(prefix: String, suffix: String) throws -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: retiredKeys)) ?? [])
+            .filter { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) }
+            .sorted { ($0.count, $0) < ($1.count, $1) }
+    }
+
+    /// A free name in `keys/retired/` for a key retired at `now`.
+    private func retiredName(_ kind: String, at now: Int64, suffix: String) -> String {
+        var path = "\(retiredKeys)/\(kind)-\(now)\(suffix)"
+        var n = 1
+        while FS.entryExists(path) { path = "\(retiredKeys)/\(kind)-\(now)-\(n)\(suffix)"; n += 1 }
+        return path
+    }
+
+    /// Writes a new ledger key pair in place of the old one, whose public key is kept in
+    /// `keys/retired/ledger-<unix time>.pub`. The new pair is written aside first; a crash before the
+    /// last rename leaves the old private key signing, its public key in place or derived again by
+    /// `create()`.
+    func replaceLedgerKey(at now: Int64) throws {
+        try FS.mkdir(retiredKeys, 0o700)
+        let key = try Ed25519Key.generate()
+        let aside = try scratch(renamingInto: keys)
+        let (newKey, newPub) = (keys + "/ledger.key.new", keys + "/ledger.pub.new")
+        try FS.writeFileDurably(newKey, Array(try key.privateKeyPEM().utf8), mode: 0o600, scratch: aside)
+        try FS.writeFileDurably(newPub, Array(try key.publicKeyPEM().utf8), mode: 0o644, scratch: aside)
+        try FS.rename(ledgerPublicKey, retiredName("ledger", at: now, suffix: ".pub"))
+        try FS.fsyncDirectory(retiredKeys)
+        try FS.rename(newPub, ledgerPublicKey)
+        try FS.rename(newKey, ledgerPrivateKey)
+        try FS.fsyncDirectory(keys)
+    }
+    /// The link secrets replaced so far, oldest first.
+    public func loadRetiredLinkSecrets() throws -> [[UInt8]] {
+        try retiredNames(prefix: "link-", suffix: ".secret").compactMap { FileManager.default.contents(atPath: retiredKeys + "/" + $0).map { [UInt8]($0) } }
+    }
+
+    /// Moves the link secret to `keys/retired/link-<unix time>.secret` and writes a new one; every link
+    /// signed so far stops opening. Each step is durable; a crash between them leaves the new secret
+    /// missing, which `create()` (any `custody init`) makes.
+    func replaceLinkSecret(at now: Int64) throws {
+        try FS.mkdir(retiredKeys, 0o700)
+        try FS.rename(linkSecret, retiredName("link", at: now, suffix: ".secret"))
+        try FS.fsyncDirectory(retiredKeys)
+        try FS.writeFileDurably(linkSecret, try SecureRandom.bytes(32), mode: 0o600, scratch: scratch(renamingInto: keys))
+    }
+}

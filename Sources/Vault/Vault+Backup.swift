@@ -1,0 +1,128 @@
+import CustodyCore
+import Foundation
+import Ledger
+import POSIX
+import SQLite
+import Storage
+
+/// What `custody backup` copied.
+public struct BackupReport: Sendable {
+    public let directory: String
+    /// Events and the newest signed checkpoint in the copied catalog.
+    public let events: Int64
+    public let checkpoint: String?
+    /// Chunks in the backup, and how many this run copied (the rest were there from an earlier run).
+    public let chunks: Int
+    public let copied: Int
+    public let copiedBytes: Int64
+    /// Chunks the copied catalog names that are in neither the store nor the backup.
+    public let missing: [String]
+}
+
+/// Backup and restore. A backup folder holds `custody.sqlite` (a consistent snapshot taken with
+/// SQLite's online backup API while the service runs), `keys/` (the ledger key pair and the link
+/// secret: a backup is as secret as the data directory) and `chunks/`, a chunk store of its own
+/// filled by name: a chunk already there is not copied again, and each one copied is checked against
+/// its name first. Built bundles, uploads in progress and temporary files are not backed up.
+extension Vault {
+    static let backupFiles = ["keys/ledger.key", "keys/ledger.pub", "keys/link.secret"]
+
+    /// The key files a backup holds: the three above and every retired key (`keys/retired/`), without
+    /// which checkpoints signed before a rotation would not verify after a restore.
+    static func keyFiles(in root: String) -> [String] {
+        let retired = ((try? FileManager.default.contentsOfDirectory(atPath: root + "/keys/retired")) ?? [])
+            .filter { !$0.hasPrefix(".") }.sorted().map { "keys/retired/" + $0 }
+        return backupFiles + retired
+    }
+
+    /// Backs this vault up into `folder` (made if missing, 0700), incrementally. Recorded as an
+    /// `export` event of the whole vault, before the snapshot, so the backup holds it.
+    public func backup(to folder: String, by actor: Actor, progress: ((Int, Int) -> Void)? = nil) throws
+        -> BackupReport {
+        let details = ["backup": String(folder.prefix(500))]
+        if let why = try refusalReason(actor, .backup) { throw refuse(actor, .backup, reason: why, details: details) }
+        try record(CustodyEvent(actor: actor, action: .backup, details: details))
+        try checkpoint()
+        for dir in [folder, folder + "/keys", folder + "/keys/retired"] { try FS.mkdir(dir, 0o700) }
+        // The catalog first: every chunk it names was stored before it, so the copy below has them all.
+        let snapshot = folder + "/custody.sqlite.partial"
+        for suffix in ["", "-wal", "-shm"] { unlink(snapshot + suffix) }
+        try db.backup(to: snapshot, wal: false)
+        chmod(snapshot, 0o600)
+        try FS.rename(snapshot, folder + "/custody.sqlite")
+        for file in Self.keyFiles(in: directory.root) {
+            try FS.writeFileDurably("\(folder)/\(file)", Array(try Data(contentsOf: URL(fileURLWithPath: directory.root
+                + "/" + file))), mode: 0o600, scratch: folder + "/keys")
+        }
+        let target = try FileChunkStore(root: folder + "/chunks")
+        let (chunks, copied, bytes) = try Self.copyChunks(from: store, to: target, progress: progress)
+        let copy = try Database(path: folder + "/custody.sqlite", readOnly: true)
+        let named = try copy.query("SELECT DISTINCT chunk FROM exhibit_chunks").compactMap { $0.text(0) }
+        let missing = try named.filter { hex in try SHA256Digest(hex: hex).map { try !target.exists($0) } ?? true }
+        let events = try copy.query("SELECT count(*) FROM events").first?.int(0) ?? 0
+        let checkpoint = try copy.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.text(0)
+        try FS.fsyncDirectory(folder)
+        return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: chunks, copied: copied,
+                            copiedBytes: bytes, missing: missing)
+    }
+
+    /// Copies every chunk of `source` that `target` lacks, each checked against its name as it is
+    /// read (a damaged one stops the copy, naming it). Returns the chunks in the target, those copied
+    /// and their bytes.
+    static func copyChunks(from source: ChunkStore, to target: ChunkStore, progress: ((Int, Int) -> Void)?) throws
+        -> (chunks: Int, copied: Int, bytes: Int64) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
+        defer { buffer.deallocate() }
+        var cursor: SHA256Digest?
+        var (seen, copied, bytes) = (0, 0, Int64(0))
+        while true {
+            let page = try source.list(after: cursor, limit: 1000)
+            for digest in page {
+                seen += 1
+                if try target.exists(digest) { continue }
+                let chunk = try source.readChecked(digest, into: buffer)
+                try target.put(digest, chunk)
+                copied += 1
+                bytes += Int64(chunk.count)
+                if copied % 64 == 0 { try target.sync() }
+                progress?(seen, copied)
+            }
+            try target.sync()
+            guard page.count == 1000, let last = page.last else { break }
+            cursor = last
+        }
+        return (seen, copied, bytes)
+    }
+
+    /// Restores the backup in `folder` into `directory`, which must not exist or be empty: keys,
+    /// catalog and every chunk (each checked against its name). Returns the opened vault; the caller
+    /// verifies it (`verify`, `verifyLedger`).
+    public static func restoreBackup(from folder: String, into directory: DataDirectory,
+                                     progress: ((Int, Int) -> Void)? = nil) throws -> Vault {
+        for file in ["custody.sqlite"] + backupFiles where !FS.exists(folder + "/" + file) {
+            throw CustodyError.notFound(.file, "\(folder) is not a custody backup: \(file) is missing")
+        }
+        if FS.entryExists(directory.root),
+           !((try? FileManager.default.contentsOfDirectory(atPath: directory.root))?.isEmpty ?? false) {
+            throw CustodyError.conflict(.dataDirectory, "\(directory.root) exists and is not empty: restore into a "
+                                        + "new folder, never over a data directory")
+        }
+        try FS.mkdir(directory.root, 0o700)
+        try FS.mkdir(directory.keys, 0o700)
+        try FS.mkdir(directory.retiredKeys, 0o700)
+        for file in keyFiles(in: folder) {
+            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file)))
+            try FS.writeFileDurably(directory.root + "/" + file, bytes, mode: file.hasSuffix(".pub") ? 0o644 : 0o600,
+                                    scratch: directory.keys)
+        }
+        try directory.create()  // the folders; the keys are the backup's
+        let partial = directory.database + ".partial"
+        try Database(path: folder + "/custody.sqlite", readOnly: true).backup(to: partial, wal: true)
+        try FS.rename(partial, directory.database)
+        chmod(directory.database, 0o600)
+        let vault = try Vault(directory: directory)
+        _ = try copyChunks(from: try FileChunkStore(root: folder + "/chunks"), to: vault.store, progress: progress)
+        try FS.fsyncDirectory(directory.root)
+        return vault
+    }
+}

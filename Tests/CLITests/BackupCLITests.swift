@@ -1,0 +1,98 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// `custody backup` while the service runs and evidence keeps arriving, incremental runs, and
+/// `custody restore-backup` into a new data directory that verifies, ledger and checkpoints included.
+final class BackupCLITests: CLITestCase {
+    var backup: String { dir.file("backup") }
+
+    func ingest(_ fixture: String) throws {
+        let r = try custody(["ingest", TestPaths.fixture(fixture), "--device", "BW2-1"], actor: "PC-1")
+        XCTAssertEqual(r.status, 0, r.stderr)
+    }
+
+    func backupJSON() throws -> [String: Any] {
+        try XCTUnwrap(try json(try custody(["backup", backup, "--json"])) as? [String: Any])
+    }
+
+    func testABackupTakenWhileTheServiceRunsRestoresIntoAVaultThatVerifies() throws {
+        try ingest("bodycam-a.mp4")
+        let kept = dir.file("checkpoint.txt")
+        try custody(["ledger", "checkpoint"]).stdout.write(toFile: kept, atomically: true, encoding: .utf8)
+        let (daemon, _, _) = try serve()
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        // Evidence keeps arriving while the backup runs: it is in this backup or the next, never half.
+        let arriving = Process()
+        arriving.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        arriving.arguments = ["ingest", TestPaths.fixture("bodycam-b.mp4"), TestPaths.fixture("random.bin"),
+                              "--device", "BW2-1", "--as", "PC-1", "--data", data]
+        arriving.standardOutput = FileHandle.nullDevice
+        arriving.standardError = FileHandle.nullDevice
+        try arriving.run()
+        let first = try backupJSON()
+        arriving.waitUntilExit()
+        XCTAssertEqual(arriving.terminationStatus, 0)
+        XCTAssertEqual(first["ok"] as? Bool, true)
+        XCTAssertEqual(first["missing"] as? [String], [])
+        let second = try backupJSON()
+        XCTAssertEqual(second["copied"] as? Int, (second["chunks"] as? Int ?? 0) - (first["chunks"] as? Int ?? 0),
+                       "only the chunks new since the first run are copied")
+        XCTAssertEqual(try backupJSON()["copied"] as? Int, 0, "nothing new, nothing copied")
+        let mode = try FileManager.default.attributesOfItem(atPath: backup + "/keys/ledger.key")[.posixPermissions]
+        XCTAssertEqual((mode as? NSNumber)?.intValue, 0o600)
+
+        let restored = dir.file("restored")
+        let r = try runProcess(TestPaths.custodyBinary, ["restore-backup", backup, "--data", restored, "--json"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        func onRestored(_ args: [String]) throws -> ProcessResult {
+            try runProcess(TestPaths.custodyBinary, args + ["--data", restored], environment: ["CUSTODY_ACTOR": "PC-1"])
+        }
+        XCTAssertEqual(try onRestored(["verify"]).status, 0)
+        let ledger = try onRestored(["ledger", "verify", "--checkpoint", kept])
+        XCTAssertEqual(ledger.status, 0, ledger.stdout + ledger.stderr)
+        XCTAssertTrue(ledger.stdout.contains("and 1 checkpoint files match"), ledger.stdout)
+        // Every exhibit, bit for bit; the backup event is in the restored ledger.
+        for id in ["EX-000001", "EX-000002", "EX-000003"] {
+            let out = dir.file("\(id).out")
+            XCTAssertEqual(try onRestored(["export", id, "--out", out, "--reason", "restore check"]).status, 0)
+            let original = dir.file("\(id).orig")
+            XCTAssertEqual(try custody(["export", id, "--out", original, "--reason", "restore check"], actor: "PC-1")
+                .status, 0)
+            XCTAssertEqual(FileManager.default.contents(atPath: out), FileManager.default.contents(atPath: original))
+        }
+        XCTAssertTrue(try onRestored(["ledger", "log", "--json"]).stdout.contains("\"backup\""))
+        // Never over a data directory, and only from a backup.
+        let over = try runProcess(TestPaths.custodyBinary, ["restore-backup", backup, "--data", restored])
+        XCTAssertEqual(over.status, 2)
+        XCTAssertTrue(over.stderr.contains("exists and is not empty"), over.stderr)
+        let notBackup = try runProcess(TestPaths.custodyBinary, ["restore-backup", dir.file("nothing"), "--data",
+                                                                 dir.file("other")])
+        XCTAssertEqual(notBackup.status, 2)
+        XCTAssertTrue(notBackup.stderr.contains("is not a custody backup"), notBackup.stderr)
+    }
+
+    func testDamagedChunksAreNeitherBackedUpNorRestored() throws {
+        try ingest("bodycam-a.mp4")
+        XCTAssertEqual(try backupJSON()["copied"] as? Int, 1)
+        // A chunk damaged in the backup: restore refuses it, naming it.
+        let chunk = try XCTUnwrap(FileManager.default.subpathsOfDirectory(atPath: backup + "/chunks")
+            .first { $0.count == 67 })
+        let path = backup + "/chunks/" + chunk
+        chmod(path, 0o644)
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
+        bytes[100] ^= 1
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let restore = try runProcess(TestPaths.custodyBinary, ["restore-backup", backup, "--data", dir.file("restored")])
+        XCTAssertNotEqual(restore.status, 0)
+        XCTAssertTrue(restore.stderr.contains(String(chunk.suffix(64))), restore.stderr)
+        // A chunk damaged in the vault (its good copy gone from the backup): the backup stops there, naming
+        // it, and copies nothing of it.
+        try damageChunk(chunk.suffix(64), at: 10)
+        try FileManager.default.removeItem(atPath: path)
+        let failed = try custody(["backup", backup])
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains(String(chunk.suffix(64))), failed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a damaged chunk is not copied")
+    }
+}
