@@ -105,6 +105,13 @@ public final class DeletionRegistry {
         }
     }
 
+    /// The chunks the store must hold: every chunk of an exhibit that is not purged (those only purged
+    /// exhibits used are gone by design). SQL for any connection to a vault's database, read-only too.
+    public static let chunksInUseQuery = """
+        SELECT DISTINCT c.chunk FROM exhibit_chunks c JOIN exhibits e ON e.num = c.exhibit
+        WHERE NOT EXISTS (SELECT 1 FROM deletions d WHERE d.exhibit = e.id AND d.purged_at IS NOT NULL)
+        """
+
     static let columns = "exhibit, deleted_at, event, purged_at, purge_event, freed"
 
     static func decode(_ row: Row) -> Deletion {

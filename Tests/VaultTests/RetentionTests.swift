@@ -125,6 +125,8 @@ final class RetentionTests: XCTestCase {
             XCTAssertTrue(($0 as? CustodyError)?.message.contains("can no longer be restored") ?? false, "\($0)")
         }
         XCTAssertEqual(try vault.verify(actor: supervisor).purgedExhibits, 1)
+        XCTAssertEqual(try vault.backup(to: dir.file("backup"), by: .system).missing, [],
+                       "a purged exhibit's freed chunks are not missing from a backup")
     }
 
     func testRestoreWithinSevenDaysGivesABitIdenticalExportAndNotAfter() throws {
