@@ -94,7 +94,8 @@ let package = Package(
                            "Uploads", "TestSupport"]),
         .testTarget(
             name: "ServiceTests",
-            dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
+            dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "Catalog",
+                           "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore", "BundleFixture",
                                                     "CourtBundle", "Vault"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),

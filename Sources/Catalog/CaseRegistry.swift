@@ -13,6 +13,11 @@ public final class CaseRegistry {
         public let createdBy: String
         /// How many exhibits the case holds.
         public let exhibits: Int
+        /// When the case was closed (RFC 3339) and by whom; nil while it is open. An exhibit in an open
+        /// case is kept by retention.
+        public var closedAt: String? = nil
+        public var closedBy: String? = nil
+        public var isOpen: Bool { closedAt == nil }
     }
 
     /// An exhibit's place in a case: which exhibit (catalog ID), when and by whom it was added.
@@ -41,6 +46,10 @@ public final class CaseRegistry {
                 PRIMARY KEY (case_num, exhibit)
             );
             CREATE INDEX case_exhibits_exhibit ON case_exhibits(exhibit);
+            """),
+        Migration(2, """
+            ALTER TABLE cases ADD COLUMN closed_at TEXT;
+            ALTER TABLE cases ADD COLUMN closed_by TEXT;
             """),
     ]
 
@@ -128,14 +137,46 @@ public final class CaseRegistry {
         }
     }
 
+    /// Closes (`closed` true) or reopens case `c`. Returns false, changing nothing, when it already was.
+    public func setClosed(_ closed: Bool, _ c: Case, by actor: Actor) throws -> Bool {
+        if closed {
+            try db.query("UPDATE cases SET closed_at = ?, closed_by = ? WHERE ref = ? AND closed_at IS NULL",
+                         [.text(Timestamp.rfc3339()), .text(actor.description), .text(c.ref)])
+        } else {
+            try db.query("UPDATE cases SET closed_at = NULL, closed_by = NULL WHERE ref = ? AND closed_at IS NOT NULL",
+                         [.text(c.ref)])
+        }
+        return db.changes == 1
+    }
+
+    /// The open cases exhibit `id` is in, by reference.
+    public func openCases(holding id: String) throws -> [String] {
+        try db.query("""
+            SELECT c.ref FROM cases c JOIN case_exhibits m ON m.case_num = c.num
+            WHERE m.exhibit = ? AND c.closed_at IS NULL ORDER BY c.num
+            """, [.text(id)]).map { $0.text(0) ?? "" }
+    }
+
+    /// Every exhibit in an open case, with the open cases it is in.
+    public func openCasesByExhibit() throws -> [String: [String]] {
+        var found = [String: [String]]()
+        for row in try db.query("""
+            SELECT m.exhibit, c.ref FROM cases c JOIN case_exhibits m ON m.case_num = c.num
+            WHERE c.closed_at IS NULL ORDER BY c.num
+            """) {
+            found[row.text(0) ?? "", default: []].append(row.text(1) ?? "")
+        }
+        return found
+    }
+
     static let select = """
-        SELECT c.ref, c.title, c.created_at, c.created_by, COUNT(m.exhibit) FROM cases c
+        SELECT c.ref, c.title, c.created_at, c.created_by, COUNT(m.exhibit), c.closed_at, c.closed_by FROM cases c
         LEFT JOIN case_exhibits m ON m.case_num = c.num
         """
 
     static func decode(_ row: Row) -> Case {
         Case(ref: row.text(0) ?? "", title: row.text(1), createdAt: row.text(2) ?? "", createdBy: row.text(3) ?? "",
-             exhibits: Int(row.int(4) ?? 0))
+             exhibits: Int(row.int(4) ?? 0), closedAt: row.text(5), closedBy: row.text(6))
     }
 }
 

@@ -33,6 +33,10 @@ public struct ServiceConfiguration: Sendable {
     public var clock = CustodyClock.system
     /// Transfer jobs run at once by the service's worker (0: none; another process runs them).
     public var transferJobs = 1
+    /// How often the service looks whether retention is due; it runs once a day (`retentionEvery`,
+    /// counted from the last run by anyone, so a restart neither skips nor repeats it).
+    public var retentionCheckInterval: Double = 3_600
+    public var retentionEvery: Int64 = 86_400
     /// Their CPU priority (by default idle: uploads keep their speed while a redaction runs).
     public var transferPriority = CPUPriority.idle
 
@@ -63,6 +67,8 @@ public final class CustodyService: @unchecked Sendable {
     let sweeper: PeriodicTask
     /// Removes lapsed bundles' ZIPs and records the download links' refusal summaries.
     let bundleSweeper: PeriodicTask
+    /// Runs retention daily as custody itself (`Vault.runRetentionIfDue`).
+    let retention: PeriodicTask
     let tus: TusHandler
     /// Builds court bundles (queued by `custody bundle create`), at idle CPU priority, one job at a time
     /// by default.
@@ -102,6 +108,16 @@ public final class CustodyService: @unchecked Sendable {
                                interval: configuration.sweepInterval, log: log) { vault in try tus.sweep(vault) }
         bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
                                      interval: configuration.sweepInterval, log: log) { try bundles.sweep($0) }
+        retention = PeriodicTask("retention", directory: configuration.directory,
+                                 interval: configuration.retentionCheckInterval, log: log,
+                                 runsWhenStopped: false) { [log] vault in
+            vault.clock = configuration.clock
+            guard let report = try vault.runRetentionIfDue(every: configuration.retentionEvery, by: .system) else {
+                return
+            }
+            log.info("retention ran", ["deleted": report.deleted.count, "purged": report.purged.count,
+                                       "kept": report.kept])
+        }
         self.tus = tus
         var transferOptions = TransferWorker.Options()
         transferOptions.jobs = configuration.transferJobs
@@ -130,6 +146,7 @@ public final class CustodyService: @unchecked Sendable {
         sweeper.start()
         transfer.start()
         bundleSweeper.start()
+        retention.start()
         // Ingesting a large recording reads it whole: docks are served meanwhile.
         tus.startupIngests.start(pending) { [tus] in _ = tus.finishReceived($0, inBackground: true) }
         return port
@@ -183,6 +200,9 @@ public final class CustodyService: @unchecked Sendable {
     /// `sweepNow` for bundles: lapsed ZIPs removed, the download links' ended refusal window recorded.
     func sweepBundlesNow() { bundleSweeper.runNow() }
 
+    /// Looks now whether retention is due (and runs it if so), on its thread; returns once done.
+    func retentionNow() { retention.runNow() }
+
     /// SIGTERM and SIGINT stop the service gracefully.
     public func stopOnSignals() -> HTTPServerSignalHandlers { server.installShutdownSignalHandlers() }
 
@@ -196,6 +216,7 @@ public final class CustodyService: @unchecked Sendable {
         transfer.stop()
         sweeper.stop()
         bundleSweeper.stop()
+        retention.stop()
         tus.flushRefusals()
         bundles.flushRefusals()
         checkpointer.stop()

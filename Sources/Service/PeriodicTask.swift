@@ -3,13 +3,16 @@ import Foundation
 import Vault
 
 /// Runs `work` every `interval` seconds on its own thread with its own vault connection, and once
-/// more when stopped: the ledger checkpointer and the upload expiry sweep. `runNow` runs it at once.
+/// more when stopped (unless made with `runsWhenStopped: false`): the ledger checkpointer and the upload
+/// expiry sweep. `runNow` runs it at once.
 final class PeriodicTask: @unchecked Sendable {
     private let name: String
     private let directory: DataDirectory
     private let interval: Double
     private let log: Log
     private let work: (Vault) throws -> Void
+    /// Whether stopping runs `work` a last time (the checkpointer's last checkpoint; not retention).
+    private let runsWhenStopped: Bool
     private let condition = NSCondition()
     private var running = false
     private var finished = true
@@ -17,8 +20,10 @@ final class PeriodicTask: @unchecked Sendable {
     private var requested = 0
     private var completed = 0
 
-    init(_ name: String, directory: DataDirectory, interval: Double, log: Log, work: @escaping (Vault) throws -> Void) {
+    init(_ name: String, directory: DataDirectory, interval: Double, log: Log, runsWhenStopped: Bool = true,
+         work: @escaping (Vault) throws -> Void) {
         self.name = name
+        self.runsWhenStopped = runsWhenStopped
         self.directory = directory
         self.interval = interval
         self.log = log
@@ -66,10 +71,11 @@ final class PeriodicTask: @unchecked Sendable {
             while running && requested == completed && condition.wait(until: due) {}
             keepGoing = running
             let serving = requested
+            let skipped = !keepGoing && !runsWhenStopped && serving == completed
             condition.unlock()
             do {
-                if vault == nil { vault = try Vault(directory: directory) }
-                try work(vault!)
+                if vault == nil && !skipped { vault = try Vault(directory: directory) }
+                if !skipped { try work(vault!) }
             } catch {
                 log.error("\(name) failed", ["error": String(describing: error)])
                 vault = nil  // reopen next time

@@ -55,7 +55,9 @@ extension Vault {
 
     /// `exhibit` checked against the ledger event that created it; throws an integrity error naming
     /// the exhibit and every disagreement (SHA-256, size, parent, spec, chunk list, or no such event).
+    /// An exhibit retention deleted is refused (`notFound`): its chunks are not read.
     public func anchored(_ exhibit: Exhibit) throws -> AnchoredExhibit {
+        _ = try live(exhibit)
         let chunks = try catalog.chunks(of: exhibit)
         let creation = try events.creationEvent(exhibit: exhibit.id)
         let problems = try ledgerDisagreements(exhibit, creation: creation, chunks: chunks, context: anchorContext())

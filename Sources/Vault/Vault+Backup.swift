@@ -1,3 +1,4 @@
+import Catalog
 import CustodyCore
 import Foundation
 import Ledger
@@ -58,7 +59,7 @@ extension Vault {
         let target = try FileChunkStore(root: folder + "/chunks")
         let (chunks, copied, bytes) = try Self.copyChunks(from: store, to: target, progress: progress)
         let copy = try Database(path: folder + "/custody.sqlite", readOnly: true)
-        let named = try copy.query("SELECT DISTINCT chunk FROM exhibit_chunks").compactMap { $0.text(0) }
+        let named = try copy.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0) }
         let missing = try named.filter { hex in try SHA256Digest(hex: hex).map { try !target.exists($0) } ?? true }
         let events = try copy.query("SELECT count(*) FROM events").first?.int(0) ?? 0
         let checkpoint = try copy.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.text(0)

@@ -117,6 +117,12 @@ extension Vault {
                                         details: details))
                 return IngestResult(exhibit: existing, duplicate: true, notes: source.notes)
             }
+            // A retention run purging an exhibit that shared a chunk removes it in its write transaction:
+            // once this one holds the lock, every chunk it names must still be there.
+            for chunk in chunks where try !store.exists(chunk.0) {
+                throw CustodyError.failure("chunk \(chunk.0) was purged by a retention run while this was stored: "
+                                           + "nothing was catalogued; store it again")
+            }
             var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
                                   device: source.device, officer: source.officer ?? actor.id,
                                   capturedAt: source.capturedAt, ingestedAt: Timestamp.rfc3339(), status: .ok,

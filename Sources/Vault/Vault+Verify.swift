@@ -23,6 +23,10 @@ public struct VerifyReport: Sendable {
     /// What `ledger verify` would report: each event row that does not match the tree (naming its
     /// index), a changed tree or checkpoint. The exhibit checks rely on those rows.
     public var ledgerProblems: [String] = []
+    /// Exhibits retention deleted: restorable ones are checked like the others (their chunks must be
+    /// whole until they are purged); purged ones only against the ledger, their chunks being gone.
+    public var deletedExhibits = 0
+    public var purgedExhibits = 0
     /// Exhibits with at least one problem, in catalog order.
     public var damagedExhibits: [String] {
         var seen = Set<String>()
@@ -46,7 +50,9 @@ extension Vault {
     public func verify(actor: Actor, progress: ((Int64, Int64) -> Void)? = nil) throws -> VerifyReport {
         try authorize(actor, to: .verify)
         // One snapshot: an exhibit the daemon catalogues meanwhile is in both lists or in neither.
-        let (rows, created) = try db.readTransaction { (try catalog.rows(), try events.creationEvents()) }
+        let (rows, created, deletions) = try db.readTransaction {
+            (try catalog.rows(), try events.creationEvents(), try deletionRegistry.all())
+        }
         var creations = Dictionary(created.map { ($0.exhibit, $0.event) }, uniquingKeysWith: { first, _ in first })
         let context = try anchorContext()
         let ledger = try events.verify(verifier: noteVerifier())
@@ -81,6 +87,14 @@ extension Vault {
                 try ledgerDisagreements(exhibit, creation: event, chunks: chunks, context: context).forEach(damaged)
                 anchor = event.flatMap { Self.identity(recordedBy: $0, of: exhibit) } ?? anchor
             }
+            if let deletion = deletions[row.id] {
+                report.deletedExhibits += 1
+                try deletionProblems(exhibit, deletion).forEach(damaged)
+                if deletion.purgedAt != nil {
+                    report.purgedExhibits += 1
+                    continue
+                }
+            }
             guard let chunks else { continue }
             rehash(exhibit, chunks: chunks, against: anchor, buffers: buffers, report: &report, progress: {
                 progress?($0, totalBytes)
@@ -102,6 +116,23 @@ extension Vault {
             details: ["exhibits": String(report.exhibitsChecked), "chunks": String(report.chunksChecked),
                       "bytes": String(report.bytesChecked), "events": String(report.eventsChecked)]))
         return report
+    }
+
+    /// How the catalog's mark that retention deleted (or purged) `exhibit` disagrees with the ledger: it
+    /// must name the `delete` events that did. A mark without them would hide an exhibit, and let a purge
+    /// free its chunks, with nothing in the ledger to say so.
+    private func deletionProblems(_ exhibit: Exhibit, _ deletion: DeletionRegistry.Deletion) throws -> [String] {
+        var problems = [String]()
+        for (seq, stage) in [(deletion.event, "delete"), (deletion.purgeEvent, "purge")] {
+            guard let seq else { continue }
+            let event = try? events.event(seq: seq)
+            if event?.action != .delete || event?.outcome != .ok || event?.exhibit != exhibit.id
+                || event?.objectSHA256 != exhibit.sha256.hex || event?.details["stage"] != stage {
+                problems.append("is marked deleted in the catalog, but event \(seq) is not the \(stage) event of "
+                                + "\(exhibit.id) in the ledger: the catalog was changed")
+            }
+        }
+        return problems
     }
 
     /// The verify event's reason for a report that is not intact.

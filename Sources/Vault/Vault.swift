@@ -26,6 +26,12 @@ public final class Vault {
     let officerRegistry: OfficerRegistry
     let caseRegistry: CaseRegistry
     let bundleRegistry: BundleRegistry
+    /// Retention: categories, legal holds and deletions (`Vault+Retention.swift` and beside it).
+    let retentionRegistry: RetentionRegistry
+    let holdRegistry: HoldRegistry
+    let deletionRegistry: DeletionRegistry
+    /// What retention reads the time from (when an exhibit is due, when a deletion may be purged).
+    public var clock = CustodyClock.system
     /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
     public let store: FileChunkStore
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
@@ -46,6 +52,9 @@ public final class Vault {
             officerRegistry = try OfficerRegistry(db: db)
             caseRegistry = try CaseRegistry(db: db)
             bundleRegistry = try BundleRegistry(db: db)
+            retentionRegistry = try RetentionRegistry(db: db)
+            holdRegistry = try HoldRegistry(db: db)
+            deletionRegistry = try DeletionRegistry(db: db)
         } catch let e as SQLiteError {
             throw CustodyError.failure("cannot open the catalog \(directory.database)", cause: e)
         } catch let e as SchemaTooNew {

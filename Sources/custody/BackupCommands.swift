@@ -1,3 +1,4 @@
+import Catalog
 import CustodyCore
 import Foundation
 import Ledger
@@ -81,7 +82,7 @@ struct RestoreBackupCommand: Command {
         }
         bar.finish()
         let ledger = try vault.events.verify(verifier: vault.noteVerifier())
-        let named = try vault.db.query("SELECT DISTINCT chunk FROM exhibit_chunks").compactMap { $0.text(0) }
+        let named = try vault.db.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0) }
         let missing = try named.filter { hex in try SHA256Digest(hex: hex).map { try !vault.store.exists($0) } ?? true }
         let ok = ledger.isIntact && missing.isEmpty
         if args.flag("json") {

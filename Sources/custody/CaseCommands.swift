@@ -7,8 +7,10 @@ import Vault
 enum CaseJSON {
     static func object(_ c: CaseRegistry.Case) -> [String: Any] {
         var o: [String: Any] = ["ref": c.ref, "created_at": c.createdAt, "created_by": c.createdBy,
-                                "exhibits": c.exhibits]
+                                "exhibits": c.exhibits, "open": c.isOpen]
         o["title"] = c.title
+        o["closed_at"] = c.closedAt
+        o["closed_by"] = c.closedBy
         return o
     }
 }

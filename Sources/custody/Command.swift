@@ -51,7 +51,10 @@ enum Commands {
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
         OfficerAddCommand.self, OfficerListCommand.self, OfficerDisableCommand.self, OfficerRoleCommand.self,
-        OfficerTokenCommand.self, ReportCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
+        OfficerTokenCommand.self, CaseCloseCommand.self, CaseReopenCommand.self, CategoryAddCommand.self,
+        CategoryListCommand.self, ExhibitCategoriseCommand.self, HoldAddCommand.self, HoldRemoveCommand.self,
+        HoldListCommand.self, RetentionRunCommand.self, RestoreCommand.self, ReportCommand.self, ServeCommand.self,
+        WorkerCommand.self, DoctorCommand.self,
         BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
     ]
 

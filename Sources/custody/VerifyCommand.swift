@@ -19,7 +19,8 @@ struct VerifyCommand: OptionsOnlyCommand {
                 "intact": report.isIntact, "exhibits": report.exhibitsChecked, "chunks": report.chunksChecked,
                 "bytes": report.bytesChecked, "damaged_exhibits": report.damagedExhibits,
                 "events": report.eventsChecked, "ledger_problems": report.ledgerProblems.count,
-                "ledger_mismatches": report.ledgerProblems,
+                "ledger_mismatches": report.ledgerProblems, "deleted": report.deletedExhibits,
+                "purged": report.purgedExhibits,
                 "damage": report.damage.map { d -> [String: Any] in
                     var o: [String: Any] = ["exhibit": d.exhibit, "problem": d.problem]
                     o["chunk_index"] = d.chunkIndex
@@ -32,7 +33,9 @@ struct VerifyCommand: OptionsOnlyCommand {
             for d in report.damage { print("DAMAGED  \(d.exhibit)  \(d.problem)".escapedForTerminal) }
             if report.isIntact {
                 print("OK: \(report.exhibitsChecked) exhibits, \(report.chunksChecked) chunks, "
-                      + "\(Format.bytes(report.bytesChecked)) and \(report.eventsChecked) ledger events intact.")
+                      + "\(Format.bytes(report.bytesChecked)) and \(report.eventsChecked) ledger events intact"
+                      + (report.deletedExhibits == 0 ? "." : " (\(report.deletedExhibits) deleted by retention; the "
+                         + "\(report.purgedExhibits) purged checked against the ledger only)."))
             } else {
                 print("FAILED: \(report.damagedExhibits.count) of \(report.exhibitsChecked) exhibits damaged"
                       + (report.ledgerProblems.isEmpty ? "." : "; \(report.ledgerProblems.count) ledger problems."))

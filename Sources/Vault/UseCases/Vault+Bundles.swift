@@ -60,7 +60,7 @@ extension Vault {
             }
             var seen = Set<String>()
             let items = try asked.enumerated().map { index, clip -> BundleRegistry.Item in
-                let exhibit = try catalog.find(clip.exhibit)
+                let exhibit = try live(catalog.find(clip.exhibit))
                 guard members.contains(exhibit.id) else {
                     throw CustodyError.invalidInput(field: "exhibit",
                                                     "exhibit \(exhibit.id) is not in case \(found.ref)")

@@ -34,7 +34,7 @@ extension Vault {
                 throw CustodyError.invalidInput(field: "exhibit", "no exhibit to add to case \(found.ref)")
             }
             var seen = Set<String>()
-            let exhibits = try references.map { try catalog.find($0) }.filter { seen.insert($0.id).inserted }
+            let exhibits = try references.map { try live(catalog.find($0)) }.filter { seen.insert($0.id).inserted }
             return try exhibits.map { exhibit in
                 let added = try registry.add(exhibit.id, to: found, by: actor)
                 if added {

@@ -18,11 +18,11 @@ public struct ExhibitView {
 /// Reading the evidence: finding, showing and listing exhibits.
 extension Vault {
     /// The exhibit `reference` names (`EX-000001` or a SHA-256 prefix), once `actor` is authorized for
-    /// `permission` on it (an officer: on their own recordings). An attempt on one that does not exist is
-    /// an access attempt too: recorded as refused; a refused one names the exhibit.
+    /// `permission` on it (an officer: on their own recordings). An attempt on one that does not exist (or
+    /// that retention deleted) is an access attempt too: recorded as refused; a refused one names the exhibit.
     public func exhibit(_ reference: String, for permission: Permission, by actor: Actor) throws -> Exhibit {
         let found: Exhibit
-        do { found = try catalog.find(reference) } catch let e as CustodyError where e.isCallersFault {
+        do { found = try live(catalog.find(reference)) } catch let e as CustodyError where e.isCallersFault {
             refuse(actor, permission.action, reason: e.message, details: ["reference": String(reference.prefix(100))])
             throw e
         }
@@ -36,7 +36,7 @@ extension Vault {
         try record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
         return ExhibitView(
             exhibit: exhibit, chunks: try catalog.chunks(of: exhibit).count,
-            derived: try catalog.derived(from: exhibit),
+            derived: try catalog.derived(from: exhibit).filter { try deletionRegistry.deletion(of: $0.id) == nil },
             parent: try exhibit.parentSHA256.flatMap { try catalog.exhibit(sha256: $0) },
             storedBy: try events.creationEvent(exhibit: exhibit.id).map { "\($0.actor.kind.rawValue):\($0.actor.id)" },
             ledgerDisagreements: try ledgerDisagreements(exhibit))
@@ -46,10 +46,12 @@ extension Vault {
     /// recorded (and the clips derived from them). Not recorded when allowed.
     public func exhibits(for actor: Actor) throws -> [Exhibit] {
         try authorize(actor, to: .listExhibits)
+        let deleted = try deletionRegistry.all()
         let all = try catalog.all()
-        guard try role(of: actor).map({ RolePolicy.reach($0, .listExhibits) }) == .own else { return all }
+        let live = all.filter { deleted[$0.id] == nil }
+        guard try role(of: actor).map({ RolePolicy.reach($0, .listExhibits) }) == .own else { return live }
         let bySHA256 = Dictionary(all.map { ($0.sha256, $0) }, uniquingKeysWith: { first, _ in first })
-        return all.filter { Self.recorder(of: $0, parent: { bySHA256[$0] }) == actor.id }
+        return live.filter { Self.recorder(of: $0, parent: { bySHA256[$0] }) == actor.id }
     }
 
     /// Exports the exhibit `reference` names (see `export(_:to:actor:reason:progress:)`).

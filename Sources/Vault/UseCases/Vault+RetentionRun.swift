@@ -1,0 +1,148 @@
+import Catalog
+import CustodyCore
+import Foundation
+import Ledger
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// What a retention run did (or, dry, would do).
+public struct RetentionRunReport: Sendable {
+    public struct Purged: Sendable {
+        public let exhibit: String
+        public let sha256: String
+        /// Chunks no other exhibit (live or restorable) uses, removed from the store, and their bytes.
+        public let chunks: Int
+        public let bytes: Int64
+    }
+
+    /// The run's time, in Unix seconds on the vault's clock.
+    public let now: Int64
+    public let dryRun: Bool
+    /// The exhibits deleted (restorable for 7 days), with the rule that made each due.
+    public var deleted: [RetentionDecision] = []
+    /// Deletions older than 7 days, purged.
+    public var purged: [Purged] = []
+    /// Live exhibits kept.
+    public var kept = 0
+}
+
+/// `custody retention run`: purges what was deleted more than `restoreWindow` ago, then deletes what
+/// is due (`RetentionPlan`). Each deletion and each purge is its own transaction with its `delete`
+/// event, so a run stopped at any moment (kill -9) leaves every exhibit whole or deleted, and the next
+/// run goes on from there. Each exhibit is decided again inside its transaction, over its family as it
+/// is then: a hold or case added meanwhile is seen.
+extension Vault {
+    /// How long a deleted exhibit can be restored before its chunks are purged.
+    public static let restoreWindow: Int64 = 7 * 86_400
+
+    public func runRetention(by actor: Actor, dryRun: Bool = false) throws -> RetentionRunReport {
+        try authorize(actor, to: dryRun ? .readRetention : .manageRetention,
+                      details: ["change": dryRun ? "dry run" : "run"])
+        let now = clock.now()
+        var report = RetentionRunReport(now: now, dryRun: dryRun)
+        for deletion in try deletionRegistry.unpurged(deletedBy: now - Self.restoreWindow) {
+            if let purged = try purge(deletion, at: now, by: actor, dryRun: dryRun) { report.purged.append(purged) }
+        }
+        if !dryRun { try freePurgedChunks() }
+        for decision in RetentionPlan.decide(try retentionFacts(), now: now) {
+            switch decision.verdict {
+            case .keep: report.kept += 1
+            case .deleted: break
+            case .delete:
+                if dryRun {
+                    report.deleted.append(decision)
+                } else if try delete(decision.exhibit, at: now, by: actor) {
+                    report.deleted.append(decision)
+                    RetentionTestHook.deleted(report.deleted.count)
+                } else {
+                    report.kept += 1
+                }
+            }
+        }
+        if !dryRun {
+            try record(CustodyEvent(actor: actor, action: .retention,
+                                    details: ["change": "run", "deleted": String(report.deleted.count),
+                                              "purged": String(report.purged.count), "kept": String(report.kept)]))
+        }
+        return report
+    }
+
+    /// Runs retention when the last run (by anyone) is `interval` seconds or more ago on the vault's
+    /// clock: what `custody serve` calls. Returns nil when it was not due.
+    public func runRetentionIfDue(every interval: Int64, by actor: Actor) throws -> RetentionRunReport? {
+        let now = clock.now()
+        if let last = try catalog.setting("retention_last_run").flatMap({ Int64($0) }), now - last < interval {
+            return nil
+        }
+        let report = try runRetention(by: actor)
+        try catalog.setSetting("retention_last_run", String(now))
+        return report
+    }
+
+    /// Deletes `exhibit` if, decided again over its family as it is now, it is still due. True when deleted.
+    private func delete(_ exhibit: Exhibit, at now: Int64, by actor: Actor) throws -> Bool {
+        try db.transaction {
+            guard let decision = RetentionPlan.decide(try retentionFacts(family: exhibit), now: now)
+                .first(where: { $0.exhibit.id == exhibit.id }), decision.verdict == .delete else { return false }
+            var details = ["category": decision.category, "stage": "delete",
+                           "restorable_until": Self.time(now + Self.restoreWindow)]
+            details["due"] = decision.due.map(Self.time)
+            let event = try record(CustodyEvent(actor: actor, action: .delete, exhibit: exhibit.id,
+                                                objectSHA256: exhibit.sha256.hex, reason: "retention period ended",
+                                                details: details))
+            try deletionRegistry.markDeleted(exhibit.id, at: now, event: event.seq)
+            return true
+        }
+    }
+
+    /// Purges a deletion older than the restore window: recorded as a `delete` event (`stage: purge`);
+    /// its chunks are removed by `freePurgedChunks` after.
+    private func purge(_ deletion: DeletionRegistry.Deletion, at now: Int64, by actor: Actor,
+                       dryRun: Bool) throws -> RetentionRunReport.Purged? {
+        try db.transaction {
+            let exhibit = try catalog.find(deletion.exhibit)
+            let chunks = try deletionRegistry.chunksOnlyUsed(by: exhibit.id)
+            let purged = RetentionRunReport.Purged(exhibit: exhibit.id, sha256: exhibit.sha256.hex,
+                                                   chunks: chunks.count,
+                                                   bytes: chunks.reduce(0) { $0 + Int64($1.size) })
+            if dryRun { return purged }
+            let event = try record(CustodyEvent(
+                actor: actor, action: .delete, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
+                reason: "deleted more than 7 days ago: its chunks no other exhibit uses are freed",
+                details: ["stage": "purge", "deleted_event": String(deletion.event), "chunks": String(chunks.count),
+                          "bytes": String(purged.bytes)]))
+            try deletionRegistry.markPurged(exhibit.id, at: now, event: event.seq)
+            return purged
+        }
+    }
+
+    /// Removes from the store the chunks of purged exhibits that no live or restorable exhibit uses.
+    /// In the write transaction, so no ingest can take up such a chunk meanwhile (`catalogue` checks
+    /// its chunks are there in its own). A run stopped before this finishes leaves the exhibits purged
+    /// and their chunks in the store: the next run removes them.
+    func freePurgedChunks() throws {
+        for id in try deletionRegistry.unfreed() {
+            try db.transaction {
+                for chunk in try deletionRegistry.chunksOnlyUsed(by: id) { try store.delete(chunk.digest) }
+                try deletionRegistry.markFreed(id)
+            }
+        }
+    }
+
+    static func time(_ seconds: Int64) -> String { Timestamp.rfc3339(Date(timeIntervalSince1970: Double(seconds))) }
+}
+
+/// For crash tests only: with `CUSTODY_TEST_RETENTION_PAUSE=<n>` in its environment, a retention run
+/// that has committed its n-th deletion writes its PID to the file `CUSTODY_TEST_RETENTION_PAUSE_MARK`
+/// names and waits there until it is killed, so the test can kill it part-way. Nothing else reads these.
+enum RetentionTestHook {
+    static let after = ProcessInfo.processInfo.environment["CUSTODY_TEST_RETENTION_PAUSE"].flatMap { Int($0) }
+    static let mark = ProcessInfo.processInfo.environment["CUSTODY_TEST_RETENTION_PAUSE_MARK"]
+
+    static func deleted(_ count: Int) {
+        guard let after, after == count, let mark else { return }
+        try? Data("\(getpid())\n".utf8).write(to: URL(fileURLWithPath: mark), options: .atomic)
+        while true { pause() }  // until the test kills it
+    }
+}
