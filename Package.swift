@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: ["CustodyCore", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite", "HTTPServer",
-                           "Transfer", "CourtBundle"],
+                           "Transfer", "CourtBundle", "POSIX"],
             exclude: ["README.md"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
@@ -94,7 +94,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore", "BundleFixture",
-                                                    "CourtBundle"]),
+                                                    "CourtBundle", "Vault"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
         // Court bundles written as TRANSFER.md lays them out from a real ledger, for the verifier's tests.

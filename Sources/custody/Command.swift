@@ -64,6 +64,8 @@ enum Commands {
 
             """
         text += Output.table(all.map { ["", $0.name, $0.summary] })
+        text += "\nWith --server URL (or $CUSTODY_SERVER) and your token in $CUSTODY_TOKEN, a command other than init,\n"
+            + "serve, worker and bundle verify runs on that custody server, as the officer the token names.\n"
         text += "\nExit codes: 0 success, 1 integrity failure found, 2 usage or input error, 3 other failure.\n"
         return text
     }
@@ -90,6 +92,9 @@ enum Commands {
         }
         if argv.first == "--version" { return VersionCommand.main(Array(argv.dropFirst())) }
         guard let (command, rest) = match(argv) else { return unmatched(argv, notUTF8: notUTF8) }
+        if notUTF8 == nil, let (server, rest) = Remote.server(for: command, rest) {
+            return Remote.main(command, rest, server: server)
+        }
         // Before the arguments parse, a guess (`--json` before any `--`); once they do, the flag itself.
         var json = command.options.contains { $0.name == "json" } && rest.prefix { $0 != "--" }.contains("--json")
         do {

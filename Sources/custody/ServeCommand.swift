@@ -85,6 +85,7 @@ struct ServeCommand: Command {
                                                  publicURL: args.value("public-url"), tls: tls)
         configuration.maxConnectionsPerPeer = perPeer
         configuration.transferJobs = transferJobs
+        configuration.executable = "/proc/self/exe"  // API command lines run in this very binary
         let service = try CustodyService(configuration: configuration)
         let signals = service.stopOnSignals()
         let hangup = service.reloadOnHangup()
