@@ -37,16 +37,24 @@ struct RemoteExport {
         let hash = SHA256()
         var received: Int64 = 0
         let reference = command.reference
-        let answer = try client.download("/api/v1/exhibits/\(APIClient.encode(reference))/file",
+        let answer: APIClient.Answer
+        do {
+            answer = try client.download("/api/v1/exhibits/\(APIClient.encode(reference))/file",
                                          query: [("reason", command.reason), ("out", out)]) { data in
-            do { try data.withUnsafeBytes { try FS.writeAll(fd, $0, path: temp) } } catch {
-                if let e = error as? SystemError, e.isDiskFull {
-                    throw CustodyError.diskFull("the disk holding \(out) is full: nothing was exported")
+                do { try data.withUnsafeBytes { try FS.writeAll(fd, $0, path: temp) } } catch {
+                    if let e = error as? SystemError, e.isDiskFull {
+                        throw CustodyError.diskFull("the disk holding \(out) is full: nothing was exported")
+                    }
+                    throw CustodyError.failure("writing \(out) failed", cause: error)
                 }
-                throw CustodyError.failure("writing \(out) failed", cause: error)
+                hash.update(data)
+                received += Int64(data.count)
             }
-            hash.update(data)
-            received += Int64(data.count)
+        } catch let e as CustodyError where received > 0 && e.message.hasPrefix("the server") {
+            // Cut short: a damaged chunk (the server checks each before it goes) or the network.
+            throw CustodyError.failure("the download of \(reference) stopped after \(received) bytes; nothing was "
+                                       + "left at \(out) (the server's ledger says why: custody ledger log "
+                                       + "\(reference))", cause: e)
         }
         guard answer.status == 200 else { return try Remote.printed(answer, json: json) }
         let id = answer.headers["custody-exhibit"] ?? reference
