@@ -26,6 +26,7 @@ public enum APICommands {
     static let elsewhere: [String: String] = [
         "ingest": "ingest uploads each file: POST /api/v1/exhibits (custody ingest --server does)",
         "export": "export downloads the bytes: GET /api/v1/exhibits/EXHIBIT/file (custody export --server does)",
+        "bundle download": "a bundle's ZIP is downloaded: GET /api/v1/bundles/ID/zip (custody bundle download does)",
         "report": "reports are read through GET /api/v1/reports/EXHIBIT|CASE",
         "init": "init runs on the server's data directory only, without --server",
         "serve": "serve runs on the server only", "worker": "worker runs on the server only",
@@ -49,7 +50,7 @@ public enum APICommands {
 
     /// The action a refused request for command `name` is recorded as (`view` when none fits).
     static func action(_ name: String) -> CustodyEvent.Action {
-        allowed[name] ?? ["ingest": .ingest, "export": .export][name] ?? .view
+        allowed[name] ?? ["ingest": .ingest, "export": .export, "bundle download": .download][name] ?? .view
     }
 
     /// A token that gives `--data`, `--as` or `--server` (anywhere: also as another option's value, which

@@ -97,6 +97,24 @@ extension APIHandler {
         })
     }
 
+    /// `GET /api/v1/bundles/<ID>/zip`: a built bundle's ZIP, for an officer who may make bundles
+    /// (`Vault.bundleZip` records the `download`), `Custody-SHA256` its SHA-256 recorded when it was built.
+    func bundleZip(_ id: String, officer: String, connection: HTTPConnectionInfo) throws -> HTTPResponse {
+        let zip = try pool.with {
+            try $0.bundleZip(id, by: .officer(officer), details: ["via": "api", "remote": connection.remoteAddress])
+        }
+        let fd = open(zip.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CustodyError.missing(.file, "the ZIP of \(zip.bundle.id) cannot be opened") }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int64(info.st_size) == zip.size else {
+            close(fd)
+            throw CustodyError.integrity("the ZIP of \(zip.bundle.id) is not the size recorded when it was built")
+        }
+        let headers: HTTPHeaders = ["Content-Type": "application/zip", "Cache-Control": "no-store",
+                                    "Custody-Bundle": zip.bundle.id, "Custody-SHA256": zip.sha256]
+        return .file(.ok, HTTPFileRegion(source: .descriptor(fd, closeWhenDone: true)), headers: headers)
+    }
+
     /// One event for the refused requests of a window that did not get one each: without a valid
     /// officer token, or of `officer`.
     func recordUnrecorded(_ summary: RefusalBudget.Summary, of officer: String? = nil, in vault: Vault) throws {

@@ -37,6 +37,7 @@ struct APIHandler {
             case ("POST", .exhibits): return try ingest(request, body: body, officer: id)
             case ("GET", .exhibitFile(let reference)):
                 return try export(reference, request, officer: id, connection: connection)
+            case ("GET", .bundleZip(let bundle)): return try bundleZip(bundle, officer: id, connection: connection)
             case ("GET", .report):
                 throw APIRefusal(.notImplemented, "custody reports are not served by this version yet", exit: 3)
             case (_, .other):

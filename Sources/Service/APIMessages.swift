@@ -46,7 +46,7 @@ struct APIRefusal: Error {
 
 /// The endpoints under `/api/v1/`.
 enum APIRoute: Equatable {
-    case commands, exhibits, exhibitFile(String), report, other
+    case commands, exhibits, exhibitFile(String), bundleZip(String), report, other
 
     init(_ request: HTTPRequestHead) {
         guard request.path.hasPrefix("/api/v1/") else {
@@ -59,6 +59,8 @@ enum APIRoute: Equatable {
         case (1, "exhibits"): self = .exhibits
         case (3, "exhibits") where parts[2] == "file":
             self = HTTPRequestHead.percentDecode(parts[1]).map { .exhibitFile($0) } ?? .other
+        case (3, "bundles") where parts[2] == "zip":
+            self = HTTPRequestHead.percentDecode(parts[1]).map { .bundleZip($0) } ?? .other
         case (2, "reports"): self = .report
         default: self = .other
         }
@@ -70,6 +72,7 @@ enum APIRoute: Equatable {
         case .commands: return "commands"
         case .exhibits: return "exhibits"
         case .exhibitFile: return "exhibit-file"
+        case .bundleZip: return "bundle-zip"
         case .report: return "reports"
         case .other: return "other"
         }
@@ -80,6 +83,7 @@ enum APIRoute: Equatable {
         switch self {
         case .exhibits: return .ingest
         case .exhibitFile: return .export
+        case .bundleZip: return .download
         default: return .view
         }
     }

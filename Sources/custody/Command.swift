@@ -49,7 +49,8 @@ enum Commands {
         LedgerProofCommand.self, LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
-        BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
+        BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleDownloadCommand.self,
+        BundleVerifyCommand.self,
         ServeCommand.self, WorkerCommand.self,
     ]
 

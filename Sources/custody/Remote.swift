@@ -57,6 +57,9 @@ enum Remote {
             case ExportCommand.name:
                 return try RemoteExport(ExportCommand(args ?? Arguments(rest, accepting: command.options)))
                     .run(client(), json: json)
+            case BundleDownloadCommand.name:
+                return try BundleDownloadCommand(args ?? Arguments(rest, accepting: command.options))
+                    .remote(client(), json: json)
             case IngestCommand.name:
                 return try RemoteIngest(IngestCommand(args ?? Arguments(rest, accepting: command.options)))
                     .run(client, json: json)

@@ -27,6 +27,36 @@ final class RemoteTransferCLITests: RemoteCLITestCase {
                       "\(events)")
     }
 
+    func testABuiltBundlesZipIsDownloadedByAnOfficerWhoMakesBundlesAndNotCountedAsTheLinks() throws {
+        let token = try register("PC-1", .evidenceOfficer)
+        let auditor = try register("AU-1", .auditor)
+        XCTAssertEqual(try remote(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "D1"], token: token)
+            .status, 0)
+        XCTAssertEqual(try remote(["case", "create", "CPS/1"], token: token).status, 0)
+        XCTAssertEqual(try remote(["case", "add", "CPS/1", "EX-000001"], token: token).status, 0)
+        let created = try remote(["bundle", "create", "--case", "CPS/1", "--recipient", "clerk@cps.gov.uk",
+                                  "--max-downloads", "1", "--wait"], token: token)
+        XCTAssertEqual(created.status, 0, created.stderr)
+        XCTAssertTrue(created.stdout.hasPrefix("http://127.0.0.1:"), created.stdout)
+
+        let out = dir.file("bundle.zip")
+        let downloaded = try remote(["bundle", "download", "BN-000001", "--out", out, "--json"], token: token)
+        XCTAssertEqual(downloaded.status, 0, downloaded.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: out)),
+                       try Data(contentsOf: URL(fileURLWithPath: dir.file("data/bundles/BN-000001.zip"))))
+        let shown = try remote(["bundle", "show", "BN-000001", "--json"], token: token)
+        let bundle = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(bundle["downloads"] as? Int, 0, "an officer's copy is not the recipient's download")
+
+        let refused = try remote(["bundle", "download", "BN-000001", "--out", dir.file("other.zip")], token: auditor)
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("an auditor may not create court bundles"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("other.zip")))
+        let events = try eventLines()
+        XCTAssertTrue(events.contains { $0.hasPrefix("officer:PC-1|download|ok|") }, "\(events)")
+        XCTAssertTrue(events.contains { $0.hasPrefix("officer:AU-1|share|refused|an auditor may not") }, "\(events)")
+    }
+
     /// The CLI checks the server's certificate as the system trusts them (libcurl's CA bundle, under
     /// URLSession): a self-signed one is refused before any token is sent. (A certificate of a CA the
     /// system trusts is what production uses; this toolchain's URLSession takes no CA file of its own.)
