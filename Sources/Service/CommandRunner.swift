@@ -8,8 +8,9 @@ import Foundation
 /// as the officer whose token the request carried: the command is parsed, authorized, recorded and
 /// printed exactly as on the server's own command line. At most `slots` children at once (a request
 /// waits up to `queueWait` seconds for one, then is refused with 503); output beyond `maxOutput`
-/// bytes stops the child; a child still running after `timeLimit` seconds gets SIGINT (a redaction
-/// then stores nothing and exits 130), and SIGKILL 30 s later.
+/// bytes kills the child; a child still running after `timeLimit` seconds gets SIGINT (a redaction
+/// then stores nothing and exits 130), and SIGKILL `killAfter` seconds later (other commands inherit
+/// the service's SIGINT ignored; custody is crash-safe: a killed command leaves the old state or the new).
 final class CommandRunner: @unchecked Sendable {
     struct Outcome {
         let exit: Int32
@@ -22,10 +23,12 @@ final class CommandRunner: @unchecked Sendable {
     let timeLimit: Double
     let maxOutput: Int
     let queueWait: Double
+    let killAfter: Double
     private let slots: DispatchSemaphore
 
     init(executable: String, directory: String, slots: Int, timeLimit: Double, maxOutput: Int = 32 << 20,
-         queueWait: Double = 30) {
+         queueWait: Double = 30, killAfter: Double = 30) {
+        self.killAfter = killAfter
         self.executable = executable
         self.directory = directory
         self.timeLimit = timeLimit
@@ -52,10 +55,11 @@ final class CommandRunner: @unchecked Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let watchdog = Watchdog(process, after: timeLimit)
+        let watchdog = Watchdog(process, after: timeLimit, killAfter: killAfter)
         defer { watchdog.cancel() }
-        let stderrText = CappedReader(err.fileHandleForReading, limit: maxOutput) { process.interrupt() }
-        let stdoutText = CappedReader(out.fileHandleForReading, limit: maxOutput) { process.interrupt() }
+        let pid = process.processIdentifier
+        let stderrText = CappedReader(err.fileHandleForReading, limit: maxOutput) { kill(pid, SIGKILL) }
+        let stdoutText = CappedReader(out.fileHandleForReading, limit: maxOutput) { kill(pid, SIGKILL) }
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) { stderrText.readToEnd() }
         stdoutText.readToEnd()
@@ -67,7 +71,7 @@ final class CommandRunner: @unchecked Sendable {
                 + "narrow it (e.g. ledger log EXHIBIT)\n"
         }
         if watchdog.fired {
-            stderr += "custody: error: the command ran longer than the server allows (\(Int(timeLimit)) s) "
+            stderr += "custody: error: the command ran longer than the server allows (\(timeLimit) s) "
                 + "and was stopped\n"
         }
         let exit = process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
@@ -123,7 +127,7 @@ private final class Watchdog: @unchecked Sendable {
     private var didFire = false
     private var items: [DispatchWorkItem] = []
 
-    init(_ process: Process, after seconds: Double) {
+    init(_ process: Process, after seconds: Double, killAfter grace: Double) {
         let pid = process.processIdentifier
         let interrupt = DispatchWorkItem { [weak self] in
             self?.markFired()
@@ -132,7 +136,7 @@ private final class Watchdog: @unchecked Sendable {
         let killing = DispatchWorkItem { kill(pid, SIGKILL) }
         items = [interrupt, killing]
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: interrupt)
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds + 30, execute: killing)
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds + grace, execute: killing)
     }
 
     private func markFired() { lock.lock(); didFire = true; lock.unlock() }
