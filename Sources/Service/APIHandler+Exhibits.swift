@@ -103,13 +103,7 @@ extension APIHandler {
         let zip = try pool.with {
             try $0.bundleZip(id, by: .officer(officer), details: ["via": "api", "remote": connection.remoteAddress])
         }
-        let fd = open(zip.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CustodyError.missing(.file, "the ZIP of \(zip.bundle.id) cannot be opened") }
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int64(info.st_size) == zip.size else {
-            close(fd)
-            throw CustodyError.integrity("the ZIP of \(zip.bundle.id) is not the size recorded when it was built")
-        }
+        let fd = try BundleHandler.openZip(zip.path, of: zip.bundle.id, size: zip.size)
         let headers: HTTPHeaders = ["Content-Type": "application/zip", "Cache-Control": "no-store",
                                     "Custody-Bundle": zip.bundle.id, "Custody-SHA256": zip.sha256]
         return .file(.ok, HTTPFileRegion(source: .descriptor(fd, closeWhenDone: true)), headers: headers)
