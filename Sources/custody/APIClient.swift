@@ -101,7 +101,10 @@ final class APIClient: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         make(session).resume()
         done.wait()
         lock.lock()
-        defer { lock.unlock() }
+        defer {
+            (sink, sent) = (nil, nil)  // what they hold (a file being received) is the caller's again
+            lock.unlock()
+        }
         if let failure {
             if failure is CustodyError { throw failure }
             throw CustodyError.failure("the server \(base.absoluteString) could not be reached or stopped "

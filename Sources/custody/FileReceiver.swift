@@ -34,9 +34,17 @@ final class FileReceiver {
         }
     }
 
-    deinit {
+    private var open = true
+
+    deinit { discard() }
+
+    /// Closes and removes the hidden file (after a hard link to `out`, only this second name goes). Said
+    /// explicitly: the process may exit before this object's last reference goes.
+    func discard() {
+        guard open else { return }
+        open = false
         close(fd)
-        unlink(temp)  // after a hard link to `out`, only this second name goes
+        unlink(temp)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -53,6 +61,7 @@ final class FileReceiver {
     /// Checks what arrived against `sha256` (hex) and `size`, then gives the file its name. Returns the
     /// SHA-256 it has.
     func finish(sha256 expected: String, size: Int64?, what: String) throws -> String {
+        defer { discard() }
         let digest = hash.finalize().hex
         guard digest == expected, size == nil || size == received else {
             throw CustodyError.integrity("\(what) hashes to \(digest) (\(received) bytes), not the \(expected) "
@@ -79,11 +88,16 @@ enum RemoteDownload {
         do {
             answer = try client.download(path, query: query) { data in try data.withUnsafeBytes(file.write) }
         } catch let e as CustodyError where file.received > 0 && e.message.hasPrefix("the server") {
+            file.discard()
             // Cut short: a damaged chunk (the server checks each before it goes) or the network.
             throw CustodyError.failure("the download of \(what) stopped after \(file.received) bytes; nothing was "
                                        + "left at \(file.out) (the server's ledger says why: custody ledger log)",
                                        cause: e)
+        } catch {
+            file.discard()
+            throw error
         }
+        if answer.status != 200 { file.discard() }
         return (answer, file)
     }
 }
