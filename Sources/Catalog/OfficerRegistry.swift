@@ -37,8 +37,8 @@ public final class OfficerRegistry {
     }
 
     /// Registers officer `id` with its role and the SHA-256 (hex) of its token. An ID is never reused
-    /// (a disabled officer keeps it), so the ledger never confuses two people. Runs inside the caller's
-    /// transaction, which records the change.
+    /// (a disabled officer keeps it), nor taken again in another letter case, so the ledger never
+    /// confuses two people. Runs inside the caller's transaction, which records the change.
     public func add(_ id: String, name: String, role: Role, tokenSHA256: String, by actor: Actor) throws {
         guard Actor.isValidID(id) else {
             throw CustodyError.invalidInput(field: "id", "officer ID must be 1-64 letters, digits or ._@- characters")
@@ -46,7 +46,9 @@ public final class OfficerRegistry {
         guard !name.isEmpty, name.utf8.count <= 200, !name.altersDisplay else {
             throw CustodyError.invalidInput(field: "name", "officer name must be 1-200 bytes with no control characters")
         }
-        if try officer(id) != nil { throw CustodyError.conflict(.officer, "officer \(id) is already registered") }
+        if let taken = try db.query("SELECT id FROM officers WHERE lower(id) = lower(?)", [.text(id)]).first?.text(0) {
+            throw CustodyError.conflict(.officer, "officer \(taken) is already registered")
+        }
         try db.query("""
             INSERT INTO officers (id, name, role, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)
             """, [.text(id), .text(name), .text(role.rawValue), .text(tokenSHA256), .text(Timestamp.rfc3339()),

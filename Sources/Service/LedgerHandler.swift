@@ -32,7 +32,7 @@ struct LedgerHandler {
                     let sizes = try LedgerQuery.sizes(request.query)
                     return Self.ok(try vault.consistencyProof(from: sizes.from, to: sizes.to, for: Self.reader).text)
                 default:
-                    let key = try vault.ledgerKey(for: Self.reader)
+                    let key = try vault.publishedLedgerKey()
                     return .text(.ok, key.verifier.vkey + "\n" + key.pem + (key.pem.hasSuffix("\n") ? "" : "\n"))
                 }
             }

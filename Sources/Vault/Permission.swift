@@ -18,8 +18,8 @@ public enum Permission: String, Sendable, CaseIterable {
         case .exportExhibit: return .export
         case .ingest: return .ingest
         case .redact: return .redact
-        case .manageCases, .createBundle: return .share
-        case .revokeBundle: return .link
+        case .createBundle, .revokeBundle: return .share
+        case .manageCases: return .link
         case .verify: return .verify
         case .manageDevices: return .device
         case .manageOfficers: return .officer

@@ -19,7 +19,7 @@ extension Vault {
     public func export(_ exhibit: Exhibit, to out: String, actor: Actor, reason: String,
                        progress: ((Int64, Int64) -> Void)? = nil) throws {
         let destination = URL(fileURLWithPath: out).standardizedFileURL.path
-        try authorize(actor, .export, exhibit: exhibit.id)
+        try authorize(actor, to: .exportExhibit, exhibit: exhibit)
         func event(_ outcome: CustodyEvent.Outcome, _ why: String) -> CustodyEvent {
             CustodyEvent(actor: actor, action: .export, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
                          outcome: outcome, reason: why, details: ["destination": destination])

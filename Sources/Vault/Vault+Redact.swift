@@ -25,7 +25,7 @@ extension Vault {
     ///   libav*, I/O), or `RedactionError.cancelled` when `isCancelled` returned true: nothing is stored.
     public func redact(_ exhibit: Exhibit, spec specBytes: [UInt8], reason: String, actor: Actor,
                        progress: ((Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> IngestResult {
-        try authorize(actor, .redact, exhibit: exhibit.id)
+        try authorize(actor, to: .redact, exhibit: exhibit)
         let specSHA256 = SHA256.hash(specBytes)
         func event(_ outcome: CustodyEvent.Outcome, _ why: String) {
             _ = try? record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id,

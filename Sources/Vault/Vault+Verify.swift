@@ -44,7 +44,7 @@ extension Vault {
     /// One pass per exhibit: while one core hashes a chunk (into the chunk's and the exhibit's
     /// SHA-256 at once, `SHA256Pair`), the other reads the next.
     public func verify(actor: Actor, progress: ((Int64, Int64) -> Void)? = nil) throws -> VerifyReport {
-        try authorize(actor, .verify)
+        try authorize(actor, to: .verify)
         // One snapshot: an exhibit the daemon catalogues meanwhile is in both lists or in neither.
         let (rows, created) = try db.readTransaction { (try catalog.rows(), try events.creationEvents()) }
         var creations = Dictionary(created.map { ($0.exhibit, $0.event) }, uniquingKeysWith: { first, _ in first })

@@ -54,11 +54,27 @@ public final class Vault {
         store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch(renamingInto: directory.chunks))
     }
 
+    /// What `initialize` did: the opened vault, whether it was created, and the token of the first
+    /// supervisor when it registered one (shown once).
+    public struct Initialization {
+        public let vault: Vault
+        public let created: Bool
+        public let supervisorToken: String?
+    }
+
     /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
     /// `origin` names the ledger's checkpoints (default `<org>/custody`); it and `org` are fixed at
-    /// creation, since every checkpoint ever signed names them: another value is refused.
+    /// creation, since every checkpoint ever signed names them: another value is refused. While no
+    /// officer is registered, an officer `actor` is registered as the first supervisor.
     public static func initialize(_ directory: DataDirectory, org: String?, origin: String? = nil,
                                   actor: Actor) throws -> (Vault, created: Bool) {
+        let done = try initialization(directory, org: org, origin: origin, actor: actor)
+        return (done.vault, done.created)
+    }
+
+    /// `initialize`, with the first supervisor's token.
+    public static func initialization(_ directory: DataDirectory, org: String?, origin: String? = nil,
+                                      actor: Actor) throws -> Initialization {
         let created = try directory.create()
         // The database is created on first open, its schema by the migrations. It names officers
         // and devices, so only the service account may read it (WAL files inherit the mode).
@@ -90,8 +106,9 @@ public final class Vault {
                                                         "origin": try vault.ledgerOrigin()]))
             }
         }
+        let token = try vault.registerFirstSupervisor(actor)
         try vault.checkpoint()
-        return (vault, created)
+        return Initialization(vault: vault, created: created, supervisorToken: token)
     }
 
     /// The organisation name given to `custody init --org` (default `local`).

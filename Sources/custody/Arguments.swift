@@ -115,6 +115,14 @@ struct Arguments {
         return reason
     }
 
+    /// The value of `--name`, which must be given (`placeholder` names it in the error: TEXT, ROLE).
+    func required(_ name: String, _ placeholder: String) throws -> String {
+        guard let value = value(name) else {
+            throw CustodyError.invalidInput(field: "--\(name)", "missing --\(name) \(placeholder)")
+        }
+        return value
+    }
+
     /// Exactly `count` positional arguments, named in the error when missing.
     func positionals(exactly names: [String]) throws -> [String] {
         guard positionals.count == names.count else {

@@ -50,8 +50,8 @@ enum Commands {
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
         BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleDownloadCommand.self,
-        BundleVerifyCommand.self,
-        ServeCommand.self, WorkerCommand.self,
+        BundleVerifyCommand.self, OfficerAddCommand.self, OfficerListCommand.self, OfficerDisableCommand.self,
+        OfficerRoleCommand.self, OfficerTokenCommand.self, ServeCommand.self, WorkerCommand.self,
     ]
 
     static var overview: String {

@@ -69,8 +69,11 @@ enum Context {
         (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
     }
 
-    /// Who a refusal is recorded against when no valid officer was given: the login user.
+    /// Who a refusal is recorded against when no valid officer was given: the login user, never custody
+    /// itself (`Actor.system`, which may do what no login may), even for a login named like it.
     private static var systemUser: Actor {
-        Actor(id: Actor.isValidID(environment["USER"] ?? "") ? environment["USER"]! : "unknown", kind: .system)
+        let user = environment["USER"] ?? ""
+        let id = !Actor.isValidID(user) ? "unknown" : user == Actor.system.id ? "login-\(user)" : user
+        return Actor(id: id, kind: .system)
     }
 }

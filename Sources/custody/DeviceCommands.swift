@@ -32,8 +32,8 @@ struct DeviceAddCommand: Command {
 struct DeviceListCommand: OptionsOnlyCommand {
     static let name = "device list"
     static let summary = "List registered docking stations and whether they are active."
-    static let usage = "device list [--data DIR] [--json]"
-    static let options: [OptionSpec] = [.data, .json]
+    static let usage = "device list [--as ID] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
 

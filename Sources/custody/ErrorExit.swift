@@ -20,6 +20,9 @@ extension CustodyError {
         case .notFound(.device), .conflict(.device): return "`custody device list` shows them"
         case .notFound(.case), .conflict(.case): return "`custody case list` shows them"
         case .notFound(.bundle): return "`custody bundle list` shows them"
+        case .notFound(.officer), .conflict(.officer): return "`custody officer list` shows them"
+        case .refused where message.hasSuffix(" is not registered"):
+            return "a supervisor registers officers with `custody officer add`"
         case .invalidInput(field: "case"): return "e.g. CPS/2026/1187"
         case .notFound(.dataDirectory): return "`custody init` with the same --data creates one"
         case .conflict(.file): return "choose another --out"

@@ -36,7 +36,7 @@ struct ExportCommand: Command {
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
         let actor = Context.acting(args)
-        let exhibit = try vault.exhibit(reference, for: .export, by: actor)
+        let exhibit = try vault.exhibit(reference, for: .exportExhibit, by: actor)
         let bar = ProgressBar("export \(exhibit.id)")
         defer { bar.finish() }
         try vault.export(exhibit, to: out, actor: actor, reason: reason, progress: bar.update)

@@ -8,14 +8,18 @@ struct IngestCommand: Command {
     static let name = "ingest"
     static let summary = "Store recordings in the vault: hash, chunk, probe and catalogue each file."
     static let usage = """
-        ingest FILE... --device ID [--captured-at RFC3339] [--chunk-size BYTES] [--as ID] [--data DIR] [--json]
+        ingest FILE... --device ID [--officer ID] [--captured-at RFC3339] [--chunk-size BYTES] [--as ID]
+               [--data DIR] [--json]
 
-        Each file is read once. A file already in the vault (same SHA-256) stores nothing new and says so.
+        --officer names who wore the camera when another officer ingests the card: an officer (role)
+        sees and exports only the recordings they made. Each file is read once. A file already in the
+        vault (same SHA-256) stores nothing new and says so.
         A damaged or non-video file is still stored, flagged `unreadable` with the reason.
         """
     static let refusalAction: CustodyEvent.Action? = .ingest
     static let options: [OptionSpec] = [
         .option("device", "ID", "camera or dock the recordings came from (required)"),
+        .option("officer", "ID", "the officer who recorded them (default: the one ingesting, --as)"),
         .option("captured-at", "RFC3339", "when they were recorded (default: the container's creation time)"),
         .option("chunk-size", "BYTES", "chunk size, 64 KiB to 64 MiB (default 4 MiB)"),
         .actor, .data, .json,
@@ -25,6 +29,7 @@ struct IngestCommand: Command {
     let files: [String]
     let device: String
     let capturedAt: String?
+    let officer: String?
     let chunkSize: Int
 
     init(_ args: Arguments) throws {
@@ -36,6 +41,11 @@ struct IngestCommand: Command {
             throw CustodyError.invalidInput(field: "--device",
                                             "--device must be 1-64 letters, digits or ._@- characters")
         }
+        if let officer = args.value("officer"), !Actor.isValidID(officer) {
+            throw CustodyError.invalidInput(field: "--officer",
+                                            "--officer must be 1-64 letters, digits or ._@- characters")
+        }
+        officer = args.value("officer")
         if let text = args.value("captured-at") {
             guard let normal = Timestamp.normalize(text) else {
                 throw CustodyError.invalidInput(field: "--captured-at",
@@ -55,7 +65,7 @@ struct IngestCommand: Command {
     func run() throws -> Int32 {
         let vault = try Context.openVault(args)
         let actor = Context.acting(args)
-        try vault.authorize(actor, .ingest)
+        try vault.authorize(actor, to: .ingest)
         var results = [[String: Any]]()
         var failures = 0
         var stop: CustodyError?
@@ -63,7 +73,7 @@ struct IngestCommand: Command {
             let bar = ProgressBar((file as NSString).lastPathComponent.escapedForTerminal)
             do {
                 let source = IngestSource(filename: (file as NSString).lastPathComponent, device: device,
-                                          capturedAt: capturedAt)
+                                          capturedAt: capturedAt, officer: officer)
                 let r = try vault.ingest(path: Context.inputFile(file, field: "arguments"), source: source,
                                          actor: actor, chunkSize: chunkSize,
                                          progress: bar.update)

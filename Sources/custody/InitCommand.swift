@@ -38,21 +38,41 @@ struct InitCommand: Command {
 
     func run() throws -> Int32 {
         let directory = Context.directory(args)
-        // init needs no officer; when one is given the first ledger event names them.
+        // The first officer named is registered as a supervisor (on a new vault, one must be named: no
+        // one else could register officers); the init event names them.
         let acting = Context.acting(args)
+        guard acting.kind == .officer || directory.isInitialized else {
+            throw CustodyError.invalidInput(field: "--as", "a new vault needs its first supervisor: give --as ID "
+                                            + "or set CUSTODY_ACTOR (registered as a supervisor, their token "
+                                            + "printed once)")
+        }
         let actor = acting.kind == .officer ? acting : Actor.system
-        let (vault, created) = try Vault.initialize(directory, org: org, origin: args.value("origin"), actor: actor)
+        let done = try Vault.initialization(directory, org: org, origin: args.value("origin"), actor: actor)
+        let vault = done.vault
         if let url = args.value("public-url") { try vault.setPublicURL(url) }
         let organization = try vault.organization()
         if args.flag("json") {
-            Output.json(["data": directory.root, "created": created, "org": organization,
-                         "origin": try vault.ledgerOrigin(), "public_key": directory.ledgerPublicKey,
-                         "public_url": try vault.publicURL()])
+            var object: [String: Any] = [
+                "data": directory.root, "created": done.created, "org": organization,
+                "origin": try vault.ledgerOrigin(), "public_key": directory.ledgerPublicKey,
+                "public_url": try vault.publicURL()]
+            if let token = done.supervisorToken {
+                object["supervisor"] = actor.id
+                object["token"] = token
+            }
+            Output.json(object)
         } else {
-            print(created ? "Created custody data directory \(directory.root) (org \(organization))."
-                          : "\(directory.root) is already a custody data directory (org \(organization)); nothing to do.")
+            print(done.created ? "Created custody data directory \(directory.root) (org \(organization))."
+                  : "\(directory.root) is already a custody data directory (org \(organization)); nothing to do.")
             print("Ledger origin: \(try vault.ledgerOrigin()); public key: \(directory.ledgerPublicKey)")
             print("Download links start with \(try vault.publicURL())")
+            if let token = done.supervisorToken {
+                print("Registered \(actor.id) as the first supervisor; their personal token (shown only once):")
+                print(token)
+            }
+        }
+        if done.supervisorToken == nil, try !vault.hasOfficers() {
+            Output.note("no officer is registered yet: `custody init --as ID` registers the first supervisor")
         }
         return 0
     }

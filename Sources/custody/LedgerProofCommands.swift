@@ -7,12 +7,12 @@ struct LedgerProofCommand: Command {
     static let name = "ledger proof"
     static let summary = "Print an inclusion proof for event SEQ in C2SP tlog-proof format (event bytes in `extra`)."
     static let usage = """
-        ledger proof SEQ [--size N] [--data DIR] [--json]
+        ledger proof SEQ [--size N] [--as ID] [--data DIR] [--json]
 
         The proof leads to the newest checkpoint, or to the stored checkpoint of exactly N events.
         """
     static let options: [OptionSpec] = [
-        .option("size", "N", "prove against the stored checkpoint of this tree size"), .data, .json,
+        .option("size", "N", "prove against the stored checkpoint of this tree size"), .actor, .data, .json,
     ]
 
     let args: Arguments
@@ -44,13 +44,13 @@ struct LedgerConsistencyCommand: Command {
     static let name = "ledger consistency"
     static let summary = "Prove that the ledger now extends an older checkpoint kept elsewhere."
     static let usage = """
-        ledger consistency OLD_CHECKPOINT_FILE [--data DIR] [--json]
+        ledger consistency OLD_CHECKPOINT_FILE [--as ID] [--data DIR] [--json]
 
         Checks the old checkpoint's signature, then prints a consistency proof from its tree size to
         the newest checkpoint (format: custody/consistency-proof@v1, see the README). Exit 1 when the
         ledger does not extend the old checkpoint.
         """
-    static let options: [OptionSpec] = [.data, .json]
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
     let file: String

@@ -6,8 +6,8 @@ import Vault
 struct LedgerLogCommand: Command {
     static let name = "ledger log"
     static let summary = "Print the chain-of-custody timeline, oldest first (all events, or one exhibit's)."
-    static let usage = "ledger log [EXHIBIT] [--data DIR] [--json]"
-    static let options: [OptionSpec] = [.data, .json]
+    static let usage = "ledger log [EXHIBIT] [--as ID] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
     let reference: String?
@@ -47,12 +47,12 @@ struct LedgerCheckpointCommand: OptionsOnlyCommand {
     static let name = "ledger checkpoint"
     static let summary = "Sign a checkpoint of the ledger if it grew, and print the newest (C2SP tlog-checkpoint)."
     static let usage = """
-        ledger checkpoint [--data DIR] [--json]
+        ledger checkpoint [--as ID] [--data DIR] [--json]
 
         Keep copies of checkpoints outside the server: `custody ledger verify --checkpoint FILE` later
         proves that no event before it was changed, removed or reordered.
         """
-    static let options: [OptionSpec] = [.data, .json]
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
 
@@ -71,8 +71,8 @@ struct LedgerCheckpointCommand: OptionsOnlyCommand {
 struct LedgerKeyCommand: OptionsOnlyCommand {
     static let name = "ledger key"
     static let summary = "Print the ledger's verifier key (C2SP vkey) and its Ed25519 public key as PEM."
-    static let usage = "ledger key [--data DIR] [--json]"
-    static let options: [OptionSpec] = [.data, .json]
+    static let usage = "ledger key [--as ID] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
 

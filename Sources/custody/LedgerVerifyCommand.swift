@@ -6,7 +6,7 @@ struct LedgerVerifyCommand: OptionsOnlyCommand {
     static let name = "ledger verify"
     static let summary = "Recompute every leaf, the tree and every checkpoint; exit 1 naming the first mismatch."
     static let usage = """
-        ledger verify [--checkpoint FILE]... [--data DIR] [--json]
+        ledger verify [--checkpoint FILE]... [--as ID] [--data DIR] [--json]
 
         Trusts only the public key: re-encodes every event, rebuilds the Merkle tree, checks each stored
         checkpoint's signature and root, and that the log still matches each checkpoint FILE (copies
@@ -14,7 +14,7 @@ struct LedgerVerifyCommand: OptionsOnlyCommand {
         """
     static let options: [OptionSpec] = [
         .option("checkpoint", "FILE", "a checkpoint kept outside the server (repeatable)", repeatable: true),
-        .data, .json,
+        .actor, .data, .json,
     ]
 
     let args: Arguments

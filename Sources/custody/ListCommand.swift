@@ -4,8 +4,8 @@ import Vault
 struct ListCommand: OptionsOnlyCommand {
     static let name = "list"
     static let summary = "List the exhibits in the vault, oldest first."
-    static let usage = "list [--data DIR] [--json]"
-    static let options: [OptionSpec] = [.data, .json]
+    static let usage = "list [--as ID] [--data DIR] [--json]"
+    static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
 

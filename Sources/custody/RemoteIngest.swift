@@ -17,6 +17,7 @@ struct RemoteIngest {
         var options = ["--device", command.device]
         if let at = command.args.value("captured-at") { options += ["--captured-at", at] }
         if let size = command.args.value("chunk-size") { options += ["--chunk-size", size] }
+        if let officer = command.args.value("officer") { options += ["--officer", officer] }
         if json { options.append("--json") }
         var results = [Any]()
         var status: Int32 = 0

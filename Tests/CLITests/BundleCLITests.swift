@@ -82,9 +82,10 @@ final class BundleCLITests: BundleCLITestCase {
         XCTAssertTrue(try show("BN-000001")["link"] is NSNull, "a revoked bundle has no link")
 
         let shares = try eventRows().filter { $0.hasPrefix("share|") }
-        // Queued twice, built twice, the unknown case listed, the revocation without a reason, revoked.
-        XCTAssertEqual(shares, ["share|ok|", "share|ok|", "share|ok|", "share|ok|", "share|refused|", "share|refused|",
-                                "share|ok|"])
+        // Queued twice, built twice, the revocation without a reason, revoked; the unknown case listed is a
+        // refused read (`view`).
+        XCTAssertEqual(shares, ["share|ok|", "share|ok|", "share|ok|", "share|ok|", "share|refused|", "share|ok|"])
+        XCTAssertEqual(try eventRows().filter { $0.hasSuffix("|refused|") }, ["view|refused|", "share|refused|"])
         XCTAssertEqual(try eventRows().filter { $0.hasPrefix("redact|") },
                        ["redact|ok|EX-000001", "redact|ok|EX-000003"])
         XCTAssertEqual(try custody(["verify"], actor: "PC-1").status, 0)
@@ -104,7 +105,8 @@ final class BundleCLITests: BundleCLITestCase {
 
     func testRefusedCommandLinesAreRecordedAndSayWhatToDo() throws {
         try makeCase()
-        let nobody = try custody(["bundle", "create", "--case", "CPS/1", "--recipient", "clerk@court.example"])
+        let nobody = try custody(["bundle", "create", "--case", "CPS/1", "--recipient", "clerk@court.example"],
+                                 actor: nil)
         XCTAssertEqual(nobody.status, 2)
         XCTAssertTrue(nobody.stderr.contains("no acting officer; give --as ID or set CUSTODY_ACTOR"), nobody.stderr)
         let missing = try custody(["bundle", "create", "--case", "CPS/1"], actor: "PC-1")
@@ -117,7 +119,8 @@ final class BundleCLITests: BundleCLITestCase {
         let unknown = try custody(["bundle", "show", "BN-000042"], actor: "PC-1")
         XCTAssertEqual(unknown.status, 2)
         XCTAssertTrue(unknown.stderr.contains("no bundle BN-000042; `custody bundle list` shows them"), unknown.stderr)
-        XCTAssertEqual(try eventRows().suffix(4), Array(repeating: "share|refused|", count: 4))
+        XCTAssertEqual(try eventRows().suffix(4), ["share|refused|", "share|refused|", "share|refused|",
+                                                   "view|refused|"])
         let commands = [["bundle", "create"], ["bundle", "list"], ["bundle", "show"], ["bundle", "revoke"], ["worker"]]
         for command in commands {
             let help = try custody(command + ["--help"])

@@ -12,17 +12,36 @@ class CLITestCase: XCTestCase {
             throw XCTSkip("build the custody binary first (swift build)")
         }
         dir = TemporaryDirectory("custody-cli")
-        let r = try custody(["init", "--org", "testforce"])
+        let r = try custody(["init", "--org", "testforce"], actor: Self.supervisor)
         XCTAssertEqual(r.status, 0, r.stderr)
+        for (id, role) in officers.sorted(by: { $0.key < $1.key }) { try addOfficer(id, role: role) }
+    }
+
+    /// The officer `init` registers as the vault's first supervisor, and whom `custody` acts as unless a
+    /// test says otherwise.
+    static let supervisor = "PC-1"
+
+    /// The other officers a test case acts as (ID: role), registered by `setUp`.
+    var officers: [String: String] { [:] }
+
+    /// Registers officer `id` with `role` (by the supervisor) and returns their personal token.
+    @discardableResult
+    func addOfficer(_ id: String, role: String = "supervisor", file: StaticString = #filePath,
+                    line: UInt = #line) throws -> String {
+        let r = try custody(["officer", "add", id, "--name", "Officer \(id)", "--role", role, "--json"])
+        let object = try json(r, file: file, line: line) as? [String: Any]
+        return try XCTUnwrap(object?["token"] as? String, file: file, line: line)
     }
 
     override func tearDown() {
         dir?.remove()
     }
 
-    /// Runs `custody ARGS --data <tmp>` with CUSTODY_ACTOR unset unless `actor` is given.
+    /// Runs `custody ARGS --data <tmp>` as officer `actor` (CUSTODY_ACTOR; the supervisor unless given,
+    /// none for nil).
     @discardableResult
-    func custody(_ args: [String], actor: String? = nil, stdin: String? = nil) throws -> ProcessResult {
+    func custody(_ args: [String], actor: String? = CLITestCase.supervisor, stdin: String? = nil) throws
+        -> ProcessResult {
         var env = ["CUSTODY_DATA": data, "CUSTODY_ACTOR": ""]
         if let actor { env["CUSTODY_ACTOR"] = actor }
         return try runProcess(TestPaths.custodyBinary, args, environment: env, stdin: stdin)
@@ -33,13 +52,23 @@ class CLITestCase: XCTestCase {
         return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8))
     }
 
-    /// Rows of the events table as `action|outcome|exhibit` via the sqlite3 CLI.
-    func eventRows() throws -> [String] {
+    /// The lines the sqlite3 CLI prints for `sql` on the catalog.
+    func sqliteLines(_ sql: String, file: StaticString = #filePath, line: UInt = #line) throws -> [String] {
         guard let sqlite = which("sqlite3") else { throw XCTSkip("sqlite3 CLI not installed") }
-        let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"),
-                                        "SELECT action || '|' || outcome || '|' || COALESCE(exhibit, '') FROM events ORDER BY seq"])
-        XCTAssertEqual(r.status, 0, r.stderr)
+        let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"), sql])
+        XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
         return r.stdout.split(separator: "\n").map(String.init)
+    }
+
+    /// Rows of the events table as `action|outcome|exhibit`.
+    func eventRows() throws -> [String] {
+        try sqliteLines("SELECT action || '|' || outcome || '|' || COALESCE(exhibit, '') FROM events ORDER BY seq")
+    }
+
+    /// The refused events as `kind:actor action: reason`, oldest first.
+    func refusedEvents() throws -> [String] {
+        try sqliteLines("SELECT actor_kind || ':' || actor || ' ' || action || ': ' || COALESCE(reason, '') "
+                        + "FROM events WHERE outcome = 'refused' ORDER BY seq")
     }
 
     /// Damages the stored chunk `digest` (hex) in place: flips `mask` in its byte at `offset`.

@@ -5,6 +5,7 @@ import XCTest
 /// `custody case`: create, add (by ID and by SHA-256 prefix), list and show, as text and `--json`; the
 /// events they record; errors with their hints; refused command lines recorded.
 final class CaseCLITests: CLITestCase {
+    override var officers: [String: String] { ["PC-2": "evidence-officer"] }
     func ingest(_ fixtures: [String]) throws -> [[String: Any]] {
         try XCTUnwrap(json(try custody(["ingest"] + fixtures.map(TestPaths.fixture) + ["--device", "BW2-1", "--json"],
                                        actor: "PC-1")) as? [[String: Any]])
@@ -77,16 +78,18 @@ final class CaseCLITests: CLITestCase {
         XCTAssertEqual(noExhibit.status, 2)
         XCTAssertTrue(noExhibit.stderr.contains("no exhibit EX-000042; `custody list` shows the catalog"),
                       noExhibit.stderr)
-        let noOfficer = try custody(["case", "list"])
+        let noOfficer = try custody(["case", "list"], actor: nil)
         XCTAssertEqual(noOfficer.status, 2)
         XCTAssertTrue(noOfficer.stderr.contains("give --as ID or set CUSTODY_ACTOR"), noOfficer.stderr)
         // A command line refused before the use case runs is recorded too.
         let missing = try custody(["case", "add", "CPS/1"], actor: "PC-1")
         XCTAssertEqual(missing.status, 2)
         XCTAssertTrue(missing.stderr.contains("missing <EXHIBIT>..."), missing.stderr)
+        // The refused reads (case list without an officer) are `view` events; the changes `link`.
         XCTAssertEqual(try eventRows().filter { $0.hasPrefix("link|") },
                        ["link|refused|", "link|ok|", "link|refused|", "link|refused|", "link|refused|",
-                        "link|refused|", "link|refused|"])
+                        "link|refused|"])
+        XCTAssertEqual(try eventRows().filter { $0.hasPrefix("view|") }, ["view|refused|"])
         let shown = try XCTUnwrap(json(try custody(["case", "show", "CPS/1", "--json"], actor: "PC-1"))
                                   as? [String: Any])
         XCTAssertEqual((shown["exhibits"] as? [Any])?.count, 0, "the refused additions added nothing")

@@ -3,6 +3,7 @@ import TestSupport
 import XCTest
 
 final class EvidenceCLITests: CLITestCase {
+    override var officers: [String: String] { ["PC-4471": "evidence-officer"] }
     func testIngestListShowExportVerifyEndToEnd() throws {
         let files = ["bodycam-a.mp4", "bodycam-b.mp4", "truncated.mp4", "random.bin"].map(TestPaths.fixture)
         let ingested = try XCTUnwrap(json(try custody(["ingest"] + files + ["--device", "BW2-000417", "--json"],
@@ -84,7 +85,7 @@ final class EvidenceCLITests: CLITestCase {
     }
 
     func testRefusesWithoutActorAndRecordsTheAttempt() throws {
-        let r = try custody(["ingest", TestPaths.fixture("bodycam-b.mp4"), "--device", "D1"])
+        let r = try custody(["ingest", TestPaths.fixture("bodycam-b.mp4"), "--device", "D1"], actor: nil)
         XCTAssertEqual(r.status, 2)
         XCTAssertTrue(r.stderr.contains("--as"), r.stderr)
         XCTAssertEqual(try eventRows().last, "ingest|refused|")
@@ -99,7 +100,7 @@ final class EvidenceCLITests: CLITestCase {
 
     func testAMalformedOfficerIDIsRecordedAsSuchNotAsNoOfficer() throws {
         let video = TestPaths.fixture("bodycam-b.mp4")
-        let missing = try custody(["ingest", video, "--device", "D1"])
+        let missing = try custody(["ingest", video, "--device", "D1"], actor: nil)
         let malformed = try custody(["ingest", video, "--device", "D1", "--as", "bad id"])
         XCTAssertEqual([missing.status, malformed.status], [2, 2])
         XCTAssertTrue(missing.stderr.contains("no acting officer; give --as ID"), missing.stderr)
@@ -113,7 +114,7 @@ final class EvidenceCLITests: CLITestCase {
 
     func testFoldersArePrivateWhateverTheUmaskAndNamesCannotForgeLines() throws {
         let fresh = dir.file("u0/a/b")
-        let made = try runProcess("/bin/sh", ["-c", "umask 000; exec \"$0\" init --data \"$1\"",
+        let made = try runProcess("/bin/sh", ["-c", "umask 000; exec \"$0\" init --as PC-1 --data \"$1\"",
                                               TestPaths.custodyBinary, fresh])
         XCTAssertEqual(made.status, 0, made.stderr)
         for path in [dir.file("u0"), dir.file("u0/a"), fresh, fresh + "/chunks", fresh + "/keys"] {

@@ -6,12 +6,8 @@ import XCTest
 final class IngestReportCLITests: CLITestCase {
     /// Reasons of the refused events of `action`, oldest first, via the sqlite3 CLI.
     func refusedReasons(_ action: String = "ingest") throws -> [String] {
-        guard let sqlite = which("sqlite3") else { throw XCTSkip("sqlite3 CLI not installed") }
-        let query = "SELECT actor_kind || ':' || actor || '|' || reason FROM events "
-            + "WHERE action = '\(action)' AND outcome = 'refused' ORDER BY seq"
-        let r = try runProcess(sqlite, [dir.file("data/custody.sqlite"), query])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return r.stdout.split(separator: "\n").map(String.init)
+        try sqliteLines("SELECT actor_kind || ':' || actor || '|' || reason FROM events "
+                        + "WHERE action = '\(action)' AND outcome = 'refused' ORDER BY seq")
     }
 
     func testEveryRefusedIngestCommandLineIsRecorded() throws {

@@ -86,10 +86,12 @@ final class OutputCLITests: CLITestCase {
             ["ledger", "key", "extra"], ["ledger", "verify", "--checkpoint", dir.file("no")],
             ["device", "add", "unauthenticated"], ["device", "list", "extra"], ["device", "revoke", "nobody"],
             ["case", "create", "CPS/1"], ["case", "add", "CPS/1", "EX-1"], ["case", "list"], ["case", "show", "CPS/1"],
+            ["officer", "add", "PC-9", "--name", "N", "--role", "auditor"], ["officer", "list", "extra"],
+            ["officer", "disable", "PC-9"], ["officer", "role", "PC-9", "auditor"], ["officer", "token", "PC-9"],
         ]
         for args in commands {
             // No officer for the commands that need one: refused like any other error.
-            let r = try custody(args + ["--json"])
+            let r = try custody(args + ["--json"], actor: nil)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             let object = try XCTUnwrap(try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any],
                                        "\(args): stdout is not a JSON object: \(r.stdout)")

@@ -4,6 +4,7 @@ import XCTest
 
 /// `custody redact` through the built binary.
 final class RedactCLITests: CLITestCase {
+    override var officers: [String: String] { ["PC-4471": "evidence-officer"] }
     let spec = TestPaths.fixture("redaction-spec.json")
 
     func ingestFixtures(_ names: [String]) throws -> [[String: Any]] {
@@ -86,7 +87,7 @@ final class RedactCLITests: CLITestCase {
         let unreadable = try custody(["redact", "EX-000001", "--spec", spec, "--reason", "r"], actor: "PC-4471")
         XCTAssertEqual(unreadable.status, 2)
         XCTAssertTrue(unreadable.stderr.contains("EX-000001 is unreadable"), unreadable.stderr)
-        let noActor = try custody(["redact", "EX-000002", "--spec", spec, "--reason", "r"])
+        let noActor = try custody(["redact", "EX-000002", "--spec", spec, "--reason", "r"], actor: nil)
         XCTAssertEqual(noActor.status, 2)
         XCTAssertTrue(noActor.stderr.contains("acting officer"), noActor.stderr)
         // bodycam-b is 3 s long: the fixture spec's clip ends at 3.5 s.

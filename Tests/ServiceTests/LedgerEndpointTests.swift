@@ -8,8 +8,8 @@ import XCTest
 
 /// The public ledger endpoints over real HTTP on loopback, checked as a recipient would: with the
 /// Ledger module's verifier and with openssl. The checkpointer never runs (its interval is an hour),
-/// so the test signs every checkpoint itself; the vault signed one of 1 event at init, and the two
-/// docks added since make 3 events.
+/// so the test signs every checkpoint itself; the vault signed one of 2 events at init (its `init` event and
+/// the first supervisor's registration), and the two docks added since make 4 events.
 final class LedgerEndpointTests: TusTestCase {
     override func configure(_ c: inout ServiceConfiguration) { c.checkpointInterval = 3600 }
 
@@ -59,7 +59,7 @@ final class LedgerEndpointTests: TusTestCase {
         XCTAssertTrue(answer.headers.lowercased().contains("cache-control: no-cache"), answer.headers)
         let verifier = try verifier()
         XCTAssertEqual(verifier.vkey, try vault.noteVerifier().vkey)
-        XCTAssertEqual(try Checkpoint.open(answer.body, verifier: verifier).size, 8)
+        XCTAssertEqual(try Checkpoint.open(answer.body, verifier: verifier).size, 9)
 
         // The README's recipe, with the PEM the same endpoint serves after the vkey line.
         try answer.body.write(toFile: dir.file("checkpoint.txt"), atomically: true, encoding: .utf8)
@@ -90,7 +90,7 @@ final class LedgerEndpointTests: TusTestCase {
     }
 
     func testConsistencyProofsVerifyAgainstTheOldAndNewRoots() throws {
-        let first = try fetch("/ledger/checkpoint").body  // size 1, signed at init
+        let first = try fetch("/ledger/checkpoint").body  // size 2, signed at init
         let middle = try grow(by: 5)
         let newest = try grow(by: 3)
         let verifier = try verifier()
@@ -102,22 +102,22 @@ final class LedgerEndpointTests: TusTestCase {
             let proof = try ConsistencyProof(parsing: answer.body)
             XCTAssertEqual(proof.checkpoint, newest)
             XCTAssertFalse(proof.hashes.isEmpty)
-            XCTAssertEqual(try proof.verify(old: opened, verifier: verifier).size, 11)
+            XCTAssertEqual(try proof.verify(old: opened, verifier: verifier).size, 12)
             // The same proof does not pass for another old tree.
             let other = try Checkpoint.open(old == first ? middle : first, verifier: verifier)
             XCTAssertThrowsError(try proof.verify(old: other, verifier: verifier))
         }
         // A size no checkpoint has is proved against the tree's own root at that size.
         let three = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=3").body)
-        XCTAssertEqual(try three.verify(oldRoot: vault.events.root(size: 3), verifier: verifier).size, 11)
+        XCTAssertEqual(try three.verify(oldRoot: vault.events.root(size: 3), verifier: verifier).size, 12)
         // The newest size itself: an empty proof, valid.
-        let same = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=11").body)
+        let same = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=12").body)
         XCTAssertEqual(same.hashes, [])
-        XCTAssertEqual(try same.verify(old: Checkpoint.open(newest, verifier: verifier), verifier: verifier).size, 11)
+        XCTAssertEqual(try same.verify(old: Checkpoint.open(newest, verifier: verifier), verifier: verifier).size, 12)
         // `to` names a stored checkpoint.
-        let toMiddle = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=1&to=8").body)
+        let toMiddle = try ConsistencyProof(parsing: try fetch("/ledger/consistency?from=2&to=9").body)
         XCTAssertEqual(toMiddle.checkpoint, middle)
-        XCTAssertEqual(try toMiddle.verify(old: Checkpoint.open(first, verifier: verifier), verifier: verifier).size, 8)
+        XCTAssertEqual(try toMiddle.verify(old: Checkpoint.open(first, verifier: verifier), verifier: verifier).size, 9)
         // The README's recipient: the newer checkpoint is what follows the proof's first blank line.
         let recipe = """
             set -e
@@ -133,22 +133,22 @@ final class LedgerEndpointTests: TusTestCase {
         XCTAssertEqual(try String(contentsOfFile: dir.file("checkpoint.txt"), encoding: .utf8), newest)
         // What `custody ledger consistency` prints for the same old checkpoint is the same proof.
         XCTAssertEqual(try vault.consistencyProof(from: first, label: "first", for: .officer("PC-1")).proof.text,
-                       try fetch("/ledger/consistency?from=1").body)
+                       try fetch("/ledger/consistency?from=2").body)
     }
 
     func testBadQueriesGet400AndRecordNothing() throws {
-        _ = try grow(by: 6)  // newest checkpoint: 9 events
+        _ = try grow(by: 6)  // newest checkpoint: 10 events
         let events = try Vault.health(of: directory).events
-        let bad = ["", "?", "?from=", "?from=abc", "?from=-1", "?from=+1", "?from=01", "?from=0", "?from=10",
+        let bad = ["", "?", "?from=", "?from=abc", "?from=-1", "?from=+1", "?from=01", "?from=0", "?from=11",
                    "?from=1.0", "?from=%31", "?from=99999999999999999999999", "?from=9223372036854775808",
-                   "?from=1&from=1", "?from=1&x=2", "?to=6", "?from=1&", "?from=7&to=1", "?from",
+                   "?from=1&from=1", "?from=1&x=2", "?to=6", "?from=1&", "?from=7&to=2", "?from",
                    "?from=1&to=" + String(repeating: "9", count: 60)]
         for query in bad {
             let answer = try fetch("/ledger/consistency" + query)
             XCTAssertEqual(answer.status, 400, query)
             XCTAssertTrue(answer.body.contains("from") || answer.body.contains("query"), "\(query): \(answer.body)")
         }
-        XCTAssertTrue(try fetch("/ledger/consistency?from=10").body.contains("between 1 and 9"))
+        XCTAssertTrue(try fetch("/ledger/consistency?from=11").body.contains("between 1 and 10"))
         let noSuch = try fetch("/ledger/consistency?from=1&to=5")
         XCTAssertEqual(noSuch.status, 404, "to must be a stored checkpoint's size")
         XCTAssertEqual(noSuch.body, "no stored checkpoint has size 5\n")

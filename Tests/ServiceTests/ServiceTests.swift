@@ -15,7 +15,7 @@ final class ServiceTests: XCTestCase {
     override func setUpWithError() throws {
         dir = TemporaryDirectory("custody-service")
         directory = DataDirectory(root: dir.file("data"))
-        _ = try Vault.initialize(directory, org: "test", actor: .officer("PC-1"))
+        _ = try Vault.initialize(directory, org: "test", actor: .system)  // one event; no officer acts here
         service = try CustodyService(configuration: ServiceConfiguration(directory: directory, port: 0,
                                                                          checkpointInterval: 0.2),
                                      log: Log(minimum: .warning))

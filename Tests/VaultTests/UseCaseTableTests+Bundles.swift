@@ -78,15 +78,15 @@ extension UseCaseTableTests {
             XCTAssertEqual(queued.items.first?.spec, spec)
         }
 
-        try assertRefused("bundle list", by: nobody, .share) { _ = try vault.bundles(for: nobody) }
-        try assertRefused("bundle list of an unknown case", by: officer, .share) {
+        try assertRefused("bundle list", by: nobody, .view) { _ = try vault.bundles(for: nobody) }
+        try assertRefused("bundle list of an unknown case", by: officer, .view) {
             _ = try vault.bundles(caseRef: "CPS/9", for: officer)
         }
         try assertAllowed("bundle list", records: []) {
             XCTAssertEqual(try vault.bundles(caseRef: "cps/1", for: officer).map(\.id), ["BN-000002", "BN-000001"])
         }
-        try assertRefused("bundle show", by: nobody, .share) { _ = try vault.bundleDetail("BN-000001", for: nobody) }
-        try assertRefused("bundle show of an unknown bundle", by: officer, .share) {
+        try assertRefused("bundle show", by: nobody, .view) { _ = try vault.bundleDetail("BN-000001", for: nobody) }
+        try assertRefused("bundle show of an unknown bundle", by: officer, .view) {
             _ = try vault.bundleDetail("BN-000009", for: officer)
         }
         try assertAllowed("bundle show", records: []) {

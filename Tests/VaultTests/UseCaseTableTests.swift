@@ -120,7 +120,8 @@ final class UseCaseTableTests: XCTestCase {
             _ = try vault.show(exhibit.id, by: officer)
         }
 
-        try assertAllowed("list", records: []) { XCTAssertEqual(try vault.exhibits(for: nobody).count, 1) }
+        try assertRefused("list", by: nobody, .view) { _ = try vault.exhibits(for: nobody) }
+        try assertAllowed("list", records: []) { XCTAssertEqual(try vault.exhibits(for: officer).count, 1) }
 
         let out = dir.file("out.mp4")
         try assertRefused("export", by: nobody, .export) {
@@ -151,20 +152,36 @@ final class UseCaseTableTests: XCTestCase {
             XCTAssertTrue(try vault.verify(actor: officer).isIntact)
         }
 
-        // Reading the ledger is open to whoever can open the data directory, and not recorded.
+        // Reading the ledger takes an officer whose role may (`readLedger`); allowed, it is not recorded.
+        let latestNote = try XCTUnwrap(try vault.events.latestCheckpoint()).note
+        try assertRefused("ledger log", by: nobody, .view) { _ = try vault.ledgerEvents(of: nil, for: nobody) }
+        try assertRefused("ledger log of an exhibit", by: nobody, .view) {
+            _ = try vault.ledgerEvents(of: exhibit.id, for: nobody)
+        }
+        try assertRefused("ledger checkpoint", by: nobody, .view) { _ = try vault.latestCheckpoint(for: nobody) }
+        try assertRefused("ledger key", by: nobody, .view) { _ = try vault.ledgerKey(for: nobody) }
+        try assertRefused("ledger proof", by: nobody, .view) {
+            _ = try vault.inclusionProof(seq: 0, size: nil, for: nobody)
+        }
+        try assertRefused("ledger consistency", by: nobody, .view) {
+            _ = try vault.consistencyProof(from: latestNote, label: "it", for: nobody)
+        }
+        try assertRefused("ledger verify", by: nobody, .view) { _ = try vault.verifyLedger(external: [], for: nobody) }
         try assertAllowed("ledger reads", records: []) {
-            XCTAssertFalse(try vault.ledgerEvents(of: exhibit.id, for: nobody).1.isEmpty)
-            let latest = try vault.latestCheckpoint(for: nobody).stored
-            XCTAssertEqual(try vault.ledgerKey(for: nobody).verifier.name, try vault.ledgerOrigin())
-            XCTAssertEqual(try vault.inclusionProof(seq: 0, size: nil, for: nobody).checkpoint.size, latest.size)
-            XCTAssertEqual(try vault.consistencyProof(from: latest.note, label: "it", for: nobody).old.size, latest.size)
-            XCTAssertTrue(try vault.verifyLedger(external: [], for: nobody).isIntact)
+            XCTAssertFalse(try vault.ledgerEvents(of: exhibit.id, for: officer).1.isEmpty)
+            let latest = try vault.latestCheckpoint(for: officer).stored
+            XCTAssertEqual(try vault.ledgerKey(for: officer).verifier.name, try vault.ledgerOrigin())
+            XCTAssertEqual(try vault.inclusionProof(seq: 0, size: nil, for: officer).checkpoint.size, latest.size)
+            XCTAssertEqual(try vault.consistencyProof(from: latest.note, label: "it", for: officer).old.size,
+                           latest.size)
+            XCTAssertTrue(try vault.verifyLedger(external: [], for: officer).isIntact)
         }
         // What the service publishes to anyone: not recorded, refused or not, and nothing signed.
         try vault.events.append(CustodyEvent(actor: officer, action: .view))  // past the newest checkpoint
         let checkpoints = try vault.events.checkpoints().count
         try assertAllowed("published ledger reads", records: []) {
             let newest = try vault.newestCheckpoint(for: nobody)
+            XCTAssertEqual(try vault.publishedLedgerKey().verifier.name, try vault.ledgerOrigin())
             XCTAssertEqual(try vault.consistencyProof(from: 1, to: nil, for: nobody).newSize, newest.size)
             XCTAssertThrowsError(try vault.consistencyProof(from: newest.size + 1, to: nil, for: nobody))
             XCTAssertThrowsError(try vault.consistencyProof(from: 1, to: newest.size + 1, for: nobody))
@@ -184,7 +201,8 @@ final class UseCaseTableTests: XCTestCase {
         try assertAllowed("device add", records: [Self.row(officer, .device, .ok)]) {
             _ = try vault.addDevice("dock-2", by: officer)
         }
-        try assertAllowed("device list", records: []) { XCTAssertEqual(try vault.devices(for: nobody).count, 3) }
+        try assertRefused("device list", by: nobody, .view) { _ = try vault.devices(for: nobody) }
+        try assertAllowed("device list", records: []) { XCTAssertEqual(try vault.devices(for: officer).count, 3) }
         try assertRefused("device revoke", by: nobody, .device) { try vault.revokeDevice("dock-2", by: nobody) }
         try assertRefused("device revoke of an unknown device", by: officer, .device) {
             try vault.revokeDevice("dock-9", by: officer)
@@ -237,12 +255,12 @@ final class UseCaseTableTests: XCTestCase {
         XCTAssertEqual(link?.objectSHA256, exhibit.sha256.hex)
         XCTAssertEqual(link?.details, ["case": "CPS/1", "change": "added"])
 
-        try assertRefused("case list", by: nobody, .link) { _ = try vault.cases(for: nobody) }
+        try assertRefused("case list", by: nobody, .view) { _ = try vault.cases(for: nobody) }
         try assertAllowed("case list", records: []) {
             XCTAssertEqual(try vault.cases(for: officer).map(\.exhibits), [1])
         }
-        try assertRefused("case show", by: nobody, .link) { _ = try vault.caseDetail("CPS/1", for: nobody) }
-        try assertRefused("case show of an unknown case", by: officer, .link) {
+        try assertRefused("case show", by: nobody, .view) { _ = try vault.caseDetail("CPS/1", for: nobody) }
+        try assertRefused("case show of an unknown case", by: officer, .view) {
             _ = try vault.caseDetail("CPS/2", for: officer)
         }
         try assertAllowed("case show", records: []) {

@@ -10,7 +10,7 @@ extension Vault {
     public func ingest(path: String, source: IngestSource, actor: Actor, chunkSize: Int = Vault.defaultChunkSize,
                        expectedSHA256: SHA256Digest? = nil,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> IngestResult {
-        try authorize(actor, .ingest)
+        try authorize(actor, to: .ingest)
         do {
             return try storeFile(path: path, source: source, actor: actor, chunkSize: chunkSize,
                                  expectedSHA256: expectedSHA256, progress: progress)

@@ -3,13 +3,15 @@ import CustodyCore
 import Ledger
 
 /// The application layer's one gate. Every use case of `Vault` (the `UseCases/` files) names its
-/// acting party and goes through here first: `authorize` checks the party may act (today: a valid
-/// officer, an active dock, or custody itself; roles slot in here; a recipient is authorized by a
-/// genuine link alone, in `openLink`, and refused all else here), `refuse` records every refused
-/// attempt, and only then does the use case record its own event and act. Nothing outside this
-/// layer (and the upload store it drives) appends a custody event.
+/// acting party and goes through here first: an officer through `authorize(_:to:exhibit:details:)`
+/// (their registration and role, `Vault+Roles.swift`); a dock, and custody itself, through
+/// `authorize(_:_:)` here by the action they take (a recipient is authorized by a genuine link alone,
+/// in `openLink`, and refused all else here). `refuse` records every refused attempt, and only then
+/// does the use case record its own event and act. Nothing outside this layer (and the upload store it
+/// drives) appends a custody event.
 extension Vault {
-    /// Who may do what. Refused attempts are recorded, against `actor`, and thrown as `.refused`.
+    /// What a dock or custody itself may do (an officer is checked by role: `authorize(_:to:exhibit:)`).
+    /// Refused attempts are recorded, against `actor`, and thrown as `.refused`.
     public func authorize(_ actor: Actor, _ action: CustodyEvent.Action, exhibit: String? = nil,
                           details: [String: String] = [:]) throws {
         if let why = try refusalReason(actor, action) {
@@ -23,9 +25,6 @@ extension Vault {
             return "the acting \(actor.kind.rawValue)'s ID must be 1-64 letters, digits or ._@- characters"
         }
         switch (actor.kind, action) {
-        case (.officer, .ingest), (.officer, .view), (.officer, .export), (.officer, .redact),
-             (.officer, .verify), (.officer, .device), (.officer, .link), (.officer, .share):
-            return nil
         case (.device, .upload):
             return try deviceRegistry.isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
         case (.system, .upload) where actor == Actor.system:

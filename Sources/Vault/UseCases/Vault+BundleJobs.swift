@@ -16,7 +16,9 @@ public struct BundleJob: Sendable {
 
 /// Court bundles, the worker's side: leasing a job, renewing the lease, noting its progress and the
 /// exhibits it redacted, and finishing it (built) or recording a failed attempt. The worker acts for the
-/// officer who queued the job: its events name that officer. `now` is the worker's clock (Unix seconds).
+/// officer who queued the job: its events name that officer, whose role is checked when it redacts and
+/// when it finishes (a job of an officer disabled since fails, the refusal recorded). `now` is the
+/// worker's clock (Unix seconds).
 extension Vault {
     /// Leases the next due job to `owner` for `leaseSeconds`, or returns nil when none is due. First,
     /// in the same transaction, each running job whose lease lapsed (or whose worker `isGone`) is a
@@ -73,9 +75,12 @@ extension Vault {
     /// transaction. Throws `conflict` (nothing published) when the lease is no longer `owner`'s.
     public func finishBundleJob(_ id: String, owner: String, size: Int64, sha256: String, checkpointSize: Int64,
                                 expiresAt: String, publish: () throws -> Void) throws {
+        // The officer it is built for must still be allowed to (checked before the transaction, which a
+        // refusal's event would not survive).
+        let queuedBy = try bundleRegistry.get(id).createdBy
+        try authorize(.officer(queuedBy), to: .createBundle, details: ["bundle": id, "change": "built"])
         try db.transaction {
             let job = try bundleRegistry.get(id)
-            try authorize(.officer(job.createdBy), .share, details: ["bundle": id, "change": "built"])
             guard try bundleRegistry.holdsLease(id, owner: owner) else {
                 throw CustodyError.conflict(.bundle, "job \(id) is no longer leased to \(owner) (revoked, or its "
                                             + "lease lapsed and another worker took it)")

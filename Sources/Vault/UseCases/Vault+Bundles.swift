@@ -25,8 +25,8 @@ public struct BundleDetail: Sendable {
 }
 
 /// Court bundles, the officer's side: queueing a transfer job, listing, showing and revoking them.
-/// Officers only. Queueing and revoking are `share` events naming the bundle and the case; each refused
-/// attempt (no officer, bad input, an unknown case, bundle or exhibit, an exhibit outside the case, an
+/// Queueing and revoking are `share` events naming the bundle and the case; each refused
+/// attempt (not allowed, bad input, an unknown case, bundle or exhibit, an exhibit outside the case, an
 /// invalid spec) is one refused `share` event, and changes nothing. The worker's side is in
 /// `Vault+BundleJobs.swift`.
 extension Vault {
@@ -39,7 +39,7 @@ extension Vault {
     public func queueBundle(case ref: String, recipient: String, clips: [BundleClipRequest], expiresIn: Int64,
                             maxDownloads: Int64?, by actor: Actor) throws -> BundleDetail {
         let details = ["case": String(ref.prefix(64)), "recipient": String(recipient.prefix(64)), "change": "queue"]
-        return try withBundles(details, by: actor) {
+        return try withBundles(details, .createBundle, by: actor) {
             guard Actor.isValidID(recipient) else {
                 throw CustodyError.invalidInput(field: "recipient", "the recipient must be 1-64 letters, digits "
                                                 + "or ._@- characters (e.g. j.smith@cps.gov.uk)")
@@ -86,7 +86,7 @@ extension Vault {
     public func bundles(caseRef: String? = nil, for actor: Actor) throws -> [BundleRegistry.Bundle] {
         var details = ["change": "list"]
         details["case"] = caseRef.map { String($0.prefix(64)) }
-        return try withBundles(details, by: actor) {
+        return try withBundles(details, .readBundles, by: actor) {
             if let caseRef { return try bundleRegistry.all(caseRef: caseRegistry.get(caseRef).ref) }
             return try bundleRegistry.all()
         }
@@ -94,7 +94,7 @@ extension Vault {
 
     /// One bundle and its clips. Not recorded when allowed; an unknown bundle is a refused attempt.
     public func bundleDetail(_ id: String, for actor: Actor) throws -> BundleDetail {
-        try withBundles(["bundle": String(id.prefix(64)), "change": "show"], by: actor) {
+        try withBundles(["bundle": String(id.prefix(64)), "change": "show"], .readBundles, by: actor) {
             let found = try bundleRegistry.get(id)
             return BundleDetail(bundle: found, items: try bundleRegistry.items(of: found.id))
         }
@@ -102,7 +102,7 @@ extension Vault {
 
     /// Revokes bundle `id`: its link is refused from now on, and a job not yet run is stopped.
     public func revokeBundle(_ id: String, reason: String, by actor: Actor) throws -> BundleRegistry.Bundle {
-        try withBundles(["bundle": String(id.prefix(64)), "change": "revoke"], by: actor) {
+        try withBundles(["bundle": String(id.prefix(64)), "change": "revoke"], .revokeBundle, by: actor) {
             guard !reason.allSatisfy(\.isWhitespace), reason.utf8.count <= 1000 else {
                 throw CustodyError.invalidInput(field: "reason", "a revocation needs a reason of 1-1000 bytes")
             }
@@ -138,12 +138,13 @@ extension Vault {
         return .init(width: shown.width, height: shown.height, duration: media.durationSeconds ?? .infinity)
     }
 
-    /// Authorizes `actor` to share, then runs `body` in one transaction with its events; a refusal (bad
-    /// input, an unknown case, bundle or exhibit, a conflict) is recorded, after the rollback.
-    func withBundles<T>(_ details: [String: String], by actor: Actor, _ body: () throws -> T) throws -> T {
-        try authorize(actor, .share, details: details)
+    /// Authorizes `actor` for `permission`, then runs `body` in one transaction with its events; a refusal
+    /// (bad input, an unknown case, bundle or exhibit, a conflict) is recorded, after the rollback.
+    func withBundles<T>(_ details: [String: String], _ permission: Permission, by actor: Actor,
+                        _ body: () throws -> T) throws -> T {
+        try authorize(actor, to: permission, details: details)
         do { return try db.transaction(body) } catch let e as CustodyError where e.isCallersFault {
-            refuse(actor, .share, reason: e.message, details: details)
+            refuse(actor, permission.action, reason: e.message, details: details)
             throw e
         }
     }

@@ -8,14 +8,14 @@ public struct CaseView {
     public let exhibits: [(exhibit: Exhibit, member: CaseRegistry.Member)]
 }
 
-/// Cases: creating one, adding exhibits to one, listing them, showing one. Officers only. Creating a
-/// case and adding an exhibit to it are `link` events naming the case (and the exhibit); each refused
-/// attempt (no officer, a malformed reference, an unknown case or exhibit, a reference taken) is one
-/// refused `link` event, and changes nothing.
+/// Cases: creating one, adding exhibits to one (`manageCases`), listing them, showing one (`readCases`).
+/// Creating a case and adding an exhibit to it are `link` events naming the case (and the exhibit); each
+/// refused attempt (not allowed, a malformed reference, an unknown case or exhibit, a reference taken) is
+/// one refused event of the permission's action (`link` for changes, `view` for reads), and changes nothing.
 extension Vault {
     /// Creates the case `ref` (see `CaseRegistry.isValidRef`), with an optional title.
     public func createCase(_ ref: String, title: String?, by actor: Actor) throws -> CaseRegistry.Case {
-        try withCases("create", ref, by: actor) { registry in
+        try withCases("create", ref, .manageCases, by: actor) { registry in
             let created = try registry.create(ref, title: title, by: actor)
             try record(CustodyEvent(actor: actor, action: .link, caseID: ref,
                                     details: ["case": ref, "change": "created"]))
@@ -28,7 +28,7 @@ extension Vault {
     /// already is left as it is, with no event; the answer says which were added (true) and which not.
     public func addToCase(_ ref: String, exhibits references: [String], by actor: Actor) throws
         -> [(exhibit: Exhibit, added: Bool)] {
-        try withCases("add", ref, by: actor) { registry in
+        try withCases("add", ref, .manageCases, by: actor) { registry in
             let found = try registry.get(ref)
             guard !references.isEmpty else {
                 throw CustodyError.invalidInput(field: "exhibit", "no exhibit to add to case \(found.ref)")
@@ -49,12 +49,12 @@ extension Vault {
 
     /// Every case, oldest first, with how many exhibits each holds. Not recorded when allowed.
     public func cases(for actor: Actor) throws -> [CaseRegistry.Case] {
-        try withCases("list", nil, by: actor) { try $0.all() }
+        try withCases("list", nil, .readCases, by: actor) { try $0.all() }
     }
 
     /// One case and its exhibits. Not recorded when allowed; an unknown case is a refused attempt.
     public func caseDetail(_ ref: String, for actor: Actor) throws -> CaseView {
-        try withCases("show", ref, by: actor) { registry in
+        try withCases("show", ref, .readCases, by: actor) { registry in
             let found = try registry.get(ref)
             let exhibits = try registry.members(of: found).map { member in
                 (try catalog.find(member.exhibit), member)
@@ -65,14 +65,14 @@ extension Vault {
 
     /// Authorizes `actor`, then runs `body` in one transaction with its events; a refusal (not allowed,
     /// bad input, no such case or exhibit, a reference taken) is recorded, after the rollback.
-    private func withCases<T>(_ change: String, _ ref: String?, by actor: Actor,
+    private func withCases<T>(_ change: String, _ ref: String?, _ permission: Permission, by actor: Actor,
                               _ body: (CaseRegistry) throws -> T) throws -> T {
         var details = ["change": change]
         details["case"] = ref.map { String($0.prefix(64)) }
-        try authorize(actor, .link, details: details)
+        try authorize(actor, to: permission, details: details)
         do { return try db.transaction { try body(caseRegistry) } } catch let e as CustodyError
             where e.isCallersFault {
-            refuse(actor, .link, reason: e.message, details: details)
+            refuse(actor, permission.action, reason: e.message, details: details)
             throw e
         }
     }

@@ -26,9 +26,10 @@ extension Vault {
         }
     }
 
-    /// The registered docks, active and revoked. Not recorded (as before the application layer).
+    /// The registered docks, active and revoked. Not recorded when allowed.
     public func devices(for actor: Actor) throws -> [DeviceRegistry.Device] {
-        try deviceRegistry.list()
+        try authorize(actor, to: .readDevices)
+        return try deviceRegistry.list()
     }
 
     /// Authorizes `actor`, then runs `body` in one transaction with its event; a refusal (not
@@ -36,7 +37,7 @@ extension Vault {
     private func changingDevice<T>(_ change: String, _ name: String, by actor: Actor, _ body: () throws -> T) throws
         -> T {
         let details = ["device": String(name.prefix(64)), "change": change]
-        try authorize(actor, .device, details: details)
+        try authorize(actor, to: .manageDevices, details: details)
         do { return try db.transaction(body) } catch let e as CustodyError where e.isCallersFault {
             refuse(actor, .device, reason: e.message, details: details)
             throw e

@@ -17,19 +17,22 @@ public struct ExhibitView {
 
 /// Reading the evidence: finding, showing and listing exhibits.
 extension Vault {
-    /// The exhibit `reference` names (`EX-000001` or a SHA-256 prefix), for `action` by `actor`.
-    /// An attempt on one that does not exist is an access attempt too: recorded as refused.
-    public func exhibit(_ reference: String, for action: CustodyEvent.Action, by actor: Actor) throws -> Exhibit {
-        do { return try catalog.find(reference) } catch let e as CustodyError where e.isCallersFault {
-            refuse(actor, action, reason: e.message, details: ["reference": String(reference.prefix(100))])
+    /// The exhibit `reference` names (`EX-000001` or a SHA-256 prefix), once `actor` is authorized for
+    /// `permission` on it (an officer: on their own recordings). An attempt on one that does not exist is
+    /// an access attempt too: recorded as refused; a refused one names the exhibit.
+    public func exhibit(_ reference: String, for permission: Permission, by actor: Actor) throws -> Exhibit {
+        let found: Exhibit
+        do { found = try catalog.find(reference) } catch let e as CustodyError where e.isCallersFault {
+            refuse(actor, permission.action, reason: e.message, details: ["reference": String(reference.prefix(100))])
             throw e
         }
+        try authorize(actor, to: permission, exhibit: found)
+        return found
     }
 
     /// Shows one exhibit: a `view` event, recorded before anything is read.
     public func show(_ reference: String, by actor: Actor) throws -> ExhibitView {
-        let exhibit = try exhibit(reference, for: .view, by: actor)
-        try authorize(actor, .view, exhibit: exhibit.id)
+        let exhibit = try exhibit(reference, for: .showExhibit, by: actor)
         try record(CustodyEvent(actor: actor, action: .view, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex))
         return ExhibitView(
             exhibit: exhibit, chunks: try catalog.chunks(of: exhibit).count,
@@ -39,16 +42,20 @@ extension Vault {
             ledgerDisagreements: try ledgerDisagreements(exhibit))
     }
 
-    /// Every exhibit, oldest first. Not recorded, and open to whoever can open the data directory
-    /// (as before the application layer); a role check slots in here.
+    /// The exhibits `actor` may see, oldest first: every one, or for the role `officer` only those they
+    /// recorded (and the clips derived from them). Not recorded when allowed.
     public func exhibits(for actor: Actor) throws -> [Exhibit] {
-        try catalog.all()
+        try authorize(actor, to: .listExhibits)
+        let all = try catalog.all()
+        guard try role(of: actor).map({ RolePolicy.reach($0, .listExhibits) }) == .own else { return all }
+        let bySHA256 = Dictionary(all.map { ($0.sha256, $0) }, uniquingKeysWith: { first, _ in first })
+        return all.filter { Self.recorder(of: $0, parent: { bySHA256[$0] }) == actor.id }
     }
 
     /// Exports the exhibit `reference` names (see `export(_:to:actor:reason:progress:)`).
     public func export(_ reference: String, to out: String, by actor: Actor, reason: String,
                        progress: ((Int64, Int64) -> Void)? = nil) throws -> Exhibit {
-        let exhibit = try exhibit(reference, for: .export, by: actor)
+        let exhibit = try exhibit(reference, for: .exportExhibit, by: actor)
         try export(exhibit, to: out, actor: actor, reason: reason, progress: progress)
         return exhibit
     }

@@ -3,31 +3,35 @@ import Crypto
 import Foundation
 import Ledger
 
-/// Reading the ledger: its timeline, checkpoints, key, proofs and a full check. None is recorded
-/// (as before the application layer) and anyone who can open the data directory may read; a role
-/// check slots in at each. Proofs are verified before they are handed out.
+/// Reading the ledger: its timeline, checkpoints, key, proofs and a full check (`readLedger`). None is
+/// recorded when allowed; a refusal is. Proofs are verified before they are handed out. What anyone may
+/// read of it is in `Vault+PublishedLedger.swift`.
 extension Vault {
     /// The ledger's events, oldest first: all, or those of the exhibit `reference` names.
     public func ledgerEvents(of reference: String?, for actor: Actor) throws -> (exhibit: String?, [CustodyEvent]) {
-        let exhibit = try reference.map { try catalog.find($0).id }
+        let exhibit = try reference.map { try self.exhibit($0, for: .readLedger, by: actor).id }
+        if exhibit == nil { try authorize(actor, to: .readLedger) }
         return (exhibit, try events.events(exhibit: exhibit))
     }
 
     /// The newest checkpoint, signed now if the ledger grew since, opened with the public key.
     public func latestCheckpoint(for actor: Actor) throws -> (stored: StoredCheckpoint, opened: Checkpoint) {
+        try authorize(actor, to: .readLedger)
         guard let stored = try checkpoint() else { throw CustodyError.notFound(.checkpoint, "the ledger is empty") }
         return (stored, try Checkpoint.open(stored.note, verifier: noteVerifier()))
     }
 
     /// The verifier key and the public key as PEM.
     public func ledgerKey(for actor: Actor) throws -> (verifier: NoteVerifier, pem: String) {
-        (try noteVerifier(), try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8))
+        try authorize(actor, to: .readLedger)
+        return try publishedLedgerKey()
     }
 
     /// An inclusion proof of event `seq` in the stored checkpoint of `size` events, or in the newest
     /// (signed now if the ledger grew).
     public func inclusionProof(seq: UInt64, size: Int?, for actor: Actor) throws
         -> (event: CustodyEvent, checkpoint: StoredCheckpoint, hashes: [SHA256Digest], proof: InclusionProof) {
+        try authorize(actor, to: .readLedger)
         try checkpoint()
         let checkpoint: StoredCheckpoint
         if let size {
@@ -57,6 +61,7 @@ extension Vault {
     /// in errors). Integrity errors when it does not.
     public func consistencyProof(from oldNote: String, label: String, for actor: Actor) throws
         -> (old: Checkpoint, latest: StoredCheckpoint, hashes: [SHA256Digest], proof: ConsistencyProof) {
+        try authorize(actor, to: .readLedger)
         let verifier = try noteVerifier()
         let old = try Checkpoint.open(oldNote, verifier: verifier)
         try checkpoint()
@@ -81,6 +86,7 @@ extension Vault {
     /// Recomputes every leaf and the tree, checks every stored checkpoint and the `external` ones.
     public func verifyLedger(external: [(label: String, note: String)], for actor: Actor,
                              progress: ((UInt64, UInt64) -> Void)? = nil) throws -> LedgerReport {
-        try events.verify(verifier: noteVerifier(), external: external, progress: progress)
+        try authorize(actor, to: .readLedger)
+        return try events.verify(verifier: noteVerifier(), external: external, progress: progress)
     }
 }

@@ -1,4 +1,5 @@
 import CustodyCore
+import Foundation
 import Ledger
 
 /// What the service publishes of the ledger to anyone (`/ledger/...`): stored checkpoints and
@@ -12,6 +13,11 @@ extension Vault {
             throw CustodyError.notFound(.checkpoint, "the ledger has no signed checkpoint yet")
         }
         return latest
+    }
+
+    /// The verifier key and the public key as PEM.
+    public func publishedLedgerKey() throws -> (verifier: NoteVerifier, pem: String) {
+        (try noteVerifier(), try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8))
     }
 
     /// A consistency proof from the tree of the first `oldSize` events to the stored checkpoint of

@@ -35,12 +35,26 @@ extension Vault {
         }
     }
 
-    /// True when officer `id` recorded `exhibit` (for a derived clip: its parent).
+    /// True when officer `id` recorded `exhibit` (for a derived clip: the original it was cut from).
     public func recordedBy(_ id: String, _ exhibit: Exhibit) throws -> Bool {
-        if let parent = exhibit.parentSHA256 {
-            return try catalog.exhibit(sha256: parent).map { $0.officer == id } ?? false
+        var lookupError: (any Error)?
+        let recorder = Self.recorder(of: exhibit) { sha256 in
+            do { return try catalog.exhibit(sha256: sha256) } catch { lookupError = error; return nil }
         }
-        return exhibit.officer == id
+        if let lookupError { throw lookupError }
+        return recorder == id
+    }
+
+    /// The officer who recorded `exhibit`: its own `officer`, or for a derived clip (a redaction of a
+    /// redaction too) that of the original it comes from; nil when that original is not in the catalog.
+    static func recorder(of exhibit: Exhibit, parent: (SHA256Digest) -> Exhibit?) -> String? {
+        var current = exhibit
+        var seen: Set<SHA256Digest> = [exhibit.sha256]
+        while let parentSHA256 = current.parentSHA256 {
+            guard seen.insert(parentSHA256).inserted, let found = parent(parentSHA256) else { return nil }
+            current = found
+        }
+        return current.officer
     }
 
     /// The role of the registered, active officer `actor`, or nil.
