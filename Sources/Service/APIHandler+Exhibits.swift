@@ -78,7 +78,7 @@ extension APIHandler {
         if let out = request.queryValue("out") { given["destination"] = String(out.prefix(1000)) }
         let details = given
         let anchored = try pool.with { vault in
-            try vault.startExport(try vault.exhibit(reference, for: .export, by: actor), by: actor, reason: reason,
+            try vault.startExport(try vault.exhibit(reference, for: .exportExhibit, by: actor), by: actor, reason: reason,
                                   details: details)
         }
         let headers: HTTPHeaders = ["Content-Type": "application/octet-stream", "Cache-Control": "no-store",

@@ -1,7 +1,6 @@
 import CustodyCore
 import Foundation
 import TestSupport
-import Vault
 import XCTest
 
 /// `custody serve` on the test's data directory, and the CLI run against it with `--server` (through
@@ -23,10 +22,8 @@ class RemoteCLITestCase: CLITestCase {
         super.tearDown()
     }
 
-    /// Registers officer `id` with `role` (as custody itself does at `init`) and returns their token.
-    func register(_ id: String, _ role: Role) throws -> String {
-        try Vault(directory: DataDirectory(root: data)).addOfficer(id, name: "Officer \(id)", role: role, by: .system)
-    }
+    /// Registers officer `id` with `role` (by the supervisor) and returns their token.
+    func register(_ id: String, _ role: Role) throws -> String { try addOfficer(id, role: role.rawValue) }
 
     /// Runs `custody ARGS` over the network as the officer whose token is `token`; the data directory
     /// and acting officer it would use locally name nothing that exists.

@@ -6,7 +6,7 @@ import XCTest
 /// The CLI over the network: real `custody serve` over loopback, real CLI processes with `--server`.
 final class RemoteCLITests: RemoteCLITestCase {
     func testCommandsRunOnTheServerAsTheTokensOfficerWithTheLocalOutputAndExitCodes() throws {
-        let token = try register("PC-1", .evidenceOfficer)
+        let token = try register("EO-1", .evidenceOfficer)
         // Ingest: the file is uploaded and catalogued under the name given here, as a local ingest does.
         let copy = dir.file("card/clip.mp4")
         try FileManager.default.createDirectory(atPath: dir.file("card"), withIntermediateDirectories: true)
@@ -21,14 +21,14 @@ final class RemoteCLITests: RemoteCLITestCase {
         let sha = try XCTUnwrap(rows.first?["sha256"] as? String)
 
         // The same command, locally and over the network: the same bytes on stdout.
-        let local = try custody(["show", "EX-000001", "--json"], actor: "PC-1")
+        let local = try custody(["show", "EX-000001", "--json"], actor: "EO-1")
         let remoteShow = try remote(["show", "EX-000001", "--json"], token: token)
         XCTAssertEqual(remoteShow.status, 0, remoteShow.stderr)
         XCTAssertEqual(remoteShow.stdout, local.stdout)
         XCTAssertTrue(remoteShow.stdout.contains("\"filename\" : \"clip.mp4\""), remoteShow.stdout)
         // A refusal: the same exit code and JSON error as locally.
         let missing = try remote(["show", "EX-000099", "--json"], token: token)
-        let missingLocally = try custody(["show", "EX-000099", "--json"], actor: "PC-1")
+        let missingLocally = try custody(["show", "EX-000099", "--json"], actor: "EO-1")
         XCTAssertEqual(missing.status, 2)
         XCTAssertEqual(missing.stdout, missingLocally.stdout)
 
@@ -52,13 +52,13 @@ final class RemoteCLITests: RemoteCLITestCase {
         // Every event names the token's officer, whatever the client's environment said.
         let events = try eventLines()
         for action in ["ingest", "view", "redact", "export"] {
-            XCTAssertTrue(events.contains { $0.hasPrefix("officer:PC-1|\(action)|ok|") }, "\(action): \(events)")
+            XCTAssertTrue(events.contains { $0.hasPrefix("officer:EO-1|\(action)|ok|") }, "\(action): \(events)")
         }
         XCTAssertEqual(try eventLines().filter { $0.contains("|export|") }.count, 1, "\(events)")
     }
 
     func testAnOfficerCannotChooseWhoActsOrWhereNorReadTheServersFiles() throws {
-        let token = try register("PC-1", .evidenceOfficer)
+        let token = try register("EO-1", .evidenceOfficer)
         for given in [["--as", "PC-9"], ["--data", "/tmp"]] {
             let r = try remote(["list"] + given, token: token)
             XCTAssertEqual(r.status, 2, r.stderr)
@@ -85,7 +85,7 @@ final class RemoteCLITests: RemoteCLITestCase {
         try Data(("{\"argv\": [\"list\"], \"files\": {\"a\": \"" + String(repeating: "A", count: 13 << 20) + "\"}}")
             .utf8).write(to: URL(fileURLWithPath: huge))
         XCTAssertEqual(try curl(bearer + ["--data-binary", "@\(huge)", "\(url)/api/v1/commands"]).status, 413)
-        let refused = try eventLines().filter { $0.hasPrefix("officer:PC-1|") && $0.contains("|refused|") }
+        let refused = try eventLines().filter { $0.hasPrefix("officer:EO-1|") && $0.contains("|refused|") }
         XCTAssertTrue(refused.contains { $0.contains("--as=PC-9 cannot be given over the network") }, "\(refused)")
         XCTAssertTrue(refused.contains { $0.contains("the body must be a JSON object") }, "\(refused)")
         XCTAssertTrue(refused.contains { $0.contains("init runs on the server's data directory only") }, "\(refused)")
@@ -93,15 +93,12 @@ final class RemoteCLITests: RemoteCLITestCase {
     }
 
     func testTokensOfDocksDisabledOfficersAndNoneAreRefusedAndRecorded() throws {
-        let token = try register("PC-1", .evidenceOfficer)
-        let leaver = try register("PC-2", .evidenceOfficer)
-        let dock = try custody(["device", "add", "dock-1"], actor: "PC-1").stdout
+        let token = try register("EO-1", .evidenceOfficer)
+        let leaver = try register("EO-2", .evidenceOfficer)
+        let dock = try custody(["device", "add", "dock-1"]).stdout
             .trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertTrue(dock.hasPrefix("cdt_"), dock)
-        let sqlite = try XCTUnwrap(which("sqlite3"))
-        XCTAssertEqual(try runProcess(sqlite, [dir.file("data/custody.sqlite"),
-                                               "UPDATE officers SET disabled_at = '2026-12-07T00:00:00Z' "
-                                               + "WHERE id = 'PC-2'"]).status, 0)
+        XCTAssertEqual(try custody(["officer", "disable", "EO-2"]).status, 0)
         XCTAssertEqual(try remote(["list"], token: leaver).status, 2)
         let asDock = try remote(["list", "--json"], token: dock)
         XCTAssertEqual(asDock.status, 2)
@@ -120,6 +117,6 @@ final class RemoteCLITests: RemoteCLITestCase {
         XCTAssertTrue(events.contains("officer:unauthenticated|view|refused|no bearer token"), "\(events)")
         XCTAssertTrue(events.contains("device:unauthenticated|upload|refused|an officer's token was used to upload "
                                       + "(docks have their own)"), "\(events)")
-        XCTAssertFalse(events.contains { $0.hasPrefix("officer:PC-2|") }, "\(events)")
+        XCTAssertFalse(events.contains { $0.hasPrefix("officer:EO-2|") }, "\(events)")
     }
 }

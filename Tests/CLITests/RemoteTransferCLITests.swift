@@ -6,7 +6,7 @@ import XCTest
 /// What the network adds to an export: a damaged exhibit cut short mid-download, and HTTPS.
 final class RemoteTransferCLITests: RemoteCLITestCase {
     func testADamagedChunkStopsTheDownloadLeavesNothingAndIsRecordedAsFailed() throws {
-        let token = try register("PC-1", .evidenceOfficer)
+        let token = try register("EO-1", .evidenceOfficer)
         let file = TestPaths.fixture("bodycam-a.mp4")
         let ingested = try remote(["ingest", file, "--device", "D1", "--chunk-size", "65536"], token: token)
         XCTAssertEqual(ingested.status, 0, ingested.stderr)
@@ -22,13 +22,13 @@ final class RemoteTransferCLITests: RemoteCLITestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains("x.mp4") },
                        [], "nothing at --out, no partial file beside it")
         let events = try eventLines()
-        XCTAssertTrue(events.contains { $0.hasPrefix("officer:PC-1|export|ok|test") }, "\(events)")
-        XCTAssertTrue(events.contains { $0.hasPrefix("officer:PC-1|export|failed|") && $0.contains("chunk 2") },
+        XCTAssertTrue(events.contains { $0.hasPrefix("officer:EO-1|export|ok|test") }, "\(events)")
+        XCTAssertTrue(events.contains { $0.hasPrefix("officer:EO-1|export|failed|") && $0.contains("chunk 2") },
                       "\(events)")
     }
 
     func testABuiltBundlesZipIsDownloadedByAnOfficerWhoMakesBundlesAndNotCountedAsTheLinks() throws {
-        let token = try register("PC-1", .evidenceOfficer)
+        let token = try register("EO-1", .evidenceOfficer)
         let auditor = try register("AU-1", .auditor)
         XCTAssertEqual(try remote(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "D1"], token: token)
             .status, 0)
@@ -53,7 +53,7 @@ final class RemoteTransferCLITests: RemoteCLITestCase {
         XCTAssertTrue(refused.stderr.contains("an auditor may not create court bundles"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("other.zip")))
         let events = try eventLines()
-        XCTAssertTrue(events.contains { $0.hasPrefix("officer:PC-1|download|ok|") }, "\(events)")
+        XCTAssertTrue(events.contains { $0.hasPrefix("officer:EO-1|download|ok|") }, "\(events)")
         XCTAssertTrue(events.contains { $0.hasPrefix("officer:AU-1|share|refused|an auditor may not") }, "\(events)")
     }
 
@@ -65,7 +65,7 @@ final class RemoteTransferCLITests: RemoteCLITestCase {
         server.process.waitUntilExit()
         let tls = try TLSFixture()
         server = try serve(["--tls-cert", tls.certificate, "--tls-key", tls.key])
-        let token = try register("PC-1", .auditor)
+        let token = try register("EO-1", .auditor)
         let untrusted = try remote(["ledger", "key"], token: token, server: "https://127.0.0.1:\(server.port)")
         XCTAssertEqual(untrusted.status, 3)
         XCTAssertTrue(untrusted.stderr.contains("could not be reached") && untrusted.stderr.contains("certificate"),
