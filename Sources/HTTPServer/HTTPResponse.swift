@@ -45,6 +45,25 @@ public struct HTTPBodyDelivery: Sendable, Equatable {
     }
 }
 
+/// Writes a streamed response body (`HTTPResponse.Body.stream`).
+public typealias HTTPBodyProducer = @Sendable (HTTPBodyStream) throws -> Void
+
+/// Where a streamed body's producer writes its bytes: straight to the connection, each write made
+/// within the write timeout or failing.
+public final class HTTPBodyStream {
+    private let send: (UnsafeRawBufferPointer) throws -> Void
+    /// Bytes written so far.
+    public private(set) var written: Int64 = 0
+
+    init(_ send: @escaping (UnsafeRawBufferPointer) throws -> Void) { self.send = send }
+
+    /// Sends `bytes`; throws when the connection fails or the client stops reading.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        try send(bytes)
+        written += Int64(bytes.count)
+    }
+}
+
 /// What a handler answers. The server adds Content-Length, Date and Connection itself.
 public struct HTTPResponse: Sendable {
     /// A response body.
@@ -52,6 +71,10 @@ public struct HTTPResponse: Sendable {
         case empty
         case bytes([UInt8])
         case file(HTTPFileRegion)
+        /// Exactly `length` bytes that `producer` writes while the response is sent (after the head), e.g.
+        /// bytes checked as they are read. A producer that throws, or writes more or fewer, drops the
+        /// connection: the client sees a body shorter than its Content-Length, never a complete wrong one.
+        case stream(length: Int64, producer: HTTPBodyProducer)
     }
 
     /// The status line's code and reason.

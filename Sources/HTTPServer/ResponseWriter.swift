@@ -25,6 +25,7 @@ struct ResponseWriter {
         defer { file?.close() }
         var length: Int64 = 0
         var bodyBytes: [UInt8] = []
+        var producer: HTTPBodyProducer?
         switch response.body {
         case .empty: break
         case .bytes(let bytes):
@@ -39,6 +40,9 @@ struct ResponseWriter {
             }
             file = opened
             length = opened.length
+        case .stream(let declared, let produce):
+            producer = produce
+            length = declared
         }
         let sendsBody = !headOnly && !response.status.forbidsBody
         var out = Self.head(response, contentLength: response.status.forbidsBody ? nil : length, keepAlive: keepAlive)
@@ -62,6 +66,11 @@ struct ResponseWriter {
             try stream(file, sent: &bodySent)
             written += bodySent - before
         }
+        if let producer {
+            let before = bodySent
+            try produce(producer, length: length, sent: &bodySent)
+            written += bodySent - before
+        }
         return written
     }
 
@@ -80,6 +89,27 @@ struct ResponseWriter {
                                 sent: &total)
                 sent += Int64(n)
             }
+        }
+    }
+
+    /// Lets `producer` write the body, refusing a byte past `length` and a body that ends short of it
+    /// (either drops the connection: the Content-Length promise cannot be kept).
+    private func produce(_ producer: HTTPBodyProducer, length: Int64, sent total: inout Int64) throws {
+        var count: Int64 = 0
+        var failure: (any Error)?
+        let stream = HTTPBodyStream { [socket, writeTimeout] bytes in
+            guard count + Int64(bytes.count) <= length else {
+                throw SystemError(call: "send", errno: EIO, context: "a streamed body went past its length")
+            }
+            var sent: Int64 = 0
+            defer { count += sent }
+            try socket.send(bytes, until: .after(writeTimeout), sent: &sent)
+        }
+        do { try producer(stream) } catch { failure = error }
+        total += count
+        if let failure { throw failure }
+        guard count == length else {
+            throw SystemError(call: "send", errno: EIO, context: "a streamed body ended short of its length")
         }
     }
 

@@ -83,13 +83,7 @@ struct BundleHandler {
     /// A GET that will send the last byte holds a place under `max_downloads` until it ends.
     private func download(_ opened: OpenedLink, _ link: DownloadLink, _ request: HTTPRequestHead,
                           _ connection: HTTPConnectionInfo, _ details: [String: String]) throws -> HTTPResponse {
-        let fd = open(opened.zipPath, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CustodyError.missing(.file, "the ZIP of \(opened.bundle.id) cannot be opened") }
-        var info = stat()
-        guard fstat(fd, &info) == 0, Int64(info.st_size) == opened.size else {
-            close(fd)
-            throw CustodyError.integrity("the ZIP of \(opened.bundle.id) is not the size recorded when it was built")
-        }
+        let fd = try Self.openZip(opened.zipPath, of: opened.bundle.id, size: opened.size)
         let etag = "\"\(opened.sha256)\""
         var headers = Self.securityHeaders
         headers.add(name: "ETag", value: etag)
@@ -153,6 +147,19 @@ struct BundleHandler {
             if holdsPlace { underWay.release(id, after: finish) } else { finish() }
         }
         return response
+    }
+
+    /// The built ZIP of bundle `id` opened for reading (a sweep removing the file meanwhile does not cut a
+    /// response short), checked to be the size recorded when it was built.
+    static func openZip(_ path: String, of id: String, size: Int64) throws -> Int32 {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CustodyError.missing(.file, "the ZIP of \(id) cannot be opened") }
+        var info = stat()
+        guard fstat(fd, &info) == 0, Int64(info.st_size) == size else {
+            close(fd)
+            throw CustodyError.integrity("the ZIP of \(id) is not the size recorded when it was built")
+        }
+        return fd
     }
 
     /// A refused link: recorded within the budget, answered 404 (unknown) or 403 with no detail.

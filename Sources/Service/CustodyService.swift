@@ -39,6 +39,13 @@ public struct ServiceConfiguration: Sendable {
     public var retentionEvery: Int64 = 86_400
     /// Their CPU priority (by default idle: uploads keep their speed while a redaction runs).
     public var transferPriority = CPUPriority.idle
+    /// The `custody` binary the API runs officers' command lines with (`custody serve`: its own); nil
+    /// answers them 503.
+    public var executable: String?
+    /// API command lines run at once (more wait up to 30 s), and how long one may run: long enough for
+    /// a redaction of a whole shift's recording.
+    public var commandSlots = 4
+    public var commandTimeLimit: Double = 6 * 3600
 
     public init(directory: DataDirectory, host: String = "127.0.0.1", port: UInt16 = 8080, publicURL: String? = nil,
                 checkpointInterval: Double = 1, uploadTTL: Int64 = 7 * 86_400, sweepInterval: Double = 60,
@@ -74,6 +81,7 @@ public final class CustodyService: @unchecked Sendable {
     /// by default.
     let transfer: TransferWorker
     let bundles: BundleHandler
+    let api: APIHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
         _ = try Vault(directory: configuration.directory)  // refuses a directory `custody init` never made
@@ -86,8 +94,18 @@ public final class CustodyService: @unchecked Sendable {
         let bundles = BundleHandler(pool: tus.pool, log: log, clock: configuration.clock,
                                     refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow,
                                                             window: configuration.refusalWindow))
+        let api = APIHandler(
+            pool: tus.pool, log: log, clock: configuration.clock,
+            runner: configuration.executable.map {
+                CommandRunner(executable: $0, directory: configuration.directory.root, slots: configuration.commandSlots,
+                              timeLimit: configuration.commandTimeLimit)
+            },
+            directory: configuration.directory, maxUploadBytes: configuration.maxUploadBytes,
+            refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow, window: configuration.refusalWindow),
+            officerRefusals: DockRefusals(burst: configuration.refusalsRecordedPerWindow,
+                                          window: configuration.refusalWindow))
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus,
-                            ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles)
+                            ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles, api: api)
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
@@ -105,7 +123,10 @@ public final class CustodyService: @unchecked Sendable {
             }
         }
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
-                               interval: configuration.sweepInterval, log: log) { vault in try tus.sweep(vault) }
+                               interval: configuration.sweepInterval, log: log) { vault in
+            api.recordEndedWindows(now: configuration.clock.uptime(), in: vault)
+            try tus.sweep(vault)
+        }
         bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
                                      interval: configuration.sweepInterval, log: log) { try bundles.sweep($0) }
         retention = PeriodicTask("retention", directory: configuration.directory,
@@ -126,6 +147,7 @@ public final class CustodyService: @unchecked Sendable {
         transfer = TransferWorker(directory: configuration.directory, options: transferOptions,
                                   log: { [log] what, fields in log.info(what, fields) })
         self.bundles = bundles
+        self.api = api
     }
 
     /// Starts listening and checkpointing; returns the bound port.
@@ -219,6 +241,7 @@ public final class CustodyService: @unchecked Sendable {
         retention.stop()
         tus.flushRefusals()
         bundles.flushRefusals()
+        try? tus.pool.with { api.recordEndedWindows(now: .infinity, in: $0) }
         checkpointer.stop()
         log.info("stopped", [:])
     }

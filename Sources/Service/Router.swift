@@ -4,13 +4,15 @@ import HTTPServer
 import Vault
 
 /// Maps requests to custody's endpoints: health, metrics, tus uploads under `/files/`, the public
-/// ledger under `/ledger/` and court bundles' download links under `/bundles/`.
+/// ledger under `/ledger/`, court bundles' download links under `/bundles/` and the officers' API under
+/// `/api/v1/`.
 struct Router: HTTPHandler {
     let directory: DataDirectory
     let metrics: Metrics
     let tus: TusHandler
     let ledger: LedgerHandler
     let bundles: BundleHandler
+    let api: APIHandler
 
     /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
     /// upload IDs or signed-link parameters).
@@ -23,6 +25,7 @@ struct Router: HTTPHandler {
         case "/ledger": return "ledger"
         case _ where path.hasPrefix("/ledger/"): return "ledger"
         case _ where path.hasPrefix("/bundles/"): return "bundles"
+        case _ where path.hasPrefix("/api/"): return "api"
         default: return "other"
         }
     }
@@ -32,6 +35,7 @@ struct Router: HTTPHandler {
         case "tus": return tus.handle(request, body: body, connection: connection)
         case "ledger": return ledger.handle(request)
         case "bundles": return bundles.handle(request, connection: connection)
+        case "api": return api.handle(request, body: body, connection: connection)
         default: break
         }
         switch (request.method, request.path) {

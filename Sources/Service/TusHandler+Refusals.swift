@@ -19,7 +19,9 @@ extension TusHandler {
             return dock
         }
         let reason = given.count > 1 ? "Authorization given more than once"
-            : token == nil ? "no bearer token" : "unknown or revoked token"
+            : token == nil ? "no bearer token"
+            : token!.hasPrefix("cot_") ? "an officer's token was used to upload (docks have their own)"
+            : "unknown or revoked token"
         try refusals.admit(peer: connection.remoteHost, now: uptime, pool: pool,
                            summarize: { try recordUnrecorded($0, in: $1) }) { vault in
             try vault.refuseRecorded(Self.unauthenticated, .upload, reason: reason,

@@ -92,7 +92,7 @@ extension Vault {
     /// Gives the finished file its name only if nothing took that name meanwhile (another export, a
     /// file someone made): a hard link fails rather than replace. Filesystems without hard links
     /// (FAT, exFAT memory sticks, some FUSE mounts) get a rename after one more check.
-    static func placeWithoutReplacing(_ temp: String, at out: String) throws {
+    public static func placeWithoutReplacing(_ temp: String, at out: String) throws {
         if link(temp, out) == 0 { return }
         let code = errno
         if code == EEXIST {

@@ -49,12 +49,12 @@ enum Commands {
         LedgerProofCommand.self, LedgerConsistencyCommand.self, LedgerKeyCommand.self, LedgerVerifyCommand.self,
         DeviceAddCommand.self, DeviceListCommand.self, DeviceRevokeCommand.self, CaseCreateCommand.self,
         CaseAddCommand.self, CaseListCommand.self, CaseShowCommand.self, BundleCreateCommand.self,
-        BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleVerifyCommand.self,
-        OfficerAddCommand.self, OfficerListCommand.self, OfficerDisableCommand.self, OfficerRoleCommand.self,
-        OfficerTokenCommand.self, CaseCloseCommand.self, CaseReopenCommand.self, CategoryAddCommand.self,
-        CategoryListCommand.self, ExhibitCategoriseCommand.self, HoldAddCommand.self, HoldRemoveCommand.self,
-        HoldListCommand.self, RetentionRunCommand.self, RestoreCommand.self, ReportCommand.self, ServeCommand.self,
-        WorkerCommand.self, DoctorCommand.self,
+        BundleListCommand.self, BundleShowCommand.self, BundleRevokeCommand.self, BundleDownloadCommand.self,
+        BundleVerifyCommand.self, OfficerAddCommand.self, OfficerListCommand.self, OfficerDisableCommand.self,
+        OfficerRoleCommand.self, OfficerTokenCommand.self, CaseCloseCommand.self, CaseReopenCommand.self,
+        CategoryAddCommand.self, CategoryListCommand.self, ExhibitCategoriseCommand.self, HoldAddCommand.self,
+        HoldRemoveCommand.self, HoldListCommand.self, RetentionRunCommand.self, RestoreCommand.self,
+        ReportCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
         BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
     ]
 
@@ -69,6 +69,8 @@ enum Commands {
 
             """
         text += Output.table(all.map { ["", $0.name, $0.summary] })
+        text += "\nWith --server URL (or $CUSTODY_SERVER) and your token in $CUSTODY_TOKEN, a command other than init,\n"
+            + "serve, worker and bundle verify runs on that custody server, as the officer the token names.\n"
         text += "\nExit codes: 0 success, 1 integrity failure found, 2 usage or input error, 3 other failure.\n"
         return text
     }
@@ -95,6 +97,9 @@ enum Commands {
         }
         if argv.first == "--version" { return VersionCommand.main(Array(argv.dropFirst())) }
         guard let (command, rest) = match(argv) else { return unmatched(argv, notUTF8: notUTF8) }
+        if notUTF8 == nil, let (server, rest) = Remote.server(for: command, rest) {
+            return Remote.main(command, rest, server: server)
+        }
         // Before the arguments parse, a guess (`--json` before any `--`); once they do, the flag itself.
         var json = command.options.contains { $0.name == "json" } && rest.prefix { $0 != "--" }.contains("--json")
         do {

@@ -51,6 +51,24 @@ enum Context {
         args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
     }
 
+    /// The file to read for `path`, an input file named on the command line. In a command the API runs
+    /// (`custody serve` sets `CUSTODY_API_FILES`), only files the client sent exist: `path` is looked up
+    /// among them, and any other path is refused, so no command line read over the network can name a
+    /// file of the server's. Otherwise `path` itself.
+    static func inputFile(_ path: String, field: String) throws -> String {
+        guard let sent = apiFiles else { return path }
+        guard let copy = sent[path] else {
+            throw CustodyError.invalidInput(field: field, "\(path) was not sent with the command (over the "
+                                            + "network, only files the CLI sends can be read)")
+        }
+        return copy
+    }
+
+    /// The files sent with an API command: the client's path of each and where its copy is.
+    private static let apiFiles: [String: String]? = environment["CUSTODY_API_FILES"].map { text in
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: String] ?? [:]
+    }
+
     /// Who a refusal is recorded against when no valid officer was given: the login user, never custody
     /// itself (`Actor.system`, which may do what no login may), even for a login named like it.
     private static var systemUser: Actor {

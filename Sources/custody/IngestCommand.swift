@@ -74,7 +74,8 @@ struct IngestCommand: Command {
             do {
                 let source = IngestSource(filename: (file as NSString).lastPathComponent, device: device,
                                           capturedAt: capturedAt, officer: officer)
-                let r = try vault.ingest(path: file, source: source, actor: actor, chunkSize: chunkSize,
+                let r = try vault.ingest(path: Context.inputFile(file, field: "arguments"), source: source,
+                                         actor: actor, chunkSize: chunkSize,
                                          progress: bar.update)
                 bar.finish()
                 let warnings = warnings(r.exhibit, file: file)

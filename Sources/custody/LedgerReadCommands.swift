@@ -109,8 +109,9 @@ enum LedgerJSON {
     /// Reads at most the limit and one byte more, whatever the path is (a symlink to a huge file, a pipe).
     static func readFile(_ path: String, what: String) throws -> String {
         let limit = NoteVerifier.maxNoteBytes * 4
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw CustodyError.invalidInput(field: "arguments",
-            "cannot read \(what) \(path)") }
+        guard let handle = FileHandle(forReadingAtPath: try Context.inputFile(path, field: "arguments")) else {
+            throw CustodyError.invalidInput(field: "arguments", "cannot read \(what) \(path)")
+        }
         defer { try? handle.close() }
         var bytes = Data()
         while bytes.count <= limit, let data = try? handle.read(upToCount: limit + 1 - bytes.count), !data.isEmpty {

@@ -146,6 +146,7 @@ struct ServeCommand: Command {
         configuration.transferPriority = transferPriority
         configuration.maxUploadBytes = maxUploadBytes
         configuration.uploadTTL = uploadTTL
+        configuration.executable = "/proc/self/exe"  // API command lines run in this very binary
         let service = try CustodyService(configuration: configuration)
         if args.flag("check-config") { return try checked() }
         let signals = service.stopOnSignals()

@@ -14,7 +14,7 @@ enum SpecFile {
                                                                     "cannot read the spec \(path): \(why)") }
         func systemReason() -> String { String(cString: strerror(errno)).lowercased() }
         // Non-blocking, so a FIFO named as the spec is refused below instead of waiting for a writer.
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = open(try Context.inputFile(path, field: option), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw refused(systemReason()) }
         defer { close(fd) }
         var info = stat()

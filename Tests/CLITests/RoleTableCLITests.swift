@@ -4,11 +4,12 @@ import TestSupport
 import Vault
 import XCTest
 
-/// The local half of the role table: every row of `RoleTable` as every role, with `--as` on the data
-/// directory. An allowed command works (exit 0) and records no refusal; a refused one exits 2, records
-/// exactly one refused event naming the officer, the row's action and the reason, and changes nothing
-/// else (catalog, cases, bundles, docks, officers, files).
-final class RoleTableCLITests: CLITestCase {
+/// The role table: every row of `RoleTable` as every role. An allowed command works (exit 0) and records
+/// no refusal; a refused one exits 2, records exactly one refused event naming the officer, the row's
+/// action and the reason, and changes nothing else (catalog, cases, bundles, docks, officers, files).
+/// `run` says how a command line is run as a cell's officer: here with `--as` on the data directory,
+/// through the API in `RoleTableAPITests`.
+class RoleTableTestCase: CLITestCase {
     var fixture: RoleTableFixture!
     var supervisor: RoleTableFixture.Runner { RoleTableFixture.Runner { try self.custody($0) } }
 
@@ -20,16 +21,12 @@ final class RoleTableCLITests: CLITestCase {
         try fixture.make(supervisor)
     }
 
-    func testThePolicyIsTheREADMETable() {
-        for permission in Permission.allCases {
-            for role in Role.allCases {
-                XCTAssertEqual(RolePolicy.reach(role, permission), RoleTable.reach[permission]?[role],
-                               "\(role.rawValue) \(permission.rawValue)")
-            }
-        }
+    /// Runs `argv` as `cell`'s officer: the local half, with `--as` on the data directory.
+    func run(_ argv: [String], as cell: RoleTableCell) throws -> ProcessResult {
+        try custody(argv, actor: cell.actor)
     }
 
-    func testEveryRoleAgainstEveryCommand() throws {
+    func checkEveryRoleAgainstEveryCommand() throws {
         let covered = Set(RoleTable.rows.map(\.permission))
         let later: Set<Permission> = [.categorise, .manageRetention, .readRetention]
         XCTAssertEqual(Set(Permission.allCases).subtracting(covered), later, "every command has its rows")
@@ -43,26 +40,13 @@ final class RoleTableCLITests: CLITestCase {
         }
     }
 
-    func testAnOfficerListsOnlyTheirOwnRecordingsAndTheClipsCutFromThem() throws {
-        try supervisor.ok(["redact", RoleTableFixture.own, "--spec", fixture.spec, "--reason", "r"])
-        try supervisor.ok(["redact", RoleTableFixture.others, "--spec", fixture.spec, "--reason", "r"])
-        let all = try XCTUnwrap(json(try custody(["list", "--json"])) as? [[String: Any]])
-        XCTAssertEqual(all.map { $0["id"] as? String }, ["EX-000001", "EX-000002", "EX-000003", "EX-000004"])
-        let own = try XCTUnwrap(json(try custody(["list", "--json"], actor: "pc.own")) as? [[String: Any]])
-        XCTAssertEqual(own.map { $0["id"] as? String }, ["EX-000001", "EX-000003"])
-        XCTAssertEqual(try custody(["show", "EX-000003"], actor: "pc.own").status, 0, "a clip of their recording")
-        let other = try custody(["export", "EX-000004", "--out", fixture.file("x"), "--reason", "r"], actor: "pc.own")
-        XCTAssertEqual(other.status, 2)
-        XCTAssertTrue(other.stderr.contains("EX-000004 is not a recording of pc.own's"), other.stderr)
-    }
-
     /// Runs `row` as `cell`'s officer and checks the outcome against the table.
-    private func check(_ row: RoleTableRow, _ cell: RoleTableCell, file: StaticString = #filePath,
-                       line: UInt = #line) throws {
+    func check(_ row: RoleTableRow, _ cell: RoleTableCell, file: StaticString = #filePath,
+               line: UInt = #line) throws {
         let what = "\(row.name) as \(cell.role.rawValue)"
         let before = row.allows(cell.role) ? "" : try state()
         let seq = try lastSeq()
-        let r = try custody(row.argv(cell), actor: cell.actor)
+        let r = try run(row.argv(cell), as: cell)
         let appended = try events(after: seq)
         if row.allows(cell.role) {
             XCTAssertEqual(r.status, 0, "\(what): \(r.stderr)", file: file, line: line)
@@ -110,5 +94,32 @@ final class RoleTableCLITests: CLITestCase {
                 "\(path) \((try? FileManager.default.attributesOfItem(atPath: root + "/" + path))?[.size] ?? 0)"
             }
         return rows + "\n" + files.joined(separator: "\n")
+    }
+}
+
+/// The local half of the role table, and what the policy and an officer's listing promise.
+final class RoleTableCLITests: RoleTableTestCase {
+    func testEveryRoleAgainstEveryCommand() throws { try checkEveryRoleAgainstEveryCommand() }
+
+    func testThePolicyIsTheREADMETable() {
+        for permission in Permission.allCases {
+            for role in Role.allCases {
+                XCTAssertEqual(RolePolicy.reach(role, permission), RoleTable.reach[permission]?[role],
+                               "\(role.rawValue) \(permission.rawValue)")
+            }
+        }
+    }
+
+    func testAnOfficerListsOnlyTheirOwnRecordingsAndTheClipsCutFromThem() throws {
+        try supervisor.ok(["redact", RoleTableFixture.own, "--spec", fixture.spec, "--reason", "r"])
+        try supervisor.ok(["redact", RoleTableFixture.others, "--spec", fixture.spec, "--reason", "r"])
+        let all = try XCTUnwrap(json(try custody(["list", "--json"])) as? [[String: Any]])
+        XCTAssertEqual(all.map { $0["id"] as? String }, ["EX-000001", "EX-000002", "EX-000003", "EX-000004"])
+        let own = try XCTUnwrap(json(try custody(["list", "--json"], actor: "pc.own")) as? [[String: Any]])
+        XCTAssertEqual(own.map { $0["id"] as? String }, ["EX-000001", "EX-000003"])
+        XCTAssertEqual(try custody(["show", "EX-000003"], actor: "pc.own").status, 0, "a clip of their recording")
+        let other = try custody(["export", "EX-000004", "--out", fixture.file("x"), "--reason", "r"], actor: "pc.own")
+        XCTAssertEqual(other.status, 2)
+        XCTAssertTrue(other.stderr.contains("EX-000004 is not a recording of pc.own's"), other.stderr)
     }
 }
