@@ -43,9 +43,17 @@ extension Vault {
         -> BackupReport {
         let details = ["backup": String(folder.prefix(500))]
         try authorize(actor, to: .backup, details: details)
+        try FS.mkdir(folder, 0o700)
+        // Compared with symbolic links resolved: a link to the data directory would have the snapshot
+        // renamed over the live catalog (and a running service write on into the unlinked one).
+        let (real, root) = (Self.realPath(folder), Self.realPath(directory.root))
+        guard real != root, !real.hasPrefix(root + "/") else {
+            throw refuse(actor, .backup, reason: "the backup folder must be outside the data directory (\(real))",
+                         details: details)
+        }
         try record(CustodyEvent(actor: actor, action: .backup, details: details))
         try checkpoint()
-        for dir in [folder, folder + "/keys", folder + "/keys/retired"] { try FS.mkdir(dir, 0o700) }
+        for dir in [folder + "/keys", folder + "/keys/retired"] { try FS.mkdir(dir, 0o700) }
         // The catalog first: every chunk it names was stored before it, so the copy below has them all.
         let snapshot = folder + "/custody.sqlite.partial"
         for suffix in ["", "-wal", "-shm"] { unlink(snapshot + suffix) }
@@ -66,6 +74,13 @@ extension Vault {
         try FS.fsyncDirectory(folder)
         return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: chunks, copied: copied,
                             copiedBytes: bytes, missing: missing)
+    }
+
+    /// `path` with every symbolic link resolved (as given when it cannot be).
+    static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// Copies every chunk of `source` that `target` lacks, each checked against its name as it is

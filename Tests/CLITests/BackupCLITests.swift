@@ -96,3 +96,21 @@ final class BackupCLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: path), "a damaged chunk is not copied")
     }
 }
+
+/// Backing up into the data directory through a symbolic link is refused (recorded) and changes nothing.
+final class BackupIntoTheDataDirectoryCLITests: CLITestCase {
+    func testABackupFolderLinkedToTheDataDirectoryIsRefused() throws {
+        let link = dir.file("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: data)
+        let before = try FileManager.default.attributesOfItem(atPath: data + "/custody.sqlite")[.systemFileNumber]
+        let r = try custody(["backup", link], actor: nil)
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("the backup folder must be outside the data directory"), r.stderr)
+        let after = try FileManager.default.attributesOfItem(atPath: data + "/custody.sqlite")[.systemFileNumber]
+        XCTAssertEqual(before as? UInt64, after as? UInt64, "the live catalog was replaced")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/keys/retired"))
+        let refused = try refusedEvents()
+        XCTAssertEqual(refused.count, 1, refused.joined(separator: "\n"))
+        XCTAssertTrue(refused.last?.contains("backup: the backup folder must be outside") == true, refused.joined())
+    }
+}
