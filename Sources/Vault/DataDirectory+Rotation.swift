@@ -28,9 +28,9 @@ extension DataDirectory {
     }
 
     /// Writes a new ledger key pair in place of the old one, whose public key is kept in
-    /// `keys/retired/ledger-<unix time>.pub`. The new pair is written aside first; a crash before the
-    /// last rename leaves the old private key signing, its public key in place or derived again by
-    /// `create()`.
+    /// `keys/retired/ledger-<unix time>.pub`. The new pair is written aside first; a crash at any step
+    /// leaves a private key and either its own public key or none (`create()`, run by any `custody
+    /// init`, derives it again).
     func replaceLedgerKey(at now: Int64) throws {
         try FS.mkdir(retiredKeys, 0o700)
         let key = try Ed25519Key.generate()
@@ -40,8 +40,12 @@ extension DataDirectory {
         try FS.writeFileDurably(newPub, Array(try key.publicKeyPEM().utf8), mode: 0o644, scratch: aside)
         try FS.rename(ledgerPublicKey, retiredName("ledger", at: now, suffix: ".pub"))
         try FS.fsyncDirectory(retiredKeys)
-        try FS.rename(newPub, ledgerPublicKey)
+        // The private key first: a crash before the public key follows leaves `ledger.pub` missing, and
+        // `create()` derives it from the private key in place, so the pair always matches (the other
+        // order could leave the new public key beside the old private key, which would go on signing).
         try FS.rename(newKey, ledgerPrivateKey)
+        try FS.fsyncDirectory(keys)
+        try FS.rename(newPub, ledgerPublicKey)
         try FS.fsyncDirectory(keys)
     }
     /// The link secrets replaced so far, oldest first.

@@ -53,7 +53,7 @@ public enum Permission: String, Sendable, CaseIterable {
         case .categorise: return "categorise exhibits"
         case .manageRetention: return "change retention, holds or deletions"
         case .readRetention: return "read retention rules and holds"
-        case .manageKeys: return "replace the vault's keys"
+        case .manageKeys: return "replace the vault's keys or change where its links point"
         case .backup: return "back the vault up"
         }
     }

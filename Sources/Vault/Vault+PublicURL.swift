@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import Ledger
 
 /// The address recipients reach the service at, printed before every download link's path: the vault
 /// setting `public_url` (`custody init --public-url URL`, changeable by giving it again).
@@ -11,10 +12,19 @@ extension Vault {
         try catalog.setting("public_url") ?? Self.defaultPublicURL
     }
 
-    /// Sets the base URL of links (checked by `checkedPublicURL`). Links printed before keep the old
+    /// Sets the base URL of links (checked by `checkedPublicURL`) for `actor`, who must be allowed to
+    /// manage the vault's keys (it decides where every link sent from now on points): refused and
+    /// recorded otherwise, recorded as a `key` event when it changes. Links printed before keep the old
     /// address; their signatures do not cover it.
-    public func setPublicURL(_ url: String) throws {
-        try catalog.setSetting("public_url", try Self.checkedPublicURL(url, field: "--public-url"))
+    public func setPublicURL(_ url: String, by actor: Actor) throws {
+        let checked = try Self.checkedPublicURL(url, field: "--public-url")
+        guard try publicURL() != checked || catalog.setting("public_url") == nil else { return }
+        let details = ["setting": "public_url", "value": checked]
+        try authorize(actor, to: .manageKeys, details: details)
+        try db.transaction {
+            try catalog.setSetting("public_url", checked)
+            try record(CustodyEvent(actor: actor, action: .key, details: details))
+        }
     }
 
     /// `url` without a trailing `/` when it is an absolute http(s) URL with a host and nothing after

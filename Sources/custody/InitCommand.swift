@@ -49,7 +49,7 @@ struct InitCommand: Command {
         let actor = acting.kind == .officer ? acting : Actor.system
         let done = try Vault.initialization(directory, org: org, origin: args.value("origin"), actor: actor)
         let vault = done.vault
-        if let url = args.value("public-url") { try vault.setPublicURL(url) }
+        if let url = args.value("public-url") { try vault.setPublicURL(url, by: actor) }
         let organization = try vault.organization()
         if args.flag("json") {
             var object: [String: Any] = [

@@ -155,6 +155,20 @@ final class IngestReportCLITests: CLITestCase {
         XCTAssertEqual(info["public_url"] as? String, "https://evidence.example.police.uk")
         let text = try custody(["init", "--public-url", "http://10.0.0.5:8080"])
         XCTAssertTrue(text.stdout.contains("Download links start with http://10.0.0.5:8080"), text.stdout)
+        XCTAssertEqual(try refusedEvents(), [], "a supervisor may")
+        XCTAssertTrue(try eventRows().contains("key|ok|"), "each change is recorded")
+        // Where every link points from now on is a supervisor's to change: anyone else is refused and
+        // recorded, and the address stays.
+        try addOfficer("PC-7", role: "officer")
+        for actor in ["PC-7", "nobody-registered"] {
+            let refused = try custody(["init", "--public-url", "https://attacker.example"], actor: actor)
+            XCTAssertEqual(refused.status, 2, refused.stderr)
+        }
+        XCTAssertEqual(try custody(["init", "--public-url", "https://attacker.example"], actor: nil).status, 2)
+        let refusals = try refusedEvents()
+        XCTAssertEqual(refusals.count, 3, "\(refusals)")
+        info = try XCTUnwrap(json(try custody(["init", "--json"])) as? [String: Any])
+        XCTAssertEqual(info["public_url"] as? String, "http://10.0.0.5:8080")
     }
 
     func testDeviceRevokeTakesJSONAndSaysWhyItRefuses() throws {

@@ -18,6 +18,9 @@ struct RoleTableRow {
     /// Made ready by the fixture's supervisor (or on disk) before the row runs as a role: something of its
     /// own to change (a dock, an officer, a case, a bundle, a file). Returns what `argv` names, if anything.
     var prepare: ((RoleTableCell, RoleTableFixture.Runner) throws -> String?)? = nil
+    /// False for a command the CLI never sends to a server (`backup` runs where the data directory is;
+    /// `report` is read over the API through its own endpoint, `RemoteReportCLITests`).
+    var remote = true
     let argv: (RoleTableCell) -> [String]
 
     /// Whether `role` may run this row, by the README's table (`RoleTable.reach`).
@@ -75,10 +78,10 @@ enum RoleTable {
         RoleTableRow(name: "show another's", permission: .showExhibit, target: .others) { _ in
             ["show", RoleTableFixture.others]
         },
-        RoleTableRow(name: "report own", permission: .report, target: .own) { _ in
+        RoleTableRow(name: "report own", permission: .report, target: .own, remote: false) { _ in
             ["report", RoleTableFixture.own, "--json"]
         },
-        RoleTableRow(name: "report another's", permission: .report, target: .others) { _ in
+        RoleTableRow(name: "report another's", permission: .report, target: .others, remote: false) { _ in
             ["report", RoleTableFixture.others, "--json"]
         },
         RoleTableRow(name: "export own", permission: .exportExhibit, target: .own) { cell in
@@ -130,7 +133,9 @@ enum RoleTable {
         RoleTableRow(name: "rotate-key ledger", permission: .manageKeys) { _ in
             ["rotate-key", "ledger", "--reason", "r"]
         },
-        RoleTableRow(name: "backup", permission: .backup) { cell in ["backup", cell.fixture.file("backup-\(cell.tag)")] },
+        RoleTableRow(name: "backup", permission: .backup, remote: false) { cell in
+            ["backup", cell.fixture.file("backup-\(cell.tag)")]
+        },
         RoleTableRow(name: "device revoke", permission: .manageDevices, prepare: { cell, supervisor in
             try supervisor.ok(["device", "add", "dock-\(cell.tag)"])
             return "dock-\(cell.tag)"

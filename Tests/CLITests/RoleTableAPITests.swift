@@ -27,6 +27,8 @@ final class RoleTableAPITests: RoleTableTestCase {
         super.tearDown()
     }
 
+    override var remote: Bool { true }
+
     override func run(_ argv: [String], as cell: RoleTableCell) throws -> ProcessResult {
         try runProcess(TestPaths.custodyBinary, argv, environment: [
             "CUSTODY_DATA": dir.file("not-a-vault"), "CUSTODY_ACTOR": "",

@@ -44,9 +44,9 @@ final class BundleDownloadTests: BundleTestCase {
     }
 
     func testPublicURLSettingIsUsedOnThePage() throws {
-        XCTAssertThrowsError(try vault.setPublicURL("ftp://example.org"))
-        XCTAssertThrowsError(try vault.setPublicURL("https://example.org/?q=1"))
-        try vault.setPublicURL("https://evidence.example.police.uk/")
+        XCTAssertThrowsError(try vault.setPublicURL("ftp://example.org", by: .officer("PC-1")))
+        XCTAssertThrowsError(try vault.setPublicURL("https://example.org/?q=1", by: .officer("PC-1")))
+        try vault.setPublicURL("https://evidence.example.police.uk/", by: .officer("PC-1"))
         XCTAssertEqual(try vault.publicURL(), "https://evidence.example.police.uk")
         let (id, query) = try builtBundle()
         let out = dir.file("page.html")
