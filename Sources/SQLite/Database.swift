@@ -11,11 +11,12 @@ public final class Database {
     /// The SQLite library linked at run time, e.g. `3.40.1`.
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
 
-    /// Opens (creating if needed) the database at `path` in WAL mode with foreign keys on and a busy
-    /// timeout, so that the daemon and CLI processes can write the same file safely.
-    public init(path: String, readOnly: Bool = false, busyTimeoutMs: Int32 = 10_000) throws {
+    /// Opens the database at `path` (creating it if needed, unless `create` is false) in WAL mode with
+    /// foreign keys on and a busy timeout, so that the daemon and CLI processes can write the same file
+    /// safely.
+    public init(path: String, readOnly: Bool = false, create: Bool = true, busyTimeoutMs: Int32 = 10_000) throws {
         var db: OpaquePointer?
-        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0))
             | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {

@@ -45,7 +45,9 @@ public final class Vault {
         }
         self.directory = directory
         do {
-            db = try Database(path: directory.database)
+            // Never created here (`initialize` does): a catalog removed after the check above is an error,
+            // not a new empty catalog.
+            db = try Database(path: directory.database, create: false)
             catalog = try Catalog(db: db)
             events = try EventLog(db: db)
             deviceRegistry = try DeviceRegistry(db: db)

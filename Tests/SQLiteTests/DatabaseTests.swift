@@ -59,6 +59,15 @@ final class DatabaseTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT version FROM schema_versions WHERE component = 'test'").first?.int(0), 2)
     }
 
+    func testOpeningWithoutCreateNeverMakesAFile() throws {
+        let dir = TemporaryDirectory()
+        XCTAssertThrowsError(try Database(path: dir.file("gone.sqlite"), create: false))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("gone.sqlite")),
+                       "a vault whose catalog was removed is not given a new empty one (the service's tasks open it)")
+        _ = try Database(path: dir.file("made.sqlite"))
+        XCTAssertNoThrow(try Database(path: dir.file("made.sqlite"), create: false))
+    }
+
     func testASchemaNewerThanTheProgramIsRefusedAndLeftAsItIs() throws {
         let dir = TemporaryDirectory()
         let db = try Database(path: dir.file("t.sqlite"))
