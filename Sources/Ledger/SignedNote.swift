@@ -88,7 +88,8 @@ public struct NoteVerifier: Sendable {
     public static let maxNoteBytes = 64 * 1024
 
     /// Returns the note's text when it carries a valid signature by this key (or a retired one).
-    /// Signatures by other keys are ignored; a bad signature by this key, or none at all, is an integrity error saying which.
+    /// Signatures by other keys are ignored; a bad signature by this key, or none at all, is an integrity
+    /// error saying which.
     /// Text that is not a signed note at all (too large, control characters such as CR, no signature
     /// block, malformed signature lines) is a usage error: the wrong file, not a forged one.
     public func open(_ note: String) throws -> String {

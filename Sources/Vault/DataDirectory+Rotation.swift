@@ -50,7 +50,9 @@ extension DataDirectory {
     }
     /// The link secrets replaced so far, oldest first.
     public func loadRetiredLinkSecrets() throws -> [[UInt8]] {
-        try retiredNames(prefix: "link-", suffix: ".secret").compactMap { FileManager.default.contents(atPath: retiredKeys + "/" + $0).map { [UInt8]($0) } }
+        try retiredNames(prefix: "link-", suffix: ".secret").compactMap { name in
+            FileManager.default.contents(atPath: retiredKeys + "/" + name).map { [UInt8]($0) }
+        }
     }
 
     /// Moves the link secret to `keys/retired/link-<unix time>.secret` and writes a new one; every link
@@ -60,6 +62,7 @@ extension DataDirectory {
         try FS.mkdir(retiredKeys, 0o700)
         try FS.rename(linkSecret, retiredName("link", at: now, suffix: ".secret"))
         try FS.fsyncDirectory(retiredKeys)
-        try FS.writeFileDurably(linkSecret, try SecureRandom.bytes(32), mode: 0o600, scratch: scratch(renamingInto: keys))
+        try FS.writeFileDurably(linkSecret, try SecureRandom.bytes(32), mode: 0o600,
+                                scratch: scratch(renamingInto: keys))
     }
 }

@@ -35,8 +35,9 @@ public enum Doctor {
     public static func diagnose(_ directory: DataDirectory, tlsCertificate: String? = nil, tlsKey: String? = nil,
                                 now: Date = Date()) -> [DoctorFinding] {
         guard directory.isInitialized else {
-            return [DoctorFinding(check: "data directory", level: .problem, detail: "\(directory.root) is not a custody "
-                                  + "data directory", fix: "give --data (or $CUSTODY_DATA), or run custody init")]
+            return [DoctorFinding(check: "data directory", level: .problem,
+                                  detail: "\(directory.root) is not a custody data directory",
+                                  fix: "give --data (or $CUSTODY_DATA), or run custody init")]
         }
         var findings = modes(directory) + [disk(directory)]
         findings += vaultChecks(directory, now: now)
@@ -69,7 +70,8 @@ public enum Doctor {
         }
         guard wrong.isEmpty else {
             return [DoctorFinding(check: "permissions", level: .problem, detail: wrong.joined(separator: "; "),
-                                  fix: fixes.isEmpty ? "restore the missing files from a backup" : fixes.joined(separator: "; "))]
+                                  fix: fixes.isEmpty ? "restore the missing files from a backup"
+                                      : fixes.joined(separator: "; "))]
         }
         return [.ok("permissions", "the data directory and its keys are this user's alone (folders 0700, keys 0600)")]
     }
@@ -87,7 +89,8 @@ public enum Doctor {
             + "\(fs.f_favail) inodes free (\(percent(inodeShare)))"
         if free < problemBytes || freeShare < problemFraction || inodeShare < problemFraction {
             return DoctorFinding(check: "disk", level: .problem, detail: detail,
-                                 fix: "free space or grow the file system now: uploads and ingests are refused when it is full")
+                                 fix: "free space or grow the file system now: uploads and ingests are refused "
+                                     + "when it is full")
         }
         if freeShare < warningFraction || inodeShare < warningFraction {
             return DoctorFinding(check: "disk", level: .warning, detail: detail, fix: "plan more space")
@@ -113,7 +116,8 @@ public enum Doctor {
             let report = try vault.events.verify(verifier: vault.noteVerifier())
             findings.append(report.isIntact ? .ok("ledger", "\(report.size) events, \(report.checkpointsChecked) "
                                                   + "checkpoints match")
-                : DoctorFinding(check: "ledger", level: .problem, detail: report.problems.prefix(3).joined(separator: "; "),
+                : DoctorFinding(check: "ledger", level: .problem,
+                                detail: report.problems.prefix(3).joined(separator: "; "),
                                 fix: "custody ledger verify names every mismatch; restore from a backup"))
             findings.append(try clock(vault, now: now))
         } catch {

@@ -70,7 +70,8 @@ struct RestoreBackupCommand: Command {
     init(_ args: Arguments) throws {
         folder = try args.positionals(exactly: ["DIR"])[0]
         guard args.value("data") != nil else {
-            throw CustodyError.invalidInput(field: "--data", "missing --data NEW: the new data directory to restore into")
+            throw CustodyError.invalidInput(field: "--data",
+                                            "missing --data NEW: the new data directory to restore into")
         }
         self.args = args
     }
@@ -91,7 +92,8 @@ struct RestoreBackupCommand: Command {
         } else {
             for p in ledger.problems { print("LEDGER  \(p)".escapedForTerminal) }
             for chunk in missing { print("MISSING  chunk \(chunk)") }
-            print(ok ? "Restored into \(vault.directory.root): \(ledger.size) events and \(named.count) chunks check out."
+            print(ok ? "Restored into \(vault.directory.root): \(ledger.size) events and \(named.count) chunks "
+                       + "check out."
                      : "FAILED: the restored vault does not check out (above).")
         }
         return ok ? 0 : 1

@@ -30,7 +30,9 @@ struct DoctorCommand: OptionsOnlyCommand {
         let path = args.value("config")
             ?? (FileManager.default.fileExists(atPath: ConfigFile.defaultPath) ? ConfigFile.defaultPath : nil)
         var settings = args
-        if settings.value("data") == nil, let data = Context.environment["CUSTODY_DATA"] { settings.setValue("data", data) }
+        if settings.value("data") == nil, let data = Context.environment["CUSTODY_DATA"] {
+            settings.setValue("data", data)
+        }
         let names = Set(ServeCommand.options.map(\.name)).subtracting(["config", "check-config", "json"])
         settings = settings.filling(from: try path.map { try ConfigFile(path: $0, accepting: names) })
         let findings = Doctor.diagnose(Context.directory(settings), tlsCertificate: settings.value("tls-cert"),

@@ -33,7 +33,8 @@ struct RotateKeyCommand: Command {
     init(_ args: Arguments) throws {
         kind = try args.positionals(exactly: ["ledger|link"])[0]
         guard kind == "link" || kind == "ledger" else {
-            throw CustodyError.invalidInput(field: "arguments", "rotate-key takes ledger or link, not \(kind.prefix(40))")
+            throw CustodyError.invalidInput(field: "arguments",
+                                            "rotate-key takes ledger or link, not \(kind.prefix(40))")
         }
         reason = try args.reason(for: "key rotation")
         self.args = args

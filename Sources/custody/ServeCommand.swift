@@ -18,9 +18,9 @@ struct ServeCommand: Command {
         file must be mode 0600 or stricter; SIGHUP loads both files again for new connections (a renewed
         certificate; if the new files are refused, the old certificate stays and the log says why).
         It also builds court bundles (`custody bundle create` queues them), one at a time unless
-        --transfer-jobs says otherwise, at idle CPU priority (--transfer-priority: see `custody worker`). Logs are JSON lines on stderr. SIGTERM or
-        SIGINT stops it gracefully: requests in flight finish, a bundle being built is given back to the
-        queue, then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of
+        --transfer-jobs says otherwise, at idle CPU priority (--transfer-priority: see `custody worker`).
+        Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish, a
+        bundle being built is given back to the queue, then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of
         256) and keeps up to 4096 connections open: one still sending its request head, or idle, takes no
         worker.
         Listening on an address other than loopback, at most 32 connections from one address (behind a
@@ -102,7 +102,8 @@ struct ServeCommand: Command {
         self.perPeer = n
         transferJobs = try args.int("transfer-jobs", in: 0...8) ?? 1
         transferPriority = try WorkerCommand.priority(args, "transfer-priority")
-        maxUploadBytes = try args.value("max-upload-size").map { try Self.size($0, field: "max-upload-size") } ?? 64 << 30
+        maxUploadBytes = try args.value("max-upload-size").map { try Self.size($0, field: "max-upload-size") }
+            ?? 64 << 30
         uploadTTL = try args.value("upload-expiry").map {
             try BundleCreateCommand.duration($0, field: "upload-expiry", atLeast: 60)
         } ?? 7 * 86_400
@@ -177,12 +178,16 @@ struct ServeCommand: Command {
             if commandLine.value(name) != nil {
                 return [name, value, name == "data" && dataFromEnvironment ? "$CUSTODY_DATA" : "command line"]
             }
-            if let line = config?.entries[name]?.line, let path = config?.path { return [name, value, "\(path) line \(line)"] }
+            if let line = config?.entries[name]?.line, let path = config?.path {
+                return [name, value, "\(path) line \(line)"]
+            }
             return [name, value, "default"]
         }
         if args.flag("json") {
             Output.json(["ok": true, "config": config?.path as Any,
-                         "settings": Dictionary(uniqueKeysWithValues: rows.map { ($0[0], ["value": $0[1], "from": $0[2]]) })])
+                         "settings": Dictionary(uniqueKeysWithValues: rows.map {
+                             ($0[0], ["value": $0[1], "from": $0[2]])
+                         })])
         } else {
             print("The configuration is good\(config.map { " (\($0.path))" } ?? " (no configuration file)"):")
             print(Output.table(rows.map { ["", "\($0[0]) = \($0[1])", $0[2]] }), terminator: "")

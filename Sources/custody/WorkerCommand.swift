@@ -16,9 +16,10 @@ struct WorkerCommand: OptionsOnlyCommand {
 
         Leases queued transfer jobs one at a time (--jobs: that many at once) and builds each bundle at
         idle CPU priority (Linux SCHED_IDLE: only CPU time uploads leave; --priority normal, or a nice
-        value, gives it a share of a busy machine, taken from uploads). Any number of workers, in any processes, may share a data directory: a job is
-        leased by one at a time, and its lease is renewed while it runs. A failed attempt is tried again
-        after 5 s, 10 s, 20 s, 40 s; after 5 attempts the job is failed. A worker killed mid-job leaves no
+        value, gives it a share of a busy machine, taken from uploads). Any number of workers, in any
+        processes, may share a data directory: a job is leased by one at a time, and its lease is renewed
+        while it runs. A failed attempt is tried again after 5 s, 10 s, 20 s, 40 s; after 5 attempts the
+        job is failed. A worker killed mid-job leaves no
         half bundle; the next worker takes the job over once its lease (60 s) ends, at once when the dead
         worker ran on this machine, reusing any redaction it stored. --once: build what is due, then exit
         (exit 3 if an attempt failed). SIGTERM or SIGINT stops it: a job being built goes back to the queue.
