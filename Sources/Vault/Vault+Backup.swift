@@ -67,8 +67,7 @@ extension Vault {
         let target = try FileChunkStore(root: folder + "/chunks")
         let (chunks, copied, bytes) = try Self.copyChunks(from: store, to: target, progress: progress)
         let copy = try Database(path: folder + "/custody.sqlite", readOnly: true)
-        let named = try copy.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0) }
-        let missing = try named.filter { hex in try SHA256Digest(hex: hex).map { try !target.exists($0) } ?? true }
+        let missing = try Self.chunksMissing(named: copy, from: target).missing
         let events = try copy.query("SELECT count(*) FROM events").first?.int(0) ?? 0
         let checkpoint = try copy.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.text(0)
         try FS.fsyncDirectory(folder)
@@ -81,6 +80,19 @@ extension Vault {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }
         return String(cString: resolved)
+    }
+
+    /// The chunks the catalog in `db` names for exhibits not purged (how many), and those of them `store`
+    /// does not hold.
+    static func chunksMissing(named db: Database, from store: ChunkStore) throws -> (named: Int, missing: [String]) {
+        let named = try db.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0) }
+        return (named.count, try named.filter { hex in try SHA256Digest(hex: hex).map { try !store.exists($0) } ?? true })
+    }
+
+    /// A restored vault checked: the ledger as `ledger verify` does, and every chunk its catalog names.
+    public func checkRestored() throws -> (ledger: LedgerReport, chunks: Int, missing: [String]) {
+        let chunks = try Self.chunksMissing(named: db, from: store)
+        return (try events.verify(verifier: noteVerifier()), chunks.named, chunks.missing)
     }
 
     /// Copies every chunk of `source` that `target` lacks, each checked against its name as it is

@@ -18,7 +18,7 @@ extension Vault {
     /// address; their signatures do not cover it.
     public func setPublicURL(_ url: String, by actor: Actor) throws {
         let checked = try Self.checkedPublicURL(url, field: "--public-url")
-        guard try publicURL() != checked || catalog.setting("public_url") == nil else { return }
+        guard try catalog.setting("public_url") != checked else { return }
         let details = ["setting": "public_url", "value": checked]
         try authorize(actor, to: .manageKeys, details: details)
         try db.transaction {

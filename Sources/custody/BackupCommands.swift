@@ -82,9 +82,7 @@ struct RestoreBackupCommand: Command {
             bar.update(Int64(seen), 0)
         }
         bar.finish()
-        let ledger = try vault.events.verify(verifier: vault.noteVerifier())
-        let named = try vault.db.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0) }
-        let missing = try named.filter { hex in try SHA256Digest(hex: hex).map { try !vault.store.exists($0) } ?? true }
+        let (ledger, chunks, missing) = try vault.checkRestored()
         let ok = ledger.isIntact && missing.isEmpty
         if args.flag("json") {
             Output.json(["restored": vault.directory.root, "events": ledger.size, "ledger_intact": ledger.isIntact,
@@ -92,7 +90,7 @@ struct RestoreBackupCommand: Command {
         } else {
             for p in ledger.problems { print("LEDGER  \(p)".escapedForTerminal) }
             for chunk in missing { print("MISSING  chunk \(chunk)") }
-            print(ok ? "Restored into \(vault.directory.root): \(ledger.size) events and \(named.count) chunks "
+            print(ok ? "Restored into \(vault.directory.root): \(ledger.size) events and \(chunks) chunks "
                        + "check out."
                      : "FAILED: the restored vault does not check out (above).")
         }

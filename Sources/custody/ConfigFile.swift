@@ -9,6 +9,14 @@ struct ConfigFile {
     static let maxSize = 64 * 1024
 
     let path: String
+
+    /// `custody serve`'s configuration file for `args`: `--config FILE`, else the default file when it
+    /// exists; nil when there is none. Its names are serve's options (`doctor` reads the same file).
+    static func forServe(_ args: Arguments) throws -> ConfigFile? {
+        let path = args.value("config") ?? (FileManager.default.fileExists(atPath: defaultPath) ? defaultPath : nil)
+        let names = Set(ServeCommand.options.map(\.name)).subtracting(["config", "check-config", "json"])
+        return try path.map { try ConfigFile(path: $0, accepting: names) }
+    }
     /// The value and line number of each name given.
     private(set) var entries: [String: (value: String, line: Int)] = [:]
 
@@ -57,6 +65,15 @@ struct ConfigFile {
 }
 
 extension Arguments {
+    /// These arguments with `--data` from `$CUSTODY_DATA` when they give none (it comes before a
+    /// configuration file), and whether it was taken from there.
+    func withEnvironmentData() -> (Arguments, fromEnvironment: Bool) {
+        guard value("data") == nil, let data = Context.environment["CUSTODY_DATA"] else { return (self, false) }
+        var given = self
+        given.setValue("data", data)
+        return (given, true)
+    }
+
     /// These arguments, with the values of `config` for the options they do not give.
     func filling(from config: ConfigFile?) -> Arguments {
         guard let config else { return self }

@@ -27,14 +27,7 @@ struct DoctorCommand: OptionsOnlyCommand {
     let args: Arguments
 
     func run() throws -> Int32 {
-        let path = args.value("config")
-            ?? (FileManager.default.fileExists(atPath: ConfigFile.defaultPath) ? ConfigFile.defaultPath : nil)
-        var settings = args
-        if settings.value("data") == nil, let data = Context.environment["CUSTODY_DATA"] {
-            settings.setValue("data", data)
-        }
-        let names = Set(ServeCommand.options.map(\.name)).subtracting(["config", "check-config", "json"])
-        settings = settings.filling(from: try path.map { try ConfigFile(path: $0, accepting: names) })
+        let settings = args.withEnvironmentData().0.filling(from: try ConfigFile.forServe(args))
         let findings = Doctor.diagnose(Context.directory(settings), tlsCertificate: settings.value("tls-cert"),
                                        tlsKey: settings.value("tls-key"))
         let failed = findings.contains { $0.level == .problem }

@@ -64,16 +64,11 @@ struct ServeCommand: Command {
 
     init(_ args: Arguments) throws {
         _ = try args.positionals(exactly: [])
-        var commandLine = args
-        let environmentData = args.value("data") == nil ? Context.environment["CUSTODY_DATA"] : nil
-        if let environmentData { commandLine.setValue("data", environmentData) }  // before the file
-        let path = args.value("config")
-            ?? (FileManager.default.fileExists(atPath: ConfigFile.defaultPath) ? ConfigFile.defaultPath : nil)
-        let settings = Set(Self.options.map(\.name)).subtracting(["config", "check-config", "json"])
-        let config = try path.map { try ConfigFile(path: $0, accepting: settings) }
+        let (commandLine, dataFromEnvironment) = args.withEnvironmentData()
+        let config = try ConfigFile.forServe(args)
         do {
             try self.init(parsing: commandLine.filling(from: config), config: config, commandLine: commandLine,
-                          dataFromEnvironment: environmentData != nil)
+                          dataFromEnvironment: dataFromEnvironment)
         } catch let e as CustodyError {
             throw config?.blame(e, given: commandLine) ?? e
         }

@@ -19,22 +19,17 @@ final class DoctorCLITests: CLITestCase {
         XCTAssertEqual(permissions["fix"] as? String, "chmod 600 \(dir.file("data/keys/ledger.key"))")
         chmod(dir.file("data/keys/ledger.key"), 0o600)
         // A configuration file naming a certificate whose key is not its own.
-        let openssl = try XCTUnwrap(which("openssl"))
-        for name in ["a", "b"] {
-            XCTAssertEqual(try runProcess(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                                    "-nodes", "-keyout", dir.file("\(name).key"), "-out",
-                                                    dir.file("\(name).pem"), "-days", "30", "-subj", "/CN=\(name)"]).status, 0)
-            chmod(dir.file("\(name).key"), 0o600)
-        }
+        let tls = try TLSFixture(days: 30)
+        defer { tls.directory.remove() }
         let conf = dir.file("custody.conf")
-        try "tls-cert = \(dir.file("a.pem"))\ntls-key = \(dir.file("b.key"))\n".write(toFile: conf, atomically: true,
-                                                                                        encoding: .utf8)
+        try "tls-cert = \(tls.certificate)\ntls-key = \(try tls.makeUnrelatedKey())\n"
+            .write(toFile: conf, atomically: true, encoding: .utf8)
         let mismatched = try custody(["doctor", "--config", conf])
         XCTAssertEqual(mismatched.status, 1, mismatched.stdout)
         XCTAssertTrue(mismatched.stdout.contains("PROBLEM tls:"), mismatched.stdout)
-        let matched = try custody(["doctor", "--config", conf, "--tls-key", dir.file("a.key")])
+        let matched = try custody(["doctor", "--config", conf, "--tls-key", tls.key])
         XCTAssertEqual(matched.status, 0, matched.stdout)
-        XCTAssertTrue(matched.stdout.contains("OK      tls: \(dir.file("a.pem")) is valid until"), matched.stdout)
+        XCTAssertTrue(matched.stdout.contains("OK      tls: \(tls.certificate) is valid until"), matched.stdout)
         let missing = try custody(["doctor", "--data", dir.file("nothing")])
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stdout.contains("is not a custody data directory"), missing.stdout)

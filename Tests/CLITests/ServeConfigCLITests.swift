@@ -78,12 +78,9 @@ final class ServeConfigCLITests: CLITestCase {
         XCTAssertEqual(checked["public-url"]?["value"], "https://evidence.example.org:8443")
         // Its TLS lines, uncommented, with a certificate and key made here: loaded; a key others may
         // read is refused.
-        let openssl = try XCTUnwrap(which("openssl"))
-        let (cert, key) = (dir.file("fullchain.pem"), dir.file("privkey.pem"))
-        XCTAssertEqual(try runProcess(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                                "-nodes", "-keyout", key, "-out", cert, "-days", "2",
-                                                "-subj", "/CN=evidence.example.org"]).status, 0)
-        chmod(key, 0o600)
+        let fixture = try TLSFixture()
+        defer { fixture.directory.remove() }
+        let (cert, key) = (fixture.certificate, fixture.key)
         let text = try String(contentsOfFile: example, encoding: .utf8)
             .replacingOccurrences(of: "# tls-cert = /etc/custody/tls/fullchain.pem", with: "tls-cert = \(cert)")
             .replacingOccurrences(of: "# tls-key = /etc/custody/tls/privkey.pem", with: "tls-key = \(key)")

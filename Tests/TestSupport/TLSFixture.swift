@@ -8,14 +8,14 @@ public final class TLSFixture: @unchecked Sendable {
     public var certificate: String { directory.file("cert.pem") }
     public var key: String { directory.file("key.pem") }
 
-    /// Skips the test when the openssl CLI is missing.
-    public init() throws {
+    /// Valid for `days` from now. Skips the test when the openssl CLI is missing.
+    public init(days: Int = 2) throws {
         guard let openssl = which("openssl") else { throw XCTSkip("the openssl CLI is needed for TLS tests") }
         self.openssl = openssl
         directory = TemporaryDirectory("custody-tls")
         let made = try runProcess(openssl, [
             "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-            "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=127.0.0.1",
+            "-keyout", key, "-out", certificate, "-days", "\(days)", "-subj", "/CN=127.0.0.1",
             "-addext", "subjectAltName=IP:127.0.0.1",
         ])
         guard made.status == 0 else { throw NSError(domain: "openssl req failed: \(made.stderr)", code: 1) }

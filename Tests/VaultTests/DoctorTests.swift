@@ -57,12 +57,9 @@ final class DoctorTests: XCTestCase {
     }
 
     func testTheCertificateIsLoadedWithItsKeyAndItsExpiryWatched() throws {
-        let openssl = try XCTUnwrap(which("openssl"))
-        let (cert, key) = (dir.file("cert.pem"), dir.file("key.pem"))
-        XCTAssertEqual(try runProcess(openssl, ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                                                "-nodes", "-keyout", key, "-out", cert, "-days", "30",
-                                                "-subj", "/CN=custody.test"]).status, 0)
-        chmod(key, 0o600)
+        let tls = try TLSFixture(days: 30)
+        defer { tls.directory.remove() }
+        let (cert, key) = (tls.certificate, tls.key)
         let now = Date()
         XCTAssertEqual(try finding("tls", Doctor.diagnose(directory, tlsCertificate: cert, tlsKey: key, now: now)).level,
                        .ok)
