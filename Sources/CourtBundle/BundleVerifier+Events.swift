@@ -13,6 +13,11 @@ extension BundleVerifier {
         } catch let e as CustodyError {
             throw BundleFailure(.checkpoint, "\(BundleLayout.checkpoint): \(e.message)", entry: BundleLayout.checkpoint)
         }
+        if let retiredSigner, !NoteVerifier.signatureKeyIDs(note).contains(retiredSigner.keyID) {
+            throw BundleFailure(.checkpoint, "\(BundleLayout.checkpoint) is not signed by the retired key "
+                                + "\(Hex.encode(retiredSigner.keyID)) that signed the bundle",
+                                entry: BundleLayout.checkpoint)
+        }
         let bytes = try contents(BundleLayout.events, limit: Self.maxTagBytes, step: .events)
         guard bytes.isEmpty || bytes.last == 0x0A else {
             throw BundleFailure(.events, "\(BundleLayout.events) does not end with a line feed",

@@ -32,10 +32,14 @@ extension BundleVerifier {
             trusted = ownVerifier
             report.keySource = .bundle
         }
-        report.keyFingerprint = Self.fingerprint(trusted.publicKey)
+        // A bundle made before the key was replaced is signed with a retired key the trusted source lists;
+        // its checkpoint must then be no larger than that key's last (step 4, `Checkpoint.open`).
+        retiredSigner = own == trusted.publicKey ? nil : trusted.retired.first { $0.publicKey == own }
+        let signer = retiredSigner?.publicKey ?? trusted.publicKey
+        report.keyFingerprint = Self.fingerprint(signer)
         let signature = try contents(BundleLayout.signature, step: .signature)
         let manifest = try contents(Self.tagManifest, limit: Self.maxTagBytes, step: .signature)
-        guard signature.count == 64, try Ed25519Key(publicBytes: trusted.publicKey).verify(signature, for: manifest)
+        guard signature.count == 64, try Ed25519Key(publicBytes: signer).verify(signature, for: manifest)
         else {
             throw BundleFailure(.signature, "\(BundleLayout.signature) is no Ed25519 signature over "
                 + "\(Self.tagManifest) by the \(report.keySource == .bundle ? "bundle's own" : "given") key "
@@ -71,14 +75,13 @@ extension BundleVerifier {
             == verifier.publicKey else {
             throw CustodyError.failure("the server's /ledger/key gives a PEM and a verifier key of different keys")
         }
-        // The keys it signed with before (`/ledger/keys`, after the current one): a bundle made before
-        // the server's key was replaced is checked against the key that signed it. Only keys of this log
-        // count; a server without the endpoint, or an answer that is not a list of them, adds none (the
-        // check is then stricter, never looser).
-        guard let all = try? server.get("/ledger/keys"),
-              let retired = try? all.split(separator: "\n").dropFirst().map({ try NoteVerifier(vkey: String($0)) }),
-              retired.allSatisfy({ $0.name == verifier.name }) else { return verifier }
-        return try NoteVerifier(name: verifier.name, publicKey: verifier.publicKey,
-                                retired: retired.reversed().map(\.publicKey))
+        // The keys it signed with before (`/ledger/keys`, after the current one, each with the size of the
+        // last checkpoint it signed): a bundle made before the server's key was replaced is checked against
+        // the key that signed it. Only keys of this log count; a server without the endpoint, or an answer
+        // that is not such a list starting with the current key, adds none (the check is then stricter,
+        // never looser).
+        guard let all = try? server.get("/ledger/keys"), let published = try? NoteVerifier(published: all),
+              published.name == verifier.name, published.publicKey == verifier.publicKey else { return verifier }
+        return published
     }
 }

@@ -43,6 +43,8 @@ public final class BundleVerifier {
     var zip: ZipReader!
     var checkpoint: Checkpoint!
     var verifier: NoteVerifier!
+    /// The retired key that signed the bag, when a retired key did: it must have signed its checkpoint too.
+    var retiredSigner: RetiredKey?
     var events: [Int64: EventLine] = [:]
 
     init(options: Options) { self.options = options }

@@ -30,9 +30,10 @@ public struct Checkpoint: Sendable, Equatable {
     }
 
     /// Verifies `note`'s signature with `verifier` and parses its text. The origin must be the
-    /// verifier's key name: custody signs its log under its origin.
+    /// verifier's key name: custody signs its log under its origin. A checkpoint signed only by retired
+    /// keys must be no larger than the last one they signed before they were retired.
     public static func open(_ note: String, verifier: NoteVerifier) throws -> Checkpoint {
-        let text = try verifier.open(note)
+        let (text, retiredSigners) = try verifier.openSigned(note)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
         guard lines.count >= 3, let size = UInt64(lines[lines.startIndex + 1]),
               String(size) == lines[lines.startIndex + 1],
@@ -43,6 +44,19 @@ public struct Checkpoint: Sendable, Equatable {
         guard origin == verifier.name else {
             throw CustodyError.integrity("the checkpoint is for log \(origin), not \(verifier.name)")
         }
+        try checkRetired(size: size, signers: retiredSigners)
         return Checkpoint(origin: origin, size: size, root: SHA256Digest(bytes: rootBytes), note: note)
+    }
+
+    /// A checkpoint signed by retired keys alone covers no more events than the largest of them had
+    /// signed when retired (no limit when one of them has none recorded).
+    static func checkRetired(size: UInt64, signers: [RetiredKey]) throws {
+        guard !signers.isEmpty else { return }
+        let limits = signers.map(\.lastCheckpointSize)
+        guard !limits.contains(nil), let limit = limits.compactMap({ $0 }).max(), size > limit else { return }
+        let ids = signers.map { Hex.encode($0.keyID) }.joined(separator: ", ")
+        throw CustodyError.integrity("the checkpoint of \(size) events is signed by the retired key \(ids), whose "
+                                     + "last checkpoint before it was retired covered \(limit) events: it was made "
+                                     + "after the key was retired (forged with its private key)")
     }
 }

@@ -14,12 +14,18 @@ extension EventLog {
     /// returns the newest. Runs in one write transaction, so concurrent writers never sign two
     /// checkpoints of the same size.
     @discardableResult
-    public func checkpoint(signer: NoteSigner) throws -> StoredCheckpoint? {
+    public func checkpoint(signer: NoteSigner) throws -> StoredCheckpoint? { try checkpoint(signing: { signer }) }
+
+    /// `checkpoint(signer:)` with the signer asked for inside the write transaction, and only when there
+    /// is something to sign: a key rotation, which replaces the key under the same lock, can never be
+    /// followed by a checkpoint signed with the key it retired.
+    @discardableResult
+    public func checkpoint(signing signer: () throws -> NoteSigner) throws -> StoredCheckpoint? {
         try db.transaction {
             let size = try size()
             if let latest = try latestCheckpoint(), latest.size >= size { return latest }
             guard size > 0 else { return nil }
-            let cp = try Checkpoint.sign(size: size, root: try root(size: size), signer: signer)
+            let cp = try Checkpoint.sign(size: size, root: try root(size: size), signer: signer())
             let number = (try latestCheckpoint()?.number ?? 0) + 1
             let stored = StoredCheckpoint(number: number, createdAt: Timestamp.rfc3339(), note: cp.note, size: size)
             try db.query("INSERT INTO checkpoints (num, size, created_at, note) VALUES (?, ?, ?, ?)",

@@ -33,22 +33,37 @@ public struct NoteSigner: Sendable {
 }
 
 /// Checks notes signed by one known Ed25519 key, or by one of the keys it replaced (`retired`: a
-/// ledger whose signing key was rotated keeps its older checkpoints checkable).
+/// ledger whose signing key was rotated keeps its older checkpoints checkable, up to the size each
+/// retired key had reached: `RetiredKey`).
 public struct NoteVerifier: Sendable {
     public let name: String
     public let publicKey: [UInt8]
     public let keyID: [UInt8]
-    /// Earlier keys of the same name, oldest first, with their key IDs.
-    public let retired: [(publicKey: [UInt8], keyID: [UInt8])]
+    /// Earlier keys of the same name, oldest first: never the current key, each key once.
+    public let retired: [RetiredKey]
 
-    public init(name: String, publicKey: [UInt8], retired: [[UInt8]] = []) throws {
-        guard ([publicKey] + retired).allSatisfy({ $0.count == 32 }) else {
+    /// `retired`: the earlier keys, oldest first, each with the tree size of the last checkpoint it signed
+    /// (nil: not recorded). A retired key given twice keeps the larger size (nil counts as larger); one
+    /// equal to `publicKey` (a rotation interrupted before the new key took over) is the current key.
+    public init(name: String, publicKey: [UInt8],
+                retired: [(publicKey: [UInt8], lastCheckpointSize: UInt64?)] = []) throws {
+        guard ([publicKey] + retired.map(\.publicKey)).allSatisfy({ $0.count == 32 }) else {
             throw CustodyError.invalidInput(field: "key", "an Ed25519 public key has 32 bytes")
         }
         self.name = name
         self.publicKey = publicKey
         self.keyID = Self.keyID(name: name, publicKey: publicKey)
-        self.retired = retired.map { ($0, Self.keyID(name: name, publicKey: $0)) }
+        var keys = [RetiredKey]()
+        for key in retired where key.publicKey != publicKey {
+            let id = Self.keyID(name: name, publicKey: key.publicKey)
+            guard let i = keys.firstIndex(where: { $0.publicKey == key.publicKey }) else {
+                keys.append(RetiredKey(publicKey: key.publicKey, keyID: id, lastCheckpointSize: key.lastCheckpointSize))
+                continue
+            }
+            let size = keys[i].lastCheckpointSize.flatMap { a in key.lastCheckpointSize.map { max(a, $0) } }
+            keys[i] = RetiredKey(publicKey: key.publicKey, keyID: id, lastCheckpointSize: size)
+        }
+        self.retired = keys
     }
 
     /// The verifier keys (C2SP vkey) of the retired keys, oldest first.
@@ -92,7 +107,11 @@ public struct NoteVerifier: Sendable {
     /// error saying which.
     /// Text that is not a signed note at all (too large, control characters such as CR, no signature
     /// block, malformed signature lines) is a usage error: the wrong file, not a forged one.
-    public func open(_ note: String) throws -> String {
+    public func open(_ note: String) throws -> String { try openSigned(note).text }
+
+    /// `open`, also saying which retired keys signed the note when the current key did not (empty when it
+    /// did): a checkpoint checks its size against theirs (`Checkpoint.open`).
+    public func openSigned(_ note: String) throws -> (text: String, retiredSigners: [RetiredKey]) {
         guard note.utf8.count <= Self.maxNoteBytes else { throw CustodyError.invalidInput(field: "note",
             "the note is too large") }
         if note.contains("\r\n") {
@@ -110,7 +129,7 @@ public struct NoteVerifier: Sendable {
         guard note.hasSuffix("\n"), lines.last == "", lines.count >= 2 else {
             throw CustodyError.invalidInput(field: "note", "the note's signature lines are malformed")
         }
-        var verified = false
+        var (current, retiredSigners) = (false, [RetiredKey]())
         for line in lines.dropLast() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}" else {
@@ -121,17 +140,17 @@ public struct NoteVerifier: Sendable {
                 throw CustodyError.integrity("the signature line \(line.prefix(120)) was altered (not canonical base64)")
             }
             let id = Array(raw.prefix(4))
-            guard fields[1] == name, let signer = id == keyID ? publicKey : retired.first(where: { $0.keyID == id })?
-                .publicKey else { continue }
-            let key = try Ed25519Key(publicBytes: signer)
+            let old = id == keyID ? nil : retired.first(where: { $0.keyID == id })
+            guard fields[1] == name, id == keyID || old != nil else { continue }
+            let key = try Ed25519Key(publicBytes: old?.publicKey ?? publicKey)
             guard key.verify(Array(raw.dropFirst(4)), for: Array(text.utf8)) else {
                 throw CustodyError.integrity("the signature by \(name) does not verify: the note was altered or forged")
             }
-            verified = true
+            if let old { retiredSigners.append(old) } else { current = true }
         }
-        guard verified else {
+        guard current || !retiredSigners.isEmpty else {
             throw CustodyError.integrity("the note is not signed by \(name) (key ID \(Hex.encode(keyID)))")
         }
-        return text
+        return (text, current ? [] : retiredSigners)
     }
 }

@@ -107,6 +107,13 @@ public enum FS {
         try systemCall("rename", path: "\(from) -> \(to)") { Glibc.rename(from, to) }
     }
 
+    /// Removes the file at `path`; one already gone is no error.
+    public static func remove(_ path: String) throws {
+        guard Glibc.unlink(path) == 0 || errno == ENOENT else {
+            throw SystemError(call: "unlink", path: path, errno: errno)
+        }
+    }
+
     public static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0

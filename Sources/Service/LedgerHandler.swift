@@ -33,7 +33,7 @@ struct LedgerHandler {
                     return Self.ok(try vault.consistencyProof(from: sizes.from, to: sizes.to, for: Self.reader).text)
                 case "/ledger/keys":
                     let verifier = try vault.publishedLedgerKey().verifier
-                    return Self.ok(([verifier.vkey] + verifier.retiredVkeys.reversed()).joined(separator: "\n") + "\n")
+                    return Self.ok(verifier.publishedKeyLines.joined(separator: "\n") + "\n")
                 default:
                     let key = try vault.publishedLedgerKey()
                     return .text(.ok, key.verifier.vkey + "\n" + key.pem + (key.pem.hasSuffix("\n") ? "" : "\n"))

@@ -17,22 +17,28 @@ extension Vault {
     }
 
     /// Checks checkpoints with the public key alone (`keys/ledger.pub`, and the keys it replaced in
-    /// `keys/retired/`), as an outsider would.
+    /// `keys/retired/`, each up to the size it had signed), as an outsider would.
     public func noteVerifier() throws -> NoteVerifier {
         let pem: String
         do { pem = try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8) } catch {
             throw CustodyError.missing(.ledgerPublicKey, "cannot read the ledger public key "
                                        + directory.ledgerPublicKey, cause: error)
         }
-        let retired = try directory.retiredLedgerPublicKeys().map { try Ed25519Key(pem: $0).publicBytes() }
-        return try NoteVerifier(name: ledgerOrigin(), publicKey: Ed25519Key(pem: pem).publicBytes(), retired: retired)
+        return try Self.verifier(of: directory, origin: ledgerOrigin(), publicKeyPEM: pem)
+    }
+
+    /// The verifier of the public key `publicKeyPEM` and the retired keys in `directory`'s `keys/retired/`.
+    static func verifier(of directory: DataDirectory, origin: String, publicKeyPEM pem: String) throws
+        -> NoteVerifier {
+        try NoteVerifier(name: origin, publicKey: Ed25519Key(pem: pem).publicBytes(),
+                         retired: directory.retiredLedgerKeys().map { ($0.publicKey, $0.lastCheckpointSize) })
     }
 
     /// Signs a checkpoint covering every event so far, unless the newest one already does.
     @discardableResult
     public func checkpoint() throws -> StoredCheckpoint? {
         do {
-            return try events.checkpoint(signer: noteSigner())
+            return try events.checkpoint(signing: noteSigner)
         } catch let e as CustodyError {
             throw e
         } catch {

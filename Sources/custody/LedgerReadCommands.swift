@@ -75,7 +75,10 @@ struct LedgerKeyCommand: OptionsOnlyCommand {
         ledger key [--all] [--as ID] [--data DIR] [--json]
 
         --all: every verifier key the ledger has signed with, one a line, the current one first, then those
-        replaced by `custody rotate-key ledger`, newest first (as /ledger/keys serves them).
+        replaced by `custody rotate-key ledger`, newest first, each followed by a space and the tree size of
+        the last checkpoint it signed (none for a key retired by a version that did not record it): it
+        verifies no larger checkpoint. As /ledger/keys serves them. With --json: origin, vkeys (the keys
+        alone) and keys ({vkey, current, last_checkpoint_size}).
         """
     static let options: [OptionSpec] = [.flag("all", "every key the ledger has signed with"), .actor, .data, .json]
 
@@ -84,9 +87,15 @@ struct LedgerKeyCommand: OptionsOnlyCommand {
     func run() throws -> Int32 {
         let (verifier, pem) = try Context.openVault(args).ledgerKey(for: Context.acting(args))
         if args.flag("all") {
-            let all = [verifier.vkey] + verifier.retiredVkeys.reversed()
-            if args.flag("json") { Output.json(["origin": verifier.name, "vkeys": all]) } else {
-                all.forEach { print($0) }
+            if args.flag("json") {
+                let retired: [[String: Any]] = zip(verifier.retiredVkeys, verifier.retired).reversed().map {
+                    ["vkey": $0, "current": false, "last_checkpoint_size": $1.lastCheckpointSize.map { $0 as Any }
+                        ?? NSNull()]
+                }
+                Output.json(["origin": verifier.name, "vkeys": [verifier.vkey] + verifier.retiredVkeys.reversed(),
+                             "keys": [["vkey": verifier.vkey, "current": true]] + retired])
+            } else {
+                verifier.publishedKeyLines.forEach { print($0) }
             }
             return 0
         }

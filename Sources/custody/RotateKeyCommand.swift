@@ -10,10 +10,11 @@ struct RotateKeyCommand: Command {
         rotate-key ledger|link --reason TEXT [--as ID] [--data DIR] [--json]
 
         ledger: a new Ed25519 key pair signs checkpoints from now on. First a last checkpoint is signed with
-        the old key, covering this rotation's event; then its public key moves to keys/retired/ and its
-        private key is deleted. Every checkpoint it signed still verifies: `ledger verify`, `ledger key
-        --all`, /ledger/keys and `bundle verify --server` know the retired keys, and a bundle keeps the key
-        that signed its checkpoint. Give recipients and auditors the new key (`custody ledger key`).
+        the old key, covering this rotation's event; then its public key moves to keys/retired/ with that
+        checkpoint's tree size, and its private key is deleted. Every checkpoint it signed still verifies,
+        and none larger: `ledger verify`, `ledger key --all`, /ledger/keys and `bundle verify --server` know
+        the retired keys and their sizes, and a bundle made before keeps the key that signed it. Give
+        recipients and auditors the new key (`custody ledger key`).
         link: a new keys/link.secret. Every download link sent so far stops opening at once (a recipient
         who tries one is refused, and the refusal recorded as `signed with a retired link secret`);
         `custody bundle show ID` prints a new link for a bundle that should stay reachable. The old secret

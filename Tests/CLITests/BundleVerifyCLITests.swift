@@ -113,6 +113,48 @@ final class BundleVerifyCLITests: CLITestCase {
         XCTAssertEqual(unreachable.status, 3, unreachable.stdout + unreachable.stderr)
     }
 
+    /// A bundle made before `rotate-key ledger` is signed, with its checkpoint, by the key now retired:
+    /// `--server` takes it from /ledger/keys with the size of the last checkpoint it signed. One made
+    /// afterwards with the retired private key (kept by a thief), over a log past that size, is refused.
+    func testABundleMadeBeforeAKeyRotationVerifiesAgainstTheRotatedServer() throws {
+        let oldKey = try Ed25519Key(pem: try String(contentsOfFile: data + "/keys/ledger.key", encoding: .utf8))
+        let vkey = try custody(["ledger", "key"]).stdout.split(separator: "\n")[0]
+        let origin = String(vkey.prefix { $0 != "+" })
+        let (_, path) = try fixtureBundle((data + "/custody.sqlite", oldKey, origin))
+        let rotate = try custody(["rotate-key", "ledger", "--reason", "annual rotation"])
+        XCTAssertEqual(rotate.status, 0, rotate.stderr)
+
+        // The forgery: the vault's log copied, grown, and signed past the retired key's last checkpoint.
+        guard let sqlite = which("sqlite3") else { throw XCTSkip("sqlite3 CLI not installed") }
+        let copy = dir.file("copy.sqlite")
+        XCTAssertEqual(try runProcess(sqlite, [data + "/custody.sqlite", ".backup \(copy)"]).status, 0)
+        var options = FixtureBundle.Options()
+        options.id = "BN-000002"
+        let forger = try FixtureBundle(work: dir.file("work"), options: options, ledger: (copy, oldKey, origin))
+        let forgedPath = dir.file("BN-000002.zip")
+        let forgedCheckpoint = try forger.write(clipFile: dir.file("work/clip.mp4"), to: forgedPath)
+        let retired = try custody(["ledger", "key", "--all"]).stdout.split(separator: "\n")
+        XCTAssertEqual(retired.count, 2)
+        let lastSize = try XCTUnwrap(UInt64(try XCTUnwrap(retired[1].split(separator: " ").last)))
+        XCTAssertGreaterThan(forgedCheckpoint.size, lastSize)
+
+        let (server, port, _) = try serve()
+        defer { server.terminate(); server.waitUntilExit() }
+        let url = "http://127.0.0.1:\(port)"
+        let checked = try verify([path, "--server", url, "--json"])
+        XCTAssertEqual(checked.status, 0, checked.stdout + checked.stderr)
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(checked.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(report["key_source"] as? String, "server")
+        XCTAssertEqual(report["key_fingerprint"] as? String, BundleVerifier.fingerprint(try oldKey.publicBytes()))
+
+        let forged = try verify([forgedPath, "--server", url])
+        XCTAssertEqual(forged.status, 1, forged.stdout + forged.stderr)
+        XCTAssertTrue(forged.stdout.hasPrefix("FAILED (checkpoint): custody/checkpoint: the checkpoint of "
+                                              + "\(forgedCheckpoint.size) events is signed by the retired key"),
+                      forged.stdout)
+        XCTAssertTrue(forged.stdout.contains("covered \(lastSize) events"), forged.stdout)
+    }
+
     /// The README's recipe with standard tools, line for line, on a bundle; and the same recipe fails
     /// on a bundle signed by another key.
     func testTheReadmeRecipeWithStandardToolsChecksABundle() throws {

@@ -17,17 +17,23 @@ extension Vault {
     }
 
     /// Replaces the ledger's signing key: a last checkpoint is signed with the old key (covering this
-    /// rotation's event), its public key moves to `keys/retired/` (still checking every checkpoint it
-    /// signed: `noteVerifier`, `/ledger/keys`, `ledger key --all`), its private key is deleted, and a new
-    /// pair signs from now on. Returns the new verifier key.
+    /// rotation's event), its public key moves to `keys/retired/` with that checkpoint's size (still
+    /// checking every checkpoint it signed, and none larger: `noteVerifier`, `/ledger/keys`, `ledger key
+    /// --all`), its private key is deleted, and a new pair signs from now on. All under the ledger's write
+    /// lock: any other process signs before (that checkpoint is the last) or with the new key after.
+    /// Returns the new verifier key.
     @discardableResult
     public func rotateLedgerKey(reason: String, by actor: Actor, now: Int64) throws -> String {
         let old = try noteVerifier()
         let details = ["key": "ledger", "retired_key_id": Hex.encode(old.keyID)]
         try authorize(actor, to: .manageKeys, details: details)
-        try record(CustodyEvent(actor: actor, action: .key, outcome: .ok, reason: reason, details: details))
-        try checkpoint()
-        try directory.replaceLedgerKey(at: now)
+        try db.transaction {
+            try record(CustodyEvent(actor: actor, action: .key, outcome: .ok, reason: reason, details: details))
+            guard let last = try checkpoint() else {
+                throw CustodyError.failure("the ledger has no checkpoint to sign with the old key")
+            }
+            try directory.replaceLedgerKey(at: now, lastCheckpointSize: last.size)
+        }
         return try noteVerifier().vkey
     }
 }
