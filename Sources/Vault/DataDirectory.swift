@@ -95,6 +95,24 @@ public struct DataDirectory: Sendable {
         return try Ed25519Key(pem: pem)
     }
 
+    /// Nil when `keys/ledger.pub` is the public key of `keys/ledger.key`; else what is wrong.
+    public func ledgerKeyPairProblem() -> String? {
+        let key: Ed25519Key
+        do { key = try Ed25519Key(pem: try String(contentsOfFile: ledgerPrivateKey, encoding: .utf8)) } catch {
+            return "\(ledgerPrivateKey) cannot be read as an Ed25519 private key (\(error))"
+        }
+        guard let pem = try? String(contentsOfFile: ledgerPublicKey, encoding: .utf8) else {
+            return "\(ledgerPublicKey) is missing"
+        }
+        guard let pub = try? Ed25519Key(pem: pem).publicBytes() else {
+            return "\(ledgerPublicKey) holds no Ed25519 public key"
+        }
+        guard (try? key.publicBytes()) == pub else {
+            return "\(ledgerPublicKey) is not the public key of \(ledgerPrivateKey)"
+        }
+        return nil
+    }
+
     private func checkPrivate(_ path: String, _ key: CustodyError.Subject) throws {
         var st = stat()
         guard stat(path, &st) == 0 else {

@@ -22,7 +22,8 @@ public struct DoctorFinding: Sendable, Equatable {
 }
 
 /// `custody doctor`: checks a deployment without changing it (no event is recorded): the owner and
-/// modes of the data directory and keys, free space and inodes, the schema, SQLite's integrity check,
+/// modes of the data directory and keys, free space and inodes, the schema, the ledger key pair and the
+/// retired keys' records (`Doctor+Keys.swift`), SQLite's integrity check,
 /// the ledger (as `ledger verify`), the clock against the newest event, and the TLS certificate.
 public enum Doctor {
     /// Free space or inodes below this fraction is a warning; below `problemFraction`, or under
@@ -109,6 +110,7 @@ public enum Doctor {
             let versions = try vault.db.query("SELECT component || ' ' || version FROM schema_versions ORDER BY 1")
                 .compactMap { $0.text(0) }
             findings.append(.ok("schema", "current: " + versions.joined(separator: ", ")))
+            findings += keys(vault)
             let check = try vault.db.query("PRAGMA integrity_check").compactMap { $0.text(0) }
             findings.append(check == ["ok"] ? .ok("catalog", "SQLite integrity_check: ok")
                 : DoctorFinding(check: "catalog", level: .problem, detail: "SQLite integrity_check: "

@@ -18,6 +18,19 @@ final class DoctorCLITests: CLITestCase {
         XCTAssertEqual(permissions["level"] as? String, "problem")
         XCTAssertEqual(permissions["fix"] as? String, "chmod 600 \(dir.file("data/keys/ledger.key"))")
         chmod(dir.file("data/keys/ledger.key"), 0o600)
+        // A ledger public key swapped for another key's: exit 1 saying which file to replace.
+        let pub = dir.file("data/keys/ledger.pub")
+        let genuine = try Data(contentsOf: URL(fileURLWithPath: pub))
+        XCTAssertEqual(try runProcess("/usr/bin/openssl", ["genpkey", "-algorithm", "ed25519", "-out",
+                                                           dir.file("other.key")]).status, 0)
+        XCTAssertEqual(try runProcess("/usr/bin/openssl", ["pkey", "-in", dir.file("other.key"), "-pubout", "-out",
+                                                           pub]).status, 0)
+        let swapped = try custody(["doctor"])
+        XCTAssertEqual(swapped.status, 1, swapped.stdout)
+        XCTAssertTrue(swapped.stdout.contains("PROBLEM keys: \(pub) is not the public key of "), swapped.stdout)
+        XCTAssertTrue(swapped.stdout.contains("mv \(pub) \(pub).wrong"), swapped.stdout)
+        try genuine.write(to: URL(fileURLWithPath: pub))
+        XCTAssertEqual(try custody(["doctor"]).status, 0)
         // A configuration file naming a certificate whose key is not its own.
         let tls = try TLSFixture(days: 30)
         defer { tls.directory.remove() }

@@ -1,3 +1,4 @@
+import Crypto
 import CustodyCore
 import Foundation
 import TestSupport
@@ -23,7 +24,7 @@ final class DoctorTests: XCTestCase {
 
     func testAHealthyVaultPassesEveryCheck() throws {
         let findings = Doctor.diagnose(directory)
-        XCTAssertEqual(findings.map(\.check), ["permissions", "disk", "schema", "catalog", "ledger", "clock"])
+        XCTAssertEqual(findings.map(\.check), ["permissions", "disk", "schema", "keys", "catalog", "ledger", "clock"])
         // The disk's state is this machine's, not the vault's: only its report is checked.
         XCTAssertEqual(findings.filter { $0.level != .ok && $0.check != "disk" }, [])
         XCTAssertTrue(try finding("disk", findings).detail.contains(" GiB free of "), "\(findings)")
@@ -73,5 +74,38 @@ final class DoctorTests: XCTestCase {
         XCTAssertTrue(expired.detail.contains("expired at"), expired.detail)
         chmod(key, 0o644)
         XCTAssertEqual(try finding("tls", Doctor.diagnose(directory, tlsCertificate: cert, tlsKey: key)).level, .problem)
+    }
+
+    /// ledger.pub must be ledger.key's public key: swapped for another key, or missing, it is a problem
+    /// whose fix follows from the key that signed the newest checkpoint.
+    func testALedgerPublicKeyThatIsNotTheSigningKeysIsAProblem() throws {
+        let stranger = try Ed25519Key.generate()
+        let original = try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8)
+        try stranger.publicKeyPEM().write(toFile: directory.ledgerPublicKey, atomically: true, encoding: .utf8)
+        let swapped = try finding("keys", Doctor.diagnose(directory))
+        XCTAssertEqual(swapped.level, .problem)
+        XCTAssertEqual(swapped.detail,
+                       "\(directory.ledgerPublicKey) is not the public key of \(directory.ledgerPrivateKey)")
+        XCTAssertEqual(swapped.fix, "the newest checkpoint was signed with \(directory.ledgerPrivateKey): move "
+                       + "\(directory.ledgerPublicKey) aside (mv \(directory.ledgerPublicKey) "
+                       + "\(directory.ledgerPublicKey).wrong), then custody init --data \(directory.root) derives "
+                       + "\(directory.ledgerPublicKey) again from \(directory.ledgerPrivateKey)")
+
+        try FileManager.default.removeItem(atPath: directory.ledgerPublicKey)
+        let missing = try finding("keys", Doctor.diagnose(directory))
+        XCTAssertEqual(missing.level, .problem)
+        XCTAssertEqual(missing.detail, "\(directory.ledgerPublicKey) is missing")
+        XCTAssertEqual(missing.fix, "custody init --data \(directory.root) derives \(directory.ledgerPublicKey) again "
+                       + "from \(directory.ledgerPrivateKey)")
+
+        // The other way round: a private key that did not sign the ledger beside the right public key.
+        try original.write(toFile: directory.ledgerPublicKey, atomically: true, encoding: .utf8)
+        XCTAssertEqual(try finding("keys", Doctor.diagnose(directory)).level, .ok)
+        try stranger.privateKeyPEM().write(toFile: directory.ledgerPrivateKey, atomically: true, encoding: .utf8)
+        chmod(directory.ledgerPrivateKey, 0o600)
+        let wrongPrivate = try finding("keys", Doctor.diagnose(directory))
+        XCTAssertEqual(wrongPrivate.level, .problem)
+        XCTAssertEqual(wrongPrivate.fix, "\(directory.ledgerPrivateKey) did not sign the newest checkpoint: restore "
+                       + "\(directory.keys) from a backup")
     }
 }
