@@ -54,25 +54,31 @@ extension Vault {
         try record(CustodyEvent(actor: actor, action: .backup, details: details))
         try checkpoint()
         for dir in [folder + "/keys", folder + "/keys/retired"] { try FS.mkdir(dir, 0o700) }
-        // The catalog first: every chunk it names was stored before it, so the copy below has them all.
+        // The snapshot first, so that every chunk it names and every key that signed one of its checkpoints is
+        // in the data directory when they are copied, but put in place last: a backup interrupted before that
+        // has no custody.sqlite, which `restoreBackup` refuses, and the next run into the folder completes.
         let snapshot = folder + "/custody.sqlite.partial"
         for suffix in ["", "-wal", "-shm"] { unlink(snapshot + suffix) }
         try db.backup(to: snapshot, wal: false)
         chmod(snapshot, 0o600)
-        try FS.rename(snapshot, folder + "/custody.sqlite")
-        for file in Self.keyFiles(in: directory.root) {
-            try FS.writeFileDurably("\(folder)/\(file)", Array(try Data(contentsOf: URL(fileURLWithPath: directory.root
-                + "/" + file))), mode: 0o600, scratch: folder + "/keys")
-        }
+        let signers = try Self.checkpointSigners(in: Database(path: snapshot, readOnly: true))
+        try copyKeys(into: folder, covering: signers)
+        BackupTestHook.reached("keys")
         let target = try FileChunkStore(root: folder + "/chunks")
         let (chunks, copied, bytes) = try Self.copyChunks(from: store, to: target, progress: progress)
-        let copy = try Database(path: folder + "/custody.sqlite", readOnly: true)
-        let missing = try Self.chunksMissing(named: copy, from: target).missing
-        let events = try copy.query("SELECT count(*) FROM events").first?.int(0) ?? 0
-        let checkpoint = try copy.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.text(0)
+        let (events, checkpoint, missing) = try Self.summary(of: Database(path: snapshot, readOnly: true), in: target)
+        try FS.rename(snapshot, folder + "/custody.sqlite")
         try FS.fsyncDirectory(folder)
         return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: chunks, copied: copied,
                             copiedBytes: bytes, missing: missing)
+    }
+
+    /// The events, the newest checkpoint and the chunks missing from `store` of the catalog copy `db`.
+    private static func summary(of db: Database, in store: ChunkStore) throws
+        -> (events: Int64, checkpoint: String?, missing: [String]) {
+        (try db.query("SELECT count(*) FROM events").first?.int(0) ?? 0,
+         try db.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.text(0),
+         try chunksMissing(named: db, from: store).missing)
     }
 
     /// `path` with every symbolic link resolved (as given when it cannot be).
@@ -125,9 +131,14 @@ extension Vault {
 
     /// Restores the backup in `folder` into `directory`, which must not exist or be empty: keys,
     /// catalog and every chunk (each checked against its name). Returns the opened vault; the caller
-    /// verifies it (`verify`, `verifyLedger`).
+    /// verifies it (`verify`, `verifyLedger`). A backup without its catalog was interrupted: refused.
     public static func restoreBackup(from folder: String, into directory: DataDirectory,
                                      progress: ((Int, Int) -> Void)? = nil) throws -> Vault {
+        if !FS.exists(folder + "/custody.sqlite"), FS.entryExists(folder + "/keys") {
+            throw CustodyError.conflict(.other, "\(folder) is an incomplete backup: custody.sqlite is missing, so the "
+                                        + "backup was interrupted before it finished; run `custody backup \(folder)` "
+                                        + "again to complete it, or restore another backup")
+        }
         for file in ["custody.sqlite"] + backupFiles where !FS.exists(folder + "/" + file) {
             throw CustodyError.notFound(.file, "\(folder) is not a custody backup: \(file) is missing")
         }

@@ -114,3 +114,84 @@ final class BackupIntoTheDataDirectoryCLITests: CLITestCase {
         XCTAssertTrue(refused.last?.contains("backup: the backup folder must be outside") == true, refused.joined())
     }
 }
+
+/// A backup interrupted (kill -9) before it finished has no `custody.sqlite`: restore refuses it, the
+/// next backup into the folder completes it; a ledger key rotated while a backup runs is in it.
+final class InterruptedBackupCLITests: CLITestCase {
+    var backup: String { dir.file("backup") }
+    var mark: String { dir.file("paused") }
+
+    /// `custody backup` held by the test hook once it has its snapshot and keys, before the chunks.
+    func pausedBackup() throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        process.arguments = ["backup", backup, "--data", data]
+        process.environment = ProcessInfo.processInfo.environment.merging(
+            ["CUSTODY_TEST_BACKUP_PAUSE": "keys", "CUSTODY_TEST_BACKUP_PAUSE_MARK": mark, "CUSTODY_ACTOR": ""]) { $1 }
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while !FileManager.default.fileExists(atPath: mark) && process.isRunning && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: mark), "the backup never reached its chunks")
+        return process
+    }
+
+    func restore(_ name: String) throws -> ProcessResult {
+        try runProcess(TestPaths.custodyBinary, ["restore-backup", backup, "--data", dir.file(name)])
+    }
+
+    func onRestored(_ name: String, _ args: [String]) throws -> ProcessResult {
+        try runProcess(TestPaths.custodyBinary, args + ["--data", dir.file(name)],
+                       environment: ["CUSTODY_ACTOR": "PC-1"])
+    }
+
+    func testAnInterruptedBackupIsRefusedAndTheNextRunCompletesIt() throws {
+        let ingest = try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW2-1"])
+        XCTAssertEqual(ingest.status, 0, ingest.stderr)
+        let process = try pausedBackup()
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: backup + "/keys/ledger.key"), "the keys were copied")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: backup + "/custody.sqlite"),
+                       "the catalog is put in place last: an interrupted backup does not look complete")
+
+        let refused = try restore("restored")
+        XCTAssertEqual(refused.status, 2, refused.stdout + refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("\(backup) is an incomplete backup: custody.sqlite is missing"),
+                      refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("run `custody backup \(backup)` again"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("restored")), "nothing restored")
+
+        let again = try custody(["backup", backup, "--json"], actor: nil)
+        let report = try XCTUnwrap(json(again) as? [String: Any])
+        XCTAssertEqual(report["missing"] as? [String], [])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: backup + "/custody.sqlite.partial"))
+        XCTAssertEqual(try restore("restored").status, 0)
+        XCTAssertEqual(try onRestored("restored", ["verify"]).status, 0)
+        let ledger = try onRestored("restored", ["ledger", "verify"])
+        XCTAssertEqual(ledger.status, 0, ledger.stdout + ledger.stderr)
+    }
+
+    func testAKeyRotatedWhileABackupRunsIsInTheBackup() throws {
+        let kept = dir.file("kept.checkpoint")
+        try custody(["ledger", "checkpoint"]).stdout.write(toFile: kept, atomically: true, encoding: .utf8)
+        let process = try pausedBackup()
+        let rotate = try custody(["rotate-key", "ledger", "--reason", "during the backup"])
+        XCTAssertEqual(rotate.status, 0, rotate.stderr)
+        try FileManager.default.removeItem(atPath: mark)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        XCTAssertEqual(try restore("restored").status, 0)
+        let ledger = try onRestored("restored", ["ledger", "verify", "--checkpoint", kept])
+        XCTAssertEqual(ledger.status, 0, ledger.stdout + ledger.stderr)
+        // The next backup holds the new key beside the retired one, and restores as well.
+        XCTAssertEqual(try custody(["backup", backup], actor: nil).status, 0)
+        XCTAssertEqual(try restore("again").status, 0)
+        let keys = try onRestored("again", ["ledger", "key", "--all"]).stdout.split(separator: "\n")
+        XCTAssertEqual(keys, try custody(["ledger", "key", "--all"]).stdout.split(separator: "\n"))
+        XCTAssertEqual(keys.count, 2)
+        XCTAssertEqual(try onRestored("again", ["ledger", "verify", "--checkpoint", kept]).status, 0)
+    }
+}

@@ -49,6 +49,7 @@ final class KeyRotationTests: XCTestCase {
         XCTAssertNotEqual(try String(contentsOfFile: vault.directory.ledgerPrivateKey, encoding: .utf8), oldPrivate)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: vault.directory.retiredKeys),
                        ["ledger-1800000000.pub"])
+        XCTAssertEqual(try vault.directory.retiredLedgerKeys().map(\.lastCheckpointSize), [last.size])
 
         try vault.record(CustodyEvent(actor: supervisor, action: .verify))
         let after = try XCTUnwrap(try vault.checkpoint())
@@ -72,5 +73,92 @@ final class KeyRotationTests: XCTestCase {
         XCTAssertEqual(try restored.noteVerifier().retiredVkeys, [oldVerifier.vkey, verifier.vkey])
         let again = try restored.verifyLedger(external: [(label: "kept before", note: before.note)], for: supervisor)
         XCTAssertTrue(again.isIntact, "\(again.problems)")
+    }
+
+    /// Rotates the key and returns the retired private key (kept here as a thief would have kept it) and
+    /// the size of the last checkpoint it signed.
+    func rotateKeepingTheOldKey() throws -> (key: Ed25519Key, lastSize: UInt64) {
+        let oldKey = try vault.directory.loadLedgerKey()
+        try vault.rotateLedgerKey(reason: "test", by: supervisor, now: 1_800_000_000)
+        let last = try XCTUnwrap(try vault.events.checkpoints().last {
+            NoteVerifier.signatureKeyIDs($0.note).contains(try NoteVerifier(name: vault.ledgerOrigin(),
+                                                                              publicKey: oldKey.publicBytes()).keyID)
+        })
+        for _ in 0..<3 { try vault.record(CustodyEvent(actor: supervisor, action: .verify)) }
+        try vault.checkpoint()
+        return (oldKey, last.size)
+    }
+
+    func testACheckpointLargerThanTheRetiredKeysLastIsRefused() throws {
+        let (oldKey, lastSize) = try rotateKeepingTheOldKey()
+        let record = try XCTUnwrap(try vault.directory.retiredLedgerKeys().first)
+        XCTAssertEqual(record.lastCheckpointSize, lastSize)
+        // The record is the PEM openssl reads as it is, with the size above it.
+        let text = try String(contentsOfFile: record.path, encoding: .utf8)
+        XCTAssertTrue(text.contains("\nLast-Checkpoint-Size: \(lastSize)\n-----BEGIN PUBLIC KEY-----\n"), text)
+        let openssl = try runProcess("/usr/bin/openssl", ["pkey", "-pubin", "-in", record.path, "-outform", "DER"])
+        XCTAssertEqual(openssl.status, 0, openssl.stderr)
+
+        // Signed with the retired private key over the real log, one event past its last checkpoint: forged.
+        let signer = try NoteSigner(name: vault.ledgerOrigin(), key: oldKey)
+        let forged = try Checkpoint.sign(size: lastSize + 1, root: vault.events.root(size: lastSize + 1),
+                                         signer: signer)
+        XCTAssertThrowsError(try Checkpoint.open(forged.note, verifier: vault.noteVerifier())) { error in
+            XCTAssertTrue("\(error)".contains("the checkpoint of \(lastSize + 1) events is signed by the retired key"),
+                          "\(error)")
+            XCTAssertTrue("\(error)".contains("covered \(lastSize) events"), "\(error)")
+        }
+        let report = try vault.verifyLedger(external: [(label: "forged", note: forged.note)], for: supervisor)
+        XCTAssertFalse(report.isIntact)
+        XCTAssertTrue(report.problems.joined().contains("signed by the retired key"), "\(report.problems)")
+        // Up to its last size it still verifies: the genuine checkpoint, and one of a size it had reached.
+        let earlier = try Checkpoint.sign(size: lastSize, root: vault.events.root(size: lastSize), signer: signer)
+        XCTAssertEqual(try Checkpoint.open(earlier.note, verifier: vault.noteVerifier()).size, lastSize)
+        XCTAssertTrue(try vault.verifyLedger(external: [(label: "earlier", note: earlier.note)], for: supervisor)
+            .isIntact)
+    }
+
+    /// A record retired by the previous version (the PEM alone) still verifies what its key signed, at any
+    /// size (README: *Replacing keys*); doctor warns, naming the size to record.
+    func testARetiredKeyRecordedWithoutASizeStaysReadable() throws {
+        let (oldKey, lastSize) = try rotateKeepingTheOldKey()
+        let record = try XCTUnwrap(try vault.directory.retiredLedgerKeys().first)
+        try oldKey.publicKeyPEM().write(toFile: record.path, atomically: true, encoding: .utf8)
+        let verifier = try vault.noteVerifier()
+        XCTAssertEqual(verifier.retired.map(\.lastCheckpointSize), [nil])
+        XCTAssertEqual(verifier.publishedKeyLines, [verifier.vkey] + verifier.retiredVkeys)
+        XCTAssertTrue(try vault.verifyLedger(external: [], for: supervisor).isIntact)
+        let signer = try NoteSigner(name: vault.ledgerOrigin(), key: oldKey)
+        let larger = try Checkpoint.sign(size: lastSize + 1, root: vault.events.root(size: lastSize + 1),
+                                         signer: signer)
+        XCTAssertNoThrow(try Checkpoint.open(larger.note, verifier: verifier))
+        let warning = try XCTUnwrap(Doctor.diagnose(vault.directory).first { $0.check == "retired keys" })
+        XCTAssertEqual(warning.level, .warning)
+        XCTAssertTrue(warning.detail.contains(record.path), warning.detail)
+        XCTAssertEqual(warning.fix, "add the line `Last-Checkpoint-Size: \(lastSize)` above -----BEGIN in "
+                       + "\(record.path) (the size of the last stored checkpoint it signed)")
+        // Recorded as doctor says, the limit holds again.
+        try ("Last-Checkpoint-Size: \(lastSize)\n" + oldKey.publicKeyPEM())
+            .write(toFile: record.path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try Checkpoint.open(larger.note, verifier: vault.noteVerifier()))
+        XCTAssertNil(Doctor.diagnose(vault.directory).first { $0.check == "retired keys" })
+        // A size that is no number is an error naming the file, never no limit.
+        try ("Last-Checkpoint-Size: many\n" + oldKey.publicKeyPEM())
+            .write(toFile: record.path, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try vault.noteVerifier()) { XCTAssertTrue("\($0)".contains(record.path), "\($0)") }
+    }
+
+    /// The backup's keys must verify its snapshot: a key that signed a checkpoint and is not among them
+    /// fails the backup, naming the key ID, after copying again.
+    func testBackupKeysThatCannotVerifyTheSnapshotFailTheBackup() throws {
+        let folder = dir.file("backup")
+        for sub in ["", "/keys", "/keys/retired"] { try FileManager.default.createDirectory(
+            atPath: folder + sub, withIntermediateDirectories: true) }
+        let stranger = try NoteVerifier(name: vault.ledgerOrigin(), publicKey: Ed25519Key.generate().publicBytes())
+        let current = try vault.noteVerifier()
+        XCTAssertNoThrow(try vault.copyKeys(into: folder, covering: [current.keyID]))
+        XCTAssertThrowsError(try vault.copyKeys(into: folder, covering: [current.keyID, stranger.keyID])) { error in
+            XCTAssertTrue("\(error)".contains("no key with ID \(Hex.encode(stranger.keyID)), which signed"), "\(error)")
+        }
     }
 }
