@@ -117,7 +117,7 @@ public struct SigV4 {
     }
 
     /// Each name and value percent-encoded (`encode`), pairs sorted by name then value, byte by byte.
-    static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
+    public static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
         query.map { (encode($0.name), encode($0.value)) }
             .sorted { a, b in
                 a.0 == b.0 ? Array(a.1.utf8).lexicographicallyPrecedes(Array(b.1.utf8))
