@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A response's status and header fields (names in lower case); its body went to the caller's sink.
@@ -9,7 +10,7 @@ public struct HTTPClientResponse: Sendable {
     public func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
 }
 
-/// A blocking HTTP/1.1 client for one server (`http://` only: TLS to the object store is not built yet), with
+/// A blocking HTTP/1.1 client for one server (over TLS when given a context), with
 /// a pool of kept-alive connections shared by the threads that use it. It sends what it is given and reads
 /// what comes back; retrying is the caller's (S3Client), which knows what may be sent again.
 public final class HTTPClient: @unchecked Sendable {
@@ -18,12 +19,14 @@ public final class HTTPClient: @unchecked Sendable {
     public let host: String
     public let port: Int
     let timeout: Double
+    let tls: TLSClientContext?
     private let maxIdle: Int
     private let lock = NSLock()
     private var idle: [HTTPClientConnection] = []
 
-    public init(host: String, port: Int, timeout: Double = 30, maxIdle: Int = 16) {
+    public init(host: String, port: Int, tls: TLSClientContext? = nil, timeout: Double = 30, maxIdle: Int = 16) {
         self.host = host
+        self.tls = tls
         self.port = port
         self.timeout = timeout
         self.maxIdle = maxIdle
@@ -58,7 +61,7 @@ public final class HTTPClient: @unchecked Sendable {
     /// `Host` as RFC 9110 7.2 writes it: the port only when it is not the scheme's default.
     public var hostField: String {
         let name = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == (tls == nil ? 80 : 443) ? name : "\(name):\(port)"
     }
 
     static func framing(of response: HTTPClientResponse, method: String) throws -> Framing {
@@ -77,7 +80,7 @@ public final class HTTPClient: @unchecked Sendable {
     private func take() throws -> HTTPClientConnection {
         let reused: HTTPClientConnection? = lock.withLock { idle.popLast() }
         if let reused { return reused }
-        return try HTTPClientConnection(host: host, port: port, timeout: timeout)
+        return try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
     }
 
     private func give(_ connection: HTTPClientConnection) {

@@ -1,3 +1,4 @@
+import Crypto
 @preconcurrency import Glibc
 import POSIX
 
@@ -12,6 +13,8 @@ public enum HTTPClientError: Error, CustomStringConvertible, Equatable, Sendable
     case closed(String)
     /// The response was not HTTP/1.1 as RFC 9112 writes it, or was larger than allowed.
     case malformed(String)
+    /// The server's certificate did not verify (untrusted, expired, another name): asking again cannot help.
+    case untrusted(String)
 
     public var description: String {
         switch self {
@@ -19,24 +22,28 @@ public enum HTTPClientError: Error, CustomStringConvertible, Equatable, Sendable
         case .timeout(let what): return "no answer within the timeout (\(what))"
         case .closed(let what): return "the server closed the connection (\(what))"
         case .malformed(let what): return "not a valid HTTP response: \(what)"
+        case .untrusted(let why): return why
         }
     }
 
     public var isRetryable: Bool {
-        if case .malformed = self { return false }
-        return true
+        switch self {
+        case .malformed, .untrusted: return false
+        case .connect, .timeout, .closed: return true
+        }
     }
 }
 
-/// One blocking TCP connection to a server, with send and receive timeouts. A byte stream only: HTTP is
-/// `HTTPClient`'s. Used from one thread at a time.
+/// One blocking TCP connection to a server, with send and receive timeouts, secured by TLS when a context is
+/// given. A byte stream only: HTTP is `HTTPClient`'s. Used from one thread at a time.
 final class HTTPClientConnection {
     private let fd: Int32
+    private var session: TLSClientSession?
     let host: String
     let port: Int
 
     /// Connects to the first address of `host` that accepts within `timeout` seconds.
-    init(host: String, port: Int, timeout: Double) throws {
+    init(host: String, port: Int, timeout: Double, tls: TLSClientContext?) throws {
         self.host = host
         self.port = port
         var hints = addrinfo()
@@ -64,6 +71,14 @@ final class HTTPClientConnection {
             Self.setTimeouts(fd, timeout)
             var on: Int32 = 1
             setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+            guard let tls else { return }
+            do {
+                session = try tls.connect(fd: fd, host: host)
+            } catch {
+                close(fd)
+                let why = "TLS to \(host):\(port): \(error)"
+                throw "\(error)".contains("is not trusted") ? HTTPClientError.untrusted(why) : HTTPClientError.closed(why)
+            }
             return
         }
         throw HTTPClientError.connect(host: host, port: port, reason: reason)
@@ -96,6 +111,10 @@ final class HTTPClientConnection {
 
     /// Sends all of `bytes`.
     func send(_ bytes: UnsafeRawBufferPointer) throws {
+        if let session {
+            do { try session.write(bytes) } catch { throw tlsFailure(error, "sending") }
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let n = retryingInterrupts {
@@ -108,9 +127,16 @@ final class HTTPClientConnection {
 
     /// Receives what has arrived (at least one byte), or 0 when the server closed the connection.
     func receive(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if let session {
+            do { return try session.read(into: buffer) } catch { throw tlsFailure(error, "receiving") }
+        }
         let n = retryingInterrupts { recv(fd, buffer.baseAddress, buffer.count, 0) }
         guard n >= 0 else { throw failure("receiving") }
         return n
+    }
+
+    private func tlsFailure(_ error: TLSError, _ doing: String) -> HTTPClientError {
+        TLSClientSession.isTimeout(error) ? .timeout("\(doing), \(host):\(port)") : .closed("\(doing): \(error)")
     }
 
     private func failure(_ doing: String) -> HTTPClientError {

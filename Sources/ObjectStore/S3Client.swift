@@ -31,11 +31,13 @@ public final class S3Client: @unchecked Sendable {
     let retry: RetryPolicy
     let now: @Sendable () -> Date
 
+    /// Throws when the location's CA file cannot be loaded.
     public init(location: S3Location, credentials: S3Credentials, retry: RetryPolicy = RetryPolicy(),
-                timeout: Double = 30, now: @escaping @Sendable () -> Date = Date.init) {
+                timeout: Double = 30, now: @escaping @Sendable () -> Date = Date.init) throws {
         self.location = location
         signer = SigV4(credentials: credentials, region: location.region)
-        http = HTTPClient(host: location.host, port: location.port, timeout: timeout)
+        let tls = location.secure ? try TLSClientContext(caFile: location.caFile) : nil
+        http = HTTPClient(host: location.host, port: location.port, tls: tls, timeout: timeout)
         self.retry = retry
         self.now = now
     }

@@ -1,7 +1,9 @@
 import Foundation
 
-/// Where chunks live on S3: `s3://BUCKET/PREFIX?endpoint=http://HOST:PORT&region=REGION`. Path-style addressing
-/// (`/BUCKET/KEY`), which AWS, Ceph RGW, MinIO and moto all answer.
+/// Where chunks live on S3: `s3://BUCKET/PREFIX?endpoint=https://HOST:PORT&region=REGION[&ca-file=PEM]`.
+/// Path-style addressing (`/BUCKET/KEY`), which AWS, Ceph RGW, MinIO and moto all answer. An `https://` endpoint's
+/// certificate is checked against the system's CA certificates, or only against `ca-file` when given (a force's
+/// own CA for an on-premises RGW or MinIO).
 public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public let bucket: String
     /// Prepended to every object's name; empty or ending in `/`.
@@ -9,8 +11,14 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public let host: String
     public let port: Int
     public let region: String
+    /// TLS to the endpoint (`https://`).
+    public let secure: Bool
+    public let caFile: String?
 
-    public init(bucket: String, prefix: String = "", host: String, port: Int, region: String = "us-east-1") {
+    public init(bucket: String, prefix: String = "", host: String, port: Int, region: String = "us-east-1",
+                secure: Bool = false, caFile: String? = nil) {
+        self.secure = secure
+        self.caFile = caFile
         self.bucket = bucket
         self.prefix = prefix.isEmpty || prefix.hasSuffix("/") ? prefix : prefix + "/"
         self.host = host
@@ -26,7 +34,7 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// Parses the URL form. The endpoint must be `http://` for now: TLS to the object store is not built yet.
+    /// Parses the URL form.
     public init(url text: String) throws {
         guard let url = URLComponents(string: text), url.scheme == "s3", let bucket = url.host, !bucket.isEmpty,
               Self.isBucketName(bucket) else { throw ParseError.invalid("\(text): no valid bucket name") }
@@ -34,13 +42,14 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         func value(_ name: String) -> String? { items.first { $0.name == name }?.value }
         guard let endpointText = value("endpoint"), let endpoint = URLComponents(string: endpointText),
               let host = endpoint.host, !host.isEmpty else { throw ParseError.invalid("\(text): endpoint=URL is needed") }
-        guard endpoint.scheme == "http" else {
-            throw ParseError.invalid("\(text): only http:// endpoints are supported so far (TLS is not built yet)")
+        guard endpoint.scheme == "http" || endpoint.scheme == "https" else {
+            throw ParseError.invalid("\(text): the endpoint must be an http:// or https:// URL")
         }
+        let secure = endpoint.scheme == "https"
         let prefix = String(url.path.drop { $0 == "/" })
         guard !prefix.contains(".."), prefix.utf8.count <= 256 else { throw ParseError.invalid("\(text): bad prefix") }
-        self.init(bucket: bucket, prefix: prefix, host: host, port: endpoint.port ?? 80,
-                  region: value("region") ?? "us-east-1")
+        self.init(bucket: bucket, prefix: prefix, host: host, port: endpoint.port ?? (secure ? 443 : 80),
+                  region: value("region") ?? "us-east-1", secure: secure, caFile: value("ca-file"))
     }
 
     /// S3's rules: 3-63 characters, lower-case letters, digits, dots and hyphens, a letter or digit at each end.
@@ -51,5 +60,8 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         return alnum(bytes.first!) && alnum(bytes.last!) && bytes.allSatisfy { alnum($0) || $0 == 0x2e || $0 == 0x2d }
     }
 
-    public var description: String { "s3://\(bucket)/\(prefix)?endpoint=http://\(host):\(port)&region=\(region)" }
+    public var description: String {
+        "s3://\(bucket)/\(prefix)?endpoint=\(secure ? "https" : "http")://\(host):\(port)&region=\(region)"
+            + (caFile.map { "&ca-file=\($0)" } ?? "")
+    }
 }

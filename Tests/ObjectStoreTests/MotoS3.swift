@@ -49,7 +49,7 @@ final class MotoS3: @unchecked Sendable {
     }
 
     func client(_ bucket: String, prefix: String, credentials: S3Credentials? = nil,
-                retry: RetryPolicy = RetryPolicy(sleep: { _ in })) -> S3Client {
-        S3Client(location: location(bucket, prefix: prefix), credentials: credentials ?? self.credentials, retry: retry)
+                retry: RetryPolicy = RetryPolicy(sleep: { _ in })) throws -> S3Client {
+        try S3Client(location: location(bucket, prefix: prefix), credentials: credentials ?? self.credentials, retry: retry)
     }
 }

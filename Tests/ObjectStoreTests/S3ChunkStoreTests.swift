@@ -24,9 +24,9 @@ final class S3ChunkStoreTests: XCTestCase {
     }
 
     /// A store on its own prefix: each is new and empty.
-    func makeStore(_ bucket: String) -> S3ChunkStore {
+    func makeStore(_ bucket: String) throws -> S3ChunkStore {
         prefixes += 1
-        return S3ChunkStore(client: moto.client(bucket, prefix: "t\(prefixes)-\(UUID().uuidString)/chunks/"),
+        return S3ChunkStore(client: try moto.client(bucket, prefix: "t\(prefixes)-\(UUID().uuidString)/chunks/"),
                             versioned: bucket == "locked")
     }
 
@@ -38,7 +38,7 @@ final class S3ChunkStoreTests: XCTestCase {
     }
 
     func testConformanceInAPlainBucket() throws {
-        try ChunkStoreConformance.runAll(deletion: .deletes, { makeStore("plain") }, damage: Self.overwrite)
+        try ChunkStoreConformance.runAll(deletion: .deletes, { try makeStore("plain") }, damage: Self.overwrite)
     }
 }
 
@@ -65,7 +65,7 @@ extension S3ChunkStoreTests {
     func testAForgedSignatureIsRefusedAndNotRetried() throws {
         let forged = S3Credentials(accessKeyID: moto.started.accessKeyID, secretAccessKey: "not-the-secret")
         let waits = S3RetryTests.Waits()
-        let store = S3ChunkStore(client: moto.client("plain", prefix: "forged/", credentials: forged,
+        let store = S3ChunkStore(client: try moto.client("plain", prefix: "forged/", credentials: forged,
                                                      retry: RetryPolicy(sleep: { waits.record($0) })), versioned: false)
         _ = try ChunkStoreConformance.put(store, Array("evidence".utf8))
         XCTAssertThrowsError(try store.sync()) {
@@ -73,13 +73,13 @@ extension S3ChunkStoreTests {
             XCTAssertEqual(($0 as? S3Error)?.code, "SignatureDoesNotMatch", "\($0)")
         }
         XCTAssertEqual(waits.all, [], "a refusal is not asked again")
-        let honest = S3ChunkStore(client: moto.client("plain", prefix: "forged/"), versioned: false)
+        let honest = S3ChunkStore(client: try moto.client("plain", prefix: "forged/"), versioned: false)
         XCTAssertFalse(try honest.exists(SHA256.hash(Array("evidence".utf8))), "nothing was stored")
     }
 
     func testAStoredChunkIsNeverOverwritten() throws {
         for bucket in ["plain", "locked"] {
-            let store = bucket == "plain" ? makeStore("plain") : try lockedStore()
+            let store = bucket == "plain" ? try makeStore("plain") : try lockedStore()
             let real = Array("the recording".utf8)
             let digest = SHA256.hash(real)
             try Self.overwrite(store, digest, Array("something else".utf8))

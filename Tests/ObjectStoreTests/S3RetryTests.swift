@@ -15,8 +15,8 @@ final class S3RetryTests: XCTestCase {
         var all: [Double] { lock.withLock { waits } }
     }
 
-    func store(_ server: FaultyS3, waits: Waits, attempts: Int = 6, timeout: Double = 5) -> S3ChunkStore {
-        let client = S3Client(location: S3Location(bucket: "bucket", host: "127.0.0.1", port: server.port),
+    func store(_ server: FaultyS3, waits: Waits, attempts: Int = 6, timeout: Double = 5) throws -> S3ChunkStore {
+        let client = try S3Client(location: S3Location(bucket: "bucket", host: "127.0.0.1", port: server.port),
                               credentials: S3Credentials(accessKeyID: "AKID", secretAccessKey: "secret"),
                               retry: RetryPolicy(attempts: attempts, base: 0.1, cap: 1, sleep: { waits.record($0) }),
                               timeout: timeout)
@@ -29,7 +29,7 @@ final class S3RetryTests: XCTestCase {
         let server = try FaultyS3([.answer(503, Self.slowDown), .drop, .answer(500, "<Error><Code>InternalError"
             + "</Code></Error>"), .drop, .answer(200, "")])
         let waits = Waits()
-        let store = store(server, waits: waits)
+        let store = try store(server, waits: waits)
         _ = try ChunkStoreConformance.put(store, Array("a chunk".utf8))
         try store.sync()
         XCTAssertEqual(server.requestCount, 5)
@@ -43,7 +43,7 @@ final class S3RetryTests: XCTestCase {
     func testARefusalIsNotRetriedAndSyncReportsIt() throws {
         let server = try FaultyS3([.answer(403, "<Error><Code>AccessDenied</Code><Message>no</Message></Error>")])
         let waits = Waits()
-        let store = store(server, waits: waits)
+        let store = try store(server, waits: waits)
         _ = try ChunkStoreConformance.put(store, Array("a chunk".utf8))
         XCTAssertThrowsError(try store.sync()) {
             XCTAssertEqual(($0 as? S3Error)?.code, "AccessDenied", "\($0)")
@@ -55,7 +55,7 @@ final class S3RetryTests: XCTestCase {
     func testWhenTheAttemptsRunOutTheLastAnswerIsTheError() throws {
         let server = try FaultyS3(Array(repeating: .answer(503, Self.slowDown), count: 3))
         let waits = Waits()
-        let store = store(server, waits: waits, attempts: 3)
+        let store = try store(server, waits: waits, attempts: 3)
         _ = try ChunkStoreConformance.put(store, Array("a chunk".utf8))
         XCTAssertThrowsError(try store.sync()) {
             XCTAssertEqual(($0 as? S3Error)?.code, "SlowDown", "\($0)")
@@ -71,7 +71,7 @@ final class S3RetryTests: XCTestCase {
     func testASilentServerTimesOutAndIsAskedAgain() throws {
         let server = try FaultyS3([.hang, .answer(200, "")])
         let waits = Waits()
-        let store = store(server, waits: waits, timeout: 0.3)
+        let store = try store(server, waits: waits, timeout: 0.3)
         _ = try ChunkStoreConformance.put(store, Array("a chunk".utf8))
         try store.sync()
         XCTAssertEqual(server.requestCount, 2)
@@ -80,7 +80,7 @@ final class S3RetryTests: XCTestCase {
 
     func testAReadOfADroppedConnectionIsRetriedAndGetsTheWholeBody() throws {
         let server = try FaultyS3([.drop, .answer(200, "0123456789")])
-        let store = store(server, waits: Waits())
+        let store = try store(server, waits: Waits())
         let bytes = try ChunkStoreConformance.read(store, SHA256.hash(Array("x".utf8)))
         XCTAssertEqual(String(decoding: bytes, as: UTF8.self), "0123456789")
     }
