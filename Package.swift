@@ -61,6 +61,8 @@ let package = Package(
                            "CourtBundle"],
             exclude: ["README.md"]),
         .target(name: "HTTPServer", dependencies: ["POSIX"], exclude: ["README.md"]),
+        // Chunks on S3-compatible object storage: SigV4 signing (our HMAC-SHA256), the S3 client and store.
+        .target(name: "ObjectStore", dependencies: ["CustodyCore", "Crypto", "POSIX", "Storage"]),
         .target(
             name: "Service",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite",
@@ -113,6 +115,8 @@ let package = Package(
         .testTarget(
             name: "ReportTests",
             dependencies: ["Report", "Vault", "Catalog", "Ledger", "Crypto", "CustodyCore", "TestSupport"]),
+        .testTarget(name: "ObjectStoreTests",
+                    dependencies: ["ObjectStore", "Crypto", "CustodyCore", "Storage", "StorageConformance", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
     ]
 )

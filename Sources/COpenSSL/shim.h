@@ -27,4 +27,6 @@ static inline uint64_t custody_ssl_ctx_set_server_options(SSL_CTX *ctx) {
 static inline long custody_ssl_ctx_set_mode_nonblocking(SSL_CTX *ctx) {
     return SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 }
+/* TLS client: SNI (SSL_set_tlsext_host_name is a macro). */
+static inline long custody_ssl_set_sni(SSL *ssl, const char *name) { return SSL_set_tlsext_host_name(ssl, name); }
 #endif

@@ -110,7 +110,7 @@ public final class TLSServerContext: @unchecked Sendable {
         try TLSSession(context: self, fd: fd)
     }
 
-    private static func checkReadable(_ path: String) throws(TLSError) {
+    static func checkReadable(_ path: String) throws(TLSError) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw .fileUnreadable(path: path, reason: String(cString: strerror(errno)))

@@ -1,0 +1,92 @@
+import Crypto
+import Foundation
+
+/// A response's status and header fields (names in lower case); its body went to the caller's sink.
+public struct HTTPClientResponse: Sendable {
+    public let status: Int
+    public let fields: [(name: String, value: String)]
+
+    /// The first value of a field, by its lower-case name.
+    public func field(_ name: String) -> String? { fields.first { $0.name == name }?.value }
+}
+
+/// A blocking HTTP/1.1 client for one server (over TLS when given a context), with
+/// a pool of kept-alive connections shared by the threads that use it. It sends what it is given and reads
+/// what comes back; retrying is the caller's (S3Client), which knows what may be sent again.
+public final class HTTPClient: @unchecked Sendable {
+    enum Framing { case none, length(Int), chunked, untilClose }
+
+    public let host: String
+    public let port: Int
+    let timeout: Double
+    let tls: TLSClientContext?
+    private let maxIdle: Int
+    private let lock = NSLock()
+    private var idle: [HTTPClientConnection] = []
+
+    public init(host: String, port: Int, tls: TLSClientContext? = nil, timeout: Double = 30, maxIdle: Int = 16) {
+        self.host = host
+        self.tls = tls
+        self.port = port
+        self.timeout = timeout
+        self.maxIdle = maxIdle
+    }
+
+    /// Sends one request (`target` is the path and query as they go on the wire; `Host` and `Content-Length`
+    /// are added) and hands the response body to `sink`. A sink that throws ends the request and drops its
+    /// connection. `head` hears the final status before any of the body goes to `sink`.
+    public func send(_ method: String, _ target: String, fields: [(name: String, value: String)],
+                     body: UnsafeRawBufferPointer? = nil,
+                     sink: (UnsafeRawBufferPointer) throws -> Void = { _ in },
+                     head: (Int) -> Void = { _ in }) throws -> HTTPClientResponse {
+        let connection = try take()
+        var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostField)\r\n"
+        for (name, value) in fields where name.lowercased() != "host" {
+            text += "\(name): \(value)\r\n"
+        }
+        if body != nil || method == "PUT" || method == "POST" { text += "Content-Length: \(body?.count ?? 0)\r\n" }
+        text += "\r\n"
+        try Array(text.utf8).withUnsafeBytes { try connection.send($0) }
+        if let body, body.count > 0 { try connection.send(body) }
+        var reader = HTTPResponseReader(connection)
+        var (status, responseFields) = try reader.readHead()
+        while (100...199).contains(status) { (status, responseFields) = try reader.readHead() }
+        let response = HTTPClientResponse(status: status, fields: responseFields)
+        head(status)
+        let reusable = try reader.readBody(try Self.framing(of: response, method: method), sink)
+        if reusable && response.field("connection")?.lowercased() != "close" { give(connection) }
+        return response
+    }
+
+    /// `Host` as RFC 9110 7.2 writes it: the port only when it is not the scheme's default.
+    public var hostField: String {
+        let name = host.contains(":") ? "[\(host)]" : host
+        return port == (tls == nil ? 80 : 443) ? name : "\(name):\(port)"
+    }
+
+    static func framing(of response: HTTPClientResponse, method: String) throws -> Framing {
+        if method == "HEAD" || response.status == 204 || response.status == 304 { return .none }
+        if let coding = response.field("transfer-encoding") {
+            guard coding.lowercased() == "chunked" else { throw HTTPClientError.malformed("transfer coding \(coding)") }
+            return .chunked
+        }
+        if let text = response.field("content-length") {
+            guard let length = Int(text), length >= 0 else { throw HTTPClientError.malformed("Content-Length \(text)") }
+            return .length(length)
+        }
+        return .untilClose
+    }
+
+    private func take() throws -> HTTPClientConnection {
+        let reused: HTTPClientConnection? = lock.withLock { idle.popLast() }
+        if let reused { return reused }
+        return try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
+    }
+
+    private func give(_ connection: HTTPClientConnection) {
+        lock.withLock { if idle.count < maxIdle { idle.append(connection) } }
+    }
+
+    /// Connections kept alive now, for tests.
+    public var idleConnections: Int { lock.withLock { idle.count } }
+}

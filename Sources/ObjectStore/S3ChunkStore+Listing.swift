@@ -1,0 +1,74 @@
+import CustodyCore
+import Storage
+
+extension S3ChunkStore {
+    /// ListObjectsV2 from after `cursor`: S3 lists keys in ascending UTF-8 order, which for hex names is the
+    /// digests' order. Keys under the prefix that are not chunk names are skipped.
+    public func list(after cursor: SHA256Digest?, limit: Int) throws -> [SHA256Digest] {
+        precondition(limit > 0)
+        let prefix = client.location.prefix
+        var found: [SHA256Digest] = []
+        var after = cursor.map { prefix + $0.hex }
+        while found.count < limit {
+            var request = S3Client.Request("GET", key: nil, operation: "listing of chunks")
+            request.query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(limit - found.count))]
+            if let after { request.query.append(("start-after", after)) }
+            let text = try client.performText(request)
+            let keys = XMLText.all("Key", in: text)
+            found += keys.compactMap { key -> SHA256Digest? in
+                let name = String(key.dropFirst(prefix.count))
+                guard key.hasPrefix(prefix), let digest = SHA256Digest(hex: name), digest.hex == name else { return nil }
+                return digest
+            }
+            guard XMLText.first("IsTruncated", in: text) == "true", let last = keys.last else { break }
+            after = last
+        }
+        return found
+    }
+
+    /// Deletes the chunk's object, every version of it in a versioned bucket (a plain DELETE there would only
+    /// hide it behind a delete marker). A version under Object Lock or legal hold is refused by the server
+    /// (403 AccessDenied): that is `ChunkStoreError.deletionRefused`, and the chunk stays whole.
+    public func delete(_ digest: SHA256Digest) throws {
+        let key = digest.hex
+        let versions: [String?] = versioned ? try self.versions(of: key) : [nil]
+        for version in versions {
+            var request = S3Client.Request("DELETE", key: key, operation: "DELETE of chunk \(digest)")
+            if let version { request.query = [("versionId", version)] }
+            do {
+                try client.perform(request, expected: [404])
+            } catch let error as S3Error where error.status == 403 {
+                throw ChunkStoreError.deletionRefused(digest, reason: error.description)
+            }
+        }
+    }
+
+    /// The version IDs of exactly `key` (delete markers included), from ListObjectVersions.
+    func versions(of key: String) throws -> [String] {
+        var request = S3Client.Request("GET", key: nil, operation: "versions of \(key)")
+        request.query = [("versions", ""), ("prefix", client.location.prefix + key)]
+        let text = try client.performText(request)
+        var ids: [String] = []
+        for element in ["Version", "DeleteMarker"] {
+            for entry in XMLText.all(element, in: text) where XMLText.first("Key", in: entry) == client.location.prefix + key {
+                if let id = XMLText.first("VersionId", in: entry) { ids.append(id) }
+            }
+        }
+        return ids
+    }
+}
+
+extension S3Client {
+    /// Performs `request` and returns its body as text (listings and configurations: at most 16 MiB).
+    func performText(_ request: Request) throws -> String {
+        var body: [UInt8] = []
+        try perform(request) { offset, piece in
+            if offset == 0 { body.removeAll(keepingCapacity: true) }
+            guard body.count + piece.count <= 16 << 20 else {
+                throw S3Error(status: 200, code: "TooLarge", message: "more than 16 MiB", operation: request.operation)
+            }
+            body += piece
+        }
+        return String(decoding: body, as: UTF8.self)
+    }
+}
