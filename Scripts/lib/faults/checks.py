@@ -11,6 +11,19 @@ from custody import Failure
 def check_acknowledged(work, server):
     """Every upload, ingest and redaction custody acknowledged is there with its SHA-256; an upload
     not finished can resume from at least its acknowledged offset; no bundle queued is lost."""
+    for up in work.uploads:
+        if up.id is None or up.completed:
+            continue
+        status, offset, exhibit = up.head(server.url)
+        if status != 200 or offset is None:
+            raise Failure(f"HEAD of {up} answered {status} (acknowledged offset {up.acked})")
+        if offset < up.acked:
+            raise Failure(f"{up}: HEAD gives offset {offset}, below the acknowledged {up.acked}")
+        if offset > up.length:
+            raise Failure(f"{up}: HEAD gives offset {offset}, beyond its length {up.length}")
+        if exhibit is not None:  # its last bytes had arrived: the restart (or this HEAD) finished its ingest
+            up.completed, up.exhibit = True, exhibit
+            work.finished_by_restart += 1
     listed = work.vault.exhibits()
 
     def present(what, exhibit, sha256):
@@ -22,20 +35,8 @@ def check_acknowledged(work, server):
             raise Failure(f"{what}: {exhibit} has SHA-256 {listed[exhibit]['sha256']}, not {sha256}")
 
     for up in work.uploads:
-        if up.id is None:
-            continue
-        if not up.completed:
-            status, offset, exhibit = up.head(server.url)
-            if status != 200 or offset is None:
-                raise Failure(f"HEAD of {up} answered {status} (acknowledged offset {up.acked})")
-            if offset < up.acked:
-                raise Failure(f"{up}: HEAD gives offset {offset}, below the acknowledged {up.acked}")
-            if offset > up.length:
-                raise Failure(f"{up}: HEAD gives offset {offset}, beyond its length {up.length}")
-            if exhibit is None:
-                continue
-            up.completed, up.exhibit = True, exhibit  # its last bytes arrived before the kill
-        present(repr(up), up.exhibit, up.sha256)
+        if up.completed:
+            present(repr(up), up.exhibit, up.sha256)
     for exhibit, sha256 in {**work.ingested, **work.derived}.items():
         present(f"ingest or redaction {exhibit}", exhibit, sha256)
     for bundle in work.bundles:
@@ -79,11 +80,16 @@ def finish_bundles(work, server, timeout=300):
         r = work.vault.run("bundle", "verify", zip_path)
         if r.returncode != 0:
             raise Failure(f"bundle verify {bundle} exited {r.returncode}: {r.stdout}{r.stderr}")
-        link = urlsplit(shown["link"])
-        got = download(server.port, f"{link.path}/{bundle}.zip?{link.query}")
+        got = download(server.port, zip_link(shown))
         if got != shown["sha256"]:
             raise Failure(f"the link of {bundle} served bytes of SHA-256 {got}, not {shown['sha256']}")
     return given_up
+
+
+def zip_link(shown):
+    """The path and query of a built bundle's ZIP, from its link (the landing page's)."""
+    link = urlsplit(shown["link"])
+    return f"{link.path}/{shown['id']}.zip?{link.query}"
 
 
 def download(port, path):

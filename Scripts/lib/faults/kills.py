@@ -25,7 +25,7 @@ class Campaign:
         self.moments = Counter()     # what was under way at each kill of the service
         self.missed = Counter()      # phase -> commands that finished before their kill came
         self.interrupted = set()     # uploads a kill cut short (each later resumed)
-        self.estimate = {"upload": 1.5, "bundle": 1.5, "ingest": 0.6, "redact": 1.0, "retention": 0.4}
+        self.estimate = {"upload": 1.5, "bundle": 3.0, "ingest": 0.6, "redact": 1.0, "retention": 0.4}
         self.first = None
 
     def setup(self):
@@ -80,18 +80,14 @@ class Campaign:
 
     def kill_server(self, phase, docks):
         """SIGKILLs serve at a random moment while docks upload (and, for `bundle`, while its job runs)."""
-        if phase == "bundle":
-            bundle = self.work.queue_bundle()
-            deadline = time.monotonic() + 30
-            while self.vault.json("bundle", "show", bundle)["state"] == "queued" and time.monotonic() < deadline:
-                time.sleep(0.05)
+        bundle = self.work.queue_bundle() if phase == "bundle" else None
         time.sleep(self.rng.uniform(0, self.estimate[phase]))
         moment = f"{sum(t.is_alive() for t in docks)} uploads in flight"
-        if phase == "bundle":
+        if bundle:
             shown = self.vault.json("bundle", "show", bundle)
             moment = f"bundle job {shown['state']}" + (f" ({shown['step']})" if shown.get("step") else "")
-            # Aim the next kill at the job's middle: sooner when it was already done.
-            self.estimate[phase] *= 0.7 if shown["state"] == "done" else 1.05
+            # Aim the next kill at a running job: later when it had not started, sooner when it was done.
+            self.estimate[phase] *= {"queued": 1.3, "done": 0.75}.get(shown["state"], 1.0)
         self.server.kill()
         self.moments[moment] += 1
         self.kills[phase] += 1
@@ -129,6 +125,7 @@ class Campaign:
         return {"kills": dict(self.kills), "finished before the kill": dict(self.missed),
                 "service killed while": dict(self.moments), "uploads completed": len(uploads),
                 "uploads cut short and resumed": len(self.interrupted - {None}),
+                "uploads whose answer a kill cut off (finished after the restart)": self.work.finished_by_restart,
                 "ingests acknowledged": len(self.work.ingested), "redactions": len(self.work.derived),
                 "bundles": len(self.work.bundles), "bundles given up after kills": getattr(self, "given_up", 0),
                 "backdated exhibits": len(self.work.backdated)}

@@ -14,7 +14,7 @@ import flipped
 from custody import Failure
 from kills import Campaign
 
-KILLS_PER_VAULT = 100  # the long mode starts a fresh vault after so many kills, to keep verify's time flat
+KILLS_PER_VAULT = 50  # the long mode starts a fresh vault after so many kills, to keep verify's time flat
 
 
 def arguments():
@@ -54,7 +54,7 @@ def main():
               f"({report[name]['seconds']} s)", flush=True)
 
     if "kills" in parts:
-        part("kills", lambda: kill_campaigns(binary, root, random.Random(seed), kills))
+        part("kills", lambda: kill_campaigns(binary, root, random.Random(seed), kills, args.keep))
     if "disk" in parts:
         part("disk full", lambda: diskfull.run(binary, os.path.join(root, "disk"), random.Random(seed)))
     if "flip" in parts:
@@ -74,7 +74,7 @@ def main():
     return 0
 
 
-def kill_campaigns(binary, root, rng, kills):
+def kill_campaigns(binary, root, rng, kills, keep):
     """`kills` SIGKILLs over as many vaults as it takes at KILLS_PER_VAULT each; stops at the first failure."""
     total, vaults = {}, 0
     while kills > 0:
@@ -94,7 +94,8 @@ def kill_campaigns(binary, root, rng, kills):
             else:
                 total[key] = total.get(key, 0) + value
         kills -= KILLS_PER_VAULT
-        shutil.rmtree(folder, ignore_errors=True)
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
         print(f"faults: vault {vaults}: {sum(campaign.kills.values())} kills, all checks passed", flush=True)
     total["vaults"] = vaults
     return total

@@ -30,6 +30,7 @@ class Workload:
         self.bundles = []     # bundle IDs queued
         self.backdated = []   # exhibit IDs captured long ago, for retention to delete
         self.source = None    # the recording redactions and bundles cut from
+        self.finished_by_restart = 0  # uploads whose last bytes arrived but whose answer a kill cut off
 
     def setup(self, docks=3):
         os.makedirs(self.folder, exist_ok=True)
@@ -54,7 +55,7 @@ class Workload:
         dock = self.rng.choice(sorted(self.docks))
         kind = self.rng.choice(["tuspy", "tuspy", "stream"])
         chunk = self.rng.choice([256 << 10, 512 << 10, 1 << 20])
-        up = Upload(self.file(self.rng.randint(1 << 20, 5 << 20), "upload"), dock, self.docks[dock], kind, chunk)
+        up = Upload(self.file(self.rng.randint(256 << 10, 3 << 20), "upload"), dock, self.docks[dock], kind, chunk)
         self.uploads.append(up)
         return up
 
@@ -62,7 +63,7 @@ class Workload:
         return [u for u in self.uploads if not u.completed]
 
     def ingest_command(self, count):
-        files = [self.file(self.rng.randint(256 << 10, 3 << 20)) for _ in range(count)]
+        files = [self.file(self.rng.randint(128 << 10, 2 << 20)) for _ in range(count)]
         chunk = str(self.rng.choice([256 << 10, 1 << 20, 4 << 20]))
         return ["ingest", *files, "--device", "BW2-1", "--captured-at", now(), "--chunk-size", chunk]
 
