@@ -21,8 +21,8 @@ def check_acknowledged(work, server):
             raise Failure(f"{up}: HEAD gives offset {offset}, below the acknowledged {up.acked}")
         if offset > up.length:
             raise Failure(f"{up}: HEAD gives offset {offset}, beyond its length {up.length}")
-        if exhibit is not None:  # its last bytes had arrived: the restart (or this HEAD) finished its ingest
-            up.completed, up.exhibit = True, exhibit
+        if offset == up.length:  # its last bytes had arrived: the restart (or this HEAD) ingests it
+            up.completed, up.exhibit = True, exhibit or up.await_ingest(server.url)
             work.finished_by_restart += 1
     listed = work.vault.exhibits()
 
@@ -54,6 +54,8 @@ def finish_uploads(work, server):
     """Sends what is left of every unfinished upload, with no kill, and checks each completes."""
     for up in work.pending():
         up.send(server.url, 0)
+        if not up.completed and up.error is None:
+            up.await_ingest(server.url)
         if not up.completed:
             raise Failure(f"{up} could not be finished after the last kill: {up.error}")
 

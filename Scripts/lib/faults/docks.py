@@ -63,6 +63,20 @@ class Upload:
         finally:
             c.close()
 
+    def await_ingest(self, base, timeout=60):
+        """For an upload whose last byte is stored but whose ingest a kill cut short: the restart ingests
+        it in the background (HEAD says complete without `Custody-Exhibit` meanwhile). Returns the exhibit."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            status, offset, exhibit = self.head(base)
+            if status != 200 or offset != self.length:
+                raise Failure(f"HEAD of {self} answered {status}, offset {offset}, while its ingest was awaited")
+            if exhibit:
+                self.completed, self.exhibit = True, exhibit
+                return exhibit
+            time.sleep(0.1)
+        raise Failure(f"{self} is complete but not ingested {timeout} s after the restart")
+
     def send(self, base, pace):
         """Uploads what is left, from HEAD's offset; returns when done or at the first error."""
         self.error = None
