@@ -25,7 +25,7 @@ class Campaign:
         self.moments = Counter()     # what was under way at each kill of the service
         self.missed = Counter()      # phase -> commands that finished before their kill came
         self.interrupted = set()     # uploads a kill cut short (each later resumed)
-        self.estimate = {"upload": 1.5, "bundle": 3.0, "ingest": 0.6, "redact": 1.0, "retention": 0.4}
+        self.estimate = {"upload": 1.5, "bundle": 0.4, "ingest": 0.6, "redact": 1.0, "retention": 0.4}
         self.first = None
 
     def setup(self):
@@ -81,17 +81,23 @@ class Campaign:
     def kill_server(self, phase, docks):
         """SIGKILLs serve at a random moment while docks upload (and, for `bundle`, while its job runs)."""
         bundle = self.work.queue_bundle() if phase == "bundle" else None
+        deadline = time.monotonic() + 30
+        while bundle and time.monotonic() < deadline and self.bundle_state(bundle) == "queued":
+            time.sleep(0.05)  # a worker polls for jobs: the kill is aimed at the job once it runs
         time.sleep(self.rng.uniform(0, self.estimate[phase]))
         moment = f"{sum(t.is_alive() for t in docks)} uploads in flight"
         if bundle:
             shown = self.vault.json("bundle", "show", bundle)
             moment = f"bundle job {shown['state']}" + (f" ({shown['step']})" if shown.get("step") else "")
-            # Aim the next kill at a running job: later when it had not started, sooner when it was done.
-            self.estimate[phase] *= {"queued": 1.3, "done": 0.75}.get(shown["state"], 1.0)
+            # Aim the next kill within the job: sooner when it was already done.
+            self.estimate[phase] *= 0.7 if shown["state"] == "done" else 1.1
         self.server.kill()
         self.moments[moment] += 1
         self.kills[phase] += 1
         self.last = f"serve killed, {moment}"
+
+    def bundle_state(self, bundle):
+        return self.vault.json("bundle", "show", bundle)["state"]
 
     def kill_command(self, phase):
         """Starts the phase's command and SIGKILLs it at a random moment, if it is still running."""

@@ -69,8 +69,8 @@ class Workload:
 
     def spec(self):
         """A redaction spec of the source that differs from round to round (another clip and region)."""
-        start = self.rng.randrange(0, 30) / 30
-        spec = {"clip": [round(start, 4), round(start + 1.5, 4)],
+        start = self.rng.randrange(0, 24) / 30
+        spec = {"clip": [round(start, 4), round(start + 3, 4)],
                 "blur": [{"from": round(start, 4), "to": round(start + 1, 4), "style": "blur",
                           "rect": [self.rng.randrange(0, 240), self.rng.randrange(0, 160), 64, 64]}]}
         path = os.path.join(self.folder, f"spec-{self.rng.getrandbits(32):08x}.json")
