@@ -39,10 +39,10 @@ def check_acknowledged(work, server):
             present(repr(up), up.exhibit, up.sha256)
     for exhibit, sha256 in {**work.ingested, **work.derived}.items():
         present(f"ingest or redaction {exhibit}", exhibit, sha256)
+    states = {b["id"]: b["state"] for b in work.vault.json("bundle", "list")}
     for bundle in work.bundles:
-        state = work.vault.json("bundle", "show", bundle)["state"]
-        if state not in ("queued", "running", "done", "failed"):
-            raise Failure(f"bundle {bundle} is in state {state!r}")
+        if states.get(bundle) not in ("queued", "running", "done", "failed"):
+            raise Failure(f"bundle {bundle} is {'in state ' + repr(states[bundle]) if bundle in states else 'gone'}")
     for exhibit in work.backdated:
         if exhibit not in listed:
             r = work.vault.run("show", exhibit)

@@ -67,7 +67,7 @@ class Vault:
         return path
 
     def assert_intact(self, checkpoints):
-        """`verify` and `ledger verify` against each kept checkpoint pass; each checkpoint is extended."""
+        """`verify` and `ledger verify` against each kept checkpoint pass; the oldest is proved extended."""
         r = self.run("verify")
         if r.returncode != 0:
             raise Failure(f"custody verify exited {r.returncode}:\n{r.stdout}{r.stderr}")
@@ -75,10 +75,10 @@ class Vault:
         r = self.run("ledger", "verify", *kept)
         if r.returncode != 0:
             raise Failure(f"custody ledger verify exited {r.returncode}:\n{r.stdout}{r.stderr}")
-        for c in checkpoints:
-            r = self.run("ledger", "consistency", c)
+        if checkpoints:
+            r = self.run("ledger", "consistency", checkpoints[0])
             if r.returncode != 0:
-                raise Failure(f"the log no longer extends kept checkpoint {c}:\n{r.stdout}{r.stderr}")
+                raise Failure(f"the log no longer extends kept checkpoint {checkpoints[0]}:\n{r.stdout}{r.stderr}")
 
 
 class Server:
