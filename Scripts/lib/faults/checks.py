@@ -54,6 +54,8 @@ def finish_uploads(work, server):
     """Sends what is left of every unfinished upload, with no kill, and checks each completes."""
     for up in work.pending():
         up.send(server.url, 0)
+        if up.failure:
+            raise up.failure
         if not up.completed and up.error is None:
             up.await_ingest(server.url)
         if not up.completed:

@@ -34,6 +34,7 @@ class Upload:
         self.exhibit = None     # Custody-Exhibit of that answer (or of a later HEAD)
         self.error = None       # why the last attempt stopped, if it did
         self.status = None      # the status of the last PATCH answered
+        self.failure = None     # a Failure met while sending
         self.lock = threading.Lock()
 
     def __repr__(self):
@@ -85,8 +86,8 @@ class Upload:
                 self._send_tuspy(base, pace)
             else:
                 self._send_stream(base, pace)
-        except Failure:
-            raise
+        except Failure as e:  # a broken promise, for the round to report (a dock runs on its own thread)
+            self.failure = e
         except Exception as e:  # the service was killed under it: the checks after the restart judge
             self.error = f"{type(e).__name__}: {e}"
 

@@ -67,6 +67,9 @@ class Campaign:
             t.join(timeout=300)
             if t.is_alive():
                 raise Failure(f"a dock hung for 300 s in round {number}")
+        for u in uploads:
+            if u.failure:
+                raise u.failure
         self.interrupted |= {u.id for u in uploads if not u.completed}
         if self.server.running():  # the docks ran to their end: how long uploads take, for the next kill
             self.estimate["upload"] = 0.7 * self.estimate["upload"] + 0.3 * (time.monotonic() - started)
