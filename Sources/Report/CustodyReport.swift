@@ -118,9 +118,10 @@ public struct CustodyReport: Sendable {
         public let role: String
         /// What is not shown, as the report names it: `cases`, `court bundles`, `holds`, `retention`.
         public let what: [String]
-        public static let cases = "cases", bundles = "court bundles", holds = "holds", retention = "retention"
         /// How many ledger events about them are left out of the timeline.
         public let events: Int
+        /// The names `what` uses.
+        public static let cases = "cases", bundles = "court bundles", holds = "holds", retention = "retention"
 
         public init(role: String, what: [String], events: Int) {
             self.role = role
