@@ -110,6 +110,37 @@ public struct CustodyReport: Sendable {
         }
     }
 
+    /// What a report leaves out because the role of the officer it is made for may not read it (an
+    /// officer's report of their own recording: the exhibit's cases, court bundles, holds and retention),
+    /// and the ledger events about those left out of the timeline. The report says so where it begins.
+    public struct Withheld: Sendable, Equatable {
+        /// The role of the officer the report is made for (`officer`).
+        public let role: String
+        /// What is not shown, as the report names it: `cases`, `court bundles`, `holds`, `retention`.
+        public let what: [String]
+        /// How many ledger events about them are left out of the timeline.
+        public let events: Int
+        /// The names `what` uses.
+        public static let cases = "cases", bundles = "court bundles", holds = "holds", retention = "retention"
+
+        public init(role: String, what: [String], events: Int) {
+            self.role = role
+            self.what = what
+            self.events = events
+        }
+
+        /// "Cases and court bundles are not shown for your role (officer): 3 ledger events about them are
+        /// left out."
+        public var sentence: String {
+            let list = what.count > 1 ? what.dropLast().joined(separator: ", ") + " and " + what[what.count - 1]
+                : what.first ?? ""
+            let first = list.prefix(1).uppercased() + list.dropFirst()
+            let left = events == 1 ? "1 ledger event about them is left out"
+                : "\(events == 0 ? "no" : String(events)) ledger events about them are left out"
+            return "\(first) are not shown for your role (\(role)): \(left)."
+        }
+    }
+
     public let subject: Subject
     public let organization: String
     /// When it was made (RFC 3339 UTC) and by whom; its own `view` event is in the timeline.
@@ -119,13 +150,15 @@ public struct CustodyReport: Sendable {
     public let items: [Item]
     public let bundles: [BundleSection]
     /// Every event about the exhibits, their derived clips, their bundles (and, for a case, the case),
-    /// oldest first, each with its proof.
+    /// oldest first, each with its proof (but those `withheld` counts).
     public let timeline: [Entry]
     public let ledger: LedgerState
+    /// What is left out for the role of the officer it is made for; nil when nothing is.
+    public let withheld: Withheld?
 
     public init(subject: Subject, organization: String, generatedAt: String, generatedBy: Actor,
                 caseSection: CaseSection?, items: [Item], bundles: [BundleSection], timeline: [Entry],
-                ledger: LedgerState) {
+                ledger: LedgerState, withheld: Withheld? = nil) {
         self.subject = subject
         self.organization = organization
         self.generatedAt = generatedAt
@@ -135,6 +168,7 @@ public struct CustodyReport: Sendable {
         self.bundles = bundles
         self.timeline = timeline
         self.ledger = ledger
+        self.withheld = withheld
     }
 
     /// `Exhibit EX-000001` or `Case CPS/2026/1187`.

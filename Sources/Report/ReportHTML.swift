@@ -13,7 +13,8 @@ public enum ReportHTML {
         if let c = report.caseSection { body += caseSection(c) }
         for item in report.items { body += exhibitSection(item) }
         body += timelineSection(report)
-        body += bundlesSection(report.bundles)
+        body += bundlesSection(report.bundles,
+                               withheld: report.withheld?.what.contains(CustodyReport.Withheld.bundles) ?? false)
         body += checkingSection(report)
         return """
         <!DOCTYPE html>
@@ -46,6 +47,7 @@ public enum ReportHTML {
         <p class="muted">Made \(e(HTMLText.time(r.generatedAt))) by \(e(r.generatedBy.kind.rawValue)) \
         \(e(r.generatedBy.id)) · \(r.timeline.count) ledger event\(r.timeline.count == 1 ? "" : "s"), each \
         proved in the signed checkpoint of \(cp.size) events (\(e(cp.origin)))</p>
+        \(r.withheld.map { "<p class=\"withheld\">\(e($0.sentence))</p>" } ?? "")
         </header>
 
         """
@@ -111,7 +113,10 @@ public enum ReportHTML {
         """
     }
 
-    static func bundlesSection(_ bundles: [CustodyReport.BundleSection]) -> String {
+    static func bundlesSection(_ bundles: [CustodyReport.BundleSection], withheld: Bool) -> String {
+        if withheld {
+            return "<section><h2>Court bundles</h2><p class=\"muted\">Not shown for your role.</p></section>\n"
+        }
         guard !bundles.isEmpty else {
             return "<section><h2>Court bundles</h2><p class=\"muted\">None sent.</p></section>\n"
         }

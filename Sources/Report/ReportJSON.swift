@@ -28,6 +28,10 @@ public enum ReportJSON {
                 "verifier_key": report.ledger.verifierKey, "public_key_pem": report.ledger.publicKeyPEM,
             ] as [String: Any],
         ]
+        if let w = report.withheld {
+            o["not_shown"] = ["role": w.role, "what": w.what, "events_left_out": w.events, "note": w.sentence]
+                as [String: Any]
+        }
         if let c = report.caseSection {
             var value: [String: Any] = [
                 "ref": c.case.ref, "created_at": c.case.createdAt, "created_by": c.case.createdBy,

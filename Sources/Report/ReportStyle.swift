@@ -15,6 +15,7 @@ enum ReportStyle {
         h4{font-size:11px;margin:8px 0 2px;font-weight:600}\
         p{margin:3px 0}\
         .muted{color:#5b6673}\
+        .withheld{margin:4px 0 0;padding:2px 6px;border-left:3px solid #e65100;background:#fff4e5}\
         code,pre{font-family:"DejaVu Sans Mono",ui-monospace,Menlo,monospace;font-size:11px}\
         code{overflow-wrap:anywhere}\
         pre{white-space:pre-wrap;overflow-wrap:anywhere;margin:3px 0;background:#f3f5f8;padding:4px 6px;\

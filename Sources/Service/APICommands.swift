@@ -27,7 +27,7 @@ public enum APICommands {
         "ingest": "ingest uploads each file: POST /api/v1/exhibits (custody ingest --server does)",
         "export": "export downloads the bytes: GET /api/v1/exhibits/EXHIBIT/file (custody export --server does)",
         "bundle download": "a bundle's ZIP is downloaded: GET /api/v1/bundles/ID/zip (custody bundle download does)",
-        "report": "reports are read through GET /api/v1/reports/EXHIBIT|CASE",
+        "report": "a report is read through GET /api/v1/reports/EXHIBIT|CASE (custody report --server does)",
         "init": "init runs on the server's data directory only, without --server",
         "serve": "serve runs on the server only", "worker": "worker runs on the server only",
         "bundle verify": "bundle verify needs no server: run it where the ZIP is",

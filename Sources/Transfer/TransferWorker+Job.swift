@@ -60,6 +60,7 @@ extension TransferWorker {
                 made = try vault.redact(
                     parent, spec: spec, reason: "court bundle \(id) for \(job.bundle.recipient) "
                         + "(case \(job.bundle.caseRef))", actor: .officer(job.bundle.createdBy),
+                    details: ["bundle": id],
                     progress: { fraction in
                         progress.note(fraction)
                         if fraction > 0 { TransferTestHook.reached("redacting", isCancelled: isCancelled) }

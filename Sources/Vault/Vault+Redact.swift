@@ -20,17 +20,20 @@ extension Vault {
     /// derived exhibit in the transaction that catalogs it. The original is never touched. Temp files
     /// are removed on success, failure and cancellation (and, after a crash, when the vault is next opened).
     ///
-    /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too.
+    /// Refusals (unreadable exhibit, invalid spec) and failures are custody events too. `details` go into
+    /// every event it records (a court bundle's job names its `bundle`, so a report can tell those apart).
     /// - Throws: `CustodyError` (refused: unreadable exhibit; invalid input: the spec, an unsupported source; failure:
     ///   libav*, I/O), or `RedactionError.cancelled` when `isCancelled` returned true: nothing is stored.
     public func redact(_ exhibit: Exhibit, spec specBytes: [UInt8], reason: String, actor: Actor,
-                       progress: ((Double) -> Void)? = nil, isCancelled: (() -> Bool)? = nil) throws -> IngestResult {
+                       details: [String: String] = [:], progress: ((Double) -> Void)? = nil,
+                       isCancelled: (() -> Bool)? = nil) throws -> IngestResult {
         try authorize(actor, to: .redact, exhibit: exhibit)
         let specSHA256 = SHA256.hash(specBytes)
         func event(_ outcome: CustodyEvent.Outcome, _ why: String) {
             _ = try? record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id,
                                          objectSHA256: exhibit.sha256.hex, outcome: outcome, reason: why,
-                                         details: ["spec_sha256": specSHA256.hex, "request_reason": reason]))
+                                         details: details.merging(["spec_sha256": specSHA256.hex,
+                                                                   "request_reason": reason]) { $1 }))
         }
         guard let bounds = Self.redactionBounds(of: exhibit) else {
             let why = exhibit.status == .unreadable
@@ -55,7 +58,8 @@ extension Vault {
         // Reading the original is an access: its event comes first, on the parent, and the derived
         // exhibit gets its own `redact` event when it is catalogued.
         try record(CustodyEvent(actor: actor, action: .redact, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
-                                reason: reason, details: ["role": "source", "spec_sha256": specSHA256.hex]))
+                                reason: reason,
+                                details: details.merging(["role": "source", "spec_sha256": specSHA256.hex]) { $1 }))
         let work = directory.scratch + "/" + Scratch.name("-redact")
         do { try FS.mkdir(work, 0o700) } catch { throw CustodyError.failure("cannot create \(work)", cause: error) }
         defer { try? FileManager.default.removeItem(atPath: work) }
@@ -70,6 +74,7 @@ extension Vault {
             var derived = IngestSource(
                 filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
                 specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason)
+            derived.notes.merge(details) { $1 }
             if made.damagedPackets > 0 { derived.notes["damaged_packets_skipped"] = String(made.damagedPackets) }
             if !made.droppedStreams.isEmpty {
                 derived.notes["dropped_streams"] = made.droppedStreams.joined(separator: Self.droppedStreamSeparator)

@@ -64,6 +64,13 @@ final class APIClient: NSObject, URLSessionDataDelegate, @unchecked Sendable {
         return try perform { $0.uploadTask(with: request, fromFile: URL(fileURLWithPath: file)) }
     }
 
+    /// `GET path?query`, the body kept in the answer (at most `maxBody` bytes).
+    func get(_ path: String, query: [(String, String)]) throws -> Answer {
+        var request = try self.request(path, query: query)
+        request.httpMethod = "GET"
+        return try perform { $0.dataTask(with: request) }
+    }
+
     /// `GET path?query`; a 200 body goes to `sink` as it arrives, any other is kept in the answer.
     func download(_ path: String, query: [(String, String)], to sink: @escaping (Data) throws -> Void) throws
         -> Answer {

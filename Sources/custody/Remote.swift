@@ -5,7 +5,8 @@ import Foundation
 /// custody server through its API (`/api/v1/`), as the officer whose personal token `$CUSTODY_TOKEN`
 /// holds: the server, not this machine, decides who acts. It prints what the command printed there and
 /// exits with its exit code. Input files the command line names (a spec, a checkpoint) are sent with it;
-/// `ingest` uploads each file and `export` downloads the bytes into the local file, both streamed.
+/// `ingest` uploads each file and `export` downloads the bytes into the local file, both streamed;
+/// `report` reads the report the server makes.
 enum Remote {
     /// Commands that always run here: on a data directory (`init`, `serve`, `worker`, and the service
     /// account's `doctor`, `backup`, `restore-backup`), or on a bundle
@@ -61,6 +62,9 @@ enum Remote {
             case BundleDownloadCommand.name:
                 return try BundleDownloadCommand(args ?? Arguments(rest, accepting: command.options))
                     .remote(client(), json: json)
+            case ReportCommand.name:
+                return try RemoteReport(ReportCommand(args ?? Arguments(rest, accepting: command.options)))
+                    .run(client(), json: json)
             case IngestCommand.name:
                 return try RemoteIngest(IngestCommand(args ?? Arguments(rest, accepting: command.options)))
                     .run(client, json: json)

@@ -20,6 +20,9 @@ struct ReportCommand: Command {
         checkpoint with every event's inclusion proof. --html writes one self-contained file (no script,
         nothing fetched, A4 in print) and never overwrites one; --json prints it with each proof.
         Making a report is a custody event (`view`, report: html|json), so an acting officer is needed.
+        What that officer's role may not read is left out, and the report says so: an officer's report of
+        their own recording shows no cases, court bundles, holds or retention, nor the events about them.
+        With --server the server makes the report, as the officer your token names.
         """
     static let refusalAction: CustodyEvent.Action? = .view
     static let options: [OptionSpec] = [

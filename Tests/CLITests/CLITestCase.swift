@@ -6,6 +6,8 @@ import XCTest
 class CLITestCase: XCTestCase {
     var dir: TemporaryDirectory!
     var data: String { dir.file("data") }
+    /// What `custody init` printed in `setUp` (the first supervisor's token among it).
+    var initialized: ProcessResult!
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: TestPaths.custodyBinary) else {
@@ -14,6 +16,7 @@ class CLITestCase: XCTestCase {
         dir = TemporaryDirectory("custody-cli")
         let r = try custody(["init", "--org", "testforce"], actor: Self.supervisor)
         XCTAssertEqual(r.status, 0, r.stderr)
+        initialized = r
         for (id, role) in officers.sorted(by: { $0.key < $1.key }) { try addOfficer(id, role: role) }
     }
 
@@ -82,8 +85,9 @@ class CLITestCase: XCTestCase {
     }
 
     /// Starts `custody serve` on this data directory and returns it, its port (from the `listening`
-    /// log line), and its log, which keeps being collected until the process exits.
-    func serve(port: Int = 0, _ extra: [String] = []) throws
+    /// log line), and its log (stderr), which keeps being collected until the process exits; its stdout
+    /// goes to `stdout` when given.
+    func serve(port: Int = 0, _ extra: [String] = [], stdout: CollectedOutput? = nil) throws
         -> (process: Process, port: Int, log: CollectedOutput)
     {
         let process = Process()
@@ -91,18 +95,12 @@ class CLITestCase: XCTestCase {
         process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--data", data] + extra
         let stderr = Pipe()
         process.standardError = stderr
-        process.standardOutput = FileHandle.nullDevice
+        let out = Pipe()
+        process.standardOutput = stdout == nil ? FileHandle.nullDevice : out
         try process.run()
         let log = CollectedOutput()
-        let reader = stderr.fileHandleForReading
-        DispatchQueue.global().async {
-            while true {
-                let chunk = reader.availableData
-                if chunk.isEmpty { break }
-                log.append(chunk)
-            }
-            log.close()
-        }
+        log.collect(stderr.fileHandleForReading)
+        stdout?.collect(out.fileHandleForReading)
         // A restart logs the ingests it finishes after it listens; other lines may come first.
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
@@ -147,6 +145,18 @@ final class CollectedOutput: @unchecked Sendable {
     var isClosed: Bool { lock.lock(); defer { lock.unlock() }; return closed }
     var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
     var lines: [String] { text.split(separator: "\n").map(String.init) }
+
+    /// Appends what `reader` gives, on another thread, until its end is closed.
+    func collect(_ reader: FileHandle) {
+        DispatchQueue.global().async {
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                self.append(chunk)
+            }
+            self.close()
+        }
+    }
 
     /// Waits until the process closed its end (it exited), at most `seconds`.
     func waitForClose(_ seconds: Double) {

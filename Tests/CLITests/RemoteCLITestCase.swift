@@ -7,11 +7,13 @@ import XCTest
 /// `$CUSTODY_SERVER` and `$CUSTODY_TOKEN`), with no data directory of its own.
 class RemoteCLITestCase: CLITestCase {
     var server: (process: Process, port: Int, log: CollectedOutput)!
+    /// What the service writes to stdout (its log goes to stderr: `server.log`).
+    let serverOut = CollectedOutput()
     var url: String { "http://127.0.0.1:\(server.port)" }
 
     override func setUpWithError() throws {
         try super.setUpWithError()
-        server = try serve()
+        server = try serve(stdout: serverOut)
     }
 
     override func tearDown() {

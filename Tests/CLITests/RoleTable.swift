@@ -18,8 +18,7 @@ struct RoleTableRow {
     /// Made ready by the fixture's supervisor (or on disk) before the row runs as a role: something of its
     /// own to change (a dock, an officer, a case, a bundle, a file). Returns what `argv` names, if anything.
     var prepare: ((RoleTableCell, RoleTableFixture.Runner) throws -> String?)? = nil
-    /// False for a command the CLI never sends to a server (`backup` runs where the data directory is;
-    /// `report` is read over the API through its own endpoint, `RemoteReportCLITests`).
+    /// False for a command the CLI never sends to a server (`backup` runs where the data directory is).
     var remote = true
     let argv: (RoleTableCell) -> [String]
 
@@ -78,10 +77,10 @@ enum RoleTable {
         RoleTableRow(name: "show another's", permission: .showExhibit, target: .others) { _ in
             ["show", RoleTableFixture.others]
         },
-        RoleTableRow(name: "report own", permission: .report, target: .own, remote: false) { _ in
+        RoleTableRow(name: "report own", permission: .report, target: .own) { _ in
             ["report", RoleTableFixture.own, "--json"]
         },
-        RoleTableRow(name: "report another's", permission: .report, target: .others, remote: false) { _ in
+        RoleTableRow(name: "report another's", permission: .report, target: .others) { _ in
             ["report", RoleTableFixture.others, "--json"]
         },
         RoleTableRow(name: "export own", permission: .exportExhibit, target: .own) { cell in

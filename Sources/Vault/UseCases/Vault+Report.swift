@@ -7,7 +7,7 @@ import Report
 /// The custody report of an exhibit or a case (`custody report`, the API's `/api/v1/reports/`): made
 /// for a court or an auditor, recorded as a `view` event {report: html|json} before anything is read,
 /// then proved with everything else in a checkpoint signed at once. `ReportHTML` and `ReportJSON`
-/// render it.
+/// render it. What the acting officer's role may not read is left out, and said to be (`ReportScope`).
 extension Vault {
     /// The report of the exhibit (`EX-000001`, a SHA-256 prefix) or the case `reference` names. A
     /// reference that names neither, or both, is refused (recorded); so is an actor without the `report`
@@ -35,13 +35,16 @@ extension Vault {
         guard let stored = try checkpoint() else { throw CustodyError.notFound(.checkpoint, "the ledger is empty") }
         let verifier = try noteVerifier()
         let opened = try Checkpoint.open(stored.note, verifier: verifier)
+        let scope = try reportScope(actor)
         let items = try exhibits.map {
-            CustodyReport.Item(section: try reportSection($0), derived: try descendants($0))
+            CustodyReport.Item(section: try reportSection($0, scope), derived: try descendants($0, scope))
         }
         let ids = items.flatMap { [$0.section.exhibit.id] + $0.derived.map(\.exhibit.id) }
         let cases = caseSection.map { [$0.case.ref] } ?? []
-        let bundles = try bundleRegistry.bundles(sending: ids, orOf: cases)
-        let events = try events.events(exhibits: ids, cases: cases, bundles: bundles.map(\.id), below: stored.size)
+        let sending = try bundleRegistry.bundles(sending: ids, orOf: cases)
+        let about = try events.events(exhibits: ids, cases: cases, bundles: sending.map(\.id), below: stored.size)
+        let bundles = scope.shows(.readBundles) ? sending : []
+        let events = about.filter(scope.shows)
         return CustodyReport(
             subject: caseSection.map { .case($0.case.ref) } ?? .exhibit(exhibits[0].id),
             organization: try organization(), generatedAt: Timestamp.rfc3339(), generatedBy: actor,
@@ -54,7 +57,8 @@ extension Vault {
                 .init(event: $0, proof: try inclusionProof(of: $0, in: stored, opened: opened))
             },
             ledger: .init(checkpoint: opened, verifierKey: verifier.vkey,
-                          publicKeyPEM: try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8)))
+                          publicKeyPEM: try String(contentsOfFile: directory.ledgerPublicKey, encoding: .utf8)),
+            withheld: scope.withheld(events: about.count - events.count))
     }
 
     /// The exhibit `reference` names, or else the case; neither or both is a refused `view`, recorded.
@@ -85,19 +89,20 @@ extension Vault {
         throw why
     }
 
-    /// What the report shows of one exhibit.
-    private func reportSection(_ exhibit: Exhibit) throws -> CustodyReport.ExhibitSection {
+    /// What the report shows of one exhibit (its cases only to a role that may read them).
+    private func reportSection(_ exhibit: Exhibit, _ scope: ReportScope) throws -> CustodyReport.ExhibitSection {
         let creation = try events.creationEvent(exhibit: exhibit.id)
         return CustodyReport.ExhibitSection(
             exhibit: exhibit, chunks: (try? catalog.chunks(of: exhibit).count) ?? 0,
             parent: try exhibit.parentSHA256.flatMap { try catalog.exhibit(sha256: $0) },
             creationEvent: creation?.seq,
             storedBy: creation.map { "\($0.actor.kind.rawValue) \($0.actor.id)" },
-            ledgerDisagreements: try ledgerDisagreements(exhibit), cases: try caseRegistry.cases(of: exhibit.id))
+            ledgerDisagreements: try ledgerDisagreements(exhibit),
+            cases: scope.shows(.readCases) ? try caseRegistry.cases(of: exhibit.id) : [])
     }
 
     /// Every exhibit derived from `exhibit`, and from those, in the order they were made.
-    private func descendants(_ exhibit: Exhibit) throws -> [CustodyReport.ExhibitSection] {
+    private func descendants(_ exhibit: Exhibit, _ scope: ReportScope) throws -> [CustodyReport.ExhibitSection] {
         var seen: Set<String> = [exhibit.id], queue = [exhibit], found = [Exhibit]()
         while !queue.isEmpty {
             for child in try catalog.derived(from: queue.removeFirst()) where seen.insert(child.id).inserted {
@@ -105,7 +110,8 @@ extension Vault {
                 queue.append(child)
             }
         }
-        return try found.map(reportSection).sorted { ($0.creationEvent ?? .max) < ($1.creationEvent ?? .max) }
+        return try found.map { try reportSection($0, scope) }
+            .sorted { ($0.creationEvent ?? .max) < ($1.creationEvent ?? .max) }
     }
 }
 
