@@ -40,9 +40,8 @@ public final class DeviceRegistry {
             throw CustodyError.invalidInput(field: "name",
                                             "device name must be 1-64 letters, digits or ._@- characters")
         }
-        guard !Self.reservedNames.contains(name.lowercased()) else {
-            throw CustodyError.invalidInput(field: "name", "\(name) is reserved (the ledger's actor for refused "
-                                            + "attempts); choose another")
+        guard !Actor.isReservedID(name) else {
+            throw CustodyError.invalidInput(field: "name", Actor.reservedMessage(name, as: "device name"))
         }
         if try !db.query("SELECT 1 FROM devices WHERE name = ?", [.text(name)]).isEmpty {
             throw CustodyError.conflict(.device, "a device named \(name) already exists")
@@ -50,9 +49,6 @@ public final class DeviceRegistry {
         try db.query("INSERT INTO devices (name, token_sha256, created_at, created_by) VALUES (?, ?, ?, ?)",
                      [.text(name), .text(tokenSHA256), .text(Timestamp.rfc3339()), .text(actor.id)])
     }
-
-    /// Names no dock may have: the actor refused upload attempts are recorded under.
-    static let reservedNames: Set<String> = ["unauthenticated"]
 
     /// Revokes `name`'s token at once; its uploads are refused from then on. Returns when (RFC 3339).
     /// An unknown or already revoked device is refused, saying which. Runs inside the caller's

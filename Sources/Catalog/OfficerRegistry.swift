@@ -43,6 +43,9 @@ public final class OfficerRegistry {
         guard Actor.isValidID(id) else {
             throw CustodyError.invalidInput(field: "id", "officer ID must be 1-64 letters, digits or ._@- characters")
         }
+        guard !Actor.isReservedID(id) else {
+            throw CustodyError.invalidInput(field: "id", Actor.reservedMessage(id, as: "officer ID"))
+        }
         guard !name.isEmpty, name.utf8.count <= 200, !name.altersDisplay else {
             throw CustodyError.invalidInput(field: "name", "officer name must be 1-200 bytes with no control characters")
         }

@@ -18,6 +18,21 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(kind.rawValue):\(id)" }
 
+    /// The ID refusals are recorded under when no one was authenticated: a request to the API without a
+    /// valid officer token (`officer:unauthenticated`), an upload without a valid dock token
+    /// (`device:unauthenticated`), a link naming no valid recipient (`recipient:unauthenticated`). No
+    /// officer, dock or recipient may take it (`isReservedID`), so the ledger never confuses them.
+    public static let unauthenticatedID = "unauthenticated"
+
+    /// True for an ID no officer, dock or recipient may take: `unauthenticatedID`, in any letter case.
+    public static func isReservedID(_ id: String) -> Bool { id.lowercased() == unauthenticatedID }
+
+    /// Why `id` cannot be taken (`isReservedID`), naming what it is: "officer ID", "device name".
+    public static func reservedMessage(_ id: String, as what: String) -> String {
+        "\(what) \(id) is reserved (the ledger's actor for refused attempts by someone not authenticated); "
+            + "choose another"
+    }
+
     /// How officers' and docks' bearer tokens start; no actor ID does.
     public static let tokenPrefixes = ["cot_", "cdt_"]
 

@@ -6,15 +6,16 @@ import Ledger
 /// ledger action a refused request for it is recorded as. The command runs in a child `custody`
 /// process, which parses it as the local CLI does; this list only keeps out what must not run there.
 public enum APICommands {
-    /// Officer commands, by their words. Commands not built yet are listed so that the list does not
-    /// need changing when they are (an unknown one is refused by the child itself, exit 2).
+    /// Officer commands, by their words, each with the action the CLI records its refused command lines
+    /// as (`refusalAction`; the role table's tests check the two agree, `RoleTableAPITests`).
     static let allowed: [String: CustodyEvent.Action] = [
         "list": .view, "show": .view, "redact": .redact, "verify": .verify,
         "ledger log": .view, "ledger checkpoint": .view, "ledger proof": .view, "ledger consistency": .view,
         "ledger key": .view, "ledger verify": .view,
         "device add": .device, "device list": .view, "device revoke": .device,
-        "case create": .share, "case add": .share, "case list": .view, "case show": .view,
-        "bundle create": .share, "bundle list": .view, "bundle show": .view, "bundle revoke": .link,
+        "case create": .link, "case add": .link, "case list": .view, "case show": .view,
+        "case close": .retention, "case reopen": .retention,
+        "bundle create": .share, "bundle list": .view, "bundle show": .view, "bundle revoke": .share,
         "officer add": .officer, "officer list": .view, "officer disable": .officer, "officer role": .officer,
         "officer token": .officer,
         "category add": .retention, "category list": .view, "exhibit categorise": .retention,

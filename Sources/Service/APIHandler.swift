@@ -23,7 +23,7 @@ struct APIHandler {
     let officerRefusals: DockRefusals
 
     /// The actor of requests refused before an officer was known.
-    static let unauthenticated = Actor(id: "unauthenticated", kind: .officer)
+    static let unauthenticated = Actor(id: Actor.unauthenticatedID, kind: .officer)
     /// The largest `POST commands` body: JSON with input files inline (specs of at most 1 MiB).
     static let maxCommandBody = 12 << 20
 

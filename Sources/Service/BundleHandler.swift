@@ -21,7 +21,7 @@ struct BundleHandler {
     /// Responses under way that may become counted downloads (see `max_downloads`).
     let underWay = DownloadsUnderWay()
 
-    static let unauthenticated = Actor(id: "unauthenticated", kind: .recipient)
+    static let unauthenticated = Actor(id: Actor.unauthenticatedID, kind: .recipient)
 
     /// Headers of every answer here: nothing cached, sniffed, referred or run.
     static let securityHeaders: HTTPHeaders = [

@@ -31,7 +31,7 @@ extension TusHandler {
         throw Tus.Refusal(status: .unauthorized, message: "a registered dock's bearer token is needed", reason: "auth")
     }
 
-    static let unauthenticated = Actor(id: "unauthenticated", kind: .device)
+    static let unauthenticated = Actor(id: Actor.unauthenticatedID, kind: .device)
 
     /// Records a refused (or, for a 5xx, failed) request of a registered dock, within its budget.
     /// `message` is the event's reason. Refusals recorded where they happen (a quarantined recording)

@@ -89,6 +89,10 @@ public final class Vault {
     /// `initialize`, with the first supervisor's token.
     public static func initialization(_ directory: DataDirectory, org: String?, origin: String? = nil,
                                       actor: Actor) throws -> Initialization {
+        // Refused before anything is made: the first supervisor could never be registered under it.
+        if actor.kind == .officer && Actor.isReservedID(actor.id) {
+            throw CustodyError.invalidInput(field: "--as", Actor.reservedMessage(actor.id, as: "officer ID"))
+        }
         let created = try directory.create()
         // The database is created on first open, its schema by the migrations. It names officers
         // and devices, so only the service account may read it (WAL files inherit the mode).

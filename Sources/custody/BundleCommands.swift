@@ -110,7 +110,7 @@ struct BundleListCommand: OptionsOnlyCommand {
     static let name = "bundle list"
     static let summary = "List court bundles, newest first, with their jobs' state."
     static let usage = "bundle list [--case REF] [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .share
+    static let refusalAction: CustodyEvent.Action? = .view
     static let options: [OptionSpec] = [.option("case", "REF", "only this case's bundles"), .actor, .data, .json]
 
     let args: Arguments
@@ -136,7 +136,7 @@ struct BundleShowCommand: Command {
     static let name = "bundle show"
     static let summary = "Show a court bundle: its job (state, attempts, error), clips, ZIP, expiry and link."
     static let usage = "bundle show ID [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .share
+    static let refusalAction: CustodyEvent.Action? = .view
     static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments

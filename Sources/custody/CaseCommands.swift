@@ -92,7 +92,7 @@ struct CaseListCommand: OptionsOnlyCommand {
     static let name = "case list"
     static let summary = "List the cases, oldest first, with how many exhibits each holds."
     static let usage = "case list [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .link
+    static let refusalAction: CustodyEvent.Action? = .view
     static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments
@@ -117,7 +117,7 @@ struct CaseShowCommand: Command {
     static let name = "case show"
     static let summary = "Show one case and its exhibits, in the order they were added."
     static let usage = "case show REF [--as ID] [--data DIR] [--json]"
-    static let refusalAction: CustodyEvent.Action? = .link
+    static let refusalAction: CustodyEvent.Action? = .view
     static let options: [OptionSpec] = [.actor, .data, .json]
 
     let args: Arguments

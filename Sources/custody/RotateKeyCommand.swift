@@ -18,14 +18,14 @@ struct RotateKeyCommand: Command {
         link: a new keys/link.secret. Every download link sent so far stops opening at once (a recipient
         who tries one is refused, and the refusal recorded as `signed with a retired link secret`);
         `custody bundle show ID` prints a new link for a bundle that should stay reachable. The old secret
-        is kept in keys/retired/ (0600) only to tell such links from forged ones. Recorded as a `link`
+        is kept in keys/retired/ (0600) only to tell such links from forged ones. Recorded as a `key`
         event with the reason. `custody serve` uses the new secret at once. A supervisor's command.
         """
     static let options: [OptionSpec] = [
         .option("reason", "TEXT", "why the key is replaced; recorded in the ledger (required)"),
         .actor, .data, .json,
     ]
-    static let refusalAction: CustodyEvent.Action? = .link
+    static let refusalAction: CustodyEvent.Action? = .key
 
     let args: Arguments
     let reason: String

@@ -153,6 +153,27 @@ final class OfficerCLITests: CLITestCase {
         XCTAssertEqual(try custody(["list", "--json"]).stdout, rows, "nothing changed")
     }
 
+    /// `unauthenticated` is the ledger's actor for refused requests without a valid token (an officer's on the
+    /// API, a dock's on uploads): no officer or dock may take it, and no vault is made for it.
+    func testUnauthenticatedIsReservedForOfficersAndDocks() throws {
+        let reserved = " is reserved (the ledger's actor for refused attempts by someone not authenticated); "
+            + "choose another"
+        let fresh = dir.file("fresh")
+        let initialized = try custody(["init", "--data", fresh, "--as", "unauthenticated"], actor: nil)
+        XCTAssertEqual(initialized.status, 2)
+        XCTAssertTrue(initialized.stderr.contains("officer ID unauthenticated" + reserved), initialized.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: fresh), "no vault made")
+        let officer = try custody(["officer", "add", "UNAUTHENTICATED", "--name", "X", "--role", "auditor"])
+        XCTAssertEqual(officer.status, 2)
+        XCTAssertTrue(officer.stderr.contains("officer ID UNAUTHENTICATED" + reserved), officer.stderr)
+        let device = try custody(["device", "add", "unauthenticated"])
+        XCTAssertEqual(device.status, 2)
+        XCTAssertTrue(device.stderr.contains("device name unauthenticated" + reserved), device.stderr)
+        XCTAssertEqual(try refusedEvents(), ["officer:PC-1 officer: officer ID UNAUTHENTICATED" + reserved,
+                                             "officer:PC-1 device: device name unauthenticated" + reserved])
+        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM officers WHERE lower(id) = 'unauthenticated'"), ["0"])
+    }
+
     /// A login named like custody itself is still only a login: no officer, so nothing is allowed.
     func testALoginNamedCustodyIsNotCustodyItself() throws {
         let r = try runProcess(TestPaths.custodyBinary, ["officer", "add", "PC-9", "--name", "X", "--role",

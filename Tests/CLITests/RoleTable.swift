@@ -69,8 +69,7 @@ enum RoleTable {
         })
     }()
 
-    /// Every command of the CLI that acts for an officer. Retention and report rows join as those
-    /// commands do.
+    /// Every command of the CLI that acts for an officer (retention's in `retentionRows`).
     static var rows: [RoleTableRow] { [
         RoleTableRow(name: "list", permission: .listExhibits) { _ in ["list", "--json"] },
         RoleTableRow(name: "show own", permission: .showExhibit, target: .own) { _ in ["show", RoleTableFixture.own] },
@@ -153,7 +152,7 @@ enum RoleTable {
             cell in ["officer", "token", cell.prepared!]
         },
         RoleTableRow(name: "officer list", permission: .readOfficers) { _ in ["officer", "list"] },
-    ] }
+    ] + retentionRows }
 }
 
 /// What every row finds in the vault, made by its first supervisor: an officer of each role, a recording

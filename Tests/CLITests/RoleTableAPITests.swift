@@ -37,4 +37,27 @@ final class RoleTableAPITests: RoleTableTestCase {
     }
 
     func testEveryRoleAgainstEveryCommandThroughTheAPI() throws { try checkEveryRoleAgainstEveryCommand() }
+
+    /// A command line the API refuses before it runs one (`--as`, which no client may give; a command run
+    /// through its own endpoint) is recorded as the CLI records it refused (`RoleTable.commandLineAction`).
+    func testARefusedCommandLineIsRecordedAsTheCLIRecordsIt() throws {
+        let curl = try XCTUnwrap(which("curl"))
+        for (index, row) in RoleTable.rows.enumerated() where row.remote {
+            // The roles in turn: each officer's refusals are recorded one by one up to a budget (30).
+            let role = Role.allCases[index % Role.allCases.count]
+            let cell = RoleTableCell(role: role, actor: RoleTableFixture.officers[role]!, tag: "x\(index)",
+                                     prepared: "EX-999999", fixture: fixture)
+            let body = try JSONSerialization.data(withJSONObject: ["argv": row.argv(cell) + ["--as=\(cell.actor)"]])
+            let seq = try lastSeq()
+            let r = try runProcess(curl, ["-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                                          "Authorization: Bearer \(tokens[role]!)", "--data-binary", "@-",
+                                          "http://127.0.0.1:\(server.port)/api/v1/commands"],
+                                   stdin: String(decoding: body, as: UTF8.self))
+            XCTAssertEqual(r.stdout, "400", row.name)
+            let recorded = try events(after: seq)
+            XCTAssertEqual(recorded.count, 1, "\(row.name): \(recorded)")
+            XCTAssertTrue(recorded.first?.hasPrefix("officer:\(cell.actor) \(RoleTable.commandLineAction(row)) "
+                                                    + "refused: ") == true, "\(row.name): \(recorded)")
+        }
+    }
 }

@@ -44,6 +44,9 @@ extension Vault {
                 throw CustodyError.invalidInput(field: "recipient", "the recipient must be 1-64 letters, digits "
                                                 + "or ._@- characters (e.g. j.smith@cps.gov.uk)")
             }
+            guard !Actor.isReservedID(recipient) else {
+                throw CustodyError.invalidInput(field: "recipient", Actor.reservedMessage(recipient, as: "recipient"))
+            }
             guard Self.bundleExpiry.contains(expiresIn) else {
                 throw CustodyError.invalidInput(field: "expires", "a link lives from 1 minute to 365 days")
             }

@@ -27,7 +27,7 @@ public struct DownloadLink: Sendable, Equatable {
     /// be an actor ID (a forged link names whom it likes: the reason says it was forged), else
     /// `unauthenticated`.
     public var claimedRecipient: Actor {
-        Actor(id: Actor.isValidID(recipient) ? recipient : "unauthenticated", kind: .recipient)
+        Actor(id: Actor.isValidID(recipient) ? recipient : Actor.unauthenticatedID, kind: .recipient)
     }
 }
 

@@ -45,7 +45,7 @@ extension Vault {
     /// The exhibits `actor` may see, oldest first: every one, or for the role `officer` only those they
     /// recorded (and the clips derived from them). Not recorded when allowed.
     public func exhibits(for actor: Actor) throws -> [Exhibit] {
-        try authorize(actor, to: .listExhibits)
+        try authorize(actor, to: .listExhibits, filteredToOwn: true)
         let deleted = try deletionRegistry.all()
         let all = try catalog.all()
         let live = all.filter { deleted[$0.id] == nil }

@@ -25,8 +25,10 @@ extension Vault {
             (exhibits, caseSection) = ([exhibit], nil)
         case .case(let found):
             details["case"] = found.ref
-            try authorize(actor, to: .report, details: details)
+            // Cases first: an officer, who reaches only their own recordings, is refused as one who
+            // may not read cases (not for naming no recording of theirs).
             try authorize(actor, to: .readCases, details: details)
+            try authorize(actor, to: .report, details: details)
             try record(CustodyEvent(actor: actor, action: .view, caseID: found.ref, details: details))
             let members = try caseRegistry.members(of: found)
             exhibits = try members.map { try catalog.find($0.exhibit) }

@@ -7,18 +7,21 @@ import Ledger
 /// checked against `RolePolicy`, and officers' personal tokens.
 extension Vault {
     /// Checks that `actor` may use `permission` (on `exhibit`, for a permission an officer has on their
-    /// own recordings only). A refusal is recorded as `permission.action`, with the actor and the reason,
-    /// and thrown as `.refused`.
+    /// own recordings only: without one, that reach is refused unless `filteredToOwn` says the use case
+    /// itself gives such an officer only their own recordings, as `exhibits(for:)` does). A refusal is
+    /// recorded as `permission.action`, with the actor and the reason, and thrown as `.refused`.
     public func authorize(_ actor: Actor, to permission: Permission, exhibit: Exhibit? = nil,
-                          details: [String: String] = [:]) throws {
-        if let why = try refusalReason(actor, permission, exhibit: exhibit) {
+                          filteredToOwn: Bool = false, details: [String: String] = [:]) throws {
+        if let why = try refusalReason(actor, permission, exhibit: exhibit, filteredToOwn: filteredToOwn) {
             throw refuse(actor, permission.action, reason: why, exhibit: exhibit?.id, details: details)
         }
     }
 
     /// Why `actor` may not use `permission`, or nil when it may. An officer must be registered and
-    /// active; docks and custody itself keep the actions they have (`refusalReason(_:_:)`).
-    func refusalReason(_ actor: Actor, _ permission: Permission, exhibit: Exhibit?) throws -> String? {
+    /// active; docks and custody itself keep the actions they have (`refusalReason(_:_:)`). Reach on
+    /// one's own recordings only fails closed: with no exhibit to check, it is refused (see `authorize`).
+    func refusalReason(_ actor: Actor, _ permission: Permission, exhibit: Exhibit?,
+                       filteredToOwn: Bool = false) throws -> String? {
         guard actor.kind == .officer else { return try refusalReason(actor, permission.action) }
         guard Actor.isValidID(actor.id) else { return Vault.malformedOfficer }
         guard let officer = try officerRegistry.officer(actor.id) else {
@@ -29,7 +32,11 @@ extension Vault {
         case .all: return nil
         case .none: return "\(officer.role.article) \(officer.role.rawValue) may not \(permission.phrase)"
         case .own:
-            guard let exhibit, try !recordedBy(actor.id, exhibit) else { return nil }
+            guard let exhibit else {
+                return filteredToOwn ? nil : "\(officer.role.article) \(officer.role.rawValue) may only "
+                    + "\(permission.phrase) they recorded, and no recording was named"
+            }
+            guard try !recordedBy(actor.id, exhibit) else { return nil }
             return "\(exhibit.id) is not a recording of \(actor.id)'s; an officer may only \(permission.phrase) "
                 + "they recorded"
         }
