@@ -16,21 +16,8 @@ final class KeepAliveServer: @unchecked Sendable {
 
     init(hold: Int) throws {
         self.hold = hold
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0
-                && listen(listener, 64) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound else {
-            close(listener)
-            throw NSError(domain: "KeepAliveServer bind", code: Int(errno))
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try FaultyS3.listen()
+        let listener = self.listener
         Thread.detachNewThread { [weak self, listener] in
             while true {
                 let fd = accept(listener, nil, nil)
