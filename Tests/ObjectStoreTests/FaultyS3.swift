@@ -16,21 +16,8 @@ final class FaultyS3: @unchecked Sendable {
 
     init(_ script: [Step]) throws {
         self.script = script
-        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.listener = listener
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0
-                && listen(listener, 16) == 0 && getsockname(listener, $0, &length) == 0 }
-        }
-        guard bound else {
-            close(listener)
-            throw NSError(domain: "FaultyS3 bind", code: Int(errno))
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
+        (listener, port) = try Self.listen()
+        let listener = self.listener
         Thread.detachNewThread { [weak self, listener] in
             while true {
                 let fd = accept(listener, nil, nil)
@@ -39,6 +26,24 @@ final class FaultyS3: @unchecked Sendable {
                 Thread.detachNewThread { self.connection(fd) }
             }
         }
+    }
+
+    /// A socket listening on a free port of 127.0.0.1, and the port.
+    static func listen() throws -> (Int32, Int) {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, length) == 0
+                && Glibc.listen(listener, 64) == 0 && getsockname(listener, $0, &length) == 0 }
+        }
+        guard bound else {
+            close(listener)
+            throw NSError(domain: "loopback listener", code: Int(errno))
+        }
+        return (listener, Int(UInt16(bigEndian: address.sin_port)))
     }
 
     deinit { shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
