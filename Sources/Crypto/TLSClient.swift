@@ -11,7 +11,10 @@ public final class TLSClientContext: @unchecked Sendable {
     /// The CA file trusted instead of the system's, if any.
     public let caFile: String?
 
+    /// Ignores SIGPIPE for the whole process, as the service does: OpenSSL writes with write(2), and a server
+    /// that reset the connection would otherwise end the process silently instead of failing one request.
     public init(caFile: String? = nil) throws(TLSError) {
+        signal(SIGPIPE, SIG_IGN)
         if let caFile { try TLSServerContext.checkReadable(caFile) }
         ERR_clear_error()
         guard let context = SSL_CTX_new(TLS_client_method()) else { throw .setup(OpenSSLError("SSL_CTX_new")) }

@@ -35,26 +35,63 @@ public final class HTTPClient: @unchecked Sendable {
     /// Sends one request (`target` is the path and query as they go on the wire; `Host` and `Content-Length`
     /// are added) and hands the response body to `sink`. A sink that throws ends the request and drops its
     /// connection. `head` hears the final status before any of the body goes to `sink`.
+    ///
+    /// A kept-alive connection the server closed while it sat idle fails before any answer: the request then
+    /// goes again on a new connection, once, without counting as a failure (except for POST, which may not be
+    /// sent twice).
     public func send(_ method: String, _ target: String, fields: [(name: String, value: String)],
                      body: UnsafeRawBufferPointer? = nil,
                      sink: (UnsafeRawBufferPointer) throws -> Void = { _ in },
                      head: (Int) -> Void = { _ in }) throws -> HTTPClientResponse {
-        let connection = try take()
+        let (connection, reused) = try take()
+        do {
+            return try exchange(connection, method, target, fields, body, sink, head)
+        } catch let failure as StaleConnection where reused && method != "POST" {
+            _ = failure
+            let fresh = try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
+            do {
+                return try exchange(fresh, method, target, fields, body, sink, head)
+            } catch let again as StaleConnection {
+                throw again.error
+            }
+        } catch let failure as StaleConnection {
+            throw failure.error
+        }
+    }
+
+    /// A failure before any byte of an answer arrived.
+    private struct StaleConnection: Error { let error: HTTPClientError }
+
+    private func exchange(_ connection: HTTPClientConnection, _ method: String, _ target: String,
+                          _ fields: [(name: String, value: String)], _ body: UnsafeRawBufferPointer?,
+                          _ sink: (UnsafeRawBufferPointer) throws -> Void, _ head: (Int) -> Void) throws
+        -> HTTPClientResponse {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostField)\r\n"
         for (name, value) in fields where name.lowercased() != "host" {
             text += "\(name): \(value)\r\n"
         }
         if body != nil || method == "PUT" || method == "POST" { text += "Content-Length: \(body?.count ?? 0)\r\n" }
         text += "\r\n"
-        try Array(text.utf8).withUnsafeBytes { try connection.send($0) }
-        if let body, body.count > 0 { try connection.send(body) }
         var reader = HTTPResponseReader(connection)
-        var (status, responseFields) = try reader.readHead()
+        var sendFailure: HTTPClientError?
+        do {
+            try Array(text.utf8).withUnsafeBytes { try connection.send($0) }
+            if let body, body.count > 0 { try connection.send(body) }
+        } catch let error as HTTPClientError {
+            sendFailure = error  // the server may have answered (403, 413) and closed before reading it all
+        }
+        var status: Int
+        var responseFields: [(name: String, value: String)]
+        do {
+            (status, responseFields) = try reader.readHead()
+        } catch let error as HTTPClientError where reader.received == 0 {
+            throw StaleConnection(error: sendFailure ?? error)
+        }
         while (100...199).contains(status) { (status, responseFields) = try reader.readHead() }
         let response = HTTPClientResponse(status: status, fields: responseFields)
         head(status)
-        let reusable = try reader.readBody(try Self.framing(of: response, method: method), sink)
-        if reusable && response.field("connection")?.lowercased() != "close" { give(connection) }
+        let whole = try reader.readBody(try Self.framing(of: response, method: method), sink)
+        if whole && sendFailure == nil && reader.keepsAlive(response) { give(connection) }
         return response
     }
 
@@ -77,10 +114,11 @@ public final class HTTPClient: @unchecked Sendable {
         return .untilClose
     }
 
-    private func take() throws -> HTTPClientConnection {
+    /// An idle connection (reused: true) or a new one.
+    private func take() throws -> (HTTPClientConnection, reused: Bool) {
         let reused: HTTPClientConnection? = lock.withLock { idle.popLast() }
-        if let reused { return reused }
-        return try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
+        if let reused { return (reused, true) }
+        return (try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls), false)
     }
 
     private func give(_ connection: HTTPClientConnection) {

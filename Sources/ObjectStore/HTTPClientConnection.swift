@@ -75,7 +75,7 @@ final class HTTPClientConnection {
             do {
                 session = try tls.connect(fd: fd, host: host)
             } catch {
-                close(fd)
+                // No close here: the object is whole, so deinit runs and closes the socket once.
                 let why = "TLS to \(host):\(port): \(error)"
                 throw "\(error)".contains("is not trusted") ? HTTPClientError.untrusted(why) : HTTPClientError.closed(why)
             }
@@ -84,7 +84,10 @@ final class HTTPClientConnection {
         throw HTTPClientError.connect(host: host, port: port, reason: reason)
     }
 
-    deinit { close(fd) }
+    deinit {
+        session = nil  // its close_notify goes out before the socket closes, never to a reused descriptor
+        close(fd)
+    }
 
     /// A non-blocking connect bounded by `timeout`; nil when connected, else why not.
     private static func connect(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>, _ length: socklen_t,

@@ -11,18 +11,28 @@ struct HTTPResponseReader {
     private var buffer = [UInt8](repeating: 0, count: 64 << 10)
     private var start = 0
     private var end = 0
+    /// Bytes received so far: 0 means the server sent nothing at all.
+    private(set) var received = 0
+    /// HTTP/1.1 keeps a connection open unless told otherwise; HTTP/1.0 closes it unless told otherwise.
+    private var persistentByDefault = true
 
     init(_ connection: HTTPClientConnection) { self.connection = connection }
 
     /// The status and header fields. `.closed` if the connection ends before the first byte.
     mutating func readHead() throws -> (status: Int, fields: [(name: String, value: String)]) {
         var statusLine = try readLine()
-        while statusLine.isEmpty { statusLine = try readLine() }  // RFC 9112 2.2: tolerate leading blank lines
+        var blank = 0
+        while statusLine.isEmpty {  // RFC 9112 2.2: tolerate a few leading blank lines
+            blank += 1
+            guard blank <= 8 else { throw HTTPClientError.malformed("blank lines instead of a status line") }
+            statusLine = try readLine()
+        }
         let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), parts[1].count == 3, let status = Int(parts[1]),
               (100...599).contains(status) else {
             throw HTTPClientError.malformed("status line \(String(statusLine.prefix(80)).debugDescription)")
         }
+        persistentByDefault = parts[0] != "HTTP/1.0"
         var fields: [(name: String, value: String)] = []
         while true {
             let line = try readLine()
@@ -34,6 +44,14 @@ struct HTTPResponseReader {
                            line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         }
         return (status, fields)
+    }
+
+    /// Whether the connection may carry another request after this response (RFC 9112 9.3).
+    func keepsAlive(_ response: HTTPClientResponse) -> Bool {
+        let tokens = response.fields.filter { $0.name == "connection" }
+            .flatMap { $0.value.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        if tokens.contains("close") { return false }
+        return persistentByDefault || tokens.contains("keep-alive")
     }
 
     /// Hands the body to `sink` piece by piece. Returns whether the connection may carry another request.
@@ -107,6 +125,7 @@ struct HTTPResponseReader {
             try connection.receive(into: UnsafeMutableRawBufferPointer(rebasing: raw[end...]))
         }
         end += n
+        received += n
         return n
     }
 }

@@ -37,24 +37,34 @@ extension S3ChunkStore {
             if let version { request.query = [("versionId", version)] }
             do {
                 try client.perform(request, expected: [404])
-            } catch let error as S3Error where error.status == 403 {
+            } catch let error as S3Error where error.status == 403 && error.code == "AccessDenied" {
+                // Object Lock's answer; any other 403 (a bad signature, a skewed clock) is an error of its own.
                 throw ChunkStoreError.deletionRefused(digest, reason: error.description)
             }
         }
     }
 
-    /// The version IDs of exactly `key` (delete markers included), from ListObjectVersions.
+    /// The version IDs of exactly `key` (delete markers included), from ListObjectVersions, every page.
     func versions(of key: String) throws -> [String] {
-        var request = S3Client.Request("GET", key: nil, operation: "versions of \(key)")
-        request.query = [("versions", ""), ("prefix", client.location.prefix + key)]
-        let text = try client.performText(request)
+        let name = client.location.prefix + key
         var ids: [String] = []
-        for element in ["Version", "DeleteMarker"] {
-            for entry in XMLText.all(element, in: text) where XMLText.first("Key", in: entry) == client.location.prefix + key {
-                if let id = XMLText.first("VersionId", in: entry) { ids.append(id) }
+        var markers: [(name: String, value: String)] = []
+        while true {
+            var request = S3Client.Request("GET", key: nil, operation: "versions of \(key)")
+            request.query = [("versions", ""), ("prefix", name)] + markers
+            let text = try client.performText(request)
+            for element in ["Version", "DeleteMarker"] {
+                for entry in XMLText.all(element, in: text) where XMLText.first("Key", in: entry) == name {
+                    if let id = XMLText.first("VersionId", in: entry) { ids.append(id) }
+                }
+            }
+            guard XMLText.first("IsTruncated", in: text) == "true",
+                  let nextKey = XMLText.first("NextKeyMarker", in: text) else { return ids }
+            markers = [("key-marker", nextKey)]
+            if let nextVersion = XMLText.first("NextVersionIdMarker", in: text) {
+                markers.append(("version-id-marker", nextVersion))
             }
         }
-        return ids
     }
 }
 
@@ -62,8 +72,7 @@ extension S3Client {
     /// Performs `request` and returns its body as text (listings and configurations: at most 16 MiB).
     func performText(_ request: Request) throws -> String {
         var body: [UInt8] = []
-        try perform(request) { offset, piece in
-            if offset == 0 { body.removeAll(keepingCapacity: true) }
+        try perform(request, restart: { body.removeAll(keepingCapacity: true) }) { _, piece in
             guard body.count + piece.count <= 16 << 20 else {
                 throw S3Error(status: 200, code: "TooLarge", message: "more than 16 MiB", operation: request.operation)
             }

@@ -29,8 +29,8 @@ extension S3Client {
     /// `performText`, but the statuses in `statuses` give nil (no such configuration) instead of an error.
     func performTextAllowing(_ request: Request, statuses: Set<Int>) throws -> String? {
         var body: [UInt8] = []
-        let response = try perform(request, expected: statuses) { offset, piece in
-            if offset == 0 { body.removeAll(keepingCapacity: true) }
+        let response = try perform(request, expected: statuses, restart: { body.removeAll(keepingCapacity: true) }) {
+            _, piece in
             guard body.count + piece.count <= 1 << 20 else {
                 throw S3Error(status: 200, code: "TooLarge", message: "more than 1 MiB", operation: request.operation)
             }

@@ -13,6 +13,8 @@ import Storage
 /// - `put` copies the bytes and starts the PUT at once on one of `parallelPUTs` workers; `sync` returns when
 ///   every PUT has succeeded, and throws the first failure otherwise (after the client's retries).
 /// - Reads check nothing themselves: `readChecked` (the protocol's) hashes what came back, as for files.
+/// - One writer at a time, like the file store: a `sync` reports the first failure of every PUT since the last
+///   `sync` (and then forgets it), so two writers sharing a store could see each other's failures.
 public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
     /// Object Lock for each chunk written: S3's mode (COMPLIANCE: no one can shorten or remove it; GOVERNANCE: a
     /// user with the bypass permission can) and how long from the PUT.
@@ -74,28 +76,54 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
         }
     }
 
-    /// One chunk's PUT, unless the object is there already.
+    /// One chunk's PUT, unless an object of that name holds the right bytes already. One that holds others
+    /// (damaged, or tampered with) is written again, as the file store replaces a damaged file: new evidence is
+    /// never catalogued on top of wrong bytes. In a versioned bucket that adds a version; the old one stays.
     func upload(_ digest: SHA256Digest, _ bytes: [UInt8]) throws {
-        if versioned, try exists(digest) { return }
+        if versioned {
+            if try holdsExactly(digest, bytes.count) == true { return }
+            try put(digest, bytes, onlyIfAbsent: false)
+        } else if try put(digest, bytes, onlyIfAbsent: true) == 412, try holdsExactly(digest, bytes.count) == false {
+            try put(digest, bytes, onlyIfAbsent: false)
+        }
+    }
+
+    /// Whether the object named `digest` holds bytes that hash to it; nil when there is none.
+    func holdsExactly(_ digest: SHA256Digest, _ size: Int) throws -> Bool? {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(size, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        do {
+            _ = try readChecked(digest, into: buffer)
+            return true
+        } catch ChunkStoreError.missing {
+            return nil
+        } catch ChunkStoreError.damaged, ChunkStoreError.tooLarge {
+            return false
+        }
+    }
+
+    /// A PUT of the chunk; returns the status (412 when `onlyIfAbsent` and the name is taken).
+    @discardableResult
+    func put(_ digest: SHA256Digest, _ bytes: [UInt8], onlyIfAbsent: Bool) throws -> Int {
         var request = S3Client.Request("PUT", key: digest.hex, operation: "PUT of chunk \(digest)")
         request.payloadHash = digest.hex
         request.fields = [("Content-MD5", bytes.withUnsafeBytes { Base64.encode(MD5.hash($0)) }),
                           ("Content-Type", "application/octet-stream")]
-        if !versioned { request.fields.append(("If-None-Match", "*")) }
+        if onlyIfAbsent { request.fields.append(("If-None-Match", "*")) }
         if let lock {
             request.fields += [("x-amz-object-lock-mode", lock.mode.rawValue),
                                ("x-amz-object-lock-retain-until-date",
                                 Timestamp.rfc3339(client.now().addingTimeInterval(lock.retainFor)))]
         }
-        // 412: the object exists (If-None-Match); 409: another PUT of it is in flight (S3's ConditionalRequestConflict).
-        _ = try bytes.withUnsafeBytes { try client.perform(request, body: $0, expected: [412, 409]) }
+        // 412: the name is taken (If-None-Match). A 409 (another conditional PUT of it under way) is asked again.
+        return try bytes.withUnsafeBytes { try client.perform(request, body: $0, expected: [412]).status }
     }
 
     public func read(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         var received = 0
         let response: HTTPClientResponse
         do {
-            response = try client.perform(get(digest), expected: [404]) { offset, piece in
+            response = try client.perform(get(digest), expected: [404], restart: { received = 0 }) { offset, piece in
                 received = try Self.copy(piece, at: offset, into: buffer)
             }
         } catch is Overflow {
@@ -115,7 +143,7 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
         var request = get(digest)
         request.fields = [("Range", "bytes=\(range.lowerBound)-\(range.upperBound - 1)")]
         var received = 0
-        let response = try client.perform(request, expected: [404, 416]) { offset, piece in
+        let response = try client.perform(request, expected: [404, 416], restart: { received = 0 }) { offset, piece in
             received = try Self.copy(piece, at: offset, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<range.count]))
         }
         switch response.status {

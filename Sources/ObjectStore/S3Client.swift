@@ -60,13 +60,16 @@ public final class S3Client: @unchecked Sendable {
 
     /// Sends `request` until it gets an answer that is not busy or failed (or the attempts run out) and returns
     /// it; a 2xx body goes to `sink` with its offset (from 0 again on each attempt), any other body is kept for
-    /// the error. Statuses in `expected` other than 2xx (404 for HEAD, say) are returned, not thrown.
+    /// the error. Statuses in `expected` other than 2xx (404 for HEAD, say) are returned, not thrown. `restart`
+    /// runs before each attempt, so a caller gathering the body can drop what a failed attempt gave it.
     @discardableResult
     public func perform(_ request: Request, body: UnsafeRawBufferPointer? = nil, expected: Set<Int> = [],
+                        restart: () -> Void = {},
                         sink: (Int, UnsafeRawBufferPointer) throws -> Void = { _, _ in }) throws
         -> HTTPClientResponse {
         var attempt = 0
         while true {
+            restart()
             do {
                 var errorBody: [UInt8] = []
                 var offset = 0

@@ -21,8 +21,12 @@ public struct S3Error: Error, CustomStringConvertible, Equatable, Sendable {
                   message: XMLText.first("Message", in: text) ?? "", operation: operation)
     }
 
-    /// Worth asking again: the server was busy or failed inside (500, 502, 503, 504, SlowDown).
-    public var isRetryable: Bool { [500, 502, 503, 504].contains(status) || code == "SlowDown" }
+    /// Worth asking again: the server was busy or failed inside (500, 502, 503, 504, SlowDown), gave up waiting
+    /// for the body (400 RequestTimeout), or another conditional write of the key is under way (409).
+    public var isRetryable: Bool {
+        [500, 502, 503, 504].contains(status)
+            || ["SlowDown", "RequestTimeout", "ConditionalRequestConflict", "OperationAborted"].contains(code)
+    }
 
     public var description: String {
         "\(operation): the object store answered \(status) \(code)\(message.isEmpty ? "" : ": \(message)")"

@@ -46,6 +46,9 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
             throw ParseError.invalid("\(text): the endpoint must be an http:// or https:// URL")
         }
         let secure = endpoint.scheme == "https"
+        guard endpoint.path.isEmpty || endpoint.path == "/", endpoint.query == nil else {
+            throw ParseError.invalid("\(text): the endpoint is a server (scheme, host, port), with no path")
+        }
         let prefix = String(url.path.drop { $0 == "/" })
         guard !prefix.contains(".."), prefix.utf8.count <= 256 else { throw ParseError.invalid("\(text): bad prefix") }
         self.init(bucket: bucket, prefix: prefix, host: host, port: endpoint.port ?? (secure ? 443 : 80),

@@ -6,7 +6,8 @@ import Foundation
 /// silence. For what moto does not do on demand (503, SlowDown,
 /// resets). It reads each request whole (head and Content-Length body) before answering.
 final class FaultyS3: @unchecked Sendable {
-    enum Step { case answer(Int, String), drop, hang }
+    /// `closing`: an answer with `Connection: close`, the connection closed after it.
+    enum Step { case answer(Int, String), closing(Int, String), drop, hang }
 
     let port: Int
     private let listener: Int32
@@ -66,9 +67,11 @@ final class FaultyS3: @unchecked Sendable {
             case .hang:  // say nothing until the client gives up and closes
                 while recv(fd, &buffer, buffer.count, 0) > 0 {}
                 return
-            case .answer(let status, let body):
-                let text = "HTTP/1.1 \(status) X\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            case .answer(let status, let body), .closing(let status, let body):
+                let closing = if case .closing = step { "Connection: close\r\n" } else { "" }
+                let text = "HTTP/1.1 \(status) X\r\n\(closing)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
                 _ = Array(text.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+                if !closing.isEmpty { return }
             }
         }
     }

@@ -1,7 +1,7 @@
 import Crypto
 import CustodyCore
 import Foundation
-import ObjectStore
+@testable import ObjectStore
 import Storage
 import StorageConformance
 import XCTest
@@ -77,7 +77,7 @@ extension S3ChunkStoreTests {
         XCTAssertFalse(try honest.exists(SHA256.hash(Array("evidence".utf8))), "nothing was stored")
     }
 
-    func testAStoredChunkIsNeverOverwritten() throws {
+    func testAnObjectWithOtherBytesIsReplacedAndOneWithTheRightBytesIsNotWrittenAgain() throws {
         for bucket in ["plain", "locked"] {
             let store = bucket == "plain" ? try makeStore("plain") : try lockedStore()
             let real = Array("the recording".utf8)
@@ -85,13 +85,13 @@ extension S3ChunkStoreTests {
             try Self.overwrite(store, digest, Array("something else".utf8))
             try real.withUnsafeBytes { try store.put(digest, $0) }
             try store.sync()
-            // The put found the name taken and wrote nothing: what is there is still the other bytes, which a
-            // checked read reports (and `verify` would).
-            XCTAssertThrowsError(try ChunkStoreConformance.readChecked(store, digest), bucket) {
-                guard case .damaged(digest, _, 14)? = $0 as? ChunkStoreError else {
-                    return XCTFail("\(bucket): \($0)")
-                }
-            }
+            // New evidence is never catalogued on top of wrong bytes: they were replaced.
+            XCTAssertEqual(try ChunkStoreConformance.readChecked(store, digest), real, bucket)
+            guard store.versioned else { continue }
+            XCTAssertEqual(try store.versions(of: digest.hex).count, 2, "the tampered version is kept, locked")
+            try real.withUnsafeBytes { try store.put(digest, $0) }
+            try store.sync()
+            XCTAssertEqual(try store.versions(of: digest.hex).count, 2, "right bytes are not written again")
         }
     }
 }

@@ -26,7 +26,9 @@ final class S3RetryTests: XCTestCase {
     static let slowDown = "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
 
     func testBusyAnswersAndDroppedConnectionsAreRetriedUntilThePutSucceeds() throws {
-        let server = try FaultyS3([.answer(503, Self.slowDown), .drop, .answer(500, "<Error><Code>InternalError"
+        // Each failed answer closes its connection, so each drop is of a new connection (a drop of a kept-alive
+        // one is sent again at once, S3ReviewFindingsTests).
+        let server = try FaultyS3([.closing(503, Self.slowDown), .drop, .closing(500, "<Error><Code>InternalError"
             + "</Code></Error>"), .drop, .answer(200, "")])
         let waits = Waits()
         let store = try store(server, waits: waits)
