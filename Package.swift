@@ -124,6 +124,6 @@ let package = Package(
             name: "ReportTests",
             dependencies: ["Report", "Vault", "Catalog", "Ledger", "Crypto", "CustodyCore", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
-        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "HTTPServer", "Ledger", "TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Crypto", "CustodyCore"]),
     ]
 )

@@ -45,7 +45,7 @@ extension FuzzTarget {
 
     /// Runs the head parser on `input` (fed in pieces ending at `splits`) and, when the head says so, the
     /// chunked decoder on what follows.
-    public static func exerciseHTTP(_ input: [UInt8], splits: [Int], limits: HTTPLimits) throws -> FuzzOutcome {
+    static func exerciseHTTP(_ input: [UInt8], splits: [Int], limits: HTTPLimits) throws -> FuzzOutcome {
         var parser = HTTPRequestHeadParser(limits: limits)
         var position = 0
         var cuts = splits.filter { $0 < input.count }.sorted() + [input.count]

@@ -38,10 +38,7 @@ extension FuzzTarget {
         dictionary: ["c2sp.org/tlog-proof@v1\n", "extra ", "index ", "\n\n", "\u{2014} ", "="]
     ) { bytes in
         try ledgerOutcome {
-            let proof = try InclusionProof(parsing: String(decoding: bytes, as: UTF8.self))
-            guard try InclusionProof(parsing: proof.text) == proof else {
-                throw FuzzFailure("the proof's text reads back differently")
-            }
+            let proof = try readingBack(bytes, InclusionProof.init(parsing:), \.text)
             let cp = try accepted(proof.verify(verifier: FuzzLedger.verifier))
             guard proof.index < cp.size, proof.leaf == FuzzLedger.leaves[Int(proof.index)] else {
                 throw FuzzFailure("a proof that leaf \(proof.index) is \(proof.leaf ?? []) was accepted")
@@ -54,10 +51,7 @@ extension FuzzTarget {
         dictionary: ["custody/consistency-proof@v1\n", "old ", "new ", "\n\n", "\u{2014} ", "="]
     ) { bytes in
         try ledgerOutcome {
-            let proof = try ConsistencyProof(parsing: String(decoding: bytes, as: UTF8.self))
-            guard try ConsistencyProof(parsing: proof.text) == proof else {
-                throw FuzzFailure("the proof's text reads back differently")
-            }
+            let proof = try readingBack(bytes, ConsistencyProof.init(parsing:), \.text)
             // The true root of the old tree when the log has one of that size, else a root of none.
             let known = (1...UInt64(FuzzLedger.leaves.count)).contains(proof.oldSize)
             let oldRoot = known ? try FuzzLedger.root(proof.oldSize) : SHA256.hash(Array("no such tree".utf8))
@@ -66,6 +60,14 @@ extension FuzzTarget {
                 throw FuzzFailure("consistency from \(proof.oldSize) to \(proof.newSize) was accepted")
             }
         }
+    }
+
+    /// A proof parsed from `bytes`, checked to read back as itself from the text it writes.
+    static func readingBack<Proof: Equatable>(_ bytes: [UInt8], _ parse: (String) throws -> Proof,
+                                              _ text: (Proof) -> String) throws -> Proof {
+        let proof = try parse(String(decoding: bytes, as: UTF8.self))
+        guard try parse(text(proof)) == proof else { throw FuzzFailure("the proof's text reads back differently") }
+        return proof
     }
 
     /// A checkpoint that opened: it must be one the fuzz log signed, of its true root.

@@ -1,6 +1,5 @@
 import Crypto
 import FuzzTargets
-import Ledger
 import XCTest
 
 /// The fuzz targets driven by the seeded mutator: every seed, every saved regression, then mutations;
