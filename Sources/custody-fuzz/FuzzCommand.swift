@@ -1,3 +1,4 @@
+@preconcurrency import Glibc
 import Foundation
 import FuzzTargets
 
@@ -19,6 +20,8 @@ struct FuzzCommand {
         """
 
     static func main() {
+        // One line per target as it finishes, also into a pipe or a log.
+        setvbuf(stdout, nil, _IOLBF, 0)
         var args = Array(CommandLine.arguments.dropFirst())
         if args.isEmpty || args.contains("--help") || args.contains("-h") {
             print(usage)
