@@ -68,6 +68,16 @@ let package = Package(
             dependencies: ["CustodyCore", "POSIX", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite",
                            "HTTPServer", "Transfer", "CourtBundle", "Report"],
             exclude: ["README.md"]),
+        // libFuzzer's entry for a program with its own main, declared only: Scripts/fuzz links the runtime.
+        .systemLibrary(name: "CFuzzer"),
+        // One fuzz entry per parser of untrusted bytes (bytes in, outcome out), the seeded mutator and the
+        // corpus; used by FuzzTargetsTests and custody-fuzz.
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["CustodyCore", "Crypto", "HTTPServer", "Service", "Uploads", "MediaModel", "Ledger",
+                           "CourtBundle", "Zip", "POSIX"]),
+        // The deterministic fuzzer, and with -DFUZZING (Scripts/fuzz) the libFuzzer driver; not installed.
+        .executableTarget(name: "custody-fuzz", dependencies: ["FuzzTargets", "Crypto", "CFuzzer"]),
         // Drives the ledger in-process for Scripts/bench; not installed.
         .executableTarget(name: "ledger-bench", dependencies: ["CustodyCore", "Ledger", "SQLite"]),
         // Writes one court bundle in-process for Scripts/bench (BundleWriter's options); not installed.
@@ -117,6 +127,7 @@ let package = Package(
             dependencies: ["Report", "Vault", "Catalog", "Ledger", "Crypto", "CustodyCore", "TestSupport"]),
         .testTarget(name: "ObjectStoreTests",
                     dependencies: ["ObjectStore", "Crypto", "CustodyCore", "Storage", "StorageConformance", "TestSupport"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"], exclude: ["Corpus"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets", "Crypto", "CustodyCore"]),
     ]
 )

@@ -47,15 +47,7 @@ struct TusHandler {
             // Authenticated first, so every refused access attempt is in the ledger, whatever it sent.
             let owner = try authenticate(request, connection: connection)
             dock = owner
-            // A tus header given twice is ambiguous (which one did the dock mean?): refused, as a
-            // repeated Content-Length is by the HTTP layer.
-            if let repeated = Tus.headers.first(where: { request.headers.values(for: $0).count > 1 }) {
-                throw Tus.duplicated(repeated)
-            }
-            guard request.headers["Tus-Resumable"] == Tus.version else {
-                throw Tus.Refusal(status: Tus.preconditionFailed, message: "this server speaks tus \(Tus.version)",
-                                  reason: "tus_version")
-            }
+            try Tus.checkCommonHeaders(request)
             let id = String(request.path.dropFirst("/files/".count))
             switch (request.method, id.isEmpty) {
             case ("POST", true): return try create(request, body: body, dock: owner)

@@ -6,7 +6,7 @@ import Uploads
 import Vault
 
 /// tus 1.0.0 vocabulary: the headers custody reads and writes, and how its errors become statuses.
-enum Tus {
+public enum Tus {
     static let version = "1.0.0"
     static let extensions = "creation,creation-with-upload,termination,checksum,expiration"
     static let checksumAlgorithms = "sha1,sha256"
@@ -18,10 +18,10 @@ enum Tus {
     static let unsupportedMediaType = HTTPStatus(code: 415, reasonPhrase: "Unsupported Media Type")
 
     /// A refusal with the status to answer, a message for the dock, and a short reason for metrics.
-    struct Refusal: Error {
-        let status: HTTPStatus
-        let message: String
-        let reason: String
+    public struct Refusal: Error {
+        public let status: HTTPStatus
+        public let message: String
+        public let reason: String
         /// Headers the answer carries besides the usual ones.
         var headers: HTTPHeaders = [:]
         /// Recorded in the ledger already where it happened, outside the dock's refusal budget.
@@ -40,8 +40,21 @@ enum Tus {
                 reason: "duplicate_header")
     }
 
+    /// What every request but OPTIONS must pass before its method is looked at. A tus header given
+    /// twice is ambiguous (which one did the dock mean?): refused, as a repeated Content-Length is by
+    /// the HTTP layer. The protocol version must be ours.
+    public static func checkCommonHeaders(_ request: HTTPRequestHead) throws {
+        if let repeated = headers.first(where: { request.headers.values(for: $0).count > 1 }) {
+            throw duplicated(repeated)
+        }
+        guard request.headers["Tus-Resumable"] == version else {
+            throw Refusal(status: preconditionFailed, message: "this server speaks tus \(version)",
+                          reason: "tus_version")
+        }
+    }
+
     /// `Content-Type: application/offset+octet-stream`, in any case and with any parameters.
-    static func isOffsetStream(_ request: HTTPRequestHead) -> Bool {
+    public static func isOffsetStream(_ request: HTTPRequestHead) -> Bool {
         guard let value = request.headers["Content-Type"] else { return false }
         let mediaType = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
         return mediaType.trimmingCharacters(in: .whitespaces).lowercased() == offsetContentType
@@ -57,7 +70,7 @@ enum Tus {
     }
 
     /// A non-negative decimal header (Upload-Length, Upload-Offset); nil when absent.
-    static func integer(_ request: HTTPRequestHead, _ name: String) throws -> Int64? {
+    public static func integer(_ request: HTTPRequestHead, _ name: String) throws -> Int64? {
         guard let text = request.headers[name] else { return nil }
         guard text.utf8.count <= 19, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
               let value = Int64(text) else {
@@ -67,7 +80,7 @@ enum Tus {
     }
 
     /// `Upload-Checksum: <algorithm> <base64 digest>`.
-    static func checksum(_ request: HTTPRequestHead) throws -> UploadChecksum? {
+    public static func checksum(_ request: HTTPRequestHead) throws -> UploadChecksum? {
         guard let text = request.headers["Upload-Checksum"] else { return nil }
         let parts = text.split(separator: " ")
         guard parts.count == 2, let algorithm = UploadChecksum.Algorithm(rawValue: String(parts[0])) else {
