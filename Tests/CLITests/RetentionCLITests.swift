@@ -111,6 +111,12 @@ final class RetentionCLITests: CLITestCase {
         let shown = try custody(["show", "EX-000002"], actor: boss)
         XCTAssertEqual(shown.status, 2)
         XCTAssertTrue(shown.stderr.contains("deleted by retention"), shown.stderr)
+        // Its events stay readable: the ledger keeps a deleted exhibit's history for good.
+        let history = try custody(["ledger", "log", "EX-000002", "--json"], actor: boss)
+        XCTAssertEqual(history.status, 0, history.stderr)
+        let actions = (try XCTUnwrap(json(history) as? [[String: Any]])).compactMap { $0["action"] as? String }
+        XCTAssertEqual(actions.first, "ingest")
+        XCTAssertEqual(actions.last, "delete", "\(actions)")
         XCTAssertEqual(try custody(["restore", "EX-000002"], actor: boss).status, 0)
         XCTAssertEqual(try listed(), ["EX-000001", "EX-000002"])
         try assertIntact()

@@ -20,9 +20,14 @@ extension Vault {
     /// The exhibit `reference` names (`EX-000001` or a SHA-256 prefix), once `actor` is authorized for
     /// `permission` on it (an officer: on their own recordings). An attempt on one that does not exist (or
     /// that retention deleted) is an access attempt too: recorded as refused; a refused one names the exhibit.
-    public func exhibit(_ reference: String, for permission: Permission, by actor: Actor) throws -> Exhibit {
+    /// `includingDeleted`: an exhibit retention deleted is found too (its history stays in the ledger).
+    public func exhibit(_ reference: String, for permission: Permission, by actor: Actor,
+                        includingDeleted: Bool = false) throws -> Exhibit {
         let found: Exhibit
-        do { found = try live(catalog.find(reference)) } catch let e as CustodyError where e.isCallersFault {
+        do {
+            let exhibit = try catalog.find(reference)
+            found = includingDeleted ? exhibit : try live(exhibit)
+        } catch let e as CustodyError where e.isCallersFault {
             refuse(actor, permission.action, reason: e.message, details: ["reference": String(reference.prefix(100))])
             throw e
         }

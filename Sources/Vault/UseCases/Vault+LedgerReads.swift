@@ -9,7 +9,7 @@ import Ledger
 extension Vault {
     /// The ledger's events, oldest first: all, or those of the exhibit `reference` names.
     public func ledgerEvents(of reference: String?, for actor: Actor) throws -> (exhibit: String?, [CustodyEvent]) {
-        let exhibit = try reference.map { try self.exhibit($0, for: .readLedger, by: actor).id }
+        let exhibit = try reference.map { try self.exhibit($0, for: .readLedger, by: actor, includingDeleted: true).id }
         if exhibit == nil { try authorize(actor, to: .readLedger) }
         return (exhibit, try events.events(exhibit: exhibit))
     }
