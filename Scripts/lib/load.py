@@ -130,7 +130,6 @@ async def run(args):
         "latency_ms": {kind: {"count": len(v), "p50": percentile(v, 50) * 1000, "p99": percentile(v, 99) * 1000,
                               "max": max(v) * 1000} for kind, v in sorted(stats.latencies.items())},
         "failed": sum(stats.failures.values()), "failures": dict(stats.failures),
-        "failure_examples": stats.failure_examples,
         "client_cpu_s": cpu, "server_cpu_s": server_cpu, "growth": growth(samples, args.seconds, len(clients)),
         "samples": samples,
     }
@@ -147,8 +146,8 @@ def report(r):
     for kind, l in r["latency_ms"].items():
         print(f"| {kind:<22} | {l['count']:>6} | {l['p50']:>8.1f} | {l['p99']:>8.1f} | {l['max']:>8.1f} |")
     print(f"failed requests: {r['failed']} (target 0)")
-    for example in r["failure_examples"]:
-        print(f"  {example}")
+    for reason, n in sorted(r["failures"].items(), key=lambda item: -item[1])[:10]:
+        print(f"  {n} x {reason}")
     g = r["growth"]
     if "why" in g:
         print(f"growth: cannot judge, {g['why']}")

@@ -26,8 +26,7 @@ class Stats:
 
     def __init__(self):
         self.latencies = defaultdict(list)
-        self.failures = Counter()
-        self.failure_examples = []
+        self.failures = Counter()  # by reason
         self.bytes_up = 0
         self.bytes_down = 0
         self.uploads = 0
@@ -35,9 +34,7 @@ class Stats:
 
     def fail(self, kind, error):
         reason = f"{kind}: {error}" if isinstance(error, Refused) else f"{kind}: {type(error).__name__} {error}"
-        self.failures[reason[:160]] += 1
-        if len(self.failure_examples) < 10:
-            self.failure_examples.append(reason[:300])
+        self.failures[reason[:200]] += 1
 
 
 class Connection:

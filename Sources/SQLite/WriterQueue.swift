@@ -78,7 +78,8 @@ final class WriterQueue: @unchecked Sendable {
         pthread_cond_broadcast(turnChanged)
     }
 
-    /// Every queue made so far, by path (one per database file a process opens: never many).
+    /// Every queue made so far, by path: one per database file the process opened (a service opens one;
+    /// a test run thousands, of a few hundred bytes each).
     private final class Registry: @unchecked Sendable {
         private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         private var queues: [String: WriterQueue] = [:]
