@@ -7,6 +7,9 @@ import CSQLite
 public final class Database {
     let handle: OpaquePointer
     public let path: String
+    /// This process's writers of the same file take turns here before SQLite's lock (`transaction`).
+    private let writers: WriterQueue
+    private let busyTimeoutMs: Int32
 
     /// The SQLite library linked at run time, e.g. `3.40.1`.
     public static var libraryVersion: String { String(cString: sqlite3_libversion()) }
@@ -26,6 +29,8 @@ public final class Database {
         }
         self.handle = db
         self.path = path
+        writers = WriterQueue.forFile(path)
+        self.busyTimeoutMs = busyTimeoutMs
         sqlite3_extended_result_codes(db, 1)
         sqlite3_busy_timeout(db, busyTimeoutMs)
         do {
@@ -80,6 +85,7 @@ public final class Database {
 
     /// Runs `body` in a transaction taking the write lock at once (BEGIN IMMEDIATE), so that two
     /// writers never deadlock on a lock upgrade; commits when it returns, rolls back when it throws.
+    /// This process's other writers of the file wait in `WriterQueue` first.
     /// Inside an open transaction it nests as a savepoint, so callers compose.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         if isInTransaction {
@@ -94,14 +100,16 @@ public final class Database {
                 throw error
             }
         }
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let result = try body()
-            try execute("COMMIT")
-            return result
-        } catch {
-            try? execute("ROLLBACK")
-            throw error
+        return try writers.inTurn(timeoutMs: busyTimeoutMs) {
+            try execute("BEGIN IMMEDIATE")
+            do {
+                let result = try body()
+                try execute("COMMIT")
+                return result
+            } catch {
+                try? execute("ROLLBACK")
+                throw error
+            }
         }
     }
 
