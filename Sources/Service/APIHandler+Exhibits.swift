@@ -24,7 +24,7 @@ extension APIHandler {
         guard argv.first == "ingest" else {
             throw APIRefusal(.badRequest, "argv must be an ingest command line here", action: .ingest)
         }
-        try refuseForbiddenOptions(argv, command: "ingest")
+        try refuseForbiddenArguments(argv, files: [file], command: "ingest")
         try pool.with { try $0.authorize(.officer(officer), to: .ingest, details: ["via": "api"]) }
         if let length = body.declaredLength, length > maxUploadBytes {
             throw APIRefusal(.contentTooLarge, "the file is larger than this server takes (\(maxUploadBytes) bytes)",

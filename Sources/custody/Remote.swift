@@ -13,9 +13,10 @@ enum Remote {
     static let local: Set<String> = ["init", "serve", "worker", "bundle verify", "doctor", "backup", "restore-backup"]
 
     /// The server `rest` (a command's arguments) names with `--server URL` (taken out of `rest`), else
-    /// `$CUSTODY_SERVER`; nil when the command runs locally.
+    /// `$CUSTODY_SERVER`; nil when the command runs locally, as a command the API runs always does
+    /// (there `--server` is an unknown option).
     static func server(for command: any Command.Type, _ rest: [String]) -> (url: String, rest: [String])? {
-        guard !local.contains(command.name) else { return nil }
+        guard !local.contains(command.name), !Context.runsForAPI else { return nil }
         var rest = rest
         var url: String?
         var i = 0
