@@ -21,7 +21,8 @@ final class APIArgumentCLITests: RemoteCLITestCase {
             XCTAssertEqual(r.status, 400, "\(body): \(r.body)")
             XCTAssertTrue(r.body.contains("control character"), r.body)
         }
-        let argv = #"["ingest","a.bin","--device","BW2-1"]"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        let argv = try XCTUnwrap(#"["ingest","a.bin","--device","BW2-1"]"#
+            .addingPercentEncoding(withAllowedCharacters: .alphanumerics))
         let upload = try curl(["-H", "Authorization: Bearer \(token)", "--data-binary", "bytes",
                                "\(url)/api/v1/exhibits?file=a%00.bin&argv=\(argv)"])
         XCTAssertEqual(upload.status, 400, upload.body)
