@@ -123,7 +123,13 @@ struct BundleHandler {
                 return refuse(.overLimit, link, request, connection)
             }
         }
-        do { try pool.with { try $0.startDownload(opened, part: part, details: details) } } catch {
+        do {
+            try pool.with { try $0.startDownload(opened, part: part, sending: request.method == "GET", details: details) }
+        } catch let why as LinkRefusal {
+            close(fd)
+            if holdsPlace { underWay.release(id) {} }
+            return refuse(why, link, request, connection)
+        } catch {
             close(fd)
             if holdsPlace { underWay.release(id) {} }
             throw error
