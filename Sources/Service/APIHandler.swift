@@ -21,6 +21,8 @@ struct APIHandler {
     let maxUploadBytes: Int64
     let refusals: RefusalBudget
     let officerRefusals: DockRefusals
+    /// Commands and uploads under way per officer: at most 2 at once.
+    let officerSlots = OfficerSlots(limit: 2)
 
     /// The actor of requests refused before an officer was known.
     static let unauthenticated = Actor(id: "unauthenticated", kind: .officer)
@@ -67,6 +69,8 @@ struct APIHandler {
         let request = try APICommandRequest(json: body.readAll(limit: Self.maxCommandBody))
         let name = try APICommands.command(request.argv).get()
         try refuseForbiddenArguments(request.argv, files: Array(request.files.keys), command: name)
+        let release = try officerSlots.take(officer)
+        defer { release() }
         return try run(request.argv, officer: officer) { scratch in
             var files = [String: String]()
             for (index, (path, bytes)) in request.files.sorted(by: { $0.key < $1.key }).enumerated() {
