@@ -124,7 +124,8 @@ struct BundleHandler {
             }
         }
         do {
-            try pool.with { try $0.startDownload(opened, part: part, sending: request.method == "GET", details: details) }
+            let sending = request.method == "GET"
+            try pool.with { try $0.startDownload(opened, part: part, sending: sending, details: details) }
         } catch let why as LinkRefusal {
             close(fd)
             if holdsPlace { underWay.release(id) {} }

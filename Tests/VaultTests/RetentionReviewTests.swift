@@ -46,11 +46,7 @@ extension RetentionTests {
     /// appeal) and held. `addHold` accepts the hold on the case, but the purge never asks about holds or
     /// open cases: the held case's exhibit is purged, its chunks freed.
     func testAHoldPlacedOnACaseWithinTheRestoreWindowStopsThePurgeOfItsDeletedExhibit() throws {
-        let e = try ingest("appeal.bin", blocks: [9])
-        _ = try vault.createCase("CPS/7", title: nil, by: officer)
-        _ = try vault.addToCase("CPS/7", exhibits: [e.id], by: officer)
-        _ = try vault.setCaseClosed("CPS/7", true, by: supervisor)
-        XCTAssertEqual(try retain().deleted.map(\.exhibit.id), [e.id])
+        let e = try deletedInClosedCase("CPS/7", "appeal.bin", block: 9)
         clock.advance(by: Double(2 * day))
         _ = try vault.setCaseClosed("CPS/7", false, by: supervisor)
         _ = try vault.addHold(on: "CPS/7", reason: "appeal lodged", by: supervisor)
@@ -62,6 +58,17 @@ extension RetentionTests {
 
 /// What the fixes for the review's retention findings promise beyond its tests.
 extension RetentionTests {
+    /// An exhibit of one `block` in case `ref`, which is closed; then a run deletes the exhibit.
+    func deletedInClosedCase(_ ref: String, _ name: String, block: UInt8, file: StaticString = #filePath,
+                             line: UInt = #line) throws -> Exhibit {
+        let e = try ingest(name, blocks: [block])
+        _ = try vault.createCase(ref, title: nil, by: officer)
+        _ = try vault.addToCase(ref, exhibits: [e.id], by: officer)
+        _ = try vault.setCaseClosed(ref, true, by: supervisor)
+        XCTAssertEqual(try retain().deleted.map(\.exhibit.id), [e.id], file: file, line: line)
+        return e
+    }
+
     /// Bytes of a purged exhibit cut into other chunks than it was cannot bring it back (its chunk list
     /// is in the ledger): refused, naming the chunk size; with that size it comes back, recorded.
     func testAPurgedExhibitComesBackOnlyFromBytesCutAsBefore() throws {
@@ -86,11 +93,7 @@ extension RetentionTests {
     /// A hold that reached a deleted exhibit's case without restoring it (written by an older version,
     /// or any other way): the run decides again before it purges, and restores the exhibit instead.
     func testAPurgeDecidesAgainAndRestoresWhatAHoldKeeps() throws {
-        let e = try ingest("held-late.bin", blocks: [2])
-        _ = try vault.createCase("CPS/9", title: nil, by: officer)
-        _ = try vault.addToCase("CPS/9", exhibits: [e.id], by: officer)
-        _ = try vault.setCaseClosed("CPS/9", true, by: supervisor)
-        XCTAssertEqual(try retain().deleted.map(\.exhibit.id), [e.id])
+        let e = try deletedInClosedCase("CPS/9", "held-late.bin", block: 2)
         _ = try vault.holdRegistry.add(.case("CPS/9"), reason: "appeal", by: supervisor)
         clock.advance(by: Double(8 * day))
         let dry = try vault.runRetention(by: supervisor, dryRun: true)
@@ -107,11 +110,7 @@ extension RetentionTests {
 
     /// Reopening a closed case brings back its deleted exhibits at once (recorded), before any run.
     func testReopeningACaseRestoresItsDeletedExhibits() throws {
-        let e = try ingest("reopened.bin", blocks: [1])
-        _ = try vault.createCase("CPS/8", title: nil, by: officer)
-        _ = try vault.addToCase("CPS/8", exhibits: [e.id], by: officer)
-        _ = try vault.setCaseClosed("CPS/8", true, by: supervisor)
-        XCTAssertEqual(try retain().deleted.map(\.exhibit.id), [e.id])
+        let e = try deletedInClosedCase("CPS/8", "reopened.bin", block: 1)
         _ = try vault.setCaseClosed("CPS/8", false, by: supervisor)
         XCTAssertTrue(try live().contains(e.id))
         let restore = try XCTUnwrap(vault.events.events(exhibit: e.id).last)
