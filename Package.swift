@@ -109,7 +109,7 @@ let package = Package(
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "Catalog",
                            "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore", "BundleFixture",
-                                                    "CourtBundle", "Vault"]),
+                                                    "CourtBundle", "Catalog", "Vault"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
         // Court bundles written as TRANSFER.md lays them out from a real ledger, for the verifier's tests.

@@ -30,3 +30,9 @@ int custody_schedule_this_thread(int idle) {
 int custody_this_thread_is_idle(void) { return sched_getscheduler(0) == SCHED_IDLE; }
 
 int custody_gettid(void) { return (int)syscall(SYS_gettid); }
+
+int custody_pidfd_open(int pid) { return (int)syscall(SYS_pidfd_open, pid, 0); }
+
+int custody_pidfd_send_signal(int pidfd, int signal) {
+    return (int)syscall(SYS_pidfd_send_signal, pidfd, signal, NULL, 0);
+}

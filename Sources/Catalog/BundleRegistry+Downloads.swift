@@ -13,6 +13,25 @@ extension BundleRegistry {
         return try db.query("SELECT downloads FROM bundles WHERE id = ?", [.text(id)]).first?.int(0) ?? 0
     }
 
+    /// Bytes of `id`'s ZIP sent to its link's recipient, or being sent (reserved when a response starts).
+    public func bytesServed(_ id: String) throws -> Int64 {
+        try db.query("SELECT bytes_served FROM bundles WHERE id = ?", [.text(id)]).first?.int(0) ?? 0
+    }
+
+    /// Reserves `bytes` more of `id`'s ZIP for a response, unless that would take the bytes served past
+    /// `budget`; true when reserved. Runs in the caller's transaction.
+    public func reserveBytes(_ id: String, _ bytes: Int64, budget: Int64) throws -> Bool {
+        try db.query("UPDATE bundles SET bytes_served = bytes_served + ? WHERE id = ? AND bytes_served + ? <= ?",
+                     [.integer(bytes), .text(id), .integer(bytes), .integer(budget)])
+        return db.changes == 1
+    }
+
+    /// Gives back `bytes` reserved for a response that ended before sending them.
+    public func releaseBytes(_ id: String, _ bytes: Int64) throws {
+        try db.query("UPDATE bundles SET bytes_served = MAX(0, bytes_served - ?) WHERE id = ?",
+                     [.integer(bytes), .text(id)])
+    }
+
     /// Built bundles whose ZIP is still there (not removed): the ones the sweeper looks at for an
     /// expiry that has passed or a revocation.
     public func builtNotRemoved() throws -> [Bundle] {

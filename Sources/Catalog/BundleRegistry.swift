@@ -110,6 +110,8 @@ public final class BundleRegistry {
                 PRIMARY KEY (bundle_num, idx)
             );
             """),
+        // Bytes sent (or being sent) to a link's recipient: bounded by max_downloads x size (`reserveBytes`).
+        Migration(2, "ALTER TABLE bundles ADD COLUMN bytes_served INTEGER NOT NULL DEFAULT 0"),
     ]
 
     public init(db: Database) throws {

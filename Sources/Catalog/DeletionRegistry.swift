@@ -53,6 +53,12 @@ public final class DeletionRegistry {
         guard db.changes == 1 else { throw CustodyError.conflict(.exhibit, "\(id) is not restorable") }
     }
 
+    /// Takes exhibit `id` off the deleted list whether or not it was purged: its bytes were stored
+    /// again (`Vault.reinstate`), so its chunks are in the store and in use once more.
+    public func reinstate(_ id: String) throws {
+        try db.query("DELETE FROM deletions WHERE exhibit = ?", [.text(id)])
+    }
+
     /// How exhibit `id` was deleted, or nil when it is not.
     public func deletion(of id: String) throws -> Deletion? {
         try db.query("SELECT \(Self.columns) FROM deletions WHERE exhibit = ?", [.text(id)]).first.map(Self.decode)

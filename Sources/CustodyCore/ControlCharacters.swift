@@ -23,11 +23,18 @@ extension String {
     /// The text for a line of terminal output: control and bidirectional formatting characters are
     /// shown escaped (`\n`, `\u{1b}`, `\u{202e}`), so no value from outside (a file name, a reason,
     /// a dock's metadata) can start a line of its own, drive the terminal or reverse what follows it.
-    public var escapedForTerminal: String {
+    public var escapedForTerminal: String { escaped(keeping: []) }
+
+    /// Text of several lines for a terminal (what a server says a command printed): as
+    /// `escapedForTerminal`, but newlines and tabs stay as they are.
+    public var escapedForTerminalKeepingLines: String { escaped(keeping: ["\n", "\t"]) }
+
+    private func escaped(keeping kept: Set<Unicode.Scalar>) -> String {
         guard altersDisplay else { return self }
         var out = ""
         for scalar in unicodeScalars {
             switch scalar {
+            case _ where kept.contains(scalar): out.unicodeScalars.append(scalar)
             case "\n": out += "\\n"
             case "\r": out += "\\r"
             case "\t": out += "\\t"

@@ -171,6 +171,13 @@ public enum FS {
         return Int64(st.st_size)
     }
 
+    /// The bytes an unprivileged writer can still put on the file system that holds `path`.
+    public static func freeBytes(_ path: String) throws -> Int64 {
+        var fs = statvfs()
+        try systemCall("statvfs", path: path) { statvfs(path, &fs) }
+        return Int64(fs.f_bavail) * Int64(fs.f_frsize)
+    }
+
     /// True when the process `pid` exists (used to tell live temp files from a crashed run's leftovers).
     public static func processAlive(_ pid: Int32) -> Bool {
         kill(pid, 0) == 0 || errno == EPERM

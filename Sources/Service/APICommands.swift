@@ -63,6 +63,13 @@ public enum APICommands {
         argv.first { token in forbiddenOptions.contains { token == $0 || token.hasPrefix($0 + "=") } }
     }
 
+    /// The first of `texts` (arguments, paths of files sent) holding a control character, or nil. The
+    /// child's arguments are C strings: a NUL ends one early, so `--as\0` would pass `forbiddenOption`
+    /// and reach the child as `--as`; the other controls have no place in a command line either.
+    static func controlCharacter(in texts: [String]) -> String? {
+        texts.first { $0.unicodeScalars.contains(where: \.isControlCharacter) }
+    }
+
     /// Most arguments, bytes of one argument, and input files of one request.
     static let maxArguments = 256
     static let maxArgumentBytes = 64 * 1024

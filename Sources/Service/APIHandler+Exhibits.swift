@@ -24,17 +24,29 @@ extension APIHandler {
         guard argv.first == "ingest" else {
             throw APIRefusal(.badRequest, "argv must be an ingest command line here", action: .ingest)
         }
-        try refuseForbiddenOptions(argv, command: "ingest")
+        try refuseForbiddenArguments(argv, files: [file], command: "ingest")
         try pool.with { try $0.authorize(.officer(officer), to: .ingest, details: ["via": "api"]) }
         if let length = body.declaredLength, length > maxUploadBytes {
             throw APIRefusal(.contentTooLarge, "the file is larger than this server takes (\(maxUploadBytes) bytes)",
                              action: .ingest)
         }
+        // The place is taken before a byte of the body is received.
+        let release = try officerSlots.take(officer)
+        defer { release() }
+        try refuseIfTheDiskCannotHold(body.declaredLength)
         return try run(argv, officer: officer) { scratch in
             let copy = scratch.path + "/upload"
             try receive(body, into: copy)
             return [file: copy]
         }
+    }
+
+    /// Refuses (507) an upload of `length` bytes the data directory's disk cannot hold twice: the copy
+    /// received, then its chunks in the store, before the copy is removed.
+    private func refuseIfTheDiskCannotHold(_ length: Int64?) throws {
+        guard let length, let free = try? FS.freeBytes(directory.root), length > free / 2 else { return }
+        throw APIRefusal(HTTPStatus(code: 507), "the server's disk has \(free) bytes free: a file of \(length) bytes "
+                         + "needs twice that while it is ingested; nothing was received", exit: 3, action: .ingest)
     }
 
     /// Streams the request body into a new file at `path`, at most `maxUploadBytes`.

@@ -21,6 +21,8 @@ struct APIHandler {
     let maxUploadBytes: Int64
     let refusals: RefusalBudget
     let officerRefusals: DockRefusals
+    /// Commands and uploads under way per officer: at most 2 at once.
+    let officerSlots = OfficerSlots(limit: 2)
 
     /// The actor of requests refused before an officer was known.
     static let unauthenticated = Actor(id: Actor.unauthenticatedID, kind: .officer)
@@ -66,7 +68,9 @@ struct APIHandler {
     private func command(_ body: HTTPBody, officer: String) throws -> HTTPResponse {
         let request = try APICommandRequest(json: body.readAll(limit: Self.maxCommandBody))
         let name = try APICommands.command(request.argv).get()
-        try refuseForbiddenOptions(request.argv, command: name)
+        try refuseForbiddenArguments(request.argv, files: Array(request.files.keys), command: name)
+        let release = try officerSlots.take(officer)
+        defer { release() }
         return try run(request.argv, officer: officer) { scratch in
             var files = [String: String]()
             for (index, (path, bytes)) in request.files.sorted(by: { $0.key < $1.key }).enumerated() {
@@ -95,7 +99,14 @@ struct APIHandler {
                                "stderr": restored(outcome.stderr)])
     }
 
-    func refuseForbiddenOptions(_ argv: [String], command: String) throws {
+    /// Refuses (400, recorded as a refused `command` attempt) a command line that names the data
+    /// directory, the acting officer or a server, or whose arguments or input files' paths hold a
+    /// control character (a NUL would cut an argument short in the child: `--as\0` is `--as` there).
+    func refuseForbiddenArguments(_ argv: [String], files: [String], command: String) throws {
+        if let bad = APICommands.controlCharacter(in: argv + files) {
+            throw APIRefusal(.badRequest, "\(String(bad.prefix(64)).escapedForTerminal) holds a control character: no "
+                             + "argument or file name sent to the API may", action: APICommands.action(command))
+        }
         if let bad = APICommands.forbiddenOption(in: argv) {
             throw APIRefusal(.badRequest, "\(bad.prefix(64)) cannot be given over the network: the server decides "
                              + "the data directory and, from your token, who acts", action: APICommands.action(command))

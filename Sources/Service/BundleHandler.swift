@@ -123,7 +123,14 @@ struct BundleHandler {
                 return refuse(.overLimit, link, request, connection)
             }
         }
-        do { try pool.with { try $0.startDownload(opened, part: part, details: details) } } catch {
+        do {
+            let sending = request.method == "GET"
+            try pool.with { try $0.startDownload(opened, part: part, sending: sending, details: details) }
+        } catch let why as LinkRefusal {
+            close(fd)
+            if holdsPlace { underWay.release(id) {} }
+            return refuse(why, link, request, connection)
+        } catch {
             close(fd)
             if holdsPlace { underWay.release(id) {} }
             throw error

@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import POSIX
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -55,11 +56,11 @@ final class CommandRunner: @unchecked Sendable {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let watchdog = Watchdog(process, after: timeLimit, killAfter: killAfter)
+        let child = ChildSignals(process)
+        let watchdog = Watchdog(child, after: timeLimit, killAfter: killAfter)
         defer { watchdog.cancel() }
-        let pid = process.processIdentifier
-        let stderrText = CappedReader(err.fileHandleForReading, limit: maxOutput) { kill(pid, SIGKILL) }
-        let stdoutText = CappedReader(out.fileHandleForReading, limit: maxOutput) { kill(pid, SIGKILL) }
+        let stderrText = CappedReader(err.fileHandleForReading, limit: maxOutput) { child.send(SIGKILL) }
+        let stdoutText = CappedReader(out.fileHandleForReading, limit: maxOutput) { child.send(SIGKILL) }
         let group = DispatchGroup()
         DispatchQueue.global().async(group: group) { stderrText.readToEnd() }
         stdoutText.readToEnd()
@@ -121,19 +122,40 @@ private final class CappedReader: @unchecked Sendable {
     var text: String { String(decoding: data, as: UTF8.self) }
 }
 
+/// Signals to one child, through a pidfd (`ProcessDescriptor`): a timer or a reader thread that fires
+/// after the child exited and was reaped (`Process` reaps it on a thread of its own, at any moment)
+/// signals nothing, never a process that took its PID since. Where pidfds are missing (Linux before
+/// 5.3), by PID while `Process` says the child runs, which leaves that race open but narrow.
+private final class ChildSignals: @unchecked Sendable {
+    private let process: Process
+    private let descriptor: ProcessDescriptor?
+
+    init(_ process: Process) {
+        self.process = process
+        descriptor = try? ProcessDescriptor(pid: process.processIdentifier)
+    }
+
+    func send(_ signal: Int32) {
+        if let descriptor {
+            descriptor.send(signal)
+        } else if process.isRunning {
+            kill(process.processIdentifier, signal)
+        }
+    }
+}
+
 /// Interrupts a child that runs past its time, then kills it if it does not stop.
 private final class Watchdog: @unchecked Sendable {
     private let lock = NSLock()
     private var didFire = false
     private var items: [DispatchWorkItem] = []
 
-    init(_ process: Process, after seconds: Double, killAfter grace: Double) {
-        let pid = process.processIdentifier
+    init(_ child: ChildSignals, after seconds: Double, killAfter grace: Double) {
         let interrupt = DispatchWorkItem { [weak self] in
             self?.markFired()
-            kill(pid, SIGINT)
+            child.send(SIGINT)
         }
-        let killing = DispatchWorkItem { kill(pid, SIGKILL) }
+        let killing = DispatchWorkItem { child.send(SIGKILL) }
         items = [interrupt, killing]
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: interrupt)
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds + grace, execute: killing)
@@ -143,6 +165,6 @@ private final class Watchdog: @unchecked Sendable {
 
     var fired: Bool { lock.lock(); defer { lock.unlock() }; return didFire }
 
-    /// Called once the child has exited: its PID may be reused, so nothing is sent after this.
+    /// Called once the child has exited: nothing is sent after this.
     func cancel() { items.forEach { $0.cancel() } }
 }

@@ -39,8 +39,8 @@ public struct RetentionDecision: Sendable, Equatable {
 /// The retention rules, as one pure function. Every rule that applies keeps the exhibit, so the
 /// longest wins: a standing hold (on it or its case), an open case it is in, a derived exhibit of it
 /// that is held or in an open case (the original a court may ask for), its parent being kept (a
-/// derived exhibit follows its parent), and its category's period from its capture (ingest when the
-/// capture time is unknown). A derived exhibit's period is its parent's, or its own category's
+/// derived exhibit follows its parent), and its category's period from the later of its capture and its
+/// ingest (`startTime`). A derived exhibit's period is its parent's, or its own category's
 /// where that is longer. Only when none keeps it is it due.
 public enum RetentionPlan {
     /// Decides for each of `facts`, which are in catalog order (a parent before what is derived from it).
@@ -99,13 +99,30 @@ public enum RetentionPlan {
         return kept
     }
 
-    /// When the exhibit's retention period starts: its capture time, else its ingest time.
+    /// When the exhibit's retention period starts: the later of its capture and its ingest. The capture
+    /// time comes from the camera or dock (a clock reset by a flat battery says 1970), so it can only
+    /// make the period start later, never before the vault had the recording: nothing is due before
+    /// anyone could categorise or hold it.
     static func startTime(of exhibit: Exhibit) -> Int64? {
-        for text in [exhibit.capturedAt, exhibit.ingestedAt].compactMap({ $0 }) {
-            if let date = Timestamp.parse(text) { return Int64(date.timeIntervalSince1970.rounded(.down)) }
-        }
-        return nil
+        [exhibit.capturedAt, exhibit.ingestedAt].compactMap { $0.flatMap(seconds) }.max()
     }
+
+    /// An RFC 3339 time in whole Unix seconds, nil when it cannot be read.
+    static func seconds(_ text: String) -> Int64? {
+        Timestamp.parse(text).map { Int64($0.timeIntervalSince1970.rounded(.down)) }
+    }
+
+    /// How far the capture time lies from the ingest (seconds, negative: before) when more than
+    /// `clockSkewNoted` either way: a camera clock that is wrong, or a recording docked late, which
+    /// `retention run` reports since its period counts from the later of the two.
+    public static func captureOffset(of exhibit: Exhibit) -> Int64? {
+        guard let captured = exhibit.capturedAt.flatMap(seconds), let ingested = seconds(exhibit.ingestedAt),
+              abs(captured - ingested) > clockSkewNoted else { return nil }
+        return captured - ingested
+    }
+
+    /// A day: a body-worn camera is docked at the end of its shift.
+    public static let clockSkewNoted: Int64 = 86_400
 }
 
 /// A retention period on the command line: `36h`, `31d`, `7y` (a year is 365 days), at most 100 years.

@@ -23,6 +23,9 @@ public struct IngestResult: Sendable {
     /// The creation event whose record the exhibit's catalog rows were put back to from this file's
     /// genuine bytes (someone had changed them); nil when they needed no repair.
     public var repairedCatalog: Int64?
+    /// The deletion undone: retention had deleted (or purged) the exhibit these bytes are, and storing
+    /// them again brought it back (`Vault.reinstate`); nil when it was not deleted.
+    public var restored: DeletionRegistry.Deletion?
 }
 
 extension Vault {
@@ -110,12 +113,16 @@ extension Vault {
                 return repaired
             }
             if let existing = try catalog.exhibit(sha256: sha256) {
+                let deletion = try deletionRegistry.deletion(of: existing.id)
+                if let deletion { try reinstate(existing, deleted: deletion, source: source, actor: actor) }
                 var details = ["duplicate": "true", "filename": source.filename ?? "", "device": source.device]
                 details.merge(Self.derivation(of: source)) { old, _ in old }
                 try record(CustodyEvent(actor: actor, action: source.parentSHA256 == nil ? .ingest : .redact,
                                         exhibit: existing.id, objectSHA256: sha256.hex, reason: source.reason,
                                         details: details))
-                return IngestResult(exhibit: existing, duplicate: true, notes: source.notes)
+                var result = IngestResult(exhibit: existing, duplicate: true, notes: source.notes)
+                result.restored = deletion
+                return result
             }
             // A retention run purging an exhibit that shared a chunk removes it in its write transaction:
             // once this one holds the lock, every chunk it names must still be there.
@@ -125,7 +132,7 @@ extension Vault {
             }
             var exhibit = Exhibit(id: "", sha256: sha256, size: total, chunkSize: chunkSize, filename: source.filename,
                                   device: source.device, officer: source.officer ?? actor.id,
-                                  capturedAt: source.capturedAt, ingestedAt: Timestamp.rfc3339(), status: .ok,
+                                  capturedAt: source.capturedAt, ingestedAt: ingestTime(), status: .ok,
                                   unreadableReason: nil, media: nil, parentSHA256: source.parentSHA256,
                                   specSHA256: source.specSHA256, spec: source.spec)
             switch probe {
@@ -148,6 +155,9 @@ extension Vault {
             return IngestResult(exhibit: exhibit, duplicate: false, notes: source.notes)
         }
     }
+
+    /// Now on the vault's clock, which retention decides on (its period starts no earlier than this).
+    private func ingestTime() -> String { Timestamp.rfc3339(Date(timeIntervalSince1970: Double(clock.now()))) }
 
     /// The event details saying what a derived exhibit comes from (parent, spec) and the source's notes.
     private static func derivation(of source: IngestSource) -> [String: String] {

@@ -118,6 +118,7 @@ enum Commands {
             let instance: any Command
             do {
                 if let notUTF8 { throw notUTF8Error(notUTF8) }
+                try Context.refuseOverrides(args)
                 instance = try command.init(args)
             } catch let e as CustodyError {
                 Context.recordRefusal(e, of: command, args: args)

@@ -8,9 +8,22 @@ import Vault
 enum Context {
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    /// `--data`, then `$CUSTODY_DATA`, then `./var/custody`.
+    /// True in a command the API runs (`custody serve` sets `CUSTODY_API_FILES` for its children): the
+    /// server chose the data directory and the acting officer, in the environment, and nothing on the
+    /// command line changes them (`--data` and `--as` are ignored here and refused by `refuseOverrides`).
+    static let runsForAPI = environment["CUSTODY_API_FILES"] != nil
+
+    /// Refuses `--data` and `--as` in a command the API runs: the server refuses them before it starts
+    /// the command, so one here got past its check (a second guard).
+    static func refuseOverrides(_ args: Arguments) throws {
+        guard runsForAPI, let given = ["data", "as"].first(where: { args.value($0) != nil }) else { return }
+        throw CustodyError.invalidInput(field: "--\(given)", "--\(given) cannot be given over the network: the "
+                                        + "server decides the data directory and, from your token, who acts")
+    }
+
+    /// `--data`, then `$CUSTODY_DATA`, then `./var/custody` (only `$CUSTODY_DATA` when `runsForAPI`).
     static func directory(_ args: Arguments) -> DataDirectory {
-        let path = args.value("data") ?? environment["CUSTODY_DATA"] ?? "var/custody"
+        let path = (runsForAPI ? nil : args.value("data")) ?? environment["CUSTODY_DATA"] ?? "var/custody"
         return DataDirectory(root: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
 
@@ -46,9 +59,9 @@ enum Context {
         return Actor.isValidID(id) ? .officer(id) : systemUser
     }
 
-    /// The officer ID given, empty if none.
+    /// The officer ID given, empty if none (only `$CUSTODY_ACTOR` when `runsForAPI`).
     private static func officerID(_ args: Arguments) -> String {
-        args.value("as") ?? environment["CUSTODY_ACTOR"] ?? ""
+        (runsForAPI ? nil : args.value("as")) ?? environment["CUSTODY_ACTOR"] ?? ""
     }
 
     /// The file to read for `path`, an input file named on the command line. In a command the API runs

@@ -83,7 +83,8 @@ struct IngestCommand: Command {
                 results.append(["file": file, "id": r.exhibit.id, "sha256": r.exhibit.sha256.hex,
                                 "size": r.exhibit.size, "duplicate": r.duplicate, "status": r.exhibit.status.rawValue,
                                 "repaired_chunks": r.repairedChunks.map(\.hex),
-                                "repaired_catalog": r.repairedCatalog != nil, "warnings": warnings])
+                                "repaired_catalog": r.repairedCatalog != nil, "restored": r.restored != nil,
+                                "warnings": warnings])
                 if !args.flag("json") { print(Self.line(r, file: file)) }
             } catch let e as CustodyError {
                 bar.finish()
@@ -102,7 +103,12 @@ struct IngestCommand: Command {
     /// One line per file: `EX-000001  <sha256>  <file>`, then in one parenthesis what else is true of it.
     static func line(_ r: IngestResult, file: String) -> String {
         var notes = [String]()
-        if r.duplicate { notes.append("already in the vault: nothing new stored") }
+        if let deletion = r.restored {
+            notes.append("retention had " + (deletion.purgedAt == nil ? "deleted" : "purged") + " it: restored "
+                         + "(recorded in the ledger)")
+        } else if r.duplicate {
+            notes.append("already in the vault: nothing new stored")
+        }
         if let event = r.repairedCatalog {
             notes.append("its catalog rows disagreed with its ledger event \(event) and were repaired from this file "
                          + "(recorded in the ledger)")

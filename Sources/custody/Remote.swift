@@ -14,9 +14,10 @@ enum Remote {
     static let local: Set<String> = ["init", "serve", "worker", "bundle verify", "doctor", "backup", "restore-backup"]
 
     /// The server `rest` (a command's arguments) names with `--server URL` (taken out of `rest`), else
-    /// `$CUSTODY_SERVER`; nil when the command runs locally.
+    /// `$CUSTODY_SERVER`; nil when the command runs locally, as a command the API runs always does
+    /// (there `--server` is an unknown option).
     static func server(for command: any Command.Type, _ rest: [String]) -> (url: String, rest: [String])? {
-        guard !local.contains(command.name) else { return nil }
+        guard !local.contains(command.name), !Context.runsForAPI else { return nil }
         var rest = rest
         var url: String?
         var i = 0
@@ -113,12 +114,13 @@ enum Remote {
 
     /// Prints what a command printed on the server and returns its exit code; an answer refusing the
     /// request is printed as a local failure is (with `--json`, `{"error": ..., "exit": N}` on stdout).
+    /// What the server sends is not trusted to be harmless on a terminal (`shown`).
     static func printed(_ answer: APIClient.Answer, json: Bool) throws -> Int32 {
         let object = (try? JSONSerialization.jsonObject(with: answer.body)) as? [String: Any]
         if answer.status == 200, let exit = object?["exit"] as? Int, let out = object?["stdout"] as? String,
            let err = object?["stderr"] as? String {
-            print(out, terminator: "")
-            Output.writeErr(err)
+            print(shown(out, json: json), terminator: "")
+            Output.writeErr(err.escapedForTerminalKeepingLines)
             return Int32(exit)
         }
         if let message = object?["error"] as? String, let exit = object?["exit"] as? Int {
@@ -127,5 +129,24 @@ enum Remote {
         }
         throw CustodyError.failure("the server answered \(answer.status) with something the custody API does not "
                                    + "send: is --server a custody server?")
+    }
+
+    /// A command's output from the server as this terminal shows it: control and bidirectional
+    /// formatting characters escaped, newlines and tabs kept (`escapedForTerminalKeepingLines`). With
+    /// `--json`, output that is JSON stays JSON of the same value: such characters are written as
+    /// `\uXXXX` escapes (JSON has C0 controls escaped already; DEL, C1 and bidi characters may be raw).
+    static func shown(_ text: String, json: Bool) -> String {
+        guard text.altersDisplay else { return text }
+        guard json, (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) != nil
+        else { return text.escapedForTerminalKeepingLines }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.altersDisplay && !["\n", "\t", "\r"].contains(scalar) {
+                out += String(format: "\\u%04x", scalar.value)  // every such character is below U+10000
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

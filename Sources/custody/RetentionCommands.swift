@@ -124,7 +124,9 @@ struct RetentionRunCommand: OptionsOnlyCommand {
         Each deletion is a `delete` event; a deleted exhibit is hidden, and `custody restore` brings it
         back for 7 days, after which a run purges it: its chunks that no other exhibit uses are removed.
         --dry-run changes nothing and says what a run would do (any role that reads retention may).
-        `custody serve` runs this daily.
+        A deletion a hold or open case keeps again is restored instead of purged. A period counts from
+        the later of capture and ingest; exhibits captured more than a day from their ingest are listed
+        (CLOCK) so a wrong camera clock is seen. `custody serve` runs this daily.
         """
     static let refusalAction: CustodyEvent.Action? = .retention
     static let options: [OptionSpec] = [.actor, .data, .json,
@@ -146,6 +148,14 @@ struct RetentionRunCommand: OptionsOnlyCommand {
         for p in report.purged {
             print("\(report.dryRun ? "WOULD PURGE" : "PURGED")  \(p.exhibit)  \(p.chunks) chunks, "
                   + "\(Format.bytes(p.bytes)) freed")
+        }
+        for r in report.restored {
+            print(("\(report.dryRun ? "WOULD RESTORE" : "RESTORED")  \(r.exhibit)  kept again before its purge: "
+                   + r.why).escapedForTerminal)
+        }
+        for e in report.captureFarFromIngest {
+            print(("CLOCK  \(e.id)  captured \(e.capturedAt ?? "-"), ingested \(e.ingestedAt): its period counts "
+                   + "from the later (check the camera's clock)").escapedForTerminal)
         }
         print("\(report.dryRun ? "Dry run: would delete" : "Deleted") \(report.deleted.count), "
               + "\(report.dryRun ? "would purge" : "purged") \(report.purged.count), kept \(report.kept).")
@@ -198,6 +208,10 @@ enum RetentionJSON {
          },
          "purged": report.purged.map { p -> [String: Any] in
              ["id": p.exhibit, "sha256": p.sha256, "chunks_freed": p.chunks, "bytes_freed": p.bytes]
+         },
+         "restored": report.restored.map { ["id": $0.exhibit, "kept": $0.why] },
+         "capture_far_from_ingest": report.captureFarFromIngest.map { e -> [String: Any] in
+             ["id": e.id, "captured_at": e.capturedAt ?? NSNull(), "ingested_at": e.ingestedAt]
          }]
     }
 

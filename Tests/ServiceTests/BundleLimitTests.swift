@@ -67,4 +67,34 @@ final class BundleLimitTests: BundleTestCase {
         XCTAssertEqual(try sha256sum(out), try sha256sum(directory.bundles + "/\(id).zip"))
         try waitUntil("the download is counted") { try vault.bundleRegistry.get(id).downloads == 1 }
     }
+
+    /// Ranges short of the last byte are no counted copy, so without a bound on bytes a recipient could
+    /// fetch the ZIP any number of times in pieces: the bytes served are bounded by (max_downloads + 1)
+    /// x size (the one more for responses broken off).
+    func testRangesCannotFetchMoreThanTheLinksCopiesInPieces() throws {
+        let size = 1 << 20
+        let bytes = random(size)
+        let (id, query) = try builtBundle(bytes, maxDownloads: 2)
+        var got = [UInt8]()
+        for copy in 0..<3 {
+            for (from, to) in [(0, size / 2 - 1), (size / 2, size - 2)] {
+                let out = dir.file("part-\(copy)-\(from)")
+                let r = try fetch(zipURL(id, query), to: out, ["-H", "Range: bytes=\(from)-\(to)"])
+                XCTAssertEqual(r.status, 206)
+                if copy == 0 { got += try Array(Data(contentsOf: URL(fileURLWithPath: out))) }
+            }
+        }
+        XCTAssertEqual(got, Array(bytes[..<(size - 1)]))
+        XCTAssertEqual(try vault.bundleRegistry.get(id).downloads, 0, "no response sent the last byte")
+        let before = try events().count
+        let r = try fetch(zipURL(id, query), to: dir.file("more"), ["-H", "Range: bytes=0-3"])
+        XCTAssertEqual(r.status, 403, "4 bytes past 3 x size less 3")
+        // (The `download` events of the responses before may still be being recorded as they end.)
+        XCTAssertEqual(try linkEvents(after: before).filter { $0.outcome == .refused }.map(\.reason), ["over limit"])
+        // Three bytes are left: the last three are served (a counted copy: it sends the last byte), then none.
+        XCTAssertEqual(try fetch(zipURL(id, query), to: dir.file("last"), ["-H", "Range: bytes=-3"]).status, 206)
+        XCTAssertEqual(try fetch(zipURL(id, query), to: dir.file("none"), ["-H", "Range: bytes=-1"]).status, 403)
+        XCTAssertEqual(try vault.bundleRegistry.bytesServed(id), 3 * Int64(size))
+        try waitUntil("the last three bytes are counted as a copy") { try vault.bundleRegistry.get(id).downloads == 1 }
+    }
 }

@@ -32,13 +32,25 @@ final class RetentionTests: XCTestCase {
         dir?.remove()
     }
 
-    /// A file of 64 KiB chunks, each from `blocks` (the same block number gives the same chunk).
-    func ingest(_ name: String, blocks: [UInt8], capturedDaysAgo: Int64 = 40) throws -> Exhibit {
+    /// A file of 64 KiB chunks, each from `blocks` (the same block number gives the same chunk), captured
+    /// `capturedDaysAgo` days ago and ingested `ingestedDaysAgo` days ago (by default when captured: the
+    /// vault's clock is moved back for the ingest, since a period counts from the later of the two).
+    func ingest(_ name: String, blocks: [UInt8], capturedDaysAgo: Int64 = 40,
+                ingestedDaysAgo: Int64? = nil) throws -> Exhibit {
         var bytes = [UInt8]()
         for b in blocks { bytes += [UInt8](repeating: b, count: 64 << 10) }
         let path = dir.file(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return try ingest(file: path, name: name, capturedDaysAgo: capturedDaysAgo, ingestedDaysAgo: ingestedDaysAgo)
+    }
+
+    /// The file at `path`, as `ingest(_:blocks:capturedDaysAgo:ingestedDaysAgo:)` ingests its blocks.
+    func ingest(file path: String, name: String, capturedDaysAgo: Int64 = 40,
+                ingestedDaysAgo: Int64? = nil) throws -> Exhibit {
         let captured = Timestamp.rfc3339(Date(timeIntervalSince1970: Double(clock.now - capturedDaysAgo * day)))
+        let back = Double((ingestedDaysAgo ?? capturedDaysAgo) * day)
+        clock.advance(by: -back)
+        defer { clock.advance(by: back) }
         return try vault.ingest(path: path, source: IngestSource(filename: name, device: "BW2-1", capturedAt: captured),
                                 actor: officer, chunkSize: 64 << 10).exhibit
     }
@@ -131,10 +143,7 @@ final class RetentionTests: XCTestCase {
 
     func testRestoreWithinSevenDaysGivesABitIdenticalExportAndNotAfter() throws {
         let fixture = TestPaths.fixture("bodycam-a.mp4")
-        let captured = Timestamp.rfc3339(Date(timeIntervalSince1970: Double(clock.now - 40 * day)))
-        let exhibit = try vault.ingest(path: fixture, source: IngestSource(filename: "a.mp4", device: "BW2-1",
-                                                                           capturedAt: captured),
-                                       actor: officer, chunkSize: 64 << 10).exhibit
+        let exhibit = try ingest(file: fixture, name: "a.mp4")
         let other = try ingest("other.bin", blocks: [9])
         XCTAssertEqual(Set(try retain().deleted.map(\.exhibit.id)), [exhibit.id, other.id])
         XCTAssertThrowsError(try vault.export(exhibit.id, to: dir.file("refused.mp4"), by: supervisor, reason: "x"))

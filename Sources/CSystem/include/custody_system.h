@@ -27,4 +27,11 @@ int custody_this_thread_is_idle(void);
 /// The calling thread's ID (gettid(2)).
 int custody_gettid(void);
 
+/// pidfd_open(2) (Linux 5.3): a descriptor for process `pid`, closed on exec. -1 with errno.
+int custody_pidfd_open(int pid);
+
+/// pidfd_send_signal(2): `signal` to the process `pidfd` holds, never to another that took its PID
+/// after it was reaped (then -1 with ESRCH).
+int custody_pidfd_send_signal(int pidfd, int signal);
+
 #endif

@@ -119,7 +119,10 @@ extension Vault {
         }
         if bundle.revokedAt != nil { throw LinkRefusal.revoked }
         if bundle.removedAt != nil { throw LinkRefusal.removed }
-        if let limit = bundle.maxDownloads, bundle.downloads >= limit { throw LinkRefusal.overLimit }
+        if let limit = bundle.maxDownloads,
+           try bundle.downloads >= limit || bundleRegistry.bytesServed(bundle.id) >= Self.byteBudget(limit, size) {
+            throw LinkRefusal.overLimit
+        }
         return OpenedLink(bundle: bundle, recipient: Actor(id: bundle.recipient, kind: .recipient), size: size,
                           sha256: sha256, zipPath: directory.bundles + "/" + BundleLayout.zipName(bundle.id))
     }
@@ -156,14 +159,33 @@ extension Vault {
         return view
     }
 
-    /// Records that `part` of the ZIP is about to be sent (HEAD: nothing), before its first byte.
-    public func startDownload(_ opened: OpenedLink, part: DownloadPart, details: [String: String]) throws {
+    /// The most bytes of a ZIP of `size` bytes a link with `max_downloads` `limit` is sent, whatever the
+    /// ranges asked for (a range short of the last byte is no counted copy, so without this a recipient
+    /// could fetch any number of copies in pieces): `limit` copies, and one more for what responses
+    /// broken off sent (a download that breaks is then fetched again, not always resumed).
+    static func byteBudget(_ limit: Int64, _ size: Int64) -> Int64 {
+        let (budget, overflow) = (limit + 1).multipliedReportingOverflow(by: size)
+        return overflow ? Int64.max : budget
+    }
+
+    /// Records that `part` of the ZIP is about to be sent (`sending` false for HEAD: nothing), before its
+    /// first byte. With `max_downloads`, the part is reserved against the link's `byteBudget`
+    /// (`finishDownload` gives back what was not sent); past it the link is refused as `over limit`.
+    public func startDownload(_ opened: OpenedLink, part: DownloadPart, sending: Bool = true,
+                              details: [String: String]) throws {
         var details = details
         details["bundle"] = opened.bundle.id
         details["range"] = part.range(of: opened.size)
         details["bytes"] = String(part.length)
-        try record(CustodyEvent(actor: opened.recipient, action: .download, caseID: opened.bundle.caseRef,
-                                objectSHA256: opened.sha256, details: details))
+        try db.transaction {
+            if sending, let limit = opened.bundle.maxDownloads,
+               try !bundleRegistry.reserveBytes(opened.bundle.id, part.length,
+                                                budget: Self.byteBudget(limit, opened.size)) {
+                throw LinkRefusal.overLimit
+            }
+            try record(CustodyEvent(actor: opened.recipient, action: .download, caseID: opened.bundle.caseRef,
+                                    objectSHA256: opened.sha256, details: details))
+        }
     }
 
     /// Records how a download response ended: `sent` bytes of `part`, `complete` when all of them went
@@ -180,6 +202,9 @@ extension Vault {
         details["download_completed"] = String(lastByte)
         try db.transaction {
             if lastByte { details["downloads"] = String(try bundleRegistry.countDownload(opened.bundle.id)) }
+            if opened.bundle.maxDownloads != nil, sent < part.length {
+                try bundleRegistry.releaseBytes(opened.bundle.id, part.length - sent)
+            }
             try record(CustodyEvent(actor: opened.recipient, action: .download, caseID: opened.bundle.caseRef,
                                     objectSHA256: opened.sha256, outcome: complete ? .ok : .failed,
                                     reason: complete ? nil : "the connection ended after \(sent) of "

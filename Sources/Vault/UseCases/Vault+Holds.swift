@@ -5,7 +5,8 @@ import Ledger
 /// Legal holds, and closing and reopening cases: what keeps exhibits from retention. Adding or
 /// removing a hold is a `hold` event per hold; closing or reopening a case a `retention` event
 /// (`change`: `case closed`, `case reopened`), since that is what it changes. Each refused attempt
-/// is recorded and changes nothing.
+/// is recorded and changes nothing. A hold on a case, or its reopening, restores the case's exhibits
+/// retention deleted and has not purged (`restoreKept`).
 extension Vault {
     /// Places a hold on what `reference` names: a case when a case has that reference (`EX-...` always
     /// names an exhibit), else an exhibit (ID or SHA-256 prefix).
@@ -15,6 +16,7 @@ extension Vault {
             let (target, exhibit) = try holdTarget(reference)
             let hold = try holdRegistry.add(target, reason: reason, by: actor)
             try record(holdEvent(hold, exhibit: exhibit, change: "added", by: actor))
+            if case .case(let ref) = target { try restoreKept(inCase: ref, because: "on hold: \(hold.id)", by: actor) }
             return hold
         }
     }
@@ -61,6 +63,7 @@ extension Vault {
             if changed {
                 try record(CustodyEvent(actor: actor, action: .retention, caseID: found.ref,
                                         details: ["change": change, "case": found.ref]))
+                if !closed { try restoreKept(inCase: found.ref, because: "in open case \(found.ref)", by: actor) }
             }
             return (try caseRegistry.get(found.ref), changed)
         }

@@ -25,6 +25,12 @@ public struct RetentionRunReport: Sendable {
     public var purged: [Purged] = []
     /// Live exhibits kept.
     public var kept = 0
+    /// Deleted exhibits due to be purged that a rule keeps again (a hold or open case added since),
+    /// restored instead (dry: that would be), with why.
+    public var restored: [(exhibit: String, why: String)] = []
+    /// Live exhibits whose capture time lies more than a day from their ingest
+    /// (`RetentionPlan.captureOffset`): a camera clock to check; their period counts from the later.
+    public var captureFarFromIngest: [Exhibit] = []
 }
 
 /// `custody retention run`: purges what was deleted more than `restoreWindow` ago, then deletes what
@@ -42,10 +48,16 @@ extension Vault {
         let now = clock.now()
         var report = RetentionRunReport(now: now, dryRun: dryRun)
         for deletion in try deletionRegistry.unpurged(deletedBy: now - Self.restoreWindow) {
-            if let purged = try purge(deletion, at: now, by: actor, dryRun: dryRun) { report.purged.append(purged) }
+            switch try purge(deletion, at: now, by: actor, dryRun: dryRun) {
+            case .purged(let purged): report.purged.append(purged)
+            case .kept(let why): report.restored.append((deletion.exhibit, why))
+            }
         }
         if !dryRun { try freePurgedChunks() }
         for decision in RetentionPlan.decide(try retentionFacts(), now: now) {
+            if decision.verdict != .deleted, RetentionPlan.captureOffset(of: decision.exhibit) != nil {
+                report.captureFarFromIngest.append(decision.exhibit)
+            }
             switch decision.verdict {
             case .keep: report.kept += 1
             case .deleted: break
@@ -63,7 +75,8 @@ extension Vault {
         if !dryRun {
             try record(CustodyEvent(actor: actor, action: .retention,
                                     details: ["change": "run", "deleted": String(report.deleted.count),
-                                              "purged": String(report.purged.count), "kept": String(report.kept)]))
+                                              "purged": String(report.purged.count), "kept": String(report.kept),
+                                              "restored": String(report.restored.count)]))
         }
         return report
     }
@@ -96,24 +109,36 @@ extension Vault {
         }
     }
 
+    /// What became of a deletion due to be purged.
+    private enum PurgeOutcome {
+        case purged(RetentionRunReport.Purged)
+        /// A rule keeps it again (`keptBeforePurge`): restored, and why.
+        case kept(String)
+    }
+
     /// Purges a deletion older than the restore window: recorded as a `delete` event (`stage: purge`);
-    /// its chunks are removed by `freePurgedChunks` after.
+    /// its chunks are removed by `freePurgedChunks` after. Decided again first, in the same transaction:
+    /// an exhibit a rule keeps now (a hold or open case added since its deletion) is restored instead.
     private func purge(_ deletion: DeletionRegistry.Deletion, at now: Int64, by actor: Actor,
-                       dryRun: Bool) throws -> RetentionRunReport.Purged? {
+                       dryRun: Bool) throws -> PurgeOutcome {
         try db.transaction {
             let exhibit = try catalog.find(deletion.exhibit)
+            if let why = try keptBeforePurge(exhibit, now: now) {
+                if !dryRun { try restoreKept([exhibit.id], because: why, by: actor) }
+                return .kept(why)
+            }
             let chunks = try deletionRegistry.chunksOnlyUsed(by: exhibit.id)
             let purged = RetentionRunReport.Purged(exhibit: exhibit.id, sha256: exhibit.sha256.hex,
                                                    chunks: chunks.count,
                                                    bytes: chunks.reduce(0) { $0 + Int64($1.size) })
-            if dryRun { return purged }
+            if dryRun { return .purged(purged) }
             let event = try record(CustodyEvent(
                 actor: actor, action: .delete, exhibit: exhibit.id, objectSHA256: exhibit.sha256.hex,
                 reason: "deleted more than 7 days ago: its chunks no other exhibit uses are freed",
                 details: ["stage": "purge", "deleted_event": String(deletion.event), "chunks": String(chunks.count),
                           "bytes": String(purged.bytes)]))
             try deletionRegistry.markPurged(exhibit.id, at: now, event: event.seq)
-            return purged
+            return .purged(purged)
         }
     }
 
