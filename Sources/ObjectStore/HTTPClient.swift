@@ -46,8 +46,7 @@ public final class HTTPClient: @unchecked Sendable {
         let (connection, reused) = try take()
         do {
             return try exchange(connection, method, target, fields, body, sink, head)
-        } catch let failure as StaleConnection where reused && method != "POST" {
-            _ = failure
+        } catch is StaleConnection where reused && method != "POST" {
             let fresh = try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
             do {
                 return try exchange(fresh, method, target, fields, body, sink, head)

@@ -29,8 +29,9 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     public enum ParseError: Error, CustomStringConvertible, Equatable {
         case invalid(String)
         public var description: String {
-            guard case .invalid(let why) = self else { return "" }
-            return "not an S3 location (s3://BUCKET/PREFIX?endpoint=URL&region=R): \(why)"
+            switch self {
+            case .invalid(let why): return "not an S3 location (s3://BUCKET/PREFIX?endpoint=URL&region=R): \(why)"
+            }
         }
     }
 

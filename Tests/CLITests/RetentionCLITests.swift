@@ -24,21 +24,13 @@ final class RetentionCLITests: CLITestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
-    /// Ingests `count` distinct files captured and ingested in 2020, long past any default period (a
-    /// period counts from the later of the two): by a vault of this process on the same data directory,
-    /// whose clock is set to 2020, as the binary's is the machine's.
+    /// Ingests `count` distinct files captured and ingested in 2020 (`OldRecording`).
     func ingestOld(_ count: Int) throws {
-        let vault = try Vault(directory: DataDirectory(root: data))
-        let captured = "2020-01-01T00:00:00Z"
-        vault.clock = ManualClock(now: Int64(try XCTUnwrap(Timestamp.parse(captured)).timeIntervalSince1970)).clock
         for i in 0..<count {
             let path = dir.file("old-\(i).bin")
             try Data(repeating: UInt8(i + 1), count: 100_000).write(to: URL(fileURLWithPath: path))
-            _ = try vault.ingest(path: path, source: IngestSource(filename: "old-\(i).bin", device: "BW2-1",
-                                                                  capturedAt: captured),
-                                 actor: .officer(boss), chunkSize: 65536)
+            try OldRecording.ingest(path, into: data, as: .officer(boss))
         }
-        try vault.checkpoint()
     }
 
     func listed() throws -> [String] {

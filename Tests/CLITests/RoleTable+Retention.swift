@@ -66,13 +66,15 @@ extension RoleTableFixture {
 
     /// A `prepare`: a recording of the cell's own (captured now, so no retention run deletes it).
     static func newRecording(_ cell: RoleTableCell, _ supervisor: Runner) throws -> String? {
-        try ingest(cell, supervisor, capturedAt: nil)
+        try ingest(cell, supervisor)
     }
 
-    /// A `prepare`: a recording of the cell's own that retention deleted (captured in 2020, long past the
-    /// 31 days `non-evidential` keeps it), restorable for 7 days.
+    /// A `prepare`: a recording of the cell's own that retention deleted (captured and ingested in 2020,
+    /// long past the 31 days `non-evidential` keeps it: `OldRecording`), restorable for 7 days.
     static func deletedRecording(_ cell: RoleTableCell, _ supervisor: Runner) throws -> String? {
-        let id = try ingest(cell, supervisor, capturedAt: "2020-01-01T00:00:00Z")
+        let path = cell.fixture.file("old-recording-\(cell.tag).bin")
+        try Data("a recording made in 2020 for \(cell.tag)\n".utf8).write(to: URL(fileURLWithPath: path))
+        let id = try OldRecording.ingest(path, into: cell.fixture.data, as: .officer(officers[.supervisor]!))
         let run = try JSONSerialization.jsonObject(with: Data(try supervisor.ok(["retention", "run", "--json"]).utf8))
         let deleted = ((run as? [String: Any])?["deleted"] as? [[String: Any]])?.compactMap { $0["id"] as? String }
         // An earlier cell's recording a supervisor restored is due again, and deleted with it.
@@ -83,11 +85,10 @@ extension RoleTableFixture {
     }
 
     /// Ingests a small file unique to `cell` as the supervisor and returns its exhibit ID.
-    private static func ingest(_ cell: RoleTableCell, _ supervisor: Runner, capturedAt: String?) throws -> String {
+    private static func ingest(_ cell: RoleTableCell, _ supervisor: Runner) throws -> String {
         let path = cell.fixture.file("recording-\(cell.tag).bin")
         try Data("a recording made for \(cell.tag)\n".utf8).write(to: URL(fileURLWithPath: path))
-        let out = try supervisor.ok(["ingest", path, "--device", "BW2-8", "--json"]
-                                    + (capturedAt.map { ["--captured-at", $0] } ?? []))
+        let out = try supervisor.ok(["ingest", path, "--device", "BW2-8", "--json"])
         let stored = try JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]]
         guard let id = stored?.first?["id"] as? String else { throw NSError(domain: "no id in \(out)", code: 1) }
         return id

@@ -183,6 +183,8 @@ struct RoleTableFixture {
 
     /// Where its files go (not the data directory).
     let folder: String
+    /// The data directory, for what only a vault in this process can do (an ingest dated 2020).
+    let data: String
     var spec: String { file("spec.json") }
     var checkpoint: String { file("kept.cp") }
     func file(_ name: String) -> String { folder + "/" + name }

@@ -16,7 +16,7 @@ class RoleTableTestCase: CLITestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
         XCTAssertEqual(RoleTableFixture.officers[.supervisor], Self.supervisor, "init registered the supervisor")
-        fixture = RoleTableFixture(folder: dir.file("fixture"))
+        fixture = RoleTableFixture(folder: dir.file("fixture"), data: data)
         try FileManager.default.createDirectory(atPath: fixture.folder, withIntermediateDirectories: true)
         try fixture.make(supervisor)
     }
