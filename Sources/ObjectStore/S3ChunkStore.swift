@@ -83,7 +83,7 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
         if versioned {
             if try holdsExactly(digest, bytes.count) == true { return }
             try put(digest, bytes, onlyIfAbsent: false)
-        } else if try put(digest, bytes, onlyIfAbsent: true) == 412, try holdsExactly(digest, bytes.count) == false {
+        } else if try put(digest, bytes, onlyIfAbsent: true) == 412, try holdsExactly(digest, bytes.count) != true {
             try put(digest, bytes, onlyIfAbsent: false)
         }
     }
