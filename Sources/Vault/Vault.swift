@@ -32,6 +32,9 @@ public final class Vault {
     let deletionRegistry: DeletionRegistry
     /// What retention reads the time from (when an exhibit is due, when a deletion may be purged).
     public var clock = CustodyClock.system
+    /// For tests: runs in a retention run after it listed the deletions due to be purged, before each purge
+    /// (another process restoring or ingesting that exhibit meanwhile).
+    var beforePurge: ((String) throws -> Void)?
     /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
     public let store: FileChunkStore
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):

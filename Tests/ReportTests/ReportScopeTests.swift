@@ -79,4 +79,30 @@ final class ReportScopeTests: ReportTestCase {
             XCTAssertFalse(ReportJSON.text(report).contains("not_shown"), actor.id)
         }
     }
+
+    /// Retention's own events name holds and cases in their text: a deletion, and a restore because a hold
+    /// was put on the closed case. An officer's report leaves them out like the hold itself.
+    func testRetentionsDeletionsAndRestoresAreLeftOutOfAnOfficersReport() throws {
+        vault.clock = ManualClock(now: Int64(Timestamp.parse("2026-12-01T09:00:00Z")!.timeIntervalSince1970)).clock
+        let mine = try ingest("bodycam-a.mp4", officer: "PC-1")
+        _ = try vault.createCase("CPS/2026/9", title: "R v Retention", by: supervisor)
+        _ = try vault.addToCase("CPS/2026/9", exhibits: [mine.id], by: supervisor)
+        _ = try vault.setCaseClosed("CPS/2026/9", true, by: supervisor)
+        vault.clock = ManualClock(now: Int64(Timestamp.parse("2027-03-01T09:00:00Z")!.timeIntervalSince1970)).clock
+        XCTAssertEqual(try vault.runRetention(by: supervisor).deleted.map(\.exhibit.id), [mine.id])
+        let hold = try vault.addHold(on: "CPS/2026/9", reason: "complaint by the defendant's solicitor", by: supervisor)
+        let full = try vault.report(mine.id, by: supervisor, format: .json)
+        let retention = full.timeline.map(\.event).filter { [.delete, .restore].contains($0.action) }
+        XCTAssertEqual(retention.count, 2, "deleted by the run, restored by the hold")
+        let why = retention.last?.reason ?? ""
+        XCTAssertTrue(why.hasSuffix("on hold: \(hold.id)"), why)
+
+        let report = try vault.report(mine.id, by: try register("PC-1", .officer), format: .json)
+        XCTAssertFalse(report.timeline.contains { [.delete, .restore].contains($0.event.action) })
+        for text in [ReportJSON.text(report), ReportHTML.render(report)] {
+            for secret in [hold.id, "complaint by the defendant", "CPS/2026/9", "R v Retention"] {
+                XCTAssertFalse(text.contains(secret), "\(secret) is left out")
+            }
+        }
+    }
 }

@@ -54,6 +54,25 @@ extension RetentionTests {
         XCTAssertEqual(try retain().purged.map(\.exhibit), [], "the held, reopened case's exhibit was purged")
         XCTAssertTrue(try chunkExists(9))
     }
+
+    /// A run lists the deletions due to be purged, then purges them one by one; an exhibit restored in between
+    /// (a dock sending its bytes again, past the window of `custody restore`) must not be recorded as purged: that entry would
+    /// stand in the ledger for good beside a live exhibit.
+    func testAnExhibitRestoredAfterTheRunListedItIsNotPurged() throws {
+        let gone = try ingest("restored-meanwhile.bin", blocks: [4])
+        XCTAssertEqual(try retain().deleted.map(\.exhibit.id), [gone.id])
+        clock.advance(by: Double(8 * day))
+        vault.beforePurge = { [self] _ in _ = try ingest("restored-meanwhile.bin", blocks: [4], capturedDaysAgo: 1) }
+        let run = try retain()
+        vault.beforePurge = nil
+        XCTAssertEqual(run.purged.map(\.exhibit), [], "a restored exhibit reported purged")
+        XCTAssertTrue(try chunkExists(4))
+        let stages = try vault.events.events(exhibit: gone.id).filter { $0.action == .delete }.map { $0.details["stage"] }
+        XCTAssertFalse(stages.contains("purge"), "no purge recorded: \(stages)")
+        // Restored with its old times, it is still due: the same run deleted it again, restorable for 7 days.
+        XCTAssertEqual(stages, ["delete", "delete"])
+        XCTAssertNil(try vault.deletionRegistry.deletion(of: gone.id)?.purgedAt)
+    }
 }
 
 /// What the fixes for the review's retention findings promise beyond its tests.

@@ -23,12 +23,21 @@ struct ReportScope {
     func shows(_ permission: Permission) -> Bool { !missing.contains(permission) }
 
     /// Whether `event` is shown: one about a case needs `readCases`, one about a bundle (its `bundle`
-    /// detail) `readBundles`, a hold or retention event `readRetention`.
+    /// detail) `readBundles`; a hold or retention event, and retention's deletions and restores (their
+    /// reasons name holds, their reasons and cases), `readRetention`.
     func shows(_ event: CustodyEvent) -> Bool {
         if event.caseID != nil && !shows(.readCases) { return false }
         if event.details["bundle"] != nil && !shows(.readBundles) { return false }
-        if [.hold, .retention].contains(event.action) && !shows(.readRetention) { return false }
+        if !shows(.readRetention) && Self.isRetention(event) { return false }
         return true
+    }
+
+    static func isRetention(_ event: CustodyEvent) -> Bool {
+        switch event.action {
+        case .hold, .retention, .restore: return true
+        case .delete: return event.details["stage"] != nil
+        default: return false
+        }
     }
 
     /// What the report says it leaves out, `left` events of its timeline among it; nil when nothing is.

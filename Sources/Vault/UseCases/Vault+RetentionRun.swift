@@ -48,9 +48,11 @@ extension Vault {
         let now = clock.now()
         var report = RetentionRunReport(now: now, dryRun: dryRun)
         for deletion in try deletionRegistry.unpurged(deletedBy: now - Self.restoreWindow) {
+            try beforePurge?(deletion.exhibit)
             switch try purge(deletion, at: now, by: actor, dryRun: dryRun) {
             case .purged(let purged): report.purged.append(purged)
             case .kept(let why): report.restored.append((deletion.exhibit, why))
+            case .restoredMeanwhile: break
             }
         }
         if !dryRun { try freePurgedChunks() }
@@ -114,6 +116,8 @@ extension Vault {
         case purged(RetentionRunReport.Purged)
         /// A rule keeps it again (`keptBeforePurge`): restored, and why.
         case kept(String)
+        /// Restored since the run listed it (`custody restore`, or its bytes ingested again): nothing to do.
+        case restoredMeanwhile
     }
 
     /// Purges a deletion older than the restore window: recorded as a `delete` event (`stage: purge`);
@@ -122,6 +126,10 @@ extension Vault {
     private func purge(_ deletion: DeletionRegistry.Deletion, at now: Int64, by actor: Actor,
                        dryRun: Bool) throws -> PurgeOutcome {
         try db.transaction {
+            // The run listed its deletions before this transaction: one restored since is left alone (a
+            // purge recorded for it would be a false entry in the ledger for good).
+            guard let current = try deletionRegistry.deletion(of: deletion.exhibit), current.purgedAt == nil,
+                  current.event == deletion.event else { return .restoredMeanwhile }
             let exhibit = try catalog.find(deletion.exhibit)
             if let why = try keptBeforePurge(exhibit, now: now) {
                 if !dryRun { try restoreKept([exhibit.id], because: why, by: actor) }
