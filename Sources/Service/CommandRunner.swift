@@ -126,16 +126,24 @@ private final class CappedReader: @unchecked Sendable {
 /// after the child exited and was reaped (`Process` reaps it on a thread of its own, at any moment)
 /// signals nothing, never a process that took its PID since. Where pidfds are missing (Linux before
 /// 5.3), by PID while `Process` says the child runs, which leaves that race open but narrow.
-private final class ChildSignals: @unchecked Sendable {
+final class ChildSignals: @unchecked Sendable {
     private let process: Process
     private let descriptor: ProcessDescriptor?
+    /// The child had exited (and may have been reaped) by the time its pidfd was opened: that pidfd could be
+    /// another process's, which took the PID, so nothing is ever sent.
+    let signalsNothing: Bool
 
     init(_ process: Process) {
         self.process = process
-        descriptor = try? ProcessDescriptor(pid: process.processIdentifier)
+        let opened = try? ProcessDescriptor(pid: process.processIdentifier)
+        // Still running after the pidfd was opened: it had not been reaped, so its PID was not free and the
+        // pidfd is the child's.
+        signalsNothing = !process.isRunning
+        descriptor = signalsNothing ? nil : opened
     }
 
     func send(_ signal: Int32) {
+        if signalsNothing { return }
         if let descriptor {
             descriptor.send(signal)
         } else if process.isRunning {
