@@ -43,18 +43,15 @@ public final class HTTPClient: @unchecked Sendable {
                      body: UnsafeRawBufferPointer? = nil,
                      sink: (UnsafeRawBufferPointer) throws -> Void = { _ in },
                      head: (Int) -> Void = { _ in }) throws -> HTTPClientResponse {
-        let (connection, reused) = try take()
-        do {
-            return try exchange(connection, method, target, fields, body, sink, head)
-        } catch is StaleConnection where reused && method != "POST" {
-            let fresh = try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
+        var (connection, reused) = try take()
+        while true {
             do {
-                return try exchange(fresh, method, target, fields, body, sink, head)
-            } catch let again as StaleConnection {
-                throw again.error
+                return try exchange(connection, method, target, fields, body, sink, head)
+            } catch let failure as StaleConnection {
+                guard reused && method != "POST" else { throw failure.error }
+                connection = try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
+                reused = false
             }
-        } catch let failure as StaleConnection {
-            throw failure.error
         }
     }
 

@@ -71,13 +71,19 @@ extension S3ChunkStore {
 extension S3Client {
     /// Performs `request` and returns its body as text (listings and configurations: at most 16 MiB).
     func performText(_ request: Request) throws -> String {
+        try performText(request, absentOn: [])!
+    }
+
+    /// `performText`, but a status in `absentOn` (no such configuration) gives nil instead of an error.
+    func performText(_ request: Request, absentOn statuses: Set<Int>) throws -> String? {
         var body: [UInt8] = []
-        try perform(request, restart: { body.removeAll(keepingCapacity: true) }) { _, piece in
+        let response = try perform(request, expected: statuses, restart: { body.removeAll(keepingCapacity: true) }) {
+            _, piece in
             guard body.count + piece.count <= 16 << 20 else {
                 throw S3Error(status: 200, code: "TooLarge", message: "more than 16 MiB", operation: request.operation)
             }
             body += piece
         }
-        return String(decoding: body, as: UTF8.self)
+        return statuses.contains(response.status) ? nil : String(decoding: body, as: UTF8.self)
     }
 }

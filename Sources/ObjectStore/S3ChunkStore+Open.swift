@@ -11,7 +11,7 @@ extension S3ChunkStore {
     public static func open(_ client: S3Client, lock: ObjectLock?, parallelPUTs: Int = 8) throws -> S3ChunkStore {
         var request = S3Client.Request("GET", key: nil, operation: "Object Lock configuration")
         request.query = [("object-lock", "")]
-        let lockResponse = try client.performTextAllowing(request, statuses: [404])
+        let lockResponse = try client.performText(request, absentOn: [404])
         let lockEnabled = XMLText.first("ObjectLockEnabled", in: lockResponse ?? "") == "Enabled"
         if lock != nil && !lockEnabled {
             throw BucketRefused(description: "bucket \(client.location.bucket) does not have Object Lock enabled: "
@@ -22,20 +22,5 @@ extension S3ChunkStore {
         let versioning = try client.performText(request)
         let versioned = lockEnabled || XMLText.first("Status", in: versioning) == "Enabled"
         return S3ChunkStore(client: client, versioned: versioned, lock: lock, parallelPUTs: parallelPUTs)
-    }
-}
-
-extension S3Client {
-    /// `performText`, but the statuses in `statuses` give nil (no such configuration) instead of an error.
-    func performTextAllowing(_ request: Request, statuses: Set<Int>) throws -> String? {
-        var body: [UInt8] = []
-        let response = try perform(request, expected: statuses, restart: { body.removeAll(keepingCapacity: true) }) {
-            _, piece in
-            guard body.count + piece.count <= 1 << 20 else {
-                throw S3Error(status: 200, code: "TooLarge", message: "more than 1 MiB", operation: request.operation)
-            }
-            body += piece
-        }
-        return statuses.contains(response.status) ? nil : String(decoding: body, as: UTF8.self)
     }
 }

@@ -32,18 +32,11 @@ final class TLSClientTests: XCTestCase {
         server?.waitUntilExit()
     }
 
+    /// A port no one listens on now: one the kernel gave a listener just closed.
     static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard ok else { throw NSError(domain: "bind", code: Int(errno)) }
-        return Int(UInt16(bigEndian: address.sin_port))
+        let (listener, port) = try FaultyS3.listen()
+        close(listener)
+        return port
     }
 
     func get(host: String = "127.0.0.1", caFile: String?) throws -> (HTTPClientResponse, String) {
