@@ -47,7 +47,7 @@ let package = Package(
         .target(
             name: "Vault",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "SQLite", "MediaModel", "Media", "Ledger", "Storage",
-                           "Catalog", "Uploads", "CourtBundle", "Report"],
+                           "Catalog", "Uploads", "CourtBundle", "Report", "ObjectStore"],
             exclude: ["README.md"]),
         // BagIt 1.0 (RFC 8493) bags with SHA-256 manifests, streamed into a folder or any other sink.
         .target(name: "BagIt", dependencies: ["CustodyCore", "Crypto", "POSIX"], exclude: ["README.md"]),
@@ -109,7 +109,7 @@ let package = Package(
             dependencies: ["Service", "Vault", "Uploads", "POSIX", "Ledger", "HTTPServer", "Crypto", "Catalog",
                            "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "Ledger", "Crypto", "CustodyCore", "BundleFixture",
-                                                    "CourtBundle", "Catalog", "Vault"]),
+                                                    "CourtBundle", "Catalog", "Vault", "ObjectStore", "Storage"]),
         .testTarget(name: "BagItTests", dependencies: ["BagIt", "TestSupport"]),
         .testTarget(name: "ZipTests", dependencies: ["Zip", "CustodyCore", "TestSupport"]),
         // Court bundles written as TRANSFER.md lays them out from a real ledger, for the verifier's tests.

@@ -84,7 +84,8 @@ public final class CustodyService: @unchecked Sendable {
     let api: APIHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
-        _ = try Vault(directory: configuration.directory)  // refuses a directory `custody init` never made
+        // Refuses a directory `custody init` never made, and a chunk store it cannot use (saying why).
+        try Vault(directory: configuration.directory).checkStore()
         self.configuration = configuration
         self.log = log
         metrics = Metrics()

@@ -36,6 +36,14 @@ public protocol ChunkStore: AnyObject {
     /// `ChunkStoreError.damaged` when its bytes hash to anything else.
     func readChecked(_ digest: SHA256Digest, into buffer: UnsafeMutableRawBufferPointer) throws
         -> UnsafeRawBufferPointer
+    /// Takes durable files (an upload's pieces) as the chunks they are and removes them once the chunks
+    /// are durable. A file that is gone was taken by an earlier, interrupted call: its chunk must be
+    /// there. The file store renames them; any other store copies them (`adoptByCopy`).
+    func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws
+    /// The chunks whose stored bytes were wrong (damaged, tampered with) and that a `put` or `adopt`
+    /// replaced with the right ones since the last call: the caller records them, since `verify` will
+    /// not see the damage afterwards.
+    func takeRepaired() -> [SHA256Digest]
 }
 
 extension ChunkStore {

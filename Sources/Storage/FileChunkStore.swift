@@ -160,7 +160,7 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
                 dirs.insert(dir)
             } catch let e as SystemError where e.errno == EXDEV {
                 // chunks/ on another filesystem than the file: copy it the ordinary way.
-                try adoptByCopy(path, as: digest)
+                try adoptByCopy([(path, digest)])
             }
         }
         try fsyncFolders(dirs, newDirs: newDirs)

@@ -35,8 +35,8 @@ public final class Vault {
     /// For tests: runs in a retention run after it listed the deletions due to be purged, before each purge
     /// (another process restoring or ingesting that exhibit meanwhile).
     var beforePurge: ((String) throws -> Void)?
-    /// The file store: ingest and uploads rename files into it and have damaged chunks repaired.
-    public let store: FileChunkStore
+    /// The chunk store the catalog names (`StoreLocation`): the data directory's `chunks/`, or an S3 bucket.
+    public let store: any ChunkStore
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
     /// `noOfficer`, or `malformedOfficer` when a front end was given an officer ID that cannot be one.
     public var withoutOfficer = Vault.noOfficer
@@ -68,7 +68,13 @@ public final class Vault {
         }
         try FS.mkdir(directory.scratch, 0o700)
         directory.removeAbandonedScratch()
-        store = try FileChunkStore(root: directory.chunks, scratch: directory.scratch(renamingInto: directory.chunks))
+        let location = try StoreLocation(catalog.setting(StoreLocation.settingName) ?? "files",
+                                         field: StoreLocation.settingName)
+        var lockSeconds = RetentionRegistry.defaultKeepSeconds
+        if case .s3(_, lock: .some) = location {
+            lockSeconds = try retentionRegistry.category(RetentionRegistry.defaultCategory)?.keepSeconds ?? lockSeconds
+        }
+        store = try Self.openStore(location, directory: directory, lockSeconds: { lockSeconds })
     }
 
     /// What `initialize` did: the opened vault, whether it was created, and the token of the first
@@ -77,6 +83,9 @@ public final class Vault {
         public let vault: Vault
         public let created: Bool
         public let supervisorToken: String?
+        /// Where the S3 credentials from the environment were saved for later commands and the service
+        /// (`keys/s3.credentials`, 0600), when this run saved them.
+        public var savedCredentials: String?
     }
 
     /// Creates (or completes) a data directory and returns the opened vault. Harmless to repeat.
@@ -90,17 +99,24 @@ public final class Vault {
     }
 
     /// `initialize`, with the first supervisor's token.
+    /// `store`: where chunks go (`StoreLocation`); fixed at creation like the origin. An S3 bucket is checked
+    /// (reachable with the credentials, Object Lock enabled when a lock mode is asked) before anything is made.
     public static func initialization(_ directory: DataDirectory, org: String?, origin: String? = nil,
-                                      actor: Actor) throws -> Initialization {
+                                      store: StoreLocation? = nil, actor: Actor) throws -> Initialization {
         // Refused before anything is made: the first supervisor could never be registered under it.
         if actor.kind == .officer && Actor.isReservedID(actor.id) {
             throw CustodyError.invalidInput(field: "--as", Actor.reservedMessage(actor.id, as: "officer ID"))
+        }
+        if case .s3(let location, let mode) = store {
+            _ = try openS3(location, lock: mode, credentialsFile: credentialsFile(of: directory),
+                           lockSeconds: { RetentionRegistry.defaultKeepSeconds })
         }
         let created = try directory.create()
         // The database is created on first open, its schema by the migrations. It names officers
         // and devices, so only the service account may read it (WAL files inherit the mode).
         _ = try Database(path: directory.database)
         chmod(directory.database, 0o600)
+        let saved = try store.map { try fixStore($0, in: directory) } ?? nil
         let vault = try Vault(directory: directory)
         try vault.db.transaction {
             // The organisation is fixed like the origin: the first checkpoint's origin names it, and a
@@ -129,7 +145,9 @@ public final class Vault {
         }
         let token = try vault.registerFirstSupervisor(actor)
         try vault.checkpoint()
-        return Initialization(vault: vault, created: created, supervisorToken: token)
+        var done = Initialization(vault: vault, created: created, supervisorToken: token)
+        done.savedCredentials = saved
+        return done
     }
 
     /// The organisation name given to `custody init --org` (default `local`).

@@ -146,7 +146,7 @@ final class VaultRedactTests: XCTestCase {
                                       source: IngestSource(filename: "a.mp4", device: "BW2-1"), actor: officer,
                                       chunkSize: 64 << 10).exhibit
         let chunks = try vault.catalog.chunks(of: parent)
-        let path = vault.store.path(for: chunks[2].digest)
+        let path = vault.fileStore!.path(for: chunks[2].digest)
         chmod(path, 0o644)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[100] ^= 0x01

@@ -72,7 +72,7 @@ final class VaultTests: XCTestCase {
     func testNewEvidenceSharingADamagedChunkRepairsItInsteadOfReusingIt() throws {
         let a = try ingest(TestPaths.fixture("bodycam-a.mp4"))
         let first = try XCTUnwrap(vault.catalog.chunks(of: a.exhibit).first)
-        let stored = vault.store.path(for: first.digest)
+        let stored = vault.fileStore!.path(for: first.digest)
         XCTAssertEqual(chmod(stored, 0o644), 0)
         try Data(count: first.size).write(to: URL(fileURLWithPath: stored))  // zeroed: same size, wrong bytes
         let head = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("bodycam-a.mp4"))).prefix(64 << 10)
@@ -150,7 +150,7 @@ final class VaultTests: XCTestCase {
         let r = try ingest(TestPaths.fixture("bodycam-a.mp4"), chunkSize: 64 << 10)
         let other = try ingest(TestPaths.fixture("bodycam-b.mp4"), chunkSize: 64 << 10)
         let chunks = try vault.catalog.chunks(of: r.exhibit)
-        let path = vault.store.path(for: chunks[1].digest)
+        let path = vault.fileStore!.path(for: chunks[1].digest)
         chmod(path, 0o644)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[100] ^= 0x01
@@ -188,7 +188,7 @@ final class VaultTests: XCTestCase {
     func testMissingChunkIsReportedByVerify() throws {
         let r = try ingest(TestPaths.fixture("bodycam-b.mp4"), chunkSize: 64 << 10)
         let chunks = try vault.catalog.chunks(of: r.exhibit)
-        XCTAssertEqual(unlink(vault.store.path(for: chunks[0].digest)), 0)
+        XCTAssertEqual(unlink(vault.fileStore!.path(for: chunks[0].digest)), 0)
         let report = try vault.verify(actor: officer)
         XCTAssertEqual(report.damage.count, 1)
         XCTAssertTrue(report.damage[0].problem.contains("missing"), report.damage[0].problem)
@@ -215,7 +215,7 @@ final class VaultTests: XCTestCase {
         XCTAssertEqual(report.chunksChecked, 7 + 4)
         XCTAssertEqual(report.bytesChecked, a.exhibit.size + b.exhibit.size)
 
-        let store = vault.store
+        let store = vault.fileStore!
         let chunks = try vault.catalog.chunks(of: a.exhibit)
         func edit(_ digest: SHA256Digest, _ change: (inout Data) -> Void) throws {
             let path = store.path(for: digest)

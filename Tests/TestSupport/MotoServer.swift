@@ -1,0 +1,53 @@
+import Foundation
+import XCTest
+
+/// moto's S3 server (PyPI `moto[server]`, installed by Scripts/setup) on loopback, started by
+/// `Scripts/lib/moto_s3.py` with signatures checked (every request after its set-up must be signed with the
+/// printed key), and stopped when this object goes (its standard input closes). Two buckets: `plain`, and
+/// `locked` (Object Lock, hence versioned). One per test class; each test takes its own prefix.
+public final class MotoServer: @unchecked Sendable {
+    public struct Started: Decodable, Sendable {
+        public let port: Int
+        public let accessKeyID: String
+        public let secretAccessKey: String
+        public let buckets: [String: String]
+    }
+
+    let process = Process()
+    private let input = Pipe()
+    public let started: Started
+
+    public init() throws {
+        process.executableURL = URL(fileURLWithPath: TestPaths.python)
+        process.arguments = [TestPaths.root.appendingPathComponent("Scripts/lib/moto_s3.py").path]
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let piece = output.fileHandleForReading.availableData
+            guard !piece.isEmpty else { throw XCTSkip("moto_s3.py ended before answering (is moto[server] installed?)") }
+            line += piece
+        }
+        started = try JSONDecoder().decode(Started.self, from: line)
+    }
+
+    deinit {
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+
+    public var endpoint: String { "http://127.0.0.1:\(started.port)" }
+
+    /// The `s3://` store location of `bucket` (`plain` or `locked`) under `prefix`, with `extra` query items.
+    public func storeURL(_ bucket: String, prefix: String, extra: String = "") -> String {
+        "s3://\(started.buckets[bucket]!)/\(prefix)?endpoint=\(endpoint)&region=us-east-1" + extra
+    }
+
+    /// The key pair as the environment variables the AWS tools and custody read.
+    public var environment: [String: String] {
+        ["AWS_ACCESS_KEY_ID": started.accessKeyID, "AWS_SECRET_ACCESS_KEY": started.secretAccessKey]
+    }
+}
