@@ -39,6 +39,8 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
     private let mutex = NSLock()
     private var staged: Set<SHA256Digest> = []
     private var failure: Error?
+    /// Chunks found holding other bytes and written again, for the caller to record (`takeRepaired`).
+    private var repaired: [SHA256Digest] = []
 
     /// A store in a bucket as it is: `versioned` says whether it keeps versions; `lock`, whether to lock each
     /// chunk (the bucket must have Object Lock enabled: `open` checks).
@@ -78,13 +80,25 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
 
     /// One chunk's PUT, unless an object of that name holds the right bytes already. One that holds others
     /// (damaged, or tampered with) is written again, as the file store replaces a damaged file: new evidence is
-    /// never catalogued on top of wrong bytes. In a versioned bucket that adds a version; the old one stays.
+    /// never catalogued on top of wrong bytes, and `takeRepaired` names it. In a versioned bucket that adds a
+    /// version; the old one stays.
     func upload(_ digest: SHA256Digest, _ bytes: [UInt8]) throws {
+        var held: Bool?
         if versioned {
-            if try holdsExactly(digest, bytes.count) == true { return }
+            held = try holdsExactly(digest, bytes.count)
+            if held == true { return }
             try put(digest, bytes, onlyIfAbsent: false)
-        } else if try put(digest, bytes, onlyIfAbsent: true) == 412, try holdsExactly(digest, bytes.count) != true {
-            try put(digest, bytes, onlyIfAbsent: false)
+        } else if try put(digest, bytes, onlyIfAbsent: true) == 412 {
+            held = try holdsExactly(digest, bytes.count)
+            if held != true { try put(digest, bytes, onlyIfAbsent: false) }
+        }
+        if held == false { mutex.withLock { repaired.append(digest) } }
+    }
+
+    public func takeRepaired() -> [SHA256Digest] {
+        mutex.withLock {
+            defer { repaired.removeAll() }
+            return repaired
         }
     }
 

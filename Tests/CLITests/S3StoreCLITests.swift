@@ -104,6 +104,28 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
+    /// Ingesting the genuine file again writes the tampered object again and records the repair, as for files.
+    func testIngestingAgainRepairsAChangedObjectAndRecordsIt() throws {
+        XCTAssertEqual(try initialize(moto.storeURL("locked", prefix: prefix)).status, 0)
+        let file = TestPaths.fixture("bodycam-a.mp4")
+        XCTAssertEqual(try custody(["ingest", file, "--device", "BW-1", "--chunk-size", "65536"]).status, 0)
+        let chunk = try XCTUnwrap(SHA256Digest(hex: try sqliteLines("SELECT chunk FROM exhibit_chunks ORDER BY idx")[2]))
+        let locked = try bucket("locked")
+        var request = S3Client.Request("PUT", key: chunk.hex, operation: "tampering")
+        let other = [UInt8](repeating: 0x17, count: 4096)
+        request.payloadHash = SHA256.hash(other).hex
+        _ = try other.withUnsafeBytes { try locked.client.perform(request, body: $0) }
+        XCTAssertNotEqual(try custody(["verify"]).status, 0)
+
+        let again = try custody(["ingest", file, "--device", "BW-1", "--chunk-size", "65536", "--json"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains(chunk.hex), again.stdout)
+        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM events WHERE action = 'verify' AND outcome = 'failed' "
+                                       + "AND details LIKE '%\(chunk.hex)%repaired%'"), ["1"])
+        let verified = try custody(["verify"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+    }
+
     func testInitRefusesAnUnlockedBucketForALockAndWrongCredentialsWithoutSayingTheSecret() throws {
         let refused = try initialize(moto.storeURL("plain", prefix: prefix, extra: "&lock=compliance"))
         XCTAssertNotEqual(refused.status, 0)
