@@ -24,7 +24,8 @@ public struct DoctorFinding: Sendable, Equatable {
 /// `custody doctor`: checks a deployment without changing it (no event is recorded): the owner and
 /// modes of the data directory and keys, free space and inodes, the schema, the ledger key pair and the
 /// retired keys' records (`Doctor+Keys.swift`), SQLite's integrity check,
-/// the ledger (as `ledger verify`), the clock against the newest event, and the TLS certificate.
+/// the ledger (as `ledger verify`), the clock against the newest event, the chunk store (`Doctor+Store.swift`)
+/// and the TLS certificate.
 public enum Doctor {
     /// Free space or inodes below this fraction is a warning; below `problemFraction`, or under
     /// `problemBytes`, a problem.
@@ -122,6 +123,7 @@ public enum Doctor {
                                 detail: report.problems.prefix(3).joined(separator: "; "),
                                 fix: "custody ledger verify names every mismatch; restore from a backup"))
             findings.append(try clock(vault, now: now))
+            findings.append(store(vault))
         } catch {
             findings.append(DoctorFinding(check: "catalog", level: .problem, detail: "\(error)", fix: nil))
         }

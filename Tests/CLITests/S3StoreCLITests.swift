@@ -161,8 +161,14 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("chmod 600"), r.stderr)
         XCTAssertFalse(r.stderr.contains(moto.started.secretAccessKey))
+        let doctor = try custody(["doctor"])
+        XCTAssertEqual(doctor.status, 1, doctor.stdout)
+        XCTAssertTrue(doctor.stdout.contains("chunk store") && doctor.stdout.contains("chmod 600"), doctor.stdout)
         chmod(saved, 0o600)
         XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0)
+        let healthy = try custody(["doctor"])
+        XCTAssertTrue(healthy.stdout.contains("answers; no Object Lock"), healthy.stdout)
+        XCTAssertFalse(healthy.stdout.contains(moto.started.secretAccessKey))
     }
 
     /// A dock's tuspy upload is acknowledged once its chunks are objects; the service found its credentials in
