@@ -201,6 +201,66 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertFalse(log.text.contains(moto.started.secretAccessKey))
     }
 
+    /// With the store unreachable the catalog and ledger still answer; an ingest fails saying so, catalogues
+    /// nothing and exits non-zero.
+    func testAnUnreachableStoreFailsIngestOnlyAndSaysSo() throws {
+        let own = try MotoServer()
+        XCTAssertEqual(try initialize(own.storeURL("plain", prefix: prefix), environment: own.environment).status, 0)
+        XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0)
+        own.stop()
+        XCTAssertEqual(try custody(["list"]).status, 0)
+        XCTAssertEqual(try custody(["ledger", "verify"]).status, 0)
+        let failed = try custody(["ingest", TestPaths.fixture("bodycam-b.mp4"), "--device", "BW-1"])
+        XCTAssertNotEqual(failed.status, 0)
+        XCTAssertTrue(failed.stderr.contains("cannot be reached"), failed.stderr)
+        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM exhibits"), ["1"])
+        let doctor = try custody(["doctor"])
+        XCTAssertEqual(doctor.status, 1)
+        XCTAssertTrue(doctor.stdout.contains("chunk store"), doctor.stdout)
+    }
+
+    /// A dock's upload whose chunks cannot be stored is not acknowledged: its last PATCH fails, HEAD gives no
+    /// `Custody-Exhibit`, its pieces stay; with the store back (new keys in the vault's file) the next start
+    /// finishes it into the bucket.
+    func testAnUploadFinishedWhileTheStoreIsDownIsCompletedOnceItIsBack() throws {
+        let first = try MotoServer()
+        let port = first.started.port
+        XCTAssertEqual(try initialize(first.storeURL("plain", prefix: prefix), environment: first.environment).status, 0)
+        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        var (daemon, servePort, log) = try serve()
+        first.stop()
+        let recording = TestPaths.fixture("bodycam-a.mp4")
+        let script = """
+            import sys
+            from tusclient import client
+            c = client.TusClient(f"http://127.0.0.1:{sys.argv[1]}/files/", headers={"Authorization": f"Bearer {sys.argv[2]}"})
+            u = c.uploader(sys.argv[3], chunk_size=1 << 20, metadata={"filename": "a.mp4"})
+            u.upload()
+            """
+        let upload = try runProcess(TestPaths.python, ["-c", script, String(servePort), token, recording])
+        XCTAssertNotEqual(upload.status, 0, "the last PATCH must fail")
+        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM exhibits"), ["0"])
+        let id = try XCTUnwrap(try sqliteLines("SELECT id FROM uploads").first)
+        let head = try runProcess(try XCTUnwrap(which("curl")), ["-sI", "-H", "Tus-Resumable: 1.0.0", "-H",
+                                                                  "Authorization: Bearer \(token)",
+                                                                  "http://127.0.0.1:\(servePort)/files/\(id)"])
+        XCTAssertTrue(head.stdout.contains("200"), head.stdout)
+        XCTAssertFalse(head.stdout.lowercased().contains("custody-exhibit"), head.stdout)
+        XCTAssertFalse(log.text.contains(first.started.secretAccessKey))
+        daemon.terminate()
+        daemon.waitUntilExit()
+
+        let second = try MotoServer(port: port)
+        try Data(second.credentialsText.utf8).write(to: URL(fileURLWithPath: dir.file("data/keys/s3.credentials")))
+        (daemon, servePort, log) = try serve()
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        eventually(timeout: 30) { (try? self.sqliteLines("SELECT count(*) FROM exhibits")) == ["1"] }
+        let out = dir.file("out.mp4")
+        XCTAssertEqual(try custody(["export", "EX-000001", "--out", out, "--reason", "court"]).status, 0)
+        XCTAssertEqual(FileManager.default.contents(atPath: out), FileManager.default.contents(atPath: recording))
+        withExtendedLifetime(second) {}
+    }
+
     /// Killed while its chunks go up, an ingest leaves nothing catalogued: no exhibit names an object that is
     /// not there, verify passes, and the same file ingests afterwards.
     func testKillDuringIngestLeavesNoReferencedPartialChunk() throws {

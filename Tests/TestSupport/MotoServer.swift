@@ -17,9 +17,10 @@ public final class MotoServer: @unchecked Sendable {
     private let input = Pipe()
     public let started: Started
 
-    public init() throws {
+    public init(port: Int? = nil) throws {
         process.executableURL = URL(fileURLWithPath: TestPaths.python)
         process.arguments = [TestPaths.root.appendingPathComponent("Scripts/lib/moto_s3.py").path]
+            + (port.map { ["--port", String($0)] } ?? [])
         let output = Pipe()
         process.standardInput = input
         process.standardOutput = output
@@ -34,7 +35,11 @@ public final class MotoServer: @unchecked Sendable {
         started = try JSONDecoder().decode(Started.self, from: line)
     }
 
-    deinit {
+    deinit { stop() }
+
+    /// Stops the server (it exits when its standard input closes) and waits for it. A new server on its port
+    /// (`init(port:)`) has new keys and empty buckets.
+    public func stop() {
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
     }
@@ -44,6 +49,11 @@ public final class MotoServer: @unchecked Sendable {
     /// The `s3://` store location of `bucket` (`plain` or `locked`) under `prefix`, with `extra` query items.
     public func storeURL(_ bucket: String, prefix: String, extra: String = "") -> String {
         "s3://\(started.buckets[bucket]!)/\(prefix)?endpoint=\(endpoint)&region=us-east-1" + extra
+    }
+
+    /// The key pair as a credentials file holds it.
+    public var credentialsText: String {
+        "AWS_ACCESS_KEY_ID=\(started.accessKeyID)\nAWS_SECRET_ACCESS_KEY=\(started.secretAccessKey)\n"
     }
 
     /// The key pair as the environment variables the AWS tools and custody read.
