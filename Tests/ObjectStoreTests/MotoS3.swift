@@ -3,42 +3,13 @@ import ObjectStore
 import TestSupport
 import XCTest
 
-/// moto's S3 server (PyPI `moto[server]`, installed by Scripts/setup) on loopback, started by
-/// `Scripts/lib/moto_s3.py` with signatures checked, and stopped when this object goes (its standard input
-/// closes). One per test class.
+/// moto's S3 server (`MotoServer`) with the ObjectStore types a test needs: its key pair, locations and clients.
+/// One per test class.
 final class MotoS3: @unchecked Sendable {
-    struct Started: Decodable {
-        let port: Int
-        let accessKeyID: String
-        let secretAccessKey: String
-        let buckets: [String: String]
-    }
+    let server: MotoServer
+    var started: MotoServer.Started { server.started }
 
-    let process = Process()
-    private let input = Pipe()
-    let started: Started
-
-    init() throws {
-        process.executableURL = URL(fileURLWithPath: TestPaths.python)
-        process.arguments = [TestPaths.root.appendingPathComponent("Scripts/lib/moto_s3.py").path]
-        let output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let piece = output.fileHandleForReading.availableData
-            guard !piece.isEmpty else { throw XCTSkip("moto_s3.py ended before answering (is moto[server] installed?)") }
-            line += piece
-        }
-        started = try JSONDecoder().decode(Started.self, from: line)
-    }
-
-    deinit {
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
+    init() throws { server = try MotoServer() }
 
     var credentials: S3Credentials {
         S3Credentials(accessKeyID: started.accessKeyID, secretAccessKey: started.secretAccessKey)
