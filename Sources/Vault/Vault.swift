@@ -138,9 +138,9 @@ public final class Vault {
                 try vault.catalog.setSetting("ledger_origin", origin ?? "\(try vault.organization())/custody")
             }
             if created {
-                try vault.record(CustodyEvent(actor: actor, action: .initialize,
-                                              details: ["org": try vault.organization(),
-                                                        "origin": try vault.ledgerOrigin()]))
+                var details = ["org": try vault.organization(), "origin": try vault.ledgerOrigin()]
+                if case .s3 = try vault.storeLocation() { details["store"] = try vault.storeLocation().description }
+                try vault.record(CustodyEvent(actor: actor, action: .initialize, details: details))
             }
         }
         let token = try vault.registerFirstSupervisor(actor)

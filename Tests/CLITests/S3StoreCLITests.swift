@@ -54,6 +54,8 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: saved)[.posixPermissions] as? Int, 0o600)
         XCTAssertFalse(r.stdout.contains(moto.started.secretAccessKey) || r.stderr.contains(moto.started.secretAccessKey))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("data/chunks/ff")), "no local chunk folders")
+        XCTAssertEqual(try sqliteLines("SELECT json_extract(details, '$.store') FROM events WHERE action = 'init'"),
+                       [try StoreLocationText.normalized(store)], "the ledger says where the chunks are")
 
         // Later commands read the saved file (the environment has no key pair).
         let ingested = try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1", "--chunk-size", "65536", "--json"])
