@@ -6,7 +6,7 @@ import XCTest
 /// moto's S3 server (PyPI `moto[server]`, installed by Scripts/setup) on loopback, started by
 /// `Scripts/lib/moto_s3.py` with signatures checked, and stopped when this object goes (its standard input
 /// closes). One per test class.
-final class MotoS3: @unchecked Sendable {
+final class MotoS3: S3TestServer, @unchecked Sendable {
     struct Started: Decodable {
         let port: Int
         let accessKeyID: String
@@ -46,10 +46,5 @@ final class MotoS3: @unchecked Sendable {
 
     func location(_ bucket: String, prefix: String) -> S3Location {
         S3Location(bucket: started.buckets[bucket]!, prefix: prefix, host: "127.0.0.1", port: started.port)
-    }
-
-    func client(_ bucket: String, prefix: String, credentials: S3Credentials? = nil,
-                retry: RetryPolicy = RetryPolicy(sleep: { _ in })) throws -> S3Client {
-        try S3Client(location: location(bucket, prefix: prefix), credentials: credentials ?? self.credentials, retry: retry)
     }
 }
