@@ -3,7 +3,8 @@
 
 Usage: rgw_lock_check.py put | check UNTIL   (CUSTODY_S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY from s3.env)
   put    writes custody-locked/restart-check with COMPLIANCE retention for an hour; prints the retain-until date
-  check  reads it back: same bytes, COMPLIANCE until UNTIL (what put printed), and its deletion (by version) refused; exit 1 otherwise
+  check  reads it back: same bytes, COMPLIANCE until UNTIL (what put printed), and its deletion (by version)
+         refused; exit 1 otherwise
 """
 import datetime
 import os

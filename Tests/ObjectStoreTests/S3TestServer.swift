@@ -40,7 +40,8 @@ final class S3TestStores {
     }
 
     func locked(_ mode: S3ChunkStore.ObjectLock.Mode = .compliance, retainFor: Double = 3600) throws -> S3ChunkStore {
-        try S3ChunkStore.open(server.client("locked", prefix: freshPrefix()), lock: .init(mode: mode, retainFor: retainFor))
+        try S3ChunkStore.open(server.client("locked", prefix: freshPrefix()),
+                              lock: .init(mode: mode, retainFor: retainFor))
     }
 
     /// Tampering behind the store's back: a PUT of other bytes under the chunk's name, straight to the bucket.
