@@ -3,9 +3,9 @@ import ObjectStore
 import TestSupport
 import XCTest
 
-/// moto's S3 server (`MotoServer`) with the ObjectStore types a test needs: its key pair, locations and clients.
+/// moto's S3 server (`MotoServer`, started by the tests) as an `S3TestServer`: its key pair and locations.
 /// One per test class.
-final class MotoS3: @unchecked Sendable {
+final class MotoS3: S3TestServer, @unchecked Sendable {
     let server: MotoServer
     var started: MotoServer.Started { server.started }
 
@@ -17,10 +17,5 @@ final class MotoS3: @unchecked Sendable {
 
     func location(_ bucket: String, prefix: String) -> S3Location {
         S3Location(bucket: started.buckets[bucket]!, prefix: prefix, host: "127.0.0.1", port: started.port)
-    }
-
-    func client(_ bucket: String, prefix: String, credentials: S3Credentials? = nil,
-                retry: RetryPolicy = RetryPolicy(sleep: { _ in })) throws -> S3Client {
-        try S3Client(location: location(bucket, prefix: prefix), credentials: credentials ?? self.credentials, retry: retry)
     }
 }

@@ -11,7 +11,7 @@ import XCTest
 final class S3ChunkStoreTests: XCTestCase {
     nonisolated(unsafe) static var moto: MotoS3?
     var moto: MotoS3 { Self.moto! }
-    var prefixes = 0
+    lazy var stores = S3TestStores(moto)
 
     override class func setUp() {
         moto = try? MotoS3()
@@ -23,34 +23,14 @@ final class S3ChunkStoreTests: XCTestCase {
         guard Self.moto != nil else { throw XCTSkip("moto's S3 server did not start") }
     }
 
-    /// A store on its own prefix: each is new and empty.
-    func makeStore(_ bucket: String) throws -> S3ChunkStore {
-        prefixes += 1
-        return S3ChunkStore(client: try moto.client(bucket, prefix: "t\(prefixes)-\(UUID().uuidString)/chunks/"),
-                            versioned: bucket == "locked")
-    }
-
-    /// Tampering behind the store's back: a PUT of other bytes under the chunk's name, straight to the bucket.
-    static func overwrite(_ store: any ChunkStore, _ digest: SHA256Digest, _ bytes: [UInt8]) throws {
-        var request = S3Client.Request("PUT", key: digest.hex, operation: "tampering")
-        request.payloadHash = SHA256.hash(bytes).hex
-        _ = try bytes.withUnsafeBytes { try (store as! S3ChunkStore).client.perform(request, body: $0) }
-    }
-
     func testConformanceInAPlainBucket() throws {
-        try ChunkStoreConformance.runAll(deletion: .deletes, { try makeStore("plain") }, damage: Self.overwrite)
+        try stores.conformanceInAPlainBucket()
     }
 }
 
 extension S3ChunkStoreTests {
-    func lockedStore(retainFor: Double = 3600) throws -> S3ChunkStore {
-        prefixes += 1
-        return try S3ChunkStore.open(moto.client("locked", prefix: "t\(prefixes)-\(UUID().uuidString)/"),
-                                     lock: .init(mode: .compliance, retainFor: retainFor))
-    }
-
     func testConformanceInAnObjectLockBucketWhereDeletionIsRefused() throws {
-        try ChunkStoreConformance.runAll(deletion: .refuses, { try lockedStore() }, damage: Self.overwrite)
+        try stores.conformanceInAnObjectLockBucket()
     }
 
     func testABucketWithoutObjectLockIsRefusedWhenLockingIsAsked() throws {
@@ -78,20 +58,6 @@ extension S3ChunkStoreTests {
     }
 
     func testAnObjectWithOtherBytesIsReplacedAndOneWithTheRightBytesIsNotWrittenAgain() throws {
-        for bucket in ["plain", "locked"] {
-            let store = bucket == "plain" ? try makeStore("plain") : try lockedStore()
-            let real = Array("the recording".utf8)
-            let digest = SHA256.hash(real)
-            try Self.overwrite(store, digest, Array("something else".utf8))
-            try real.withUnsafeBytes { try store.put(digest, $0) }
-            try store.sync()
-            // New evidence is never catalogued on top of wrong bytes: they were replaced.
-            XCTAssertEqual(try ChunkStoreConformance.readChecked(store, digest), real, bucket)
-            guard store.versioned else { continue }
-            XCTAssertEqual(try store.versions(of: digest.hex).count, 2, "the tampered version is kept, locked")
-            try real.withUnsafeBytes { try store.put(digest, $0) }
-            try store.sync()
-            XCTAssertEqual(try store.versions(of: digest.hex).count, 2, "right bytes are not written again")
-        }
+        try stores.otherBytesAreReplacedAndRightOnesNotWrittenAgain()
     }
 }
