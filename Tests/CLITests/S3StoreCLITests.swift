@@ -6,26 +6,27 @@ import Storage
 import TestSupport
 import XCTest
 
-/// A vault whose chunks are on S3 (moto's server, signatures checked), driven through the `custody` binary:
-/// init checks the bucket, ingest and uploads put every chunk before they are acknowledged, export, redact and
-/// verify read them back, and the credentials never show.
-final class S3StoreCLITests: CLITestCase {
-    nonisolated(unsafe) static var moto: MotoServer?
-    var moto: MotoServer { Self.moto! }
+/// A vault whose chunks are on S3, driven through the `custody` binary: what both servers run (moto's here,
+/// a Ceph RGW in `RGWStoreCLITests`). Each test takes its own prefix in the server's buckets.
+class S3CLITestCase: CLITestCase {
+    nonisolated(unsafe) static var endpoints: [String: any S3Endpoint] = [:]
+    /// The server this class stores on (one per class, started or found once).
+    class func makeEndpoint() throws -> any S3Endpoint { fatalError("a subclass names its server") }
+    var s3: any S3Endpoint { Self.endpoints["\(Self.self)"]! }
     var prefix = ""
 
     override func setUpWithError() throws {
         guard FileManager.default.isExecutableFile(atPath: TestPaths.custodyBinary) else {
             throw XCTSkip("build the custody binary first (swift build)")
         }
-        if Self.moto == nil { Self.moto = try MotoServer() }
+        if Self.endpoints["\(Self.self)"] == nil { Self.endpoints["\(Self.self)"] = try Self.makeEndpoint() }
         dir = TemporaryDirectory("custody-s3-cli")
         prefix = "vault-" + UUID().uuidString.prefix(8).lowercased()
     }
 
     /// `custody init --store URL` with the key pair in the environment (as an operator would run it).
     func initialize(_ store: String, environment: [String: String]? = nil) throws -> ProcessResult {
-        var env = environment ?? moto.environment
+        var env = environment ?? s3.environment
         env["CUSTODY_DATA"] = data
         env["CUSTODY_ACTOR"] = Self.supervisor
         return try runProcess(TestPaths.custodyBinary, ["init", "--org", "testforce", "--store", store, "--json"],
@@ -34,17 +35,17 @@ final class S3StoreCLITests: CLITestCase {
 
     /// The chunk store a test looks into directly (not through custody).
     func bucket(_ name: String) throws -> S3ChunkStore {
-        let location = S3Location(bucket: moto.started.buckets[name]!, prefix: prefix, host: "127.0.0.1",
-                                  port: moto.started.port)
-        let credentials = S3Credentials(accessKeyID: moto.started.accessKeyID,
-                                        secretAccessKey: moto.started.secretAccessKey)
+        let location = S3Location(bucket: s3.bucketName(name), prefix: prefix, host: s3.host, port: s3.port)
+        let credentials = S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)
         return try S3ChunkStore.open(S3Client(location: location, credentials: credentials), lock: nil)
     }
 
     func allNames(_ store: ChunkStore) throws -> [SHA256Digest] { try store.list(after: nil, limit: 1000) }
 
-    func testIngestRedactExportAndVerifyInALockedBucket() throws {
-        let store = moto.storeURL("locked", prefix: prefix, extra: "&lock=governance")
+    /// Init in the locked bucket with `lock`, ingest, export, redact, verify: every chunk, and only those, an
+    /// object; a locked one's deletion refused; the credentials saved 0600 and never shown.
+    func checkIngestRedactExportVerify(lock: String) throws {
+        let store = s3.storeURL("locked", prefix: prefix, extra: "&lock=\(lock)")
         let r = try initialize(store)
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -52,7 +53,7 @@ final class S3StoreCLITests: CLITestCase {
         let saved = dir.file("data/keys/s3.credentials")
         XCTAssertEqual(object["credentials_saved"] as? String, saved)
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: saved)[.posixPermissions] as? Int, 0o600)
-        XCTAssertFalse(r.stdout.contains(moto.started.secretAccessKey) || r.stderr.contains(moto.started.secretAccessKey))
+        XCTAssertFalse(r.stdout.contains(s3.secretAccessKey) || r.stderr.contains(s3.secretAccessKey))
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.file("data/chunks/ff")), "no local chunk folders")
         XCTAssertEqual(try sqliteLines("SELECT json_extract(details, '$.store') FROM events WHERE action = 'init'"),
                        [try StoreLocationText.normalized(store)], "the ledger says where the chunks are")
@@ -82,8 +83,8 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertEqual(try custody(["ledger", "verify"]).status, 0)
     }
 
-    func testVerifyNamesAChangedAndAMissingObjectAndExportWritesNothing() throws {
-        XCTAssertEqual(try initialize(moto.storeURL("plain", prefix: prefix)).status, 0)
+    func checkVerifyNamesAChangedAndAMissingObject() throws {
+        XCTAssertEqual(try initialize(s3.storeURL("plain", prefix: prefix)).status, 0)
         let ingested = try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1", "--chunk-size", "65536"])
         XCTAssertEqual(ingested.status, 0, ingested.stderr)
         let chunks = try sqliteLines("SELECT chunk FROM exhibit_chunks ORDER BY idx")
@@ -106,9 +107,85 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
     }
 
+    /// Killed while its chunks go up, an ingest leaves nothing catalogued: no exhibit names an object that is
+    /// not there, verify passes, and the same file ingests afterwards.
+    func checkKillDuringIngestLeavesNoReferencedPartialChunk() throws {
+        XCTAssertEqual(try initialize(s3.storeURL("plain", prefix: prefix)).status, 0)
+        let recording = dir.file("big.bin")
+        try makeLargeFile(recording, mebibytes: 48)
+        let plain = try bucket("plain")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        process.arguments = ["ingest", recording, "--device", "BW-1", "--chunk-size", "262144", "--data", data, "--as", Self.supervisor]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(60)
+        while try allNames(plain).count < 3 && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        XCTAssertTrue(process.isRunning, "the ingest finished before it could be killed")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM exhibits"), ["0"])
+        XCTAssertEqual(try custody(["verify"]).status, 0)
+        let again = try custody(["ingest", recording, "--device", "BW-1", "--chunk-size", "262144"])
+        XCTAssertEqual(again.status, 0, again.stderr)
+        let verified = try custody(["verify"])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        let named = Set(try sqliteLines("SELECT DISTINCT chunk FROM exhibit_chunks"))
+        XCTAssertTrue(named.isSubset(of: Set(try allNames(plain).map(\.hex))))
+    }
+
+    /// A dock's tuspy upload, a redaction and a court bundle built by the service, all on the bucket: the bundle
+    /// verifies and the redaction's chunks are objects.
+    func checkUploadRedactBundle() throws {
+        XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
+        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (daemon, port, log) = try serve()
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let script = """
+            import sys
+            from tusclient import client
+            c = client.TusClient(f"http://127.0.0.1:{sys.argv[1]}/files/", headers={"Authorization": f"Bearer {sys.argv[2]}"})
+            c.uploader(sys.argv[3], chunk_size=1 << 20, metadata={"filename": "a.mp4"}).upload()
+            """
+        let upload = try runProcess(TestPaths.python, ["-c", script, String(port), token, TestPaths.fixture("bodycam-a.mp4")])
+        XCTAssertEqual(upload.status, 0, upload.stderr + log.text)
+        eventually(timeout: 30) { (try? self.sqliteLines("SELECT count(*) FROM exhibits")) == ["1"] }
+        XCTAssertEqual(try custody(["case", "create", "CPS/1"]).status, 0)
+        XCTAssertEqual(try custody(["case", "add", "CPS/1", "EX-000001"]).status, 0)
+        let created = try custody(["bundle", "create", "--case", "CPS/1", "--recipient", "clerk@court.example",
+                                   "--exhibit", "EX-000001:" + TestPaths.fixture("redaction-spec.json")])
+        XCTAssertEqual(created.status, 0, created.stderr)
+        eventually(timeout: 120) {
+            (try? self.sqliteLines("SELECT state FROM bundles WHERE id = 'BN-000001'")) == ["done"]
+        }
+        let zip = dir.file("data/bundles/BN-000001.zip")
+        let verified = try custody(["bundle", "verify", zip])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        let chunks = Set(try sqliteLines("SELECT DISTINCT chunk FROM exhibit_chunks"))
+        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM exhibits"), ["2"], "the original and its redaction")
+        XCTAssertEqual(Set(try allNames(try bucket("locked")).map(\.hex)), chunks)
+        XCTAssertFalse(log.text.contains(s3.secretAccessKey))
+    }
+}
+
+/// The same on moto's server (started by the tests, signatures checked), and what only a server the tests can
+/// stop, or tamper with freely, can show.
+final class S3StoreCLITests: S3CLITestCase {
+    override class func makeEndpoint() throws -> any S3Endpoint { try MotoServer() }
+
+    func testIngestRedactExportAndVerifyInALockedBucket() throws { try checkIngestRedactExportVerify(lock: "governance") }
+    func testVerifyNamesAChangedAndAMissingObjectAndExportWritesNothing() throws {
+        try checkVerifyNamesAChangedAndAMissingObject()
+    }
+    func testKillDuringIngestLeavesNoReferencedPartialChunk() throws {
+        try checkKillDuringIngestLeavesNoReferencedPartialChunk()
+    }
+    func testAnUploadRedactionAndBundleEndToEnd() throws { try checkUploadRedactBundle() }
+
     /// Ingesting the genuine file again writes the tampered object again and records the repair, as for files.
     func testIngestingAgainRepairsAChangedObjectAndRecordsIt() throws {
-        XCTAssertEqual(try initialize(moto.storeURL("locked", prefix: prefix)).status, 0)
+        XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix)).status, 0)
         let file = TestPaths.fixture("bodycam-a.mp4")
         XCTAssertEqual(try custody(["ingest", file, "--device", "BW-1", "--chunk-size", "65536"]).status, 0)
         let chunk = try XCTUnwrap(SHA256Digest(hex: try sqliteLines("SELECT chunk FROM exhibit_chunks ORDER BY idx")[2]))
@@ -129,40 +206,40 @@ final class S3StoreCLITests: CLITestCase {
     }
 
     func testInitRefusesAnUnlockedBucketForALockAndWrongCredentialsWithoutSayingTheSecret() throws {
-        let refused = try initialize(moto.storeURL("plain", prefix: prefix, extra: "&lock=compliance"))
+        let refused = try initialize(s3.storeURL("plain", prefix: prefix, extra: "&lock=compliance"))
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("does not have Object Lock enabled"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/custody.sqlite"), "nothing was made")
 
         let secret = "wrongSECRETvalue0123456789abcdefXYZ"
-        let forged = try initialize(moto.storeURL("plain", prefix: prefix),
-                                    environment: ["AWS_ACCESS_KEY_ID": moto.started.accessKeyID,
+        let forged = try initialize(s3.storeURL("plain", prefix: prefix),
+                                    environment: ["AWS_ACCESS_KEY_ID": s3.accessKeyID,
                                                   "AWS_SECRET_ACCESS_KEY": secret])
         XCTAssertNotEqual(forged.status, 0)
         XCTAssertTrue(forged.stderr.contains("SignatureDoesNotMatch") || forged.stderr.contains("403"), forged.stderr)
         XCTAssertFalse(forged.stdout.contains(secret) || forged.stderr.contains(secret))
         XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/custody.sqlite"))
 
-        let url = moto.storeURL("plain", prefix: prefix).replacingOccurrences(of: "s3://", with: "s3://key:pw@")
+        let url = s3.storeURL("plain", prefix: prefix).replacingOccurrences(of: "s3://", with: "s3://key:pw@")
         let withCredentials = try initialize(url)
         XCTAssertEqual(withCredentials.status, 2, withCredentials.stderr)
         XCTAssertTrue(withCredentials.stderr.contains("must not carry credentials"), withCredentials.stderr)
 
-        XCTAssertEqual(try initialize(moto.storeURL("plain", prefix: prefix)).status, 0)
-        let other = try initialize(moto.storeURL("plain", prefix: prefix + "-other"))
+        XCTAssertEqual(try initialize(s3.storeURL("plain", prefix: prefix)).status, 0)
+        let other = try initialize(s3.storeURL("plain", prefix: prefix + "-other"))
         XCTAssertNotEqual(other.status, 0)
         XCTAssertTrue(other.stderr.contains("store migrate"), other.stderr)
     }
 
     /// A world-readable credentials file is refused, naming the file and never quoting it.
     func testACredentialsFileOthersMayReadIsRefused() throws {
-        XCTAssertEqual(try initialize(moto.storeURL("plain", prefix: prefix)).status, 0)
+        XCTAssertEqual(try initialize(s3.storeURL("plain", prefix: prefix)).status, 0)
         let saved = dir.file("data/keys/s3.credentials")
         chmod(saved, 0o644)
         let r = try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("chmod 600"), r.stderr)
-        XCTAssertFalse(r.stderr.contains(moto.started.secretAccessKey))
+        XCTAssertFalse(r.stderr.contains(s3.secretAccessKey))
         let doctor = try custody(["doctor"])
         XCTAssertEqual(doctor.status, 1, doctor.stdout)
         XCTAssertTrue(doctor.stdout.contains("chunk store") && doctor.stdout.contains("chmod 600"), doctor.stdout)
@@ -170,13 +247,13 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0)
         let healthy = try custody(["doctor"])
         XCTAssertTrue(healthy.stdout.contains("answers; no Object Lock"), healthy.stdout)
-        XCTAssertFalse(healthy.stdout.contains(moto.started.secretAccessKey))
+        XCTAssertFalse(healthy.stdout.contains(s3.secretAccessKey))
     }
 
     /// A dock's tuspy upload is acknowledged once its chunks are objects; the service found its credentials in
     /// the vault's file.
     func testATuspyUploadCompletesIntoTheBucket() throws {
-        XCTAssertEqual(try initialize(moto.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
+        XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
         let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let recording = dir.file("recording.mp4")
         try makeLargeFile(recording, mebibytes: 9)
@@ -200,7 +277,7 @@ final class S3StoreCLITests: CLITestCase {
         let out = dir.file("out.mp4")
         XCTAssertEqual(try custody(["export", "EX-000001", "--out", out, "--reason", "court"]).status, 0)
         XCTAssertEqual(FileManager.default.contents(atPath: out), FileManager.default.contents(atPath: recording))
-        XCTAssertFalse(log.text.contains(moto.started.secretAccessKey))
+        XCTAssertFalse(log.text.contains(s3.secretAccessKey))
     }
 
     /// With the store unreachable the catalog and ledger still answer; an ingest fails saying so, catalogues
@@ -262,34 +339,23 @@ final class S3StoreCLITests: CLITestCase {
         XCTAssertEqual(FileManager.default.contents(atPath: out), FileManager.default.contents(atPath: recording))
         withExtendedLifetime(second) {}
     }
+}
 
-    /// Killed while its chunks go up, an ingest leaves nothing catalogued: no exhibit names an object that is
-    /// not there, verify passes, and the same file ingests afterwards.
-    func testKillDuringIngestLeavesNoReferencedPartialChunk() throws {
-        XCTAssertEqual(try initialize(moto.storeURL("plain", prefix: prefix)).status, 0)
-        let recording = dir.file("big.bin")
-        try makeLargeFile(recording, mebibytes: 48)
-        let plain = try bucket("plain")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        process.arguments = ["ingest", recording, "--device", "BW-1", "--chunk-size", "262144", "--data", data, "--as", Self.supervisor]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(60)
-        while try allNames(plain).count < 3 && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
-        XCTAssertTrue(process.isRunning, "the ingest finished before it could be killed")
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        XCTAssertEqual(try sqliteLines("SELECT count(*) FROM exhibits"), ["0"])
-        XCTAssertEqual(try custody(["verify"]).status, 0)
-        let again = try custody(["ingest", recording, "--device", "BW-1", "--chunk-size", "262144"])
-        XCTAssertEqual(again.status, 0, again.stderr)
-        let verified = try custody(["verify"])
-        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
-        let named = Set(try sqliteLines("SELECT DISTINCT chunk FROM exhibit_chunks"))
-        XCTAssertTrue(named.isSubset(of: Set(try allNames(plain).map(\.hex))))
+/// The same end to end on a real distributed engine: a one-node Ceph RGW (`Scripts/ceph-rgw`, named by
+/// `CUSTODY_RGW_ENV`; skipped without one), which also checks each PUT's payload hash, in COMPLIANCE mode.
+final class RGWStoreCLITests: S3CLITestCase {
+    override class func makeEndpoint() throws -> any S3Endpoint { try RGWEndpoint.fromEnvironment() }
+
+    func testIngestRedactExportAndVerifyInAComplianceLockedBucket() throws {
+        try checkIngestRedactExportVerify(lock: "compliance")
     }
+    func testVerifyNamesAChangedAndAMissingObjectAndExportWritesNothing() throws {
+        try checkVerifyNamesAChangedAndAMissingObject()
+    }
+    func testKillDuringIngestLeavesNoReferencedPartialChunk() throws {
+        try checkKillDuringIngestLeavesNoReferencedPartialChunk()
+    }
+    func testAnUploadRedactionAndBundleEndToEnd() throws { try checkUploadRedactBundle() }
 }
 
 /// The form a store location is kept in (what `custody init --json` prints as `store`).

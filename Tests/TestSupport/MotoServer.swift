@@ -5,7 +5,7 @@ import XCTest
 /// `Scripts/lib/moto_s3.py` with signatures checked (every request after its set-up must be signed with the
 /// printed key), and stopped when this object goes (its standard input closes). Two buckets: `plain`, and
 /// `locked` (Object Lock, hence versioned). One per test class; each test takes its own prefix.
-public final class MotoServer: @unchecked Sendable {
+public final class MotoServer: S3Endpoint, @unchecked Sendable {
     public struct Started: Decodable, Sendable {
         public let port: Int
         public let accessKeyID: String
@@ -44,20 +44,9 @@ public final class MotoServer: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    public var endpoint: String { "http://127.0.0.1:\(started.port)" }
-
-    /// The `s3://` store location of `bucket` (`plain` or `locked`) under `prefix`, with `extra` query items.
-    public func storeURL(_ bucket: String, prefix: String, extra: String = "") -> String {
-        "s3://\(started.buckets[bucket]!)/\(prefix)?endpoint=\(endpoint)&region=us-east-1" + extra
-    }
-
-    /// The key pair as a credentials file holds it.
-    public var credentialsText: String {
-        "AWS_ACCESS_KEY_ID=\(started.accessKeyID)\nAWS_SECRET_ACCESS_KEY=\(started.secretAccessKey)\n"
-    }
-
-    /// The key pair as the environment variables the AWS tools and custody read.
-    public var environment: [String: String] {
-        ["AWS_ACCESS_KEY_ID": started.accessKeyID, "AWS_SECRET_ACCESS_KEY": started.secretAccessKey]
-    }
+    public var host: String { "127.0.0.1" }
+    public var port: Int { started.port }
+    public var accessKeyID: String { started.accessKeyID }
+    public var secretAccessKey: String { started.secretAccessKey }
+    public func bucketName(_ name: String) -> String { started.buckets[name]! }
 }
