@@ -19,6 +19,21 @@ public struct RedactionAssignment: Sendable {
     public let chunks: [(digest: SHA256Digest, size: Int)]
     public let spec: [UInt8]
     public let bounds: RedactionSpec.Bounds
+
+    public init(leaseID: String, leaseUntil: Int64, bundle: String, index: Int, parent: String,
+                parentSHA256: SHA256Digest, chunkSize: Int, chunks: [(digest: SHA256Digest, size: Int)], spec: [UInt8],
+                bounds: RedactionSpec.Bounds) {
+        self.leaseID = leaseID
+        self.leaseUntil = leaseUntil
+        self.bundle = bundle
+        self.index = index
+        self.parent = parent
+        self.parentSHA256 = parentSHA256
+        self.chunkSize = chunkSize
+        self.chunks = chunks
+        self.spec = spec
+        self.bounds = bounds
+    }
 }
 
 /// Redactions of court bundles made by remote workers (`custody worker --server`), the primary's
