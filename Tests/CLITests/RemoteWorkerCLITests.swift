@@ -89,24 +89,14 @@ final class RemoteWorkerCLITests: RemoteWorkerCLITestCase {
         // Bytes Y stored under the name of bytes X: the primary reads them back and refuses.
         let x = Data("the bytes the worker claims\n".utf8), y = Data("other bytes of the same length\n".utf8)
         let nameX = try sha256(x)
-        try FileManager.default.createDirectory(atPath: data + "/chunks/\(nameX.prefix(2))",
-                                                withIntermediateDirectories: true)
-        try y.write(to: URL(fileURLWithPath: data + "/chunks/\(nameX.prefix(2))/\(nameX)"))
-        let forged = try post(port, "/api/v1/worker/leases/\(first["lease"]!)/done", token: token, body: [
-            "sha256": nameX, "size": x.count, "chunk_size": x.count, "chunks": [["sha256": nameX, "size": x.count]],
-        ])
+        let forged = try report(port, token: token, lease: first, storing: y, as: nameX, size: x.count, sha256: nameX)
         XCTAssertEqual(forged.0, 400, forged.1)
         XCTAssertTrue(forged.1.contains("damaged"), forged.1)
 
         // A genuine chunk, but a whole SHA-256 that is not the file's.
         let z = Data("a genuine chunk of the derived clip\n".utf8)
-        let nameZ = try sha256(z)
-        try FileManager.default.createDirectory(atPath: data + "/chunks/\(nameZ.prefix(2))",
-                                                withIntermediateDirectories: true)
-        try z.write(to: URL(fileURLWithPath: data + "/chunks/\(nameZ.prefix(2))/\(nameZ)"))
-        let wrong = try post(port, "/api/v1/worker/leases/\(second["lease"]!)/done", token: token, body: [
-            "sha256": nameX, "size": z.count, "chunk_size": z.count, "chunks": [["sha256": nameZ, "size": z.count]],
-        ])
+        let wrong = try report(port, token: token, lease: second, storing: z, as: try sha256(z), size: z.count,
+                               sha256: nameX)
         XCTAssertEqual(wrong.0, 400, wrong.1)
         XCTAssertTrue(wrong.1.contains("not the \(nameX) reported"), wrong.1)
 
@@ -175,6 +165,18 @@ final class RemoteWorkerCLITests: RemoteWorkerCLITestCase {
     }
 
     override var officers: [String: String] { ["aud.1": "auditor"] }
+
+    /// Writes `bytes` into the store as chunk `name` and reports, under `lease`, a file of that one chunk
+    /// of `size` bytes whose SHA-256 is `sha256`.
+    private func report(_ port: Int, token: String, lease: [String: Any], storing bytes: Data, as name: String,
+                        size: Int, sha256: String) throws -> (Int, String) {
+        let folder = data + "/chunks/\(name.prefix(2))"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try bytes.write(to: URL(fileURLWithPath: folder + "/" + name))
+        return try post(port, "/api/v1/worker/leases/\(lease["lease"]!)/done", token: token, body: [
+            "sha256": sha256, "size": size, "chunk_size": size, "chunks": [["sha256": name, "size": size]],
+        ])
+    }
 
     private func sha256(_ bytes: Data) throws -> String {
         let file = dir.file("sha-\(UUID().uuidString.prefix(8))")
