@@ -27,7 +27,8 @@ struct WorkerHandler {
     func handle(_ request: HTTPRequestHead, body: HTTPBody, connection: HTTPConnectionInfo) -> HTTPResponse {
         do {
             let worker = try authenticate(request, connection: connection)
-            let parts = request.path.dropFirst(Self.prefix.count).split(separator: "/", omittingEmptySubsequences: false)
+            let parts = request.path.dropFirst(Self.prefix.count)
+                .split(separator: "/", omittingEmptySubsequences: false)
             switch (request.method, parts.count, parts.first, parts.last) {
             case ("GET", 1, "store", _): return APIHandler.json(.ok, ["store": store])
             case ("POST", 1, "lease", _): return try lease(worker)
@@ -55,7 +56,9 @@ struct WorkerHandler {
     private func lease(_ worker: String) throws -> HTTPResponse {
         guard let lease = try pool.with({
             try $0.leaseRedaction(worker: worker, now: clock.now(), leaseSeconds: leaseSeconds)
-        }) else { return HTTPResponse(status: HTTPStatus(code: 204), headers: ["Cache-Control": "no-store"], bytes: []) }
+        }) else {
+            return HTTPResponse(status: HTTPStatus(code: 204), headers: ["Cache-Control": "no-store"], bytes: [])
+        }
         log.info("redaction leased", ["worker": worker, "bundle": lease.bundle, "exhibit": lease.parent])
         return APIHandler.json(.ok, WorkerMessages.assignment(lease))
     }
@@ -68,13 +71,17 @@ struct WorkerHandler {
             }
             return APIHandler.json(.ok, ["lease_until": until])
         case "done":
-            let report = try refusingMalformed(worker) { try WorkerMessages.report(body.readAll(limit: Self.maxReportBody)) }
+            let report = try refusingMalformed(worker) {
+                try WorkerMessages.report(body.readAll(limit: Self.maxReportBody))
+            }
             let result = try pool.with { try $0.completeRedaction(leaseID, worker: worker, report: report) }
             log.info("redaction catalogued", ["worker": worker, "exhibit": result.exhibit.id])
             return APIHandler.json(.ok, ["exhibit": result.exhibit.id, "sha256": result.exhibit.sha256.hex,
                                          "duplicate": result.duplicate])
         case "failed":
-            let error = try refusingMalformed(worker) { try WorkerMessages.failure(body.readAll(limit: Self.maxFailureBody)) }
+            let error = try refusingMalformed(worker) {
+                try WorkerMessages.failure(body.readAll(limit: Self.maxFailureBody))
+            }
             try pool.with { try $0.failRedaction(leaseID, worker: worker, error: error, now: clock.now()) }
             return APIHandler.json(.ok, [:])
         case "release":
@@ -88,7 +95,9 @@ struct WorkerHandler {
     /// Parses a report's body; a malformed one is refused and recorded (the worker named).
     private func refusingMalformed<T>(_ worker: String, _ parse: () throws -> T) throws -> T {
         do { return try parse() } catch let e as CustodyError {
-            try pool.with { _ = $0.refuse(.worker(worker), .redact, reason: e.message, details: ["report": "malformed"]) }
+            try pool.with {
+                _ = $0.refuse(.worker(worker), .redact, reason: e.message, details: ["report": "malformed"])
+            }
             throw e
         }
     }

@@ -22,9 +22,11 @@ public enum WorkerMessages {
     public static func assignment(_ bytes: [UInt8]) throws -> RedactionAssignment {
         let o = try object(bytes)
         guard let lease = o["lease"] as? String, let until = o["lease_until"] as? Int64,
-              let bundle = o["bundle"] as? String, let index = o["index"] as? Int, let exhibit = o["exhibit"] as? String,
+              let bundle = o["bundle"] as? String, let index = o["index"] as? Int,
+              let exhibit = o["exhibit"] as? String,
               let sha256 = (o["sha256"] as? String).flatMap(SHA256Digest.init(hex:)),
-              let chunkSize = o["chunk_size"] as? Int, let spec = (o["spec"] as? String).flatMap({ Data(base64Encoded: $0) }),
+              let chunkSize = o["chunk_size"] as? Int,
+              let spec = (o["spec"] as? String).flatMap({ Data(base64Encoded: $0) }),
               let bounds = o["bounds"] as? [String: Any], let width = bounds["width"] as? Int,
               let height = bounds["height"] as? Int else {
             throw CustodyError.invalidInput(field: "lease", "the server's lease answer is malformed")
@@ -50,7 +52,8 @@ public enum WorkerMessages {
         guard let chunkSize = o["chunk_size"] as? Int, chunkSize > 0 else {
             throw field("chunk_size", "must be a positive integer")
         }
-        var report = RedactionReport(sha256: sha256, size: size, chunkSize: chunkSize, chunks: try chunkList(o["chunks"]))
+        var report = RedactionReport(sha256: sha256, size: size, chunkSize: chunkSize,
+                                     chunks: try chunkList(o["chunks"]))
         report.damagedPackets = max(0, o["damaged_packets"] as? Int ?? 0)
         let dropped = o["dropped_streams"] as? [String] ?? []
         guard dropped.count <= 64, dropped.allSatisfy({ $0.utf8.count <= 200 }) else {

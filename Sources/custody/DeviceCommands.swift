@@ -22,7 +22,9 @@ enum Docks: MachineGroup {
     static let plural = "devices"
     static let what = "docking station"
     static let useToken = "configure the dock with it (Authorization: Bearer <token>)"
-    static func add(_ name: String, _ vault: Vault, _ actor: Actor) throws -> String { try vault.addDevice(name, by: actor) }
+    static func add(_ name: String, _ vault: Vault, _ actor: Actor) throws -> String {
+        try vault.addDevice(name, by: actor)
+    }
     static func revoke(_ name: String, _ vault: Vault, _ actor: Actor) throws -> String {
         try vault.revokeDevice(name, by: actor)
     }
@@ -34,7 +36,9 @@ enum Workers: MachineGroup {
     static let plural = "workers"
     static let what = "remote redaction worker"
     static let useToken = "run `custody worker --server URL --token <token>` on the worker's machine"
-    static func add(_ name: String, _ vault: Vault, _ actor: Actor) throws -> String { try vault.addWorker(name, by: actor) }
+    static func add(_ name: String, _ vault: Vault, _ actor: Actor) throws -> String {
+        try vault.addWorker(name, by: actor)
+    }
     static func revoke(_ name: String, _ vault: Vault, _ actor: Actor) throws -> String {
         try vault.revokeWorker(name, by: actor)
     }

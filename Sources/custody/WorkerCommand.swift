@@ -91,8 +91,8 @@ struct WorkerCommand: OptionsOnlyCommand {
         guard FileManager.default.fileExists(atPath: scratch, isDirectory: &isFolder), isFolder.boolValue else {
             throw CustodyError.invalidInput(field: "--scratch", "--scratch \(scratch.prefix(200)) is not a folder")
         }
-        let worker = RemoteWorker(.init(server: server, token: args.value("token") ?? environment["CUSTODY_WORKER_TOKEN"]
-                                            ?? "", store: args.value("store"), scratch: scratch,
+        let token = args.value("token") ?? environment["CUSTODY_WORKER_TOKEN"] ?? ""
+        let worker = RemoteWorker(.init(server: server, token: token, store: args.value("store"), scratch: scratch,
                                         jobs: try args.int("jobs", in: 1...8) ?? 1,
                                         priority: try Self.priority(args, "priority")))
         let store = try worker.connect()

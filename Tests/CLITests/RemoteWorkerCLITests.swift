@@ -119,7 +119,8 @@ final class RemoteWorkerCLITests: RemoteWorkerCLITestCase {
             XCTAssertEqual(status, 401, body)
         }
         let all = try refusedEvents()
-        XCTAssertEqual(all.filter { $0.hasPrefix("worker:unauthenticated redact:") }.count, 3, all.joined(separator: "\n"))
+        XCTAssertEqual(all.filter { $0.hasPrefix("worker:unauthenticated redact:") }.count, 3,
+                       all.joined(separator: "\n"))
         XCTAssertFalse(try sqliteLines("SELECT COUNT(*) FROM events WHERE details LIKE '%cwt_%' OR details LIKE "
                                        + "'%\(officer)%'").contains { $0 != "0" })
     }

@@ -137,7 +137,8 @@ extension Vault {
     /// Ends `worker`'s lease `leaseID` with a failed `redact` event on the parent saying `outcome`, and
     /// `then` in the same transaction; a conflict (recorded) when the lease is no longer the worker's.
     private func endRemoteRedaction(_ leaseID: String, worker: String, report: String, outcome: String,
-                                    then: (BundleRegistry.RedactionLease, BundleRegistry.Bundle) throws -> Void) throws {
+                                    then: (BundleRegistry.RedactionLease, BundleRegistry.Bundle) throws -> Void)
+        throws {
         try authorize(.worker(worker), .redact)
         let ended = try db.transaction { () -> Bool in
             guard let lease = try bundleRegistry.redactionLease(leaseID, owner: worker) else { return false }
