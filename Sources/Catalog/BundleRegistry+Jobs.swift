@@ -25,13 +25,21 @@ extension BundleRegistry {
             .filter { ($0.leaseUntil ?? 0) <= now || $0.leaseOwner.map(isGone) == true }
     }
 
-    /// Leases the oldest job that is due (queued, its backoff over, not revoked) to `owner` until
-    /// `until`, counting the attempt; nil when none is due. `only`: job `only` or none.
-    public func leaseNext(owner: String, now: Int64, until: Int64, only: String? = nil) throws -> Bundle? {
+    /// Leases the oldest job that is due (queued, its backoff over, not revoked, none of its clips
+    /// leased to a remote worker) to `owner` until `until`, counting the attempt; nil when none is due.
+    /// `only`: job `only` or none. `leavingRedactions`: only a job none of whose clips waits for a
+    /// redaction (remote workers make them: `BundleRegistry+Redactions.swift`).
+    public func leaseNext(owner: String, now: Int64, until: Int64, only: String? = nil,
+                          leavingRedactions: Bool = false) throws -> Bundle? {
         guard let id = try db.query("""
-            SELECT id FROM bundles WHERE state = 'queued' AND next_try_at <= ? AND revoked_at IS NULL
-            AND (?2 IS NULL OR id = ?2 COLLATE NOCASE) ORDER BY num LIMIT 1
-            """, [.integer(now), .optional(only)]).first?.text(0) else { return nil }
+            SELECT id FROM bundles WHERE state = 'queued' AND next_try_at <= ?1 AND revoked_at IS NULL
+            AND (?2 IS NULL OR id = ?2 COLLATE NOCASE) AND NOT EXISTS (
+                SELECT 1 FROM bundle_items i WHERE i.bundle_num = bundles.num AND i.spec IS NOT NULL
+                AND i.derived IS NULL AND (?3 OR (i.lease_id IS NOT NULL AND i.lease_until > ?1)))
+            ORDER BY num LIMIT 1
+            """, [.integer(now), .optional(only), .integer(leavingRedactions ? 1 : 0)]).first?.text(0) else {
+            return nil
+        }
         try db.query("""
             UPDATE bundles SET state = 'running', attempts = attempts + 1, lease_owner = ?, lease_until = ?,
             step = 'leased', progress = 0 WHERE id = ?

@@ -112,6 +112,14 @@ public final class BundleRegistry {
             """),
         // Bytes sent (or being sent) to a link's recipient: bounded by max_downloads x size (`reserveBytes`).
         Migration(2, "ALTER TABLE bundles ADD COLUMN bytes_served INTEGER NOT NULL DEFAULT 0"),
+        // A remote worker's lease on one redaction (`BundleRegistry+Redactions.swift`).
+        Migration(3, """
+            ALTER TABLE bundle_items ADD COLUMN lease_id TEXT;
+            ALTER TABLE bundle_items ADD COLUMN lease_owner TEXT;
+            ALTER TABLE bundle_items ADD COLUMN lease_until INTEGER;
+            ALTER TABLE bundle_items ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+            CREATE UNIQUE INDEX bundle_items_lease ON bundle_items(lease_id);
+            """),
     ]
 
     public init(db: Database) throws {

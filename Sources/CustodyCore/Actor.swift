@@ -2,6 +2,8 @@
 public struct Actor: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Sendable, CaseIterable {
         case officer, device, recipient, system
+        /// A remote redaction worker (`custody worker --server`), registered with its own token.
+        case worker
     }
 
     public let id: String
@@ -14,6 +16,7 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
 
     public static func officer(_ id: String) -> Actor { Actor(id: id, kind: .officer) }
     public static func device(_ id: String) -> Actor { Actor(id: id, kind: .device) }
+    public static func worker(_ id: String) -> Actor { Actor(id: id, kind: .worker) }
     public static let system = Actor(id: "custody", kind: .system)
 
     public var description: String { "\(kind.rawValue):\(id)" }
@@ -33,8 +36,8 @@ public struct Actor: Hashable, Sendable, CustomStringConvertible {
             + "choose another"
     }
 
-    /// How officers' and docks' bearer tokens start; no actor ID does.
-    public static let tokenPrefixes = ["cot_", "cdt_"]
+    /// How officers', docks' and workers' bearer tokens start; no actor ID does.
+    public static let tokenPrefixes = ["cot_", "cdt_", "cwt_"]
 
     /// Actor IDs are short printable names: letters, digits and `._@-`, 1 to 64 characters, never one
     /// starting like a bearer token (`cot_`, `cdt_`): a token given where an ID goes (`CUSTODY_ACTOR` set

@@ -13,6 +13,7 @@ public enum APICommands {
         "ledger log": .view, "ledger checkpoint": .view, "ledger proof": .view, "ledger consistency": .view,
         "ledger key": .view, "ledger verify": .view,
         "device add": .device, "device list": .view, "device revoke": .device,
+        "worker add": .device, "worker list": .view, "worker revoke": .device,
         "case create": .link, "case add": .link, "case list": .view, "case show": .view,
         "case close": .retention, "case reopen": .retention,
         "bundle create": .share, "bundle list": .view, "bundle show": .view, "bundle revoke": .share,

@@ -33,6 +33,11 @@ public struct ServiceConfiguration: Sendable {
     public var clock = CustodyClock.system
     /// Transfer jobs run at once by the service's worker (0: none; another process runs them).
     public var transferJobs = 1
+    /// Leaves bundles' redactions to remote workers (`custody worker --server`): the service's own
+    /// worker only writes the ZIPs of jobs whose redactions are made. Off: both lease them.
+    public var remoteRedaction = false
+    /// How long a remote worker's lease on a redaction lasts unless renewed.
+    public var redactionLeaseSeconds: Int64 = 60
     /// How often the service looks whether retention is due; it runs once a day (`retentionEvery`,
     /// counted from the last run by anyone, so a restart neither skips nor repeats it).
     public var retentionCheckInterval: Double = 3_600
@@ -105,8 +110,14 @@ public final class CustodyService: @unchecked Sendable {
             refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow, window: configuration.refusalWindow),
             officerRefusals: DockRefusals(burst: configuration.refusalsRecordedPerWindow,
                                           window: configuration.refusalWindow))
+        let workers = WorkerHandler(pool: tus.pool, log: log, clock: configuration.clock,
+                                    store: configuration.directory.chunks,
+                                    leaseSeconds: configuration.redactionLeaseSeconds,
+                                    refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow,
+                                                            window: configuration.refusalWindow))
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus,
-                            ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles, api: api)
+                            ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles, api: api,
+                            workers: workers)
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
@@ -126,6 +137,7 @@ public final class CustodyService: @unchecked Sendable {
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { vault in
             api.recordEndedWindows(now: configuration.clock.uptime(), in: vault)
+            workers.recordEndedWindow(now: configuration.clock.uptime(), in: vault)
             try tus.sweep(vault)
         }
         bundleSweeper = PeriodicTask("bundle-sweeper", directory: configuration.directory,
@@ -145,6 +157,7 @@ public final class CustodyService: @unchecked Sendable {
         transferOptions.jobs = configuration.transferJobs
         transferOptions.priority = configuration.transferPriority
         transferOptions.clock = configuration.clock
+        transferOptions.leavesRedactions = configuration.remoteRedaction
         transfer = TransferWorker(directory: configuration.directory, options: transferOptions,
                                   log: { [log] what, fields in log.info(what, fields) })
         self.bundles = bundles

@@ -13,6 +13,7 @@ struct Router: HTTPHandler {
     let ledger: LedgerHandler
     let bundles: BundleHandler
     let api: APIHandler
+    let workers: WorkerHandler
 
     /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
     /// upload IDs or signed-link parameters).
@@ -25,6 +26,7 @@ struct Router: HTTPHandler {
         case "/ledger": return "ledger"
         case _ where path.hasPrefix("/ledger/"): return "ledger"
         case _ where path.hasPrefix("/bundles/"): return "bundles"
+        case _ where path.hasPrefix(WorkerHandler.prefix): return "worker"
         case _ where path.hasPrefix("/api/"): return "api"
         default: return "other"
         }
@@ -36,6 +38,7 @@ struct Router: HTTPHandler {
         case "ledger": return ledger.handle(request)
         case "bundles": return bundles.handle(request, connection: connection)
         case "api": return api.handle(request, body: body, connection: connection)
+        case "worker": return workers.handle(request, body: body, connection: connection)
         default: break
         }
         switch (request.method, request.path) {

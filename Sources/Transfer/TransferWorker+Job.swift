@@ -58,8 +58,8 @@ extension TransferWorker {
                 let progress = ProgressNote(vault: vault, bundle: id, owner: owner, step: step, options: options)
                 progress.note(0)
                 made = try vault.redact(
-                    parent, spec: spec, reason: "court bundle \(id) for \(job.bundle.recipient) "
-                        + "(case \(job.bundle.caseRef))", actor: .officer(job.bundle.createdBy),
+                    parent, spec: spec, reason: Vault.bundleRedactionReason(job.bundle),
+                    actor: .officer(job.bundle.createdBy),
                     details: ["bundle": id],
                     progress: { fraction in
                         progress.note(fraction)

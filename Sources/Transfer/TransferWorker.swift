@@ -34,6 +34,9 @@ public final class TransferWorker: @unchecked Sendable {
         /// Told each step of a job as it starts (bundle ID, step: `redacting EX-000004`, `writing`), on
         /// the job's thread: a front end running the worker itself shows them without polling the row.
         public var onStep: (@Sendable (_ bundle: String, _ step: String) -> Void)?
+        /// Leaves bundles' redactions to remote workers (`custody worker --server`; `serve`'s
+        /// `remote-redaction`): only jobs whose redactions are all made are leased, to write their ZIPs.
+        public var leavesRedactions = false
 
         public init() {}
     }
@@ -147,6 +150,7 @@ public final class TransferWorker: @unchecked Sendable {
         let owner = Self.ownerPrefix + String(slot)
         guard let job = try vault.leaseBundleJob(owner: owner, now: options.clock.now(),
                                                  leaseSeconds: options.leaseSeconds, only: only,
+                                                 leavingRedactions: options.leavesRedactions,
                                                  isGone: Self.isGone) else { return nil }
         log("transfer job leased", ["bundle": job.bundle.id, "attempt": String(job.bundle.attempts)])
         let outcome = run(job, vault: vault, owner: owner)

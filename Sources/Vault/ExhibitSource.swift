@@ -2,15 +2,18 @@ import Catalog
 import CustodyCore
 import Crypto
 import Media
+import Storage
 
 /// An exhibit's original bytes (or any chunk list's) read at random offsets straight from the chunk
 /// store, for libavformat. Every chunk is checked against its SHA-256 when it is loaded; a damaged or
 /// missing chunk throws an integrity error naming the owner and chunk. The two most recent chunks are
 /// kept, since a demuxer reads mostly forwards but hops between nearby audio and video samples.
-final class ExhibitSource: MediaSource {
-    let size: Int64
-    let label: String
-    private let vault: Vault
+/// Public for remote workers, which read a parent exhibit straight from the shared store
+/// (`init(store:chunks:chunkSize:label:owner:)`) with the same checks.
+public final class ExhibitSource: MediaSource {
+    public let size: Int64
+    public let label: String
+    private let store: any ChunkStore
     /// Names the chunks' owner in errors ("exhibit EX-000001", "upload <id>").
     private let owner: String
     private let chunkSize: Int
@@ -22,8 +25,16 @@ final class ExhibitSource: MediaSource {
     private(set) var chunksLoaded = 0
 
     /// The bytes of `chunks` in order, each at most `chunkSize`.
-    init(vault: Vault, chunks: [(digest: SHA256Digest, size: Int)], chunkSize: Int, label: String, owner: String) {
-        self.vault = vault
+    convenience init(vault: Vault, chunks: [(digest: SHA256Digest, size: Int)], chunkSize: Int, label: String,
+                     owner: String) {
+        self.init(store: vault.store, chunks: chunks, chunkSize: chunkSize, label: label, owner: owner)
+    }
+
+    /// The bytes of `chunks` in `store`, in order, each at most `chunkSize`; each is checked against its
+    /// name and size when it is loaded.
+    public init(store: any ChunkStore, chunks: [(digest: SHA256Digest, size: Int)], chunkSize: Int, label: String,
+                owner: String) {
+        self.store = store
         self.chunks = chunks
         self.chunkSize = chunkSize
         self.label = label
@@ -60,7 +71,7 @@ final class ExhibitSource: MediaSource {
 
     deinit { cache.forEach { $0.buffer.deallocate() } }
 
-    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    public func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         guard offset < size, buffer.count > 0 else { return 0 }
         let index = chunkIndex(containing: offset)
         let chunk = try load(index)
@@ -90,8 +101,8 @@ final class ExhibitSource: MediaSource {
             ? cache.removeFirst().buffer
             : UnsafeMutableRawBufferPointer.allocate(byteCount: max(chunkSize, 1), alignment: 4096)
         do {
-            let bytes = try vault.readChunk(chunks[index].digest, size: chunks[index].size, index: index, of: owner,
-                                            into: buffer)
+            let bytes = try Vault.readChunk(chunks[index].digest, size: chunks[index].size, index: index, of: owner,
+                                            from: store, into: buffer)
             cache.append((index, buffer, bytes.count))
             chunksLoaded += 1
             return (buffer, bytes.count)

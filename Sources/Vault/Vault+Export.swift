@@ -184,6 +184,12 @@ extension Vault {
     /// `owner` names what the chunk belongs to in errors, e.g. "exhibit EX-000001".
     func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of owner: String,
                    into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
+        try Self.readChunk(digest, size: size, index: index, of: owner, from: store, into: buffer)
+    }
+
+    /// The same from any chunk store (a remote worker's view of the shared one).
+    static func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of owner: String, from store: any ChunkStore,
+                          into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
         func damaged(_ actual: SHA256Digest, _ n: Int) -> CustodyError {
             .integrity(Self.damage(owner, index, digest, "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
         }

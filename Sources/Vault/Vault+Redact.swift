@@ -69,16 +69,8 @@ extension Vault {
             let made = try Redactor.redact(source: source, output: output, spec: spec, progress: progress,
                                            isCancelled: isCancelled)
             if isCancelled?() == true { throw RedactionError.cancelled }
-            let stem = ((exhibit.filename ?? exhibit.id) as NSString).deletingPathExtension
-            let name = "\(stem).redacted-\(specSHA256.hex.prefix(8)).mp4"
-            var derived = IngestSource(
-                filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
-                specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason)
-            derived.notes.merge(details) { $1 }
-            if made.damagedPackets > 0 { derived.notes["damaged_packets_skipped"] = String(made.damagedPackets) }
-            if !made.droppedStreams.isEmpty {
-                derived.notes["dropped_streams"] = made.droppedStreams.joined(separator: Self.droppedStreamSeparator)
-            }
+            let derived = Self.derivedSource(of: exhibit, spec: specBytes, reason: reason, details: details,
+                                             damagedPackets: made.damagedPackets, droppedStreams: made.droppedStreams)
             return try storeFile(path: output, source: derived, actor: actor)
         } catch let e as RedactionError where e.kind == .cancelled {
             event(.failed, "cancelled; nothing was stored")
@@ -93,6 +85,25 @@ extension Vault {
             event(.failed, (error as? CustodyError)?.message ?? String(describing: error))
             throw error
         }
+    }
+
+    /// What a redaction of `exhibit` with `specBytes` is catalogued as (here, or from a remote worker's
+    /// report): its name, its parent's SHA-256, the spec and its SHA-256, and `details` and how it was made
+    /// as notes for its `redact` event.
+    static func derivedSource(of exhibit: Exhibit, spec specBytes: [UInt8], reason: String, details: [String: String],
+                              damagedPackets: Int, droppedStreams: [String]) -> IngestSource {
+        let specSHA256 = SHA256.hash(specBytes)
+        let stem = ((exhibit.filename ?? exhibit.id) as NSString).deletingPathExtension
+        let name = "\(stem).redacted-\(specSHA256.hex.prefix(8)).mp4"
+        var derived = IngestSource(
+            filename: name, device: exhibit.device, capturedAt: exhibit.capturedAt, parentSHA256: exhibit.sha256,
+            specSHA256: specSHA256, spec: String(decoding: specBytes, as: UTF8.self), reason: reason)
+        derived.notes.merge(details) { $1 }
+        if damagedPackets > 0 { derived.notes["damaged_packets_skipped"] = String(damagedPackets) }
+        if !droppedStreams.isEmpty {
+            derived.notes["dropped_streams"] = droppedStreams.joined(separator: Self.droppedStreamSeparator)
+        }
+        return derived
     }
 
     /// Joins the stream descriptions in the `dropped_streams` detail of a derived exhibit's event.

@@ -30,16 +30,19 @@ final class APIClient: NSObject, URLSessionDataDelegate, @unchecked Sendable {
     private var sent: ((Int64, Int64) -> Void)?
     private let done = DispatchSemaphore(value: 0)
 
-    init(server: String, token: String) throws {
+    /// `tokenPrefix` and `tokenHelp`: what kind of token the caller must give (an officer's `cot_` by
+    /// default; a remote worker's `cwt_`), and where it comes from, for the error.
+    init(server: String, token: String, tokenPrefix: String = "cot_",
+         tokenHelp: String = "CUSTODY_TOKEN must hold your personal officer token (cot_...), which `custody officer "
+            + "add` or `officer token` prints") throws {
         let text = server.hasSuffix("/") ? String(server.dropLast()) : server
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
               url.host != nil, url.query == nil else {
             throw CustodyError.invalidInput(field: "--server", "--server must be an http:// or https:// URL, not "
                                             + String(server.prefix(200)))
         }
-        guard token.hasPrefix("cot_") else {
-            throw CustodyError.invalidInput(field: "CUSTODY_TOKEN", "CUSTODY_TOKEN must hold your personal officer "
-                                            + "token (cot_...), which `custody officer add` or `officer token` prints")
+        guard token.hasPrefix(tokenPrefix) else {
+            throw CustodyError.invalidInput(field: "token", tokenHelp)
         }
         base = url
         self.token = token

@@ -54,7 +54,8 @@ enum Commands {
         OfficerRoleCommand.self, OfficerTokenCommand.self, CaseCloseCommand.self, CaseReopenCommand.self,
         CategoryAddCommand.self, CategoryListCommand.self, ExhibitCategoriseCommand.self, HoldAddCommand.self,
         HoldRemoveCommand.self, HoldListCommand.self, RetentionRunCommand.self, RestoreCommand.self,
-        ReportCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
+        ReportCommand.self, ServeCommand.self, WorkerCommand.self, WorkerAddCommand.self, WorkerListCommand.self,
+        WorkerRevokeCommand.self, DoctorCommand.self,
         BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
     ]
 

@@ -11,7 +11,8 @@ struct ServeCommand: Command {
     static let usage = """
         serve [--listen HOST:PORT] [--public-url URL] [--tls-cert FILE --tls-key FILE]
               [--max-connections-per-peer N] [--max-upload-size SIZE] [--upload-expiry DURATION]
-              [--transfer-jobs N] [--transfer-priority P] [--data DIR] [--config FILE] [--check-config]
+              [--transfer-jobs N] [--transfer-priority P] [--remote-redaction on|off] [--redaction-lease SECONDS]
+              [--data DIR] [--config FILE] [--check-config]
 
         Listens on 127.0.0.1:8080 unless told otherwise (port 0 picks a free port; the `listening` log
         line says which). With --tls-cert and --tls-key it speaks HTTPS only (TLS 1.2 or newer); the key
@@ -19,6 +20,9 @@ struct ServeCommand: Command {
         certificate; if the new files are refused, the old certificate stays and the log says why).
         It also builds court bundles (`custody bundle create` queues them), one at a time unless
         --transfer-jobs says otherwise, at idle CPU priority (--transfer-priority: see `custody worker`).
+        With --remote-redaction on, it leaves bundles' redactions to remote workers (`custody worker
+        --server`), each leased for --redaction-lease seconds (default 60) and renewed while it runs, and
+        only writes the ZIPs (README, Remote redaction workers).
         Logs are JSON lines on stderr. SIGTERM or SIGINT stops it gracefully: requests in flight finish, a
         bundle being built is given back to the queue, then a last checkpoint is signed. It serves 64 requests at once (more wait in a queue of
         256) and keeps up to 4096 connections open: one still sending its request head, or idle, takes no
@@ -42,6 +46,8 @@ struct ServeCommand: Command {
         .option("upload-expiry", "DURATION", "an unfinished upload idle this long expires: 7d (default), 36h, 90m"),
         .option("transfer-jobs", "N", "court bundles built at once, 0-8 (default 1; 0: `custody worker` builds them)"),
         .option("transfer-priority", "P", "CPU priority of bundle jobs: idle (default), normal, or a nice value 1-19"),
+        .option("remote-redaction", "on|off", "leave bundles' redactions to remote workers (default off)"),
+        .option("redaction-lease", "SECONDS", "a remote worker's lease on a redaction, 2-3600 (default 60)"),
         .data,
         .option("config", "FILE", "configuration file (default /etc/custody/custody.conf when it exists)"),
         .flag("check-config", "check the settings, print those in effect, and exit (0 when all are good)"),
@@ -55,6 +61,8 @@ struct ServeCommand: Command {
     let perPeer: Int
     let transferJobs: Int
     let transferPriority: CPUPriority
+    let remoteRedaction: Bool
+    let redactionLease: Int64
     let maxUploadBytes: Int64
     let uploadTTL: Int64
     /// Where each setting in effect came from.
@@ -97,6 +105,13 @@ struct ServeCommand: Command {
         self.perPeer = n
         transferJobs = try args.int("transfer-jobs", in: 0...8) ?? 1
         transferPriority = try WorkerCommand.priority(args, "transfer-priority")
+        switch args.value("remote-redaction") ?? "off" {
+        case "on": remoteRedaction = true
+        case "off": remoteRedaction = false
+        case let other: throw CustodyError.invalidInput(field: "--remote-redaction",
+                                                        "--remote-redaction must be on or off, not \(other.prefix(40))")
+        }
+        redactionLease = Int64(try args.int("redaction-lease", in: 2...3600) ?? 60)
         maxUploadBytes = try args.value("max-upload-size").map { try Self.size($0, field: "max-upload-size") }
             ?? 64 << 30
         uploadTTL = try args.value("upload-expiry").map {
@@ -140,6 +155,8 @@ struct ServeCommand: Command {
         configuration.maxConnectionsPerPeer = perPeer
         configuration.transferJobs = transferJobs
         configuration.transferPriority = transferPriority
+        configuration.remoteRedaction = remoteRedaction
+        configuration.redactionLeaseSeconds = redactionLease
         configuration.maxUploadBytes = maxUploadBytes
         configuration.uploadTTL = uploadTTL
         configuration.executable = "/proc/self/exe"  // API command lines run in this very binary
@@ -168,6 +185,7 @@ struct ServeCommand: Command {
             ("max-connections-per-peer", "\(perPeer)"), ("max-upload-size", Format.bytes(maxUploadBytes)),
             ("upload-expiry", Self.durationText(uploadTTL)), ("transfer-jobs", "\(transferJobs)"),
             ("transfer-priority", transferPriority.description),
+            ("remote-redaction", remoteRedaction ? "on" : "off"), ("redaction-lease", "\(redactionLease)"),
         ]
         let rows = effective.map { name, value -> [String] in
             if commandLine.value(name) != nil {

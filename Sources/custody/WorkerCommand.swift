@@ -10,9 +10,11 @@ import Vault
 
 struct WorkerCommand: OptionsOnlyCommand {
     static let name = "worker"
-    static let summary = "Build queued court bundles (what `custody serve` also does), without the service."
+    static let summary = "Build queued court bundles (what `custody serve` also does), or, with --server, make "
+        + "bundles' redactions for a primary on another machine."
     static let usage = """
         worker [--jobs N] [--priority idle|normal|0-19] [--once] [--data DIR]
+        worker --server URL --token T [--store LOCATION] [--scratch DIR] [--jobs N] [--priority P]
 
         Leases queued transfer jobs one at a time (--jobs: that many at once) and builds each bundle at
         idle CPU priority (Linux SCHED_IDLE: only CPU time uploads leave; --priority normal, or a nice
@@ -23,17 +25,33 @@ struct WorkerCommand: OptionsOnlyCommand {
         half bundle; the next worker takes the job over once its lease (60 s) ends, at once when the dead
         worker ran on this machine, reusing any redaction it stored. --once: build what is due, then exit
         (exit 3 if an attempt failed). SIGTERM or SIGINT stops it: a job being built goes back to the queue.
+
+        With --server URL it is a remote redaction worker (README, Remote redaction workers): registered
+        on the primary with `custody worker add NAME` (--token, or $CUSTODY_WORKER_TOKEN, is the token
+        that printed), it leases bundles' redactions from the primary, reads the recordings straight from
+        the shared chunk store (--store: its folder, by default where the server says its store is),
+        makes each clip in a private folder under --scratch (default $TMPDIR or /tmp), writes the clip's
+        chunks to the store and reports them; the primary checks and catalogues them. SIGTERM gives the
+        leases back. It stops with exit 3, saying why, when the server or the store cannot be reached.
         """
     static let options: [OptionSpec] = [
         .option("jobs", "N", "jobs built at once, 1-8 (default 1: redactions are CPU-heavy)"),
         .option("priority", "P", "CPU priority of the jobs: idle (default), normal, or a nice value 1-19"),
         .flag("once", "build the jobs that are due, then exit"),
         .data,
+        .option("server", "URL", "the primary custody server to make redactions for (a remote worker)"),
+        .option("token", "T", "with --server: this worker's token (default $CUSTODY_WORKER_TOKEN)"),
+        .option("store", "LOCATION", "with --server: the shared chunk store's folder (default: the server's)"),
+        .option("scratch", "DIR", "with --server: where clips are made (default $TMPDIR or /tmp)"),
     ]
 
     let args: Arguments
 
     func run() throws -> Int32 {
+        if let server = args.value("server") { return try remote(server) }
+        if let given = ["token", "store", "scratch"].first(where: { args.value($0) != nil }) {
+            throw CustodyError.invalidInput(field: "--\(given)", "--\(given) is for a remote worker: give --server too")
+        }
         var options = TransferWorker.Options()
         options.jobs = try args.int("jobs", in: 1...8) ?? 1
         options.priority = try Self.priority(args, "priority")
@@ -43,13 +61,7 @@ struct WorkerCommand: OptionsOnlyCommand {
             Output.note("worker: \(message) " + fields.sorted { $0.key < $1.key }.map { "\($0)=\($1)" }
                 .joined(separator: " "))
         })
-        let signals = [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { worker.stop() }
-            source.resume()
-            return source
-        }
+        let signals = Self.onStopSignals { worker.stop() }
         defer { signals.forEach { $0.cancel() } }
         guard args.flag("once") else {
             worker.start()
@@ -65,6 +77,42 @@ struct WorkerCommand: OptionsOnlyCommand {
             }
         }
         return outcomes.contains { if case .failed = $0 { return true } else { return false } } ? 3 : 0
+    }
+
+    /// `--server`: a remote redaction worker, until SIGTERM or SIGINT (exit 0) or a failure (thrown).
+    private func remote(_ server: String) throws -> Int32 {
+        if let given = ["data", "once"].first(where: { $0 == "once" ? args.flag($0) : args.value($0) != nil }) {
+            throw CustodyError.invalidInput(field: "--\(given)", "--\(given) has no meaning with --server: a remote "
+                                            + "worker has no data directory and runs until stopped")
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let scratch = args.value("scratch") ?? environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: scratch, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CustodyError.invalidInput(field: "--scratch", "--scratch \(scratch.prefix(200)) is not a folder")
+        }
+        let token = args.value("token") ?? environment["CUSTODY_WORKER_TOKEN"] ?? ""
+        let worker = RemoteWorker(.init(server: server, token: token, store: args.value("store"), scratch: scratch,
+                                        jobs: try args.int("jobs", in: 1...8) ?? 1,
+                                        priority: try Self.priority(args, "priority")))
+        let store = try worker.connect()
+        let signals = Self.onStopSignals { worker.stop() }
+        defer { signals.forEach { $0.cancel() } }
+        RemoteWorker.log("started", ["server": server, "store": store, "jobs": String(worker.options.jobs)])
+        try worker.run(store: store)
+        RemoteWorker.log("stopped", [:])
+        return 0
+    }
+
+    /// SIGTERM and SIGINT run `stop` (on a queue, not in a signal handler).
+    static func onStopSignals(_ stop: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler(handler: stop)
+            source.resume()
+            return source
+        }
     }
 
     /// The CPU priority option `name` gives (default idle).

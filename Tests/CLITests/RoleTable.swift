@@ -139,6 +139,12 @@ enum RoleTable {
             return "dock-\(cell.tag)"
         }) { cell in ["device", "revoke", cell.prepared!] },
         RoleTableRow(name: "device list", permission: .readDevices) { _ in ["device", "list"] },
+        RoleTableRow(name: "worker add", permission: .manageDevices) { cell in ["worker", "add", "wk-\(cell.tag)"] },
+        RoleTableRow(name: "worker revoke", permission: .manageDevices, prepare: { cell, supervisor in
+            try supervisor.ok(["worker", "add", "wk-\(cell.tag)"])
+            return "wk-\(cell.tag)"
+        }) { cell in ["worker", "revoke", cell.prepared!] },
+        RoleTableRow(name: "worker list", permission: .readDevices) { _ in ["worker", "list"] },
         RoleTableRow(name: "officer add", permission: .manageOfficers) { cell in
             ["officer", "add", "o-\(cell.tag)", "--name", "N", "--role", "officer"]
         },

@@ -27,6 +27,9 @@ extension Vault {
         switch (actor.kind, action) {
         case (.device, .upload):
             return try deviceRegistry.isActive(actor.id) ? nil : "device \(actor.id) is not an active dock"
+        case (.worker, .redact):
+            return try deviceRegistry.isActive(actor.id, as: .worker) ? nil
+                : "worker \(actor.id) is not an active worker"
         case (.system, .upload) where actor == Actor.system:
             return nil  // custody itself expires abandoned uploads
         case (.system, .share) where actor == Actor.system:

@@ -23,8 +23,10 @@ extension Vault {
     /// Leases the next due job to `owner` for `leaseSeconds`, or returns nil when none is due. First,
     /// in the same transaction, each running job whose lease lapsed (or whose worker `isGone`) is a
     /// failed attempt (`share` failed): queued again at once, or given up after its last attempt.
-    /// `only`: job `only` or none.
+    /// `only`: job `only` or none. `leavingRedactions`: only a job whose redactions are all made (remote
+    /// workers make them: `Vault+RemoteRedaction.swift`).
     public func leaseBundleJob(owner: String, now: Int64, leaseSeconds: Int64, only: String? = nil,
+                               leavingRedactions: Bool = false,
                                isGone: (String) -> Bool = { _ in false }) throws -> BundleJob? {
         try db.transaction {
             for lapsed in try bundleRegistry.lapsedLeases(now: now, isGone: isGone) {
@@ -34,12 +36,17 @@ extension Vault {
                 try removeUnclaimedZip(of: job.id)
             }
             guard let leased = try bundleRegistry.leaseNext(owner: owner, now: now, until: now + leaseSeconds,
-                                                                   only: only) else {
+                                                            only: only, leavingRedactions: leavingRedactions) else {
                 return nil
             }
             return BundleJob(bundle: leased, items: try bundleRegistry.items(of: leased.id),
                              caseTitle: try caseRegistry.find(leased.caseRef)?.title)
         }
+    }
+
+    /// The `--reason` a bundle's redactions are recorded with.
+    public static func bundleRedactionReason(_ bundle: BundleRegistry.Bundle) -> String {
+        "court bundle \(bundle.id) for \(bundle.recipient) (case \(bundle.caseRef))"
     }
 
     /// Moves `owner`'s lease on job `id` on; false when it is no longer `owner`'s (the worker stops).
@@ -128,7 +135,7 @@ extension Vault {
     }
 
     /// The `share` failed event of a job's failed attempt (`gave_up` when it was the last).
-    private func recordAttempt(_ job: BundleRegistry.Bundle, error: String) throws {
+    func recordAttempt(_ job: BundleRegistry.Bundle, error: String) throws {
         var details = ["bundle": job.id, "attempt": String(job.attempts), "error": String(error.prefix(1000))]
         if job.state == .failed { details["gave_up"] = "true" }
         try record(CustodyEvent(actor: .officer(job.createdBy), action: .share, caseID: job.caseRef,

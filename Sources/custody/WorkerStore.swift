@@ -1,0 +1,24 @@
+import CustodyCore
+import POSIX
+import Storage
+
+/// Where a remote worker finds the shared chunk store: today a folder (a file store on shared
+/// storage, e.g. the primary's `DATA/chunks` mounted over NFS); the one place that turns a location
+/// into a store, so other kinds (`s3://...`) are added here.
+enum WorkerStore {
+    /// Opens the store at `text`. A folder that is not a chunk store (its 256 fan-out folders missing)
+    /// is refused rather than made: a mistyped or unmounted path must not become an empty store.
+    static func open(_ text: String) throws -> any ChunkStore {
+        guard !text.isEmpty, text.hasPrefix("/") else {
+            throw CustodyError.invalidInput(field: "--store", "--store must be the absolute path of the shared chunk "
+                                            + "store (the primary's DATA/chunks), not \(text.prefix(200))")
+        }
+        guard FS.exists(text + "/00"), FS.exists(text + "/ff") else {
+            throw CustodyError.failure("the chunk store \(text) cannot be reached (not mounted, or not a custody chunk "
+                                       + "store): mount the primary's chunk store there or name it with --store")
+        }
+        do { return try FileChunkStore(root: text) } catch {
+            throw CustodyError.failure("the chunk store \(text) cannot be opened", cause: error)
+        }
+    }
+}
