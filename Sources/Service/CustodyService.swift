@@ -90,7 +90,11 @@ public final class CustodyService: @unchecked Sendable {
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
         // Refuses a directory `custody init` never made, and a chunk store it cannot use (saying why).
-        try Vault(directory: configuration.directory).checkStore()
+        let opened = try Vault(directory: configuration.directory)
+        try opened.checkStore()
+        // What remote workers are told: the bucket (never with credentials), or the file store's folder.
+        let storeLocation = try opened.storeLocation()
+        let sharedStore = storeLocation == .files ? configuration.directory.chunks : storeLocation.description
         self.configuration = configuration
         self.log = log
         metrics = Metrics()
@@ -111,7 +115,7 @@ public final class CustodyService: @unchecked Sendable {
             officerRefusals: DockRefusals(burst: configuration.refusalsRecordedPerWindow,
                                           window: configuration.refusalWindow))
         let workers = WorkerHandler(pool: tus.pool, log: log, clock: configuration.clock,
-                                    store: configuration.directory.chunks,
+                                    store: sharedStore,
                                     leaseSeconds: configuration.redactionLeaseSeconds,
                                     refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow,
                                                             window: configuration.refusalWindow))

@@ -45,6 +45,17 @@ extension Vault {
         }
     }
 
+    /// Opens the S3 store at `location` for a process with no data directory (a remote worker): credentials
+    /// from the environment or `credentialsFile`; chunks locked for the default category's period (the
+    /// primary extends them as the exhibit's rule needs). A file store has no location outside its vault.
+    public static func openRemote(_ location: StoreLocation, credentialsFile: String?) throws -> any ChunkStore {
+        guard case .s3(let s3, let mode) = location else {
+            throw CustodyError.invalidInput(field: "--store", "a file store is opened by its folder")
+        }
+        return try openS3(s3, lock: mode, credentialsFile: credentialsFile,
+                          lockSeconds: { RetentionRegistry.defaultKeepSeconds })
+    }
+
     /// Where this vault keeps its chunks.
     public func storeLocation() throws -> StoreLocation {
         try StoreLocation(catalog.setting(StoreLocation.settingName) ?? "files", field: StoreLocation.settingName)

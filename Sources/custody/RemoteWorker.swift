@@ -16,6 +16,8 @@ final class RemoteWorker: @unchecked Sendable {
         var token: String
         /// The shared store's location; nil: the one the server reports.
         var store: String?
+        /// The S3 key pair's file when the environment has none.
+        var credentials: String?
         var scratch: String
         var jobs = 1
         var priority = CPUPriority.idle
@@ -49,7 +51,7 @@ final class RemoteWorker: @unchecked Sendable {
 
     /// Runs the threads until `stop` or a failure; throws the failure.
     func run(store location: String) throws {
-        _ = try WorkerStore.open(location)  // reachable before any lease is taken
+        _ = try WorkerStore.open(location, credentials: options.credentials)  // reachable before any lease is taken
         condition.lock()
         running = options.jobs
         condition.unlock()
@@ -100,7 +102,7 @@ final class RemoteWorker: @unchecked Sendable {
         while !isStopping {
             do {
                 let client = try client()
-                let store = try WorkerStore.open(location)
+                let store = try WorkerStore.open(location, credentials: options.credentials)
                 let answer = try client.post(WorkerMessages.prefix + "lease", json: [:])
                 misses = 0
                 if answer.status == 204 {

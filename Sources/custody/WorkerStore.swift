@@ -1,14 +1,18 @@
 import CustodyCore
 import POSIX
 import Storage
+import Vault
 
-/// Where a remote worker finds the shared chunk store: today a folder (a file store on shared
-/// storage, e.g. the primary's `DATA/chunks` mounted over NFS); the one place that turns a location
-/// into a store, so other kinds (`s3://...`) are added here.
+/// Where a remote worker finds the shared chunk store: the primary's S3 bucket, or a folder (a file store on
+/// shared storage, e.g. the primary's `DATA/chunks` mounted over NFS); the one place that turns a location
+/// into a store.
 enum WorkerStore {
     /// Opens the store at `text`. A folder that is not a chunk store (its 256 fan-out folders missing)
     /// is refused rather than made: a mistyped or unmounted path must not become an empty store.
-    static func open(_ text: String) throws -> any ChunkStore {
+    /// An `s3://` location is the primary's bucket, opened with the key pair from AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY or the 0600 file `credentials`.
+    static func open(_ text: String, credentials: String? = nil) throws -> any ChunkStore {
+        if text.hasPrefix("s3://") { return try Vault.openRemote(StoreLocation(text), credentialsFile: credentials) }
         guard !text.isEmpty, text.hasPrefix("/") else {
             throw CustodyError.invalidInput(field: "--store", "--store must be the absolute path of the shared chunk "
                                             + "store (the primary's DATA/chunks), not \(text.prefix(200))")

@@ -135,6 +135,49 @@ class S3CLITestCase: CLITestCase {
         XCTAssertTrue(named.isSubset(of: Set(try allNames(plain).map(\.hex))))
     }
 
+    /// A remote worker with no data directory, told the bucket by the primary, redacts from it and into it with
+    /// its own key pair; the primary catalogues the clip and builds the bundle.
+    func checkRemoteWorkerOnTheBucket() throws {
+        XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
+        XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0)
+        XCTAssertEqual(try custody(["case", "create", "CPS/1"]).status, 0)
+        XCTAssertEqual(try custody(["case", "add", "CPS/1", "EX-000001"]).status, 0)
+        XCTAssertEqual(try custody(["bundle", "create", "--case", "CPS/1", "--recipient", "clerk@court.example",
+                                    "--exhibit", "EX-000001:" + TestPaths.fixture("redaction-spec.json")]).status, 0)
+        let token = try custody(["worker", "add", "render-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (daemon, port, log) = try serve(["--remote-redaction", "on"])
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let scratch = dir.file("scratch")
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let credentials = dir.file("worker.credentials")
+        FileManager.default.createFile(atPath: credentials, contents: Data(s3.credentialsText.utf8),
+                                       attributes: [.posixPermissions: 0o600])
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        worker.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", token,
+                            "--credentials", credentials, "--scratch", scratch]
+        worker.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        let workerLog = CollectedOutput()
+        let stderr = Pipe()
+        worker.standardError = stderr
+        worker.standardOutput = FileHandle.nullDevice
+        workerLog.collect(stderr.fileHandleForReading)
+        try worker.run()
+        defer { worker.terminate(); worker.waitUntilExit() }
+        eventually(timeout: 120) {
+            (try? self.sqliteLines("SELECT state FROM bundles WHERE id = 'BN-000001'")) == ["done"]
+        }
+        XCTAssertEqual(try sqliteLines("SELECT actor_kind || ':' || actor FROM events WHERE action = 'redact' AND "
+                                       + "json_extract(details, '$.parent_sha256') IS NOT NULL"), ["worker:render-1"],
+                       workerLog.text + log.text)
+        XCTAssertTrue(workerLog.text.contains("s3://"), workerLog.text)
+        XCTAssertFalse(workerLog.text.contains(s3.secretAccessKey) || log.text.contains(s3.secretAccessKey))
+        let chunks = Set(try sqliteLines("SELECT DISTINCT chunk FROM exhibit_chunks"))
+        XCTAssertEqual(Set(try allNames(try bucket("locked")).map(\.hex)), chunks)
+        let verified = try custody(["bundle", "verify", dir.file("data/bundles/BN-000001.zip")])
+        XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+    }
+
     /// A dock's tuspy upload, a redaction and a court bundle built by the service, all on the bucket: the bundle
     /// verifies and the redaction's chunks are objects.
     func checkUploadRedactBundle() throws {
@@ -182,6 +225,7 @@ final class S3StoreCLITests: S3CLITestCase {
         try checkKillDuringIngestLeavesNoReferencedPartialChunk()
     }
     func testAnUploadRedactionAndBundleEndToEnd() throws { try checkUploadRedactBundle() }
+    func testARemoteWorkerRedactsFromAndIntoTheBucket() throws { try checkRemoteWorkerOnTheBucket() }
 
     /// Ingesting the genuine file again writes the tampered object again and records the repair, as for files.
     func testIngestingAgainRepairsAChangedObjectAndRecordsIt() throws {
@@ -356,6 +400,7 @@ final class RGWStoreCLITests: S3CLITestCase {
         try checkKillDuringIngestLeavesNoReferencedPartialChunk()
     }
     func testAnUploadRedactionAndBundleEndToEnd() throws { try checkUploadRedactBundle() }
+    func testARemoteWorkerRedactsFromAndIntoTheBucket() throws { try checkRemoteWorkerOnTheBucket() }
 }
 
 /// The form a store location is kept in (what `custody init --json` prints as `store`).
