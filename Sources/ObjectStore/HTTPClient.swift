@@ -19,16 +19,20 @@ public final class HTTPClient: @unchecked Sendable {
     public let host: String
     public let port: Int
     let timeout: Double
+    let deadline: RequestDeadline
     let tls: TLSClientContext?
     private let maxIdle: Int
     private let lock = NSLock()
     private var idle: [HTTPClientConnection] = []
 
-    public init(host: String, port: Int, tls: TLSClientContext? = nil, timeout: Double = 30, maxIdle: Int = 16) {
+    /// `timeout`: the longest wait for the next byte; `deadline`: how long a whole request may take.
+    public init(host: String, port: Int, tls: TLSClientContext? = nil, timeout: Double = 30,
+                deadline: RequestDeadline = RequestDeadline(), maxIdle: Int = 16) {
         self.host = host
         self.tls = tls
         self.port = port
         self.timeout = timeout
+        self.deadline = deadline
         self.maxIdle = maxIdle
     }
 
@@ -39,19 +43,30 @@ public final class HTTPClient: @unchecked Sendable {
     /// A kept-alive connection the server closed while it sat idle fails before any answer: the request then
     /// goes again on a new connection, once, without counting as a failure (except for POST, which may not be
     /// sent twice).
+    ///
+    /// A request still unanswered at its deadline (`RequestDeadline`) fails with `.timeout`.
     public func send(_ method: String, _ target: String, fields: [(name: String, value: String)],
                      body: UnsafeRawBufferPointer? = nil,
                      sink: (UnsafeRawBufferPointer) throws -> Void = { _ in },
                      head: (Int) -> Void = { _ in }) throws -> HTTPClientResponse {
-        var (connection, reused) = try take()
-        while true {
-            do {
-                return try exchange(connection, method, target, fields, body, sink, head)
-            } catch let failure as StaleConnection {
-                guard reused && method != "POST" else { throw failure.error }
-                connection = try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls)
-                reused = false
+        let watch = DeadlineWatch(deadline, sending: body?.count ?? 0)
+        defer { watch.finish() }
+        do {
+            var (connection, reused) = try take(watch)
+            while true {
+                do {
+                    return try exchange(connection, method, target, fields, body, sink, head, watch)
+                } catch let failure as StaleConnection {
+                    guard reused && method != "POST" && !watch.passed else { throw failure.error }
+                    connection = try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls,
+                                                          deadline: watch)
+                    reused = false
+                }
             }
+        } catch let error as HTTPClientError where watch.passed {
+            _ = error  // what the shut-down socket gave (closed, reset): the deadline is the cause
+            throw HTTPClientError.timeout("the whole request took more than its deadline of "
+                + "\(String(format: "%.1f", watch.seconds)) s, \(host):\(port)")
         }
     }
 
@@ -60,8 +75,8 @@ public final class HTTPClient: @unchecked Sendable {
 
     private func exchange(_ connection: HTTPClientConnection, _ method: String, _ target: String,
                           _ fields: [(name: String, value: String)], _ body: UnsafeRawBufferPointer?,
-                          _ sink: (UnsafeRawBufferPointer) throws -> Void, _ head: (Int) -> Void) throws
-        -> HTTPClientResponse {
+                          _ sink: (UnsafeRawBufferPointer) throws -> Void, _ head: (Int) -> Void,
+                          _ watch: DeadlineWatch) throws -> HTTPClientResponse {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostField)\r\n"
         for (name, value) in fields where name.lowercased() != "host" {
             text += "\(name): \(value)\r\n"
@@ -86,8 +101,11 @@ public final class HTTPClient: @unchecked Sendable {
         while (100...199).contains(status) { (status, responseFields) = try reader.readHead() }
         let response = HTTPClientResponse(status: status, fields: responseFields)
         head(status)
-        let whole = try reader.readBody(try Self.framing(of: response, method: method), sink)
-        if whole && sendFailure == nil && reader.keepsAlive(response) { give(connection) }
+        let framing = try Self.framing(of: response, method: method)
+        if case .length(let length) = framing { watch.extend(receiving: length) }
+        let whole = try reader.readBody(framing, sink)
+        connection.deadline = nil
+        if whole && sendFailure == nil && reader.keepsAlive(response) && !watch.passed { give(connection) }
         return response
     }
 
@@ -111,10 +129,13 @@ public final class HTTPClient: @unchecked Sendable {
     }
 
     /// An idle connection (reused: true) or a new one.
-    private func take() throws -> (HTTPClientConnection, reused: Bool) {
+    private func take(_ watch: DeadlineWatch) throws -> (HTTPClientConnection, reused: Bool) {
         let reused: HTTPClientConnection? = lock.withLock { idle.popLast() }
-        if let reused { return (reused, true) }
-        return (try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls), false)
+        if let reused {
+            reused.deadline = watch
+            return (reused, true)
+        }
+        return (try HTTPClientConnection(host: host, port: port, timeout: timeout, tls: tls, deadline: watch), false)
     }
 
     private func give(_ connection: HTTPClientConnection) {

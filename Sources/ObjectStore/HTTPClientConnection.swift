@@ -41,11 +41,19 @@ final class HTTPClientConnection {
     private var session: TLSClientSession?
     let host: String
     let port: Int
+    /// The deadline of the request using the connection now: it may shut the socket down.
+    var deadline: DeadlineWatch? {
+        didSet {
+            oldValue?.unwatch(fd)
+            deadline?.watch(fd)
+        }
+    }
 
-    /// Connects to the first address of `host` that accepts within `timeout` seconds.
-    init(host: String, port: Int, timeout: Double, tls: TLSClientContext?) throws {
+    /// Connects to the first address of `host` that accepts within `timeout` seconds (and before `deadline`).
+    init(host: String, port: Int, timeout: Double, tls: TLSClientContext?, deadline: DeadlineWatch? = nil) throws {
         self.host = host
         self.port = port
+        self.deadline = deadline
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -62,7 +70,10 @@ final class HTTPClientConnection {
             let socketFD = socket(address.pointee.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue),
                                   0)
             guard socketFD >= 0 else { reason = String(cString: strerror(errno)); continue }
-            if let failure = Self.connect(socketFD, address.pointee.ai_addr, address.pointee.ai_addrlen, timeout) {
+            deadline?.watch(socketFD)
+            if let failure = Self.connect(socketFD, address.pointee.ai_addr, address.pointee.ai_addrlen,
+                                          min(timeout, deadline?.remaining ?? timeout)) {
+                deadline?.unwatch(socketFD)
                 close(socketFD)
                 reason = failure
                 continue
@@ -86,6 +97,7 @@ final class HTTPClientConnection {
 
     deinit {
         session = nil  // its close_notify goes out before the socket closes, never to a reused descriptor
+        deadline?.unwatch(fd)
         close(fd)
     }
 

@@ -31,13 +31,15 @@ public final class S3Client: @unchecked Sendable {
     let retry: RetryPolicy
     let now: @Sendable () -> Date
 
-    /// Throws when the location's CA file cannot be loaded.
+    /// Throws when the location's CA file cannot be loaded. `timeout` bounds each wait for the next byte,
+    /// `deadline` each whole request (a request past it is a timeout, asked again like one).
     public init(location: S3Location, credentials: S3Credentials, retry: RetryPolicy = RetryPolicy(),
-                timeout: Double = 30, now: @escaping @Sendable () -> Date = Date.init) throws {
+                timeout: Double = 30, deadline: RequestDeadline = RequestDeadline(),
+                now: @escaping @Sendable () -> Date = Date.init) throws {
         self.location = location
         signer = SigV4(credentials: credentials, region: location.region)
         let tls = location.secure ? try TLSClientContext(caFile: location.caFile) : nil
-        http = HTTPClient(host: location.host, port: location.port, tls: tls, timeout: timeout)
+        http = HTTPClient(host: location.host, port: location.port, tls: tls, timeout: timeout, deadline: deadline)
         self.retry = retry
         self.now = now
     }

@@ -1,4 +1,5 @@
 import Foundation
+@preconcurrency import Glibc
 
 /// Where chunks live on S3: `s3://BUCKET/PREFIX?endpoint=https://HOST:PORT&region=REGION[&ca-file=PEM]`.
 /// Path-style addressing (`/BUCKET/KEY`), which AWS, Ceph RGW, MinIO and moto all answer. An `https://` endpoint's
@@ -41,8 +42,13 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
               Self.isBucketName(bucket) else { throw ParseError.invalid("\(text): no valid bucket name") }
         let items = url.queryItems ?? []
         func value(_ name: String) -> String? { items.first { $0.name == name }?.value }
-        guard let endpointText = value("endpoint"), let endpoint = URLComponents(string: endpointText),
-              let host = endpoint.host, !host.isEmpty else { throw ParseError.invalid("\(text): endpoint=URL is needed") }
+        guard let endpointText = value("endpoint") else { throw ParseError.invalid("\(text): endpoint=URL is needed") }
+        guard let endpoint = URLComponents(string: endpointText), let host = try Self.host(of: endpoint, text) else {
+            if endpointText.contains("[") || endpointText.contains("::") {
+                throw ParseError.invalid("\(text): an IPv6 address is written in brackets, as http://[::1]:9000")
+            }
+            throw ParseError.invalid("\(text): endpoint=URL is needed")
+        }
         guard endpoint.scheme == "http" || endpoint.scheme == "https" else {
             throw ParseError.invalid("\(text): the endpoint must be an http:// or https:// URL")
         }
@@ -56,6 +62,18 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
                   region: value("region") ?? "us-east-1", secure: secure, caFile: value("ca-file"))
     }
 
+    /// The endpoint's host: a name, an IPv4 address, or an IPv6 address without its brackets (`[::1]` gives `::1`).
+    private static func host(of endpoint: URLComponents, _ text: String) throws -> String? {
+        guard let host = endpoint.host, !host.isEmpty else { return nil }
+        guard host.hasPrefix("[") else { return host }
+        let inner = String(host.dropFirst().dropLast())
+        var address = in6_addr()
+        guard host.hasSuffix("]"), inet_pton(AF_INET6, inner, &address) == 1 else {
+            throw ParseError.invalid("\(text): \(host) is not an IPv6 address (zone indexes are not supported)")
+        }
+        return inner
+    }
+
     /// S3's rules: 3-63 characters, lower-case letters, digits, dots and hyphens, a letter or digit at each end.
     static func isBucketName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
@@ -65,7 +83,8 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "s3://\(bucket)/\(prefix)?endpoint=\(secure ? "https" : "http")://\(host):\(port)&region=\(region)"
+        let host = host.contains(":") ? "[\(host)]" : host
+        return "s3://\(bucket)/\(prefix)?endpoint=\(secure ? "https" : "http")://\(host):\(port)&region=\(region)"
             + (caFile.map { "&ca-file=\($0)" } ?? "")
     }
 }
