@@ -40,6 +40,8 @@ public final class Vault {
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
     /// `noOfficer`, or `malformedOfficer` when a front end was given an officer ID that cannot be one.
     public var withoutOfficer = Vault.noOfficer
+    /// Why the store's Object Lock could not follow the last catalog change (`settleLocks`); nil when it did.
+    public internal(set) var lockWorkPending: String?
 
     /// Opens an initialized data directory; removes temp files of crashed runs.
     public init(directory: DataDirectory) throws {

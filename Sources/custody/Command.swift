@@ -55,7 +55,8 @@ enum Commands {
         CategoryAddCommand.self, CategoryListCommand.self, ExhibitCategoriseCommand.self, HoldAddCommand.self,
         HoldRemoveCommand.self, HoldListCommand.self, RetentionRunCommand.self, RestoreCommand.self,
         ReportCommand.self, ServeCommand.self, WorkerCommand.self, DoctorCommand.self,
-        BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
+        BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self, StoreShowCommand.self,
+        StoreSyncLocksCommand.self, StoreGCCommand.self,
     ]
 
     static var overview: String {
