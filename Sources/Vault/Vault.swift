@@ -37,6 +37,8 @@ public final class Vault {
     var beforePurge: ((String) throws -> Void)?
     /// The chunk store the catalog names (`StoreLocation`): the data directory's `chunks/`, or an S3 bucket.
     public let store: any ChunkStore
+    /// Where `store` is: what the catalog named when this vault was opened (`store migrate` may move it since).
+    public let openedStore: StoreLocation
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
     /// `noOfficer`, or `malformedOfficer` when a front end was given an officer ID that cannot be one.
     public var withoutOfficer = Vault.noOfficer
@@ -77,6 +79,7 @@ public final class Vault {
             lockSeconds = try retentionRegistry.category(RetentionRegistry.defaultCategory)?.keepSeconds ?? lockSeconds
         }
         store = try Self.openStore(location, directory: directory, lockSeconds: { lockSeconds })
+        openedStore = location
     }
 
     /// What `initialize` did: the opened vault, whether it was created, and the token of the first

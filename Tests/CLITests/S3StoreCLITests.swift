@@ -9,40 +9,7 @@ import XCTest
 /// A vault whose chunks are on S3 (moto's server, signatures checked), driven through the `custody` binary:
 /// init checks the bucket, ingest and uploads put every chunk before they are acknowledged, export, redact and
 /// verify read them back, and the credentials never show.
-final class S3StoreCLITests: CLITestCase {
-    nonisolated(unsafe) static var moto: MotoServer?
-    var moto: MotoServer { Self.moto! }
-    var prefix = ""
-
-    override func setUpWithError() throws {
-        guard FileManager.default.isExecutableFile(atPath: TestPaths.custodyBinary) else {
-            throw XCTSkip("build the custody binary first (swift build)")
-        }
-        if Self.moto == nil { Self.moto = try MotoServer() }
-        dir = TemporaryDirectory("custody-s3-cli")
-        prefix = "vault-" + UUID().uuidString.prefix(8).lowercased()
-    }
-
-    /// `custody init --store URL` with the key pair in the environment (as an operator would run it).
-    func initialize(_ store: String, environment: [String: String]? = nil) throws -> ProcessResult {
-        var env = environment ?? moto.environment
-        env["CUSTODY_DATA"] = data
-        env["CUSTODY_ACTOR"] = Self.supervisor
-        return try runProcess(TestPaths.custodyBinary, ["init", "--org", "testforce", "--store", store, "--json"],
-                              environment: env)
-    }
-
-    /// The chunk store a test looks into directly (not through custody).
-    func bucket(_ name: String) throws -> S3ChunkStore {
-        let location = S3Location(bucket: moto.started.buckets[name]!, prefix: prefix, host: "127.0.0.1",
-                                  port: moto.started.port)
-        let credentials = S3Credentials(accessKeyID: moto.started.accessKeyID,
-                                        secretAccessKey: moto.started.secretAccessKey)
-        return try S3ChunkStore.open(S3Client(location: location, credentials: credentials), lock: nil)
-    }
-
-    func allNames(_ store: ChunkStore) throws -> [SHA256Digest] { try store.list(after: nil, limit: 1000) }
-
+final class S3StoreCLITests: S3CLITestCase {
     func testIngestRedactExportAndVerifyInALockedBucket() throws {
         let store = moto.storeURL("locked", prefix: prefix, extra: "&lock=governance")
         let r = try initialize(store)

@@ -53,6 +53,7 @@ extension Vault {
     public func runRetention(by actor: Actor, dryRun: Bool = false) throws -> RetentionRunReport {
         try authorize(actor, to: dryRun ? .readRetention : .manageRetention,
                       details: ["change": dryRun ? "dry run" : "run"])
+        if !dryRun { try refuseIfMoved() }
         let now = clock.now()
         var report = RetentionRunReport(now: now, dryRun: dryRun)
         for deletion in try deletionRegistry.unpurged(deletedBy: now - Self.restoreWindow) {

@@ -30,6 +30,7 @@ extension Vault {
                                progress: ((Int, Int) -> Void)? = nil) throws -> StoreGCReport {
         var details = ["change": "store gc", "older_than": String(grace)]
         try authorize(actor, to: .manageRetention, details: details)
+        try refuseIfMoved()
         guard let listing = store as? DatedChunkListing else {
             throw CustodyError.failure("this chunk store cannot say how old its objects are")
         }
