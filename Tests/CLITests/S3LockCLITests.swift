@@ -158,6 +158,7 @@ final class S3LockCLITests: S3CLITestCase {
         XCTAssertEqual(young["listed"] as? Int, 4)
         XCTAssertEqual(young["young_unreferenced"] as? Int, 1)
         XCTAssertEqual(young["deleted"] as? [String], [])
+        Thread.sleep(forTimeInterval: 2.1)  // LastModified is in whole seconds: now the orphan is older than 0s
         let dry = try XCTUnwrap(try json(try custody(["store", "gc", "--older-than", "0s", "--dry-run", "--json"]))
                                 as? [String: Any])
         XCTAssertEqual(dry["deleted"] as? [String], [SHA256.hash(orphan).hex])
