@@ -1,31 +1,42 @@
 import CustodyCore
+import Foundation
 import Storage
 
-extension S3ChunkStore {
-    /// ListObjectsV2 from after `cursor`: S3 lists keys in ascending UTF-8 order, which for hex names is the
-    /// digests' order. Keys under the prefix that are not chunk names are skipped.
+extension S3ChunkStore: DatedChunkListing {
     public func list(after cursor: SHA256Digest?, limit: Int) throws -> [SHA256Digest] {
+        try listDated(after: cursor, limit: limit).map(\.digest)
+    }
+
+    /// ListObjectsV2 from after `cursor`: S3 lists keys in ascending UTF-8 order, which for hex names is the
+    /// digests' order. Keys under the prefix that are not chunk names are skipped. Each with its LastModified.
+    public func listDated(after cursor: SHA256Digest?, limit: Int) throws -> [DatedChunk] {
         precondition(limit > 0)
         let prefix = client.location.prefix
-        var found: [SHA256Digest] = []
+        var found: [DatedChunk] = []
         var after = cursor.map { prefix + $0.hex }
         while found.count < limit {
             var request = S3Client.Request("GET", key: nil, operation: "listing of chunks")
             request.query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(limit - found.count))]
             if let after { request.query.append(("start-after", after)) }
             let text = try client.performText(request)
-            let keys = XMLText.all("Key", in: text)
-            found += keys.compactMap { key -> SHA256Digest? in
+            let entries = XMLText.all("Contents", in: text)
+            let keys = entries.compactMap { XMLText.first("Key", in: $0) }
+            found += entries.compactMap { entry -> DatedChunk? in
+                guard let key = XMLText.first("Key", in: entry), key.hasPrefix(prefix) else { return nil }
                 let name = String(key.dropFirst(prefix.count))
-                guard key.hasPrefix(prefix), let digest = SHA256Digest(hex: name), digest.hex == name else { return nil }
-                return digest
+                guard let digest = SHA256Digest(hex: name), digest.hex == name else { return nil }
+                // An unreadable date counts as now: `store gc` leaves such an object alone.
+                let modified = XMLText.first("LastModified", in: entry).flatMap(Self.date) ?? Date()
+                return DatedChunk(digest: digest, modified: modified)
             }
             guard XMLText.first("IsTruncated", in: text) == "true", let last = keys.last else { break }
             after = last
         }
         return found
     }
+}
 
+extension S3ChunkStore {
     /// Deletes the chunk's object, every version of it in a versioned bucket (a plain DELETE there would only
     /// hide it behind a delete marker). A version under Object Lock or legal hold is refused by the server
     /// (403 AccessDenied): that is `ChunkStoreError.deletionRefused`, and the chunk stays whole.

@@ -36,6 +36,7 @@ public enum APICommands {
         "doctor": "doctor checks the server's own files: run it there, as the service account",
         "backup": "backup writes a folder on the server: run it there, as the service account",
         "restore-backup": "restore-backup makes a data directory: run it on the server",
+        "store": "store commands use the server's own store and its credentials: run them on the server",
     ]
 
     /// Options no client may give: the server decides the data directory and who acts.

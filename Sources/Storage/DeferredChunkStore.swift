@@ -42,3 +42,13 @@ public final class DeferredChunkStore: ChunkStore, @unchecked Sendable {
         lock.withLock { opened }?.takeRepaired() ?? []
     }
 }
+
+extension DeferredChunkStore: DatedChunkListing {
+    /// The opened store's dated listing; an error when that store has none.
+    public func listDated(after cursor: SHA256Digest?, limit: Int) throws -> [DatedChunk] {
+        guard let store = try open() as? DatedChunkListing else {
+            throw CustodyError.failure("this chunk store cannot say how old its chunks are")
+        }
+        return try store.listDated(after: cursor, limit: limit)
+    }
+}

@@ -108,6 +108,7 @@ extension Vault {
                    probe: MediaProbe.Result, source: IngestSource, actor: Actor,
                    fromUpload: Bool = false) throws -> IngestResult {
         try db.transaction {
+            try carryChunksIfMoved(chunks.map(\.0))  // `store migrate` switched stores since this vault opened
             if let repaired = try repairCatalog(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
                                                 source: source, actor: actor, refuseOtherChunks: !fromUpload) {
                 return repaired

@@ -91,7 +91,7 @@ extension Vault {
         return try saveCredentials(for: store, in: directory)
     }
 
-    private static func saveCredentials(for store: StoreLocation, in directory: DataDirectory) throws -> String? {
+    static func saveCredentials(for store: StoreLocation, in directory: DataDirectory) throws -> String? {
         let file = credentialsFile(of: directory)
         guard case .s3 = store, !FS.entryExists(file),
               let credentials = try S3Credentials.load(environment: ProcessInfo.processInfo.environment, file: nil)

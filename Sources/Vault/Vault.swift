@@ -37,9 +37,13 @@ public final class Vault {
     var beforePurge: ((String) throws -> Void)?
     /// The chunk store the catalog names (`StoreLocation`): the data directory's `chunks/`, or an S3 bucket.
     public let store: any ChunkStore
+    /// Where `store` is: what the catalog named when this vault was opened (`store migrate` may move it since).
+    public let openedStore: StoreLocation
     /// Why an evidence use case is refused to a party that is no officer (the CLI's login user):
     /// `noOfficer`, or `malformedOfficer` when a front end was given an officer ID that cannot be one.
     public var withoutOfficer = Vault.noOfficer
+    /// Why the store's Object Lock could not follow the last catalog change (`settleLocks`); nil when it did.
+    public internal(set) var lockWorkPending: String?
 
     /// Opens an initialized data directory; removes temp files of crashed runs.
     public init(directory: DataDirectory) throws {
@@ -75,6 +79,7 @@ public final class Vault {
             lockSeconds = try retentionRegistry.category(RetentionRegistry.defaultCategory)?.keepSeconds ?? lockSeconds
         }
         store = try Self.openStore(location, directory: directory, lockSeconds: { lockSeconds })
+        openedStore = location
     }
 
     /// What `initialize` did: the opened vault, whether it was created, and the token of the first

@@ -56,7 +56,8 @@ enum Commands {
         HoldRemoveCommand.self, HoldListCommand.self, RetentionRunCommand.self, RestoreCommand.self,
         ReportCommand.self, ServeCommand.self, WorkerCommand.self, WorkerAddCommand.self, WorkerListCommand.self,
         WorkerRevokeCommand.self, DoctorCommand.self,
-        BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self,
+        BackupCommand.self, RestoreBackupCommand.self, RotateKeyCommand.self, StoreShowCommand.self,
+        StoreSyncLocksCommand.self, StoreGCCommand.self, StoreMigrateCommand.self,
     ]
 
     static var overview: String {

@@ -42,7 +42,11 @@ enum Context {
     /// Signs a checkpoint covering the events this command appended (the CLI is one thread).
     static func checkpointOpenedVaults() throws {
         defer { opened.removeAll() }
-        for vault in opened { try vault.checkpoint() }
+        for vault in opened {
+            // A catalog change whose Object Lock work waits for the store (`Vault.settleLocks`): said, not failed.
+            if let pending = vault.lockWorkPending { Output.note(pending) }
+            try vault.checkpoint()
+        }
     }
 
     /// A command line refused before its command ran, recorded when the command's attempts are

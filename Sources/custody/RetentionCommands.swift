@@ -153,6 +153,15 @@ struct RetentionRunCommand: OptionsOnlyCommand {
             print(("\(report.dryRun ? "WOULD RESTORE" : "RESTORED")  \(r.exhibit)  kept again before its purge: "
                    + r.why).escapedForTerminal)
         }
+        for c in report.lockedChunks {
+            print("LOCKED  \(c.chunk.hex)  freed by \(c.exhibit), kept by the store's lock until "
+                  + "\(c.lockedUntil.map(RetentionJSON.time) ?? "its legal hold ends"); a later run deletes it")
+        }
+        if report.freedAfterLock > 0 { print("Deleted \(report.freedAfterLock) freed chunks whose lock has ended.") }
+        if let failure = report.lockFailure {
+            Output.note(("the store's Object Lock was not brought up to date: \(failure); the next run or "
+                         + "`custody store sync-locks` does it").escapedForTerminal)
+        }
         for e in report.captureFarFromIngest {
             print(("CLOCK  \(e.id)  captured \(e.capturedAt ?? "-"), ingested \(e.ingestedAt): its period counts "
                    + "from the later (check the camera's clock)").escapedForTerminal)
@@ -212,7 +221,14 @@ enum RetentionJSON {
          "restored": report.restored.map { ["id": $0.exhibit, "kept": $0.why] },
          "capture_far_from_ingest": report.captureFarFromIngest.map { e -> [String: Any] in
              ["id": e.id, "captured_at": e.capturedAt ?? NSNull(), "ingested_at": e.ingestedAt]
-         }]
+         },
+         "locked_chunks": report.lockedChunks.map { c -> [String: Any] in
+             ["chunk": c.chunk.hex, "exhibit": c.exhibit, "bytes": c.size,
+              "locked_until": c.lockedUntil.map(time) ?? NSNull()]
+         },
+         "chunks_freed_after_lock": report.freedAfterLock,
+         "locks": report.locks.map(StoreJSON.locks) ?? NSNull(),
+         "lock_failure": report.lockFailure ?? NSNull()]
     }
 
     static func time(_ seconds: Int64) -> String { Timestamp.rfc3339(Date(timeIntervalSince1970: Double(seconds))) }

@@ -158,7 +158,7 @@ enum RoleTable {
             cell in ["officer", "token", cell.prepared!]
         },
         RoleTableRow(name: "officer list", permission: .readOfficers) { _ in ["officer", "list"] },
-    ] + retentionRows }
+    ] + retentionRows + storeRows }
 }
 
 /// What every row finds in the vault, made by its first supervisor: an officer of each role, a recording

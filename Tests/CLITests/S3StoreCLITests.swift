@@ -10,9 +10,11 @@ import XCTest
 /// a Ceph RGW in `RGWStoreCLITests`). Each test takes its own prefix in the server's buckets.
 class S3CLITestCase: CLITestCase {
     nonisolated(unsafe) static var endpoints: [String: any S3Endpoint] = [:]
-    /// The server this class stores on (one per class, started or found once).
-    class func makeEndpoint() throws -> any S3Endpoint { fatalError("a subclass names its server") }
+    /// The server this class stores on (one per class, started or found once): moto's unless a class says.
+    class func makeEndpoint() throws -> any S3Endpoint { try MotoServer() }
     var s3: any S3Endpoint { Self.endpoints["\(Self.self)"]! }
+    /// For a class on moto's server (the default): the server itself, to stop or inspect.
+    var moto: MotoServer { s3 as! MotoServer }
     var prefix = ""
 
     override func setUpWithError() throws {
@@ -215,8 +217,6 @@ class S3CLITestCase: CLITestCase {
 /// The same on moto's server (started by the tests, signatures checked), and what only a server the tests can
 /// stop, or tamper with freely, can show.
 final class S3StoreCLITests: S3CLITestCase {
-    override class func makeEndpoint() throws -> any S3Endpoint { try MotoServer() }
-
     func testIngestRedactExportAndVerifyInALockedBucket() throws { try checkIngestRedactExportVerify(lock: "governance") }
     func testVerifyNamesAChangedAndAMissingObjectAndExportWritesNothing() throws {
         try checkVerifyNamesAChangedAndAMissingObject()

@@ -28,7 +28,7 @@ extension Vault {
     /// already is left as it is, with no event; the answer says which were added (true) and which not.
     public func addToCase(_ ref: String, exhibits references: [String], by actor: Actor) throws
         -> [(exhibit: Exhibit, added: Bool)] {
-        try withCases("add", ref, .manageCases, by: actor) { registry in
+        let result: [(exhibit: Exhibit, added: Bool)] = try withCases("add", ref, .manageCases, by: actor) { registry in
             let found = try registry.get(ref)
             guard !references.isEmpty else {
                 throw CustodyError.invalidInput(field: "exhibit", "no exhibit to add to case \(found.ref)")
@@ -45,6 +45,8 @@ extension Vault {
                 return (exhibit, added)
             }
         }
+        settleLocks(for: result.filter { $0.1 }.map { $0.0.id })  // an open case keeps them: locked ahead
+        return result
     }
 
     /// Every case, oldest first, with how many exhibits each holds. Not recorded when allowed.

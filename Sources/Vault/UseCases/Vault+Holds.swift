@@ -12,19 +12,21 @@ extension Vault {
     /// names an exhibit), else an exhibit (ID or SHA-256 prefix).
     public func addHold(on reference: String, reason: String, by actor: Actor) throws -> HoldRegistry.Hold {
         let details = ["change": "added", "reference": String(reference.prefix(100))]
-        return try withRetention(.manageRetention, .hold, details: details, by: actor) {
+        let hold = try withRetention(.manageRetention, .hold, details: details, by: actor) {
             let (target, exhibit) = try holdTarget(reference)
             let hold = try holdRegistry.add(target, reason: reason, by: actor)
             try record(holdEvent(hold, exhibit: exhibit, change: "added", by: actor))
             if case .case(let ref) = target { try restoreKept(inCase: ref, because: "on hold: \(hold.id)", by: actor) }
             return hold
         }
+        settleLocks(for: (try? heldExhibits(hold.target)) ?? [])
+        return hold
     }
 
     /// Removes every standing hold on what `reference` names (see `addHold`), each with its own event.
     public func removeHolds(on reference: String, reason: String, by actor: Actor) throws -> [HoldRegistry.Hold] {
         let details = ["change": "removed", "reference": String(reference.prefix(100))]
-        return try withRetention(.manageRetention, .hold, details: details, by: actor) {
+        let removed = try withRetention(.manageRetention, .hold, details: details, by: actor) {
             guard !reason.trimmingCharacters(in: .whitespaces).isEmpty, !reason.altersDisplay,
                   reason.utf8.count <= HoldRegistry.maxReasonLength else {
                 throw CustodyError.invalidInput(field: "reason", "--reason must be 1-\(HoldRegistry.maxReasonLength) "
@@ -42,6 +44,8 @@ extension Vault {
             }
             return removed
         }
+        settleLocks(for: (try? removed.flatMap { try heldExhibits($0.target) }) ?? [])
+        return removed
     }
 
     /// The standing holds (every hold, removed ones too, with `all`), oldest first. Not recorded.
@@ -57,7 +61,7 @@ extension Vault {
         -> (case: CaseRegistry.Case, changed: Bool) {
         let change = closed ? "case closed" : "case reopened"
         let details = ["change": change, "case": String(ref.prefix(64))]
-        return try withRetention(.manageRetention, .retention, details: details, by: actor) {
+        let result = try withRetention(.manageRetention, .retention, details: details, by: actor) {
             let found = try caseRegistry.get(ref)
             let changed = try caseRegistry.setClosed(closed, found, by: actor)
             if changed {
@@ -66,6 +70,16 @@ extension Vault {
                 if !closed { try restoreKept(inCase: found.ref, because: "in open case \(found.ref)", by: actor) }
             }
             return (try caseRegistry.get(found.ref), changed)
+        }
+        if result.1 && !closed { settleLocks(for: (try? heldExhibits(.case(result.0.ref))) ?? []) }
+        return result
+    }
+
+    /// The exhibits a hold on `target` covers: it, or the members of the case.
+    func heldExhibits(_ target: HoldRegistry.Target) throws -> [String] {
+        switch target {
+        case .exhibit(let id): return [id]
+        case .case(let ref): return try caseRegistry.members(of: caseRegistry.get(ref)).map(\.exhibit)
         }
     }
 

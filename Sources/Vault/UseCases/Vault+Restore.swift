@@ -11,7 +11,7 @@ extension Vault {
     public func restore(_ reference: String, by actor: Actor) throws
         -> (exhibit: Exhibit, deletion: DeletionRegistry.Deletion) {
         let details = ["reference": String(reference.prefix(100))]
-        return try withRetention(.manageRetention, .restore, details: details, by: actor) {
+        let result = try withRetention(.manageRetention, .restore, details: details, by: actor) {
             let exhibit = try catalog.find(reference)
             guard let deletion = try deletionRegistry.deletion(of: exhibit.id) else {
                 throw CustodyError.conflict(.exhibit, "\(exhibit.id) is not deleted: there is nothing to restore")
@@ -27,5 +27,7 @@ extension Vault {
                                               "deleted_at": Self.time(deletion.deletedAt)]))
             return (exhibit, deletion)
         }
+        settleLocks(for: [result.0.id])
+        return result
     }
 }

@@ -13,7 +13,7 @@ extension Vault {
         -> (category: RetentionRegistry.Category, before: Int64?) {
         var details = ["change": "category", "category": String(name.prefix(64)),
                        "keep": RetentionPeriod.format(keepSeconds)]
-        return try withRetention(.manageRetention, .retention, details: details, by: actor) {
+        let result = try withRetention(.manageRetention, .retention, details: details, by: actor) {
             let before = try retentionRegistry.set(name, keepSeconds: keepSeconds, by: actor)
             guard let category = try retentionRegistry.category(name) else {
                 throw CustodyError.failure("category \(name) was not stored")
@@ -23,6 +23,8 @@ extension Vault {
             try record(CustodyEvent(actor: actor, action: .retention, details: details))
             return (category, before)
         }
+        if let before = result.1, keepSeconds > before { settleLocks(for: nil) }  // a period lengthened
+        return result
     }
 
     /// Every category, by name. Not recorded when allowed.
@@ -38,7 +40,7 @@ extension Vault {
         -> (exhibit: Exhibit, category: String, before: String?) {
         var details = ["change": "categorise", "category": String(name.prefix(64)),
                        "reference": String(reference.prefix(100))]
-        return try withRetention(.categorise, .retention, details: details, by: actor) {
+        let result = try withRetention(.categorise, .retention, details: details, by: actor) {
             let exhibit = try live(catalog.find(reference))
             let (category, before) = try retentionRegistry.categorise(exhibit.id, as: name, by: actor)
             details["category"] = category
@@ -48,6 +50,8 @@ extension Vault {
                                     objectSHA256: exhibit.sha256.hex, details: details))
             return (exhibit, category, before)
         }
+        settleLocks(for: [result.0.id])
+        return result
     }
 
     /// `exhibit`, unless retention deleted it: then the caller's error, naming when and whether it can

@@ -31,6 +31,14 @@ public struct RetentionRunReport: Sendable {
     /// Live exhibits whose capture time lies more than a day from their ingest
     /// (`RetentionPlan.captureOffset`): a camera clock to check; their period counts from the later.
     public var captureFarFromIngest: [Exhibit] = []
+    /// Chunks freed by a purge (now or earlier) that the store keeps under Object Lock: left there, deleted by a
+    /// later run once the lock ends (`Vault+LockedDeletions.swift`).
+    public var lockedChunks: [ChunkLockRegistry.LockedDeletion] = []
+    /// Such chunks of earlier runs whose lock has ended, deleted by this run.
+    public var freedAfterLock = 0
+    /// The store's locks brought up to date (`syncLocks`), or why they could not be.
+    public var locks: LockSyncReport?
+    public var lockFailure: String?
 }
 
 /// `custody retention run`: purges what was deleted more than `restoreWindow` ago, then deletes what
@@ -45,6 +53,7 @@ extension Vault {
     public func runRetention(by actor: Actor, dryRun: Bool = false) throws -> RetentionRunReport {
         try authorize(actor, to: dryRun ? .readRetention : .manageRetention,
                       details: ["change": dryRun ? "dry run" : "run"])
+        if !dryRun { try refuseIfMoved() }
         let now = clock.now()
         var report = RetentionRunReport(now: now, dryRun: dryRun)
         for deletion in try deletionRegistry.unpurged(deletedBy: now - Self.restoreWindow) {
@@ -55,7 +64,12 @@ extension Vault {
             case .restoredMeanwhile: break
             }
         }
-        if !dryRun { try freePurgedChunks() }
+        if !dryRun {
+            try freePurgedChunks(at: now)
+            (report.lockedChunks, report.freedAfterLock) = try deleteUnlockedChunks(at: now)
+        } else {
+            report.lockedChunks = try ChunkLockRegistry(db: db).lockedDeletions()
+        }
         for decision in RetentionPlan.decide(try retentionFacts(), now: now) {
             if decision.verdict != .deleted, RetentionPlan.captureOffset(of: decision.exhibit) != nil {
                 report.captureFarFromIngest.append(decision.exhibit)
@@ -75,10 +89,15 @@ extension Vault {
             }
         }
         if !dryRun {
-            try record(CustodyEvent(actor: actor, action: .retention,
-                                    details: ["change": "run", "deleted": String(report.deleted.count),
-                                              "purged": String(report.purged.count), "kept": String(report.kept),
-                                              "restored": String(report.restored.count)]))
+            do { report.locks = try syncLocks() } catch { report.lockFailure = "\(error)" }
+            var details = ["change": "run", "deleted": String(report.deleted.count),
+                           "purged": String(report.purged.count), "kept": String(report.kept),
+                           "restored": String(report.restored.count)]
+            if !report.lockedChunks.isEmpty || report.freedAfterLock > 0 {
+                details["chunks_locked"] = String(report.lockedChunks.count)
+                details["chunks_freed_after_lock"] = String(report.freedAfterLock)
+            }
+            try record(CustodyEvent(actor: actor, action: .retention, details: details))
         }
         return report
     }
@@ -153,11 +172,18 @@ extension Vault {
     /// Removes from the store the chunks of purged exhibits that no live or restorable exhibit uses.
     /// In the write transaction, so no ingest can take up such a chunk meanwhile (`catalogue` checks
     /// its chunks are there in its own). A run stopped before this finishes leaves the exhibits purged
-    /// and their chunks in the store: the next run removes them.
-    func freePurgedChunks() throws {
+    /// and their chunks in the store: the next run removes them. A chunk the store keeps under its lock
+    /// (`deletionRefused`) is expected: it is recorded in `locked_deletions` with its lock's end, and a later
+    /// run deletes it (`deleteUnlockedChunks`); the exhibit counts as freed.
+    func freePurgedChunks(at now: Int64) throws {
+        let locks = try ChunkLockRegistry(db: db)
         for id in try deletionRegistry.unfreed() {
             try db.transaction {
-                for chunk in try deletionRegistry.chunksOnlyUsed(by: id) { try store.delete(chunk.digest) }
+                for chunk in try deletionRegistry.chunksOnlyUsed(by: id) {
+                    try deleteChunk(chunk.digest, locks) { until in
+                        try locks.refusedDeletion(chunk.digest, exhibit: id, size: chunk.size, at: now, until: until)
+                    }
+                }
                 try deletionRegistry.markFreed(id)
             }
         }

@@ -1,0 +1,145 @@
+import Catalog
+import CustodyCore
+import Foundation
+import Ledger
+import ObjectStore
+import Storage
+
+/// What `custody store migrate` did.
+public struct StoreMigrationReport: Sendable {
+    public let from: StoreLocation
+    public let to: StoreLocation
+    /// Chunks in the old store; of them, written to the new one, and found there intact already (an earlier run
+    /// that was interrupted).
+    public var listed = 0
+    public var copied = 0
+    public var alreadyThere = 0
+    /// Chunks exhibits reference, each found in the new store before the switch.
+    public var checked = 0
+    /// Of those, catalogued while the copy ran (an ingest or upload meanwhile), copied before the switch.
+    public var caughtUp = 0
+    /// The new store's locks brought to the rules (`syncLocks`), or why not yet.
+    public var locks: LockSyncReport?
+    public var lockFailure: String?
+}
+
+/// `custody store migrate --to s3://...`: moves a vault's chunks to an S3 store while it runs.
+///
+/// 1. Copies every chunk of the old store, each read checked against its name (a damaged one stops the move,
+///    named) and written with the PUT checks. One found intact in the new store is not copied again, so a run
+///    killed part-way is resumed by running it again.
+/// 2. Checks every chunk an exhibit references is in the new store (`HEAD`), copying those catalogued meanwhile.
+/// 3. In one write transaction, copies what was catalogued since and switches the `chunk_store` setting, with a
+///    `key` event (`change: chunk store`). From then on every process opening the vault uses the new store. A
+///    vault opened before (the service's) that catalogues after the switch first copies that ingest's chunks to
+///    the new store in the same transaction (`carryChunksIfMoved`), so nothing catalogued is missing from it; a
+///    retention run or gc of such a vault refuses and runs again on a fresh one.
+/// The old store is left as it was (a copy to remove by hand once the new one is trusted).
+extension Vault {
+    public func migrateStore(to target: StoreLocation, by actor: Actor,
+                             progress: ((StoreMigrationReport) -> Void)? = nil) throws -> StoreMigrationReport {
+        var details = ["change": "chunk store", "to": target.description]
+        try authorize(actor, to: .manageKeys, details: details)
+        try refuseIfMoved()
+        guard case .s3(let location, let mode) = target else {
+            throw CustodyError.invalidInput(field: "--to", "--to must be an s3:// location: the vault's chunks move to "
+                                            + "object storage")
+        }
+        guard target != openedStore else {
+            throw CustodyError.conflict(.setting, "this vault keeps its chunks in \(target) already")
+        }
+        let destination = try Self.openS3(location, lock: mode, credentialsFile: Self.credentialsFile(of: directory),
+                                          lockSeconds: { try self.defaultLockSeconds() })
+        _ = try Self.saveCredentials(for: target, in: directory)
+        var report = StoreMigrationReport(from: openedStore, to: target)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
+        defer { buffer.deallocate() }
+        var cursor: SHA256Digest?
+        repeat {
+            let page = try store.list(after: cursor, limit: 256)
+            for chunk in page {
+                if try copy(chunk, to: destination, buffer) { report.copied += 1 } else { report.alreadyThere += 1 }
+            }
+            try destination.sync()
+            report.listed += page.count
+            progress?(report)
+            cursor = page.last
+            if page.count < 256 { break }
+        } while true
+        var checked = Set<SHA256Digest>()
+        for chunk in try referencedChunks() {
+            if try !destination.exists(chunk) {
+                try copy(chunk, to: destination, buffer)
+                try destination.sync()
+                report.caughtUp += 1
+                guard try destination.exists(chunk) else { throw ChunkStoreError.missing(chunk) }
+            }
+            checked.insert(chunk)
+        }
+        try db.transaction {
+            for chunk in try referencedChunks() where !checked.contains(chunk) {
+                try copy(chunk, to: destination, buffer)
+                report.caughtUp += 1
+                checked.insert(chunk)
+            }
+            try destination.sync()
+            report.checked = checked.count
+            try catalog.setSetting(StoreLocation.settingName, target.description)
+            details["from"] = openedStore.description
+            details["chunks"] = String(report.checked)
+            try record(CustodyEvent(actor: actor, action: .key, details: details))
+        }
+        do { report.locks = try Vault(directory: directory).syncLocks() } catch { report.lockFailure = "\(error)" }
+        return report
+    }
+
+    /// Copies one chunk from this vault's store to `target` unless it holds it intact; true when copied.
+    @discardableResult
+    private func copy(_ chunk: SHA256Digest, to target: ChunkStore, _ buffer: UnsafeMutableRawBufferPointer) throws
+        -> Bool {
+        if try target.exists(chunk) {
+            do {
+                _ = try target.readChecked(chunk, into: buffer)
+                return false
+            } catch ChunkStoreError.damaged, ChunkStoreError.tooLarge {}  // written again below, as `put` does
+        }
+        try target.put(chunk, store.readChecked(chunk, into: buffer))
+        return true
+    }
+
+    /// Every chunk an exhibit that is not purged references.
+    private func referencedChunks() throws -> [SHA256Digest] {
+        try db.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0).flatMap(SHA256Digest.init(hex:)) }
+    }
+
+    /// The period of the default category: how long a chunk is locked when it is written.
+    func defaultLockSeconds() throws -> Int64 {
+        try retentionRegistry.category(RetentionRegistry.defaultCategory)?.keepSeconds
+            ?? RetentionRegistry.defaultKeepSeconds
+    }
+
+    /// Where the catalog says the chunks are now, when that is not where they were when this vault opened.
+    func storeMoved() throws -> StoreLocation? {
+        let now = try storeLocation()
+        return now == openedStore ? nil : now
+    }
+
+    /// Refuses work that must see the vault's current store (retention's deletions, gc, another move).
+    func refuseIfMoved() throws {
+        if let moved = try storeMoved() {
+            throw CustodyError.conflict(.setting, "the vault's chunks moved to \(moved) since this process opened it "
+                                        + "(custody store migrate): run this again")
+        }
+    }
+
+    /// In a catalogue's transaction: when the store moved since this vault opened, copies `chunks` (just stored in
+    /// the old one) to the new one first, so everything catalogued is in the store the catalog names.
+    func carryChunksIfMoved(_ chunks: [SHA256Digest]) throws {
+        guard let moved = try storeMoved() else { return }
+        let target = try Self.openStore(moved, directory: directory, lockSeconds: { try self.defaultLockSeconds() })
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
+        defer { buffer.deallocate() }
+        for chunk in Set(chunks) { try copy(chunk, to: target, buffer) }
+        try target.sync()
+    }
+}
