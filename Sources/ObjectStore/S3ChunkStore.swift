@@ -52,6 +52,8 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
     }
 
     public func put(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws {
+        // A PUT since the last `sync` failed for good: say so now rather than send the rest (kept for `sync`).
+        if let failed = mutex.withLock({ failure }) { throw failed }
         let fresh = mutex.withLock { staged.insert(digest).inserted }
         guard fresh else { return }
         let copy = Array(bytes)

@@ -9,11 +9,14 @@ extension S3Credentials {
     /// The most a credentials file may hold.
     static let maxFileSize = 4096
 
-    /// Where the credentials come from: `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` in `environment`
-    /// when both are set, else `file` (`NAME=value` lines with those two names, `#` comments), which must
+    /// Where the credentials come from: `explicit` when given (a file named on the command line wins over the
+    /// environment); else `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` in `environment` when both are set,
+    /// else `file` (`NAME=value` lines with those two names, `#` comments), which must
     /// belong to this user and be readable by no one else (0600 or 0400). Nil when neither gives any.
     /// Errors name the file and never quote a value.
-    public static func load(environment: [String: String], file: String?) throws -> S3Credentials? {
+    public static func load(environment: [String: String], file: String?, explicit: String? = nil) throws
+        -> S3Credentials? {
+        if let explicit { return try read(explicit) }
         if let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"],
            !id.isEmpty, !secret.isEmpty {
             return S3Credentials(accessKeyID: id, secretAccessKey: secret)
@@ -22,11 +25,18 @@ extension S3Credentials {
         return try read(file)
     }
 
-    /// Reads a credentials file (see `load`).
+    /// Reads a credentials file (see `load`): opened once without following a symbolic link, and its type,
+    /// owner, mode and size checked on that descriptor (nothing can swap the file between check and read).
     public static func read(_ file: String) throws -> S3Credentials {
+        let fd = Glibc.open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            throw CustodyError.invalidInput(field: "credentials", "cannot open \(file) (a regular file, not a symbolic "
+                                            + "link): \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
         var st = stat()
-        guard stat(file, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            throw CustodyError.invalidInput(field: "credentials", "\(file) is not a readable regular file")
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            throw CustodyError.invalidInput(field: "credentials", "\(file) is not a regular file")
         }
         guard st.st_mode & 0o077 == 0 else {
             throw CustodyError.refused("\(file) holds an S3 secret key but others may read it (mode "
@@ -35,14 +45,16 @@ extension S3Credentials {
         guard st.st_uid == getuid() else {
             throw CustodyError.refused("\(file) holds an S3 secret key but belongs to another user (uid \(st.st_uid))")
         }
-        guard st.st_size <= maxFileSize, let data = FileManager.default.contents(atPath: file),
-              let text = String(data: data, encoding: .utf8) else {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maxFileSize + 1, alignment: 1)
+        defer { buffer.deallocate() }
+        let n = (try? FS.readFull(fd, buffer, path: file)) ?? -1
+        guard n >= 0, n <= maxFileSize, let text = String(bytes: buffer[0..<n], encoding: .utf8) else {
             throw CustodyError.invalidInput(field: "credentials", "\(file) is not a UTF-8 text file of at most "
                                             + "\(maxFileSize) bytes")
         }
         var values: [String: String] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)  // a CRLF file's \r too
             if line.isEmpty || line.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else {
                 throw CustodyError.invalidInput(field: "credentials", "\(file) line \(index + 1) is not NAME=value")

@@ -1,24 +1,39 @@
 import CustodyCore
+import Dispatch
 import Foundation
 
 /// A store opened on first use: a remote store is asked how its bucket is set up only by the commands that
 /// read or write chunks, so the catalog and the ledger stay readable while it cannot be reached. A failed
-/// open is thrown by the call that needed it and tried again by the next one. Thread-safe opening; the
-/// store it opens has its own rules (one writer).
+/// open is thrown by the call that needed it, and by every call for `retryAfter` seconds; then it is tried
+/// again. Thread-safe opening; the store it opens has its own rules (one writer).
 public final class DeferredChunkStore: ChunkStore, @unchecked Sendable {
     private let opener: () throws -> any ChunkStore
     private let lock = NSLock()
     private var opened: (any ChunkStore)?
+    /// The last failed open and when (monotonic seconds): thrown again without asking for `retryAfter` seconds,
+    /// so a `verify` of many chunks with the store down does not pay every retry for each chunk.
+    private var failed: (error: any Error, at: Double)?
+    private let retryAfter: Double
 
-    public init(_ open: @escaping () throws -> any ChunkStore) { opener = open }
+    public init(retryAfter: Double = 30, _ open: @escaping () throws -> any ChunkStore) {
+        opener = open
+        self.retryAfter = retryAfter
+    }
 
     /// The store, opened now if it was not.
     public func open() throws -> any ChunkStore {
         try lock.withLock {
             if let opened { return opened }
-            let store = try opener()
-            opened = store
-            return store
+            let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
+            if let failed, now - failed.at < retryAfter { throw failed.error }
+            do {
+                let store = try opener()
+                opened = store
+                return store
+            } catch {
+                failed = (error, now)
+                throw error
+            }
         }
     }
 

@@ -27,14 +27,18 @@ public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
             throw CustodyError.invalidInput(field: field, "\(field) must be `files` or an s3://BUCKET/PREFIX?endpoint="
                                             + "https://HOST:PORT&region=REGION URL")
         }
-        guard url.user == nil, url.password == nil,
+        let endpoint = url.queryItems?.first { $0.name == "endpoint" }?.value.flatMap(URLComponents.init(string:))
+        guard url.user == nil, url.password == nil, endpoint?.user == nil, endpoint?.password == nil,
               !(url.queryItems ?? []).contains(where: { ["access-key", "secret", "secret-key"].contains($0.name) }) else {
             throw CustodyError.invalidInput(field: field, "\(field) must not carry credentials: give them in "
                                             + "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or the vault's keys/s3.credentials")
         }
         let location: S3Location
         do { location = try S3Location(url: text) } catch {
-            throw CustodyError.invalidInput(field: field, "\(field): \(error)")
+            // Quoted without anything between `//` and `@`: a key pair typed into the URL is never repeated.
+            let shown = text.replacingOccurrences(of: "//[^/?#]*@", with: "//", options: .regularExpression)
+            throw CustodyError.invalidInput(field: field, "\(field): "
+                                            + "\(error)".replacingOccurrences(of: text, with: shown))
         }
         var mode: S3ChunkStore.ObjectLock.Mode?
         if let lock = url.queryItems?.first(where: { $0.name == "lock" })?.value {

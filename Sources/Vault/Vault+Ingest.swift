@@ -179,8 +179,12 @@ extension Vault {
             UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: FS.directAlignment)
         }
         let writer = BackgroundWriter(slots: ring)
+        var synced = false
         defer {
             _ = try? writer.finish()  // no buffer is freed while the writer may still read it
+            // Failed part-way: what was staged is synced or dropped, so the store's next writer (a pooled vault's
+            // next ingest) does not inherit this one's failure.
+            if !synced { _ = try? store.sync() }
             slots.forEach { $0.deallocate() }
         }
         // With the SHA extensions one core computes both hashes (`SHA256Pair`) and the other only
@@ -224,6 +228,7 @@ extension Vault {
         }
         do {
             try writer.finish()
+            synced = true
             try store.sync()
         } catch { throw Self.storageError(error, path: path) }
         return (pair?.finishWhole() ?? whole!.finalize(), chunks, done)

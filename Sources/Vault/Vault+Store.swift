@@ -25,10 +25,11 @@ extension Vault {
     }
 
     /// Opens the bucket: credentials from the environment or `credentialsFile`, Object Lock checked.
+    /// `explicitCredentials`: a file named on the command line, which wins over the environment.
     static func openS3(_ location: S3Location, lock mode: S3ChunkStore.ObjectLock.Mode?, credentialsFile: String?,
-                       lockSeconds: () throws -> Int64) throws -> S3ChunkStore {
+                       explicitCredentials: String? = nil, lockSeconds: () throws -> Int64) throws -> S3ChunkStore {
         guard let credentials = try S3Credentials.load(environment: ProcessInfo.processInfo.environment,
-                                                       file: credentialsFile) else {
+                                                       file: credentialsFile, explicit: explicitCredentials) else {
             throw CustodyError(.refused, "no S3 credentials for \(location): set AWS_ACCESS_KEY_ID and "
                                + "AWS_SECRET_ACCESS_KEY, or write them to \(credentialsFile ?? "a credentials file") (0600)")
         }
@@ -40,6 +41,9 @@ extension Vault {
             throw e
         } catch let e as S3ChunkStore.BucketRefused {
             throw CustodyError(.refused, "the chunk store \(location) cannot be used: \(e)")
+        } catch let e as S3Error where [401, 403].contains(e.status) {
+            throw CustodyError(.refused, "the chunk store \(location) refused access key \(credentials.accessKeyID) "
+                               + "(check the key pair and its permissions): \(e)")
         } catch {
             throw CustodyError.failure("the chunk store \(location) cannot be reached", cause: error)
         }
@@ -52,7 +56,7 @@ extension Vault {
         guard case .s3(let s3, let mode) = location else {
             throw CustodyError.invalidInput(field: "--store", "a file store is opened by its folder")
         }
-        return try openS3(s3, lock: mode, credentialsFile: credentialsFile,
+        return try openS3(s3, lock: mode, credentialsFile: nil, explicitCredentials: credentialsFile,
                           lockSeconds: { RetentionRegistry.defaultKeepSeconds })
     }
 

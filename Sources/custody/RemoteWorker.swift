@@ -99,10 +99,12 @@ final class RemoteWorker: @unchecked Sendable {
 
     private func loop(slot: Int, store location: String) {
         var misses = 0
+        var opened: (any ChunkStore)?  // once per slot (a bucket's check costs requests), again after a failure
         while !isStopping {
             do {
                 let client = try client()
-                let store = try WorkerStore.open(location, credentials: options.credentials)
+                let store = try opened ?? WorkerStore.open(location, credentials: options.credentials)
+                opened = store
                 let answer = try client.post(WorkerMessages.prefix + "lease", json: [:])
                 misses = 0
                 if answer.status == 204 {
@@ -118,6 +120,7 @@ final class RemoteWorker: @unchecked Sendable {
                 fail(e)
             } catch {
                 misses += 1
+                opened = nil
                 Self.log("cannot reach the server or the store", ["error": String(describing: error),
                                                                   "tries": String(misses)])
                 guard misses < 3 else {

@@ -260,7 +260,8 @@ final class S3StoreCLITests: S3CLITestCase {
                                     environment: ["AWS_ACCESS_KEY_ID": s3.accessKeyID,
                                                   "AWS_SECRET_ACCESS_KEY": secret])
         XCTAssertNotEqual(forged.status, 0)
-        XCTAssertTrue(forged.stderr.contains("SignatureDoesNotMatch") || forged.stderr.contains("403"), forged.stderr)
+        XCTAssertTrue(forged.stderr.contains("SignatureDoesNotMatch") && forged.stderr.contains("refused access key"),
+                      forged.stderr)
         XCTAssertFalse(forged.stdout.contains(secret) || forged.stderr.contains(secret))
         XCTAssertFalse(FileManager.default.fileExists(atPath: data + "/custody.sqlite"))
 
