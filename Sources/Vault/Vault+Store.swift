@@ -83,15 +83,18 @@ extension Vault {
     static func fixStore(_ store: StoreLocation, in directory: DataDirectory) throws -> String? {
         let db = try Database(path: directory.database, create: false)
         let catalog = try Catalog(db: db)
-        let stored = try catalog.setting(StoreLocation.settingName)
-        if stored == store.description { return try saveCredentials(for: store, in: directory) }
-        let current = try stored.map { try StoreLocation($0, field: StoreLocation.settingName) } ?? .files
-        let exhibits = try db.query("SELECT count(*) FROM exhibits").first?.int(0) ?? 0
-        guard stored == nil, exhibits == 0 || current == store else {
-            throw CustodyError.conflict(.setting, "this vault keeps its chunks in \(current); it cannot start using "
-                                        + "\(store) (move them with `custody store migrate --to URL`)")
+        // Read, counted and set in one write transaction: no ingest can catalogue an exhibit in between.
+        try db.transaction {
+            let stored = try catalog.setting(StoreLocation.settingName)
+            if stored == store.description { return }
+            let current = try stored.map { try StoreLocation($0, field: StoreLocation.settingName) } ?? .files
+            let exhibits = try db.query("SELECT count(*) FROM exhibits").first?.int(0) ?? 0
+            guard stored == nil, exhibits == 0 || current == store else {
+                throw CustodyError.conflict(.setting, "this vault keeps its chunks in \(current); it cannot start "
+                                            + "using \(store) (move them with `custody store migrate --to URL`)")
+            }
+            try catalog.setSetting(StoreLocation.settingName, store.description)
         }
-        try catalog.setSetting(StoreLocation.settingName, store.description)
         return try saveCredentials(for: store, in: directory)
     }
 

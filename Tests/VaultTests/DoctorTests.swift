@@ -24,7 +24,8 @@ final class DoctorTests: XCTestCase {
 
     func testAHealthyVaultPassesEveryCheck() throws {
         let findings = Doctor.diagnose(directory)
-        XCTAssertEqual(findings.map(\.check), ["permissions", "disk", "schema", "keys", "catalog", "ledger", "clock"])
+        XCTAssertEqual(findings.map(\.check), ["permissions", "disk", "schema", "keys", "catalog", "ledger", "clock",
+                                                  "chunk store"])
         // The disk's state is this machine's, not the vault's: only its report is checked.
         XCTAssertEqual(findings.filter { $0.level != .ok && $0.check != "disk" }, [])
         XCTAssertTrue(try finding("disk", findings).detail.contains(" GiB free of "), "\(findings)")
