@@ -90,6 +90,11 @@ public final class RetentionRegistry {
             .first.map(Self.decode)
     }
 
+    /// How long the default category keeps an exhibit now (its period as set, else the built-in one).
+    public func defaultKeepSecondsNow() throws -> Int64 {
+        try category(Self.defaultCategory)?.keepSeconds ?? Self.defaultKeepSeconds
+    }
+
     /// Every category, by name.
     public func all() throws -> [Category] {
         try db.query("SELECT \(Self.columns) FROM retention_categories ORDER BY name COLLATE NOCASE")

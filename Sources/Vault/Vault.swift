@@ -75,9 +75,7 @@ public final class Vault {
         let location = try StoreLocation(catalog.setting(StoreLocation.settingName) ?? "files",
                                          field: StoreLocation.settingName)
         var lockSeconds = RetentionRegistry.defaultKeepSeconds
-        if case .s3(_, lock: .some) = location {
-            lockSeconds = try retentionRegistry.category(RetentionRegistry.defaultCategory)?.keepSeconds ?? lockSeconds
-        }
+        if case .s3(_, lock: .some) = location { lockSeconds = try retentionRegistry.defaultKeepSecondsNow() }
         store = try Self.openStore(location, directory: directory, lockSeconds: { lockSeconds })
         openedStore = location
     }

@@ -113,10 +113,7 @@ extension Vault {
     }
 
     /// The period of the default category: how long a chunk is locked when it is written.
-    func defaultLockSeconds() throws -> Int64 {
-        try retentionRegistry.category(RetentionRegistry.defaultCategory)?.keepSeconds
-            ?? RetentionRegistry.defaultKeepSeconds
-    }
+    func defaultLockSeconds() throws -> Int64 { try retentionRegistry.defaultKeepSecondsNow() }
 
     /// Where the catalog says the chunks are now, when that is not where they were when this vault opened.
     func storeMoved() throws -> StoreLocation? {
