@@ -15,7 +15,7 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "CFFmpeg", pkgConfig: "libavformat",
-            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavfilter-dev", "libavutil-dev",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libavutil-dev",
                               "libswscale-dev", "libswresample-dev"])]),
 
         // What Swift's Glibc module leaves out: <sys/epoll.h>, and O_DIRECT and accept4 (they need

@@ -9,8 +9,7 @@ public enum MediaLibraries {
     public static var versions: [String: String] {
         var v = ["ffmpeg": String(cString: av_version_info()), "libavformat": dotted(avformat_version()),
                  "libavcodec": dotted(avcodec_version()), "libavutil": dotted(avutil_version()),
-                 "libswscale": dotted(swscale_version()), "libswresample": dotted(swresample_version()),
-                 "libavfilter": dotted(avfilter_version())]
+                 "libswscale": dotted(swscale_version()), "libswresample": dotted(swresample_version())]
         if let x264 = loadedLibrary(named: "libx264.so.") { v["x264"] = "build \(x264)" }
         return v
     }
