@@ -33,6 +33,16 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
         return String(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "/").last ?? "")
     }
 
+    /// A vault on `store` with dock `dock-1` (its token returned) and a recording of `mebibytes` MiB to upload.
+    func vaultWithRecording(_ store: String, mebibytes: Int = 10, environment: [String: String]? = nil) throws
+        -> (token: String, recording: String) {
+        XCTAssertEqual(try initialize(store, environment: environment).status, 0)
+        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let recording = dir.file("recording.mp4")
+        try makeLargeFile(recording, mebibytes: mebibytes)
+        return (token, recording)
+    }
+
     /// The SHA-256 of each whole 4 MiB piece of `file` (the last, short one left out).
     func wholePieces(_ file: String) throws -> [String] {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -63,10 +73,7 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
     /// 9 of 10 MiB sent: the two sealed pieces are objects, locked as any chunk, while nothing is catalogued and
     /// their files are still there; the rest completes the upload.
     func testSealedPiecesAreInTheBucketBeforeTheUploadCompletes() throws {
-        XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
-        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let recording = dir.file("recording.mp4")
-        try makeLargeFile(recording, mebibytes: 10)
+        let (token, recording) = try vaultWithRecording(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance"))
         let (daemon, port, log) = try serve()
         defer { daemon.terminate(); daemon.waitUntilExit() }
         let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
@@ -89,10 +96,7 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
     /// `store gc` leaves alone the pieces an upload under way has stored, old as they may be: no exhibit names
     /// them yet, but its completion takes them as stored.
     func testGCKeepsThePiecesOfAnUploadUnderWay() throws {
-        XCTAssertEqual(try initialize(s3.storeURL("plain", prefix: prefix)).status, 0)
-        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let recording = dir.file("recording.mp4")
-        try makeLargeFile(recording, mebibytes: 10)
+        let (token, recording) = try vaultWithRecording(s3.storeURL("plain", prefix: prefix))
         let (daemon, port, _) = try serve()
         defer { daemon.terminate(); daemon.waitUntilExit() }
         let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
@@ -111,10 +115,7 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
     /// upload from HEAD, and its completion finds the pieces stored before the kill (in a plain bucket: by the
     /// If-None-Match refusal and a read back) and stores the rest.
     func testKillMidUploadThenResumeCompletes() throws {
-        XCTAssertEqual(try initialize(s3.storeURL("plain", prefix: prefix)).status, 0)
-        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let recording = dir.file("recording.mp4")
-        try makeLargeFile(recording, mebibytes: 14)
+        let (token, recording) = try vaultWithRecording(s3.storeURL("plain", prefix: prefix), mebibytes: 14)
         var (daemon, port, _) = try serve()
         let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
         kill(daemon.processIdentifier, SIGKILL)
@@ -131,10 +132,8 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
     /// the upload and its completion stores every piece.
     func testAStoreDownWhilePatchesArriveFailsNoneOfThem() throws {
         let first = try MotoServer()
-        XCTAssertEqual(try initialize(first.storeURL("plain", prefix: prefix), environment: first.environment).status, 0)
-        let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let recording = dir.file("recording.mp4")
-        try makeLargeFile(recording, mebibytes: 10)
+        let (token, recording) = try vaultWithRecording(first.storeURL("plain", prefix: prefix),
+                                                        environment: first.environment)
         var (daemon, port, _) = try serve()
         first.stop()
         let started = Date()
