@@ -32,8 +32,8 @@ extension S3ChunkStore: EarlyChunkStore {
         }
     }
 
-    /// A chunk's name in `StoredEarly`: the same bucket and prefix through any endpoint address is the same
-    /// name only when written the same way, which is how a process's vaults open it.
+    /// A chunk's name in `StoredEarly`: the store's location (endpoint, bucket, prefix) and the digest; every vault
+    /// of a process opens its bucket from the same location text.
     func earlyKey(_ digest: SHA256Digest) -> String { "\(client.location)#\(digest.hex)" }
 }
 

@@ -232,9 +232,10 @@ public final class UploadStore {
     /// Hands the pieces `range` (sealed: full, durable, recorded) to `EarlyPieces` when the chunk store gains
     /// from having them before the upload completes.
     private func storeEarly(_ id: String, pieces range: Range<Int>, hasher: UploadHasher) {
-        guard let early = chunks as? EarlyChunkStore, !range.isEmpty, range.upperBound <= hasher.pieces.count else { return }
-        EarlyPieces.shared.sealed(id, range.map { (piecePath(id, $0), hasher.pieces[$0].digest, hasher.pieces[$0].size) },
-                                  store: early)
+        guard let early = chunks as? EarlyChunkStore, !range.isEmpty, range.upperBound <= hasher.pieces.count
+        else { return }
+        let pieces = range.map { (piecePath(id, $0), hasher.pieces[$0].digest, hasher.pieces[$0].size) }
+        EarlyPieces.shared.sealed(id, pieces, store: early)
     }
 
     /// A full disk (ENOSPC, EDQUOT) becomes `UploadError.diskFull` (507); other errors pass.

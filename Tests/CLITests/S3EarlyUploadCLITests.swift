@@ -73,7 +73,8 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
     /// 9 of 10 MiB sent: the two sealed pieces are objects, locked as any chunk, while nothing is catalogued and
     /// their files are still there; the rest completes the upload.
     func testSealedPiecesAreInTheBucketBeforeTheUploadCompletes() throws {
-        let (token, recording) = try vaultWithRecording(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance"))
+        let locked = s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")
+        let (token, recording) = try vaultWithRecording(locked)
         let (daemon, port, log) = try serve()
         defer { daemon.terminate(); daemon.waitUntilExit() }
         let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)

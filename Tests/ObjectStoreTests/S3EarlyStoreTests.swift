@@ -70,7 +70,9 @@ final class S3EarlyStoreTests: XCTestCase {
         let (store, requests, _) = try counted()
         let forgotten = try piece("its upload was abandoned")
         let deleted = try piece("deleted by this process")
-        for p in [forgotten, deleted] { XCTAssertTrue(try p.bytes.withUnsafeBytes { try store.storeEarly(p.digest, $0) }) }
+        for p in [forgotten, deleted] {
+            XCTAssertTrue(try p.bytes.withUnsafeBytes { try store.storeEarly(p.digest, $0) })
+        }
         store.forgetEarly(forgotten.digest)
         try store.delete(deleted.digest)
         let before = requests.count
