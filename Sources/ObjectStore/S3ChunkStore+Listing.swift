@@ -41,6 +41,7 @@ extension S3ChunkStore {
     /// hide it behind a delete marker). A version under Object Lock or legal hold is refused by the server
     /// (403 AccessDenied): that is `ChunkStoreError.deletionRefused`, and the chunk stays whole.
     public func delete(_ digest: SHA256Digest) throws {
+        forgetEarly(digest)  // an upload's `adopt` must send it again
         let key = digest.hex
         let versions: [String?] = versioned ? try self.versions(of: key) : [nil]
         for version in versions {

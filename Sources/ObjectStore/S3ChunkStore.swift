@@ -36,11 +36,11 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
     private let slots: DispatchSemaphore
     private let group = DispatchGroup()
     private let queue = DispatchQueue(label: "custody.s3.put", attributes: .concurrent)
-    private let mutex = NSLock()
+    let mutex = NSLock()
     private var staged: Set<SHA256Digest> = []
     private var failure: Error?
     /// Chunks found holding other bytes and written again, for the caller to record (`takeRepaired`).
-    private var repaired: [SHA256Digest] = []
+    var repaired: [SHA256Digest] = []
 
     /// A store in a bucket as it is: `versioned` says whether it keeps versions; `lock`, whether to lock each
     /// chunk (the bucket must have Object Lock enabled: `open` checks).
@@ -62,7 +62,7 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
         queue.async { [self] in
             defer { slots.signal(); group.leave() }
             do {
-                try upload(digest, copy)
+                if try upload(digest, copy) { mutex.withLock { repaired.append(digest) } }
             } catch {
                 mutex.withLock {
                     if failure == nil { failure = error }
@@ -82,19 +82,19 @@ public final class S3ChunkStore: ChunkStore, @unchecked Sendable {
 
     /// One chunk's PUT, unless an object of that name holds the right bytes already. One that holds others
     /// (damaged, or tampered with) is written again, as the file store replaces a damaged file: new evidence is
-    /// never catalogued on top of wrong bytes, and `takeRepaired` names it. In a versioned bucket that adds a
-    /// version; the old one stays.
-    func upload(_ digest: SHA256Digest, _ bytes: [UInt8]) throws {
+    /// never catalogued on top of wrong bytes; returns true then, for `takeRepaired` to name it. In a versioned
+    /// bucket that adds a version; the old one stays.
+    func upload(_ digest: SHA256Digest, _ bytes: [UInt8]) throws -> Bool {
         var held: Bool?
         if versioned {
             held = try holdsExactly(digest, bytes.count)
-            if held == true { return }
+            if held == true { return false }
             try put(digest, bytes, onlyIfAbsent: false)
         } else if try put(digest, bytes, onlyIfAbsent: true) == 412 {
             held = try holdsExactly(digest, bytes.count)
             if held != true { try put(digest, bytes, onlyIfAbsent: false) }
         }
-        if held == false { mutex.withLock { repaired.append(digest) } }
+        return held == false
     }
 
     public func takeRepaired() -> [SHA256Digest] {

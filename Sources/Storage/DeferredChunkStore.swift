@@ -8,8 +8,8 @@ import Foundation
 /// again. Thread-safe opening; the store it opens has its own rules (one writer).
 public final class DeferredChunkStore: ChunkStore, @unchecked Sendable {
     private let opener: () throws -> any ChunkStore
-    private let lock = NSLock()
-    private var opened: (any ChunkStore)?
+    let lock = NSLock()
+    private(set) var opened: (any ChunkStore)?
     /// The last failed open and when (monotonic seconds): thrown again without asking for `retryAfter` seconds,
     /// so a `verify` of many chunks with the store down does not pay every retry for each chunk.
     private var failed: (error: any Error, at: Double)?

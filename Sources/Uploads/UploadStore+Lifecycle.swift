@@ -25,6 +25,8 @@ extension UploadStore {
         }
         // Listed first, so a completion cut short after moving some pieces can finish after a restart.
         try db.transaction { try recordPieces(upload.id, pieces, from: 0) }
+        // What is still queued to be stored early is left to `adopt`, which sends it in parallel.
+        EarlyPieces.shared.settle(upload.id)
         // Pieces an interrupted completion already moved are passed too: the store makes sure their
         // renames are durable before the exhibit refers to them.
         var paths: [String] = []
@@ -46,13 +48,14 @@ extension UploadStore {
                        details: ["change": "completed", "sha256": exhibit.sha256.hex,
                                  "duplicate": String(exhibit.duplicate)])
         }
-        removeData(upload.id)
+        removeData(upload.id, completed: true)
         return done
     }
 
     /// Recorded first, then moved: after a crash in between, `finishQuarantines` moves the pieces at
     /// the next start (moved first, the restart would have found the pieces gone and the upload stuck).
     private func quarantine(_ upload: Upload, reason: String) throws -> Upload {
+        EarlyPieces.shared.settle(upload.id, abandoned: true)
         var q = upload
         q.state = .quarantined
         try db.transaction {
@@ -80,8 +83,9 @@ extension UploadStore {
         return stranded
     }
 
-    /// Removes an upload's pieces (what is left of them).
-    func removeData(_ id: String) {
+    /// Removes an upload's pieces (what is left of them): completed, or abandoned (`completed` false).
+    func removeData(_ id: String, completed: Bool = false) {
+        EarlyPieces.shared.settle(id, abandoned: !completed)
         try? FileManager.default.removeItem(atPath: dataPath(id))
     }
 

@@ -224,7 +224,18 @@ public final class UploadStore {
             try recordPieces(upload.id, Array(hasher.pieces.prefix(Int(offset / Int64(Self.pieceSize)))),
                              from: Int(upload.offset / Int64(Self.pieceSize)))
         }
+        storeEarly(upload.id, pieces: Int(upload.offset / Int64(Self.pieceSize))..<Int(offset / Int64(Self.pieceSize)),
+                   hasher: hasher)
         return updated
+    }
+
+    /// Hands the pieces `range` (sealed: full, durable, recorded) to `EarlyPieces` when the chunk store gains
+    /// from having them before the upload completes.
+    private func storeEarly(_ id: String, pieces range: Range<Int>, hasher: UploadHasher) {
+        guard let early = chunks as? EarlyChunkStore, !range.isEmpty, range.upperBound <= hasher.pieces.count
+        else { return }
+        let pieces = range.map { (piecePath(id, $0), hasher.pieces[$0].digest, hasher.pieces[$0].size) }
+        EarlyPieces.shared.sealed(id, pieces, store: early)
     }
 
     /// A full disk (ENOSPC, EDQUOT) becomes `UploadError.diskFull` (507); other errors pass.

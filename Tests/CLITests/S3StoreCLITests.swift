@@ -35,8 +35,9 @@ class S3CLITestCase: CLITestCase {
                               environment: env)
     }
 
-    /// The chunk store a test looks into directly (not through custody).
-    func bucket(_ name: String) throws -> S3ChunkStore {
+    /// The chunk store a test looks into directly (not through custody), on the class's server or `endpoint`.
+    func bucket(_ name: String, on endpoint: (any S3Endpoint)? = nil) throws -> S3ChunkStore {
+        let s3 = endpoint ?? s3
         let location = S3Location(bucket: s3.bucketName(name), prefix: prefix, host: s3.host, port: s3.port)
         let credentials = S3Credentials(accessKeyID: s3.accessKeyID, secretAccessKey: s3.secretAccessKey)
         return try S3ChunkStore.open(S3Client(location: location, credentials: credentials), lock: nil)

@@ -34,7 +34,7 @@ extension Vault {
         for pending in try locks.lockedDeletions() {
             // In the write transaction, as `freePurgedChunks`: no ingest takes the chunk up meanwhile.
             try db.transaction {
-                guard try !chunkInUse(pending.chunk) else {
+                guard try !chunkInUse(pending.chunk), try chunksOfUploadsUnderWay([pending.chunk]).isEmpty else {
                     try locks.keep(pending.chunk)
                     return
                 }

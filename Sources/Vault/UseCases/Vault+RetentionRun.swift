@@ -179,7 +179,10 @@ extension Vault {
         let locks = try ChunkLockRegistry(db: db)
         for id in try deletionRegistry.unfreed() {
             try db.transaction {
-                for chunk in try deletionRegistry.chunksOnlyUsed(by: id) {
+                let chunks = try deletionRegistry.chunksOnlyUsed(by: id)
+                let uploading = try chunksOfUploadsUnderWay(chunks.map(\.digest))
+                // One an upload under way holds is its now: `store gc` removes it if that upload never completes.
+                for chunk in chunks where !uploading.contains(chunk.digest) {
                     try deleteChunk(chunk.digest, locks) { until in
                         try locks.refusedDeletion(chunk.digest, exhibit: id, size: chunk.size, at: now, until: until)
                     }

@@ -71,11 +71,12 @@ extension Vault {
         return report
     }
 
-    /// Those of `chunks` an exhibit references that is live, restorable, or purged with its chunks not yet freed.
+    /// Those of `chunks` an exhibit references that is live, restorable, or purged with its chunks not yet freed,
+    /// and those an upload under way has received (`chunksOfUploadsUnderWay`).
     func referenced(_ chunks: [SHA256Digest]) throws -> Set<SHA256Digest> {
         guard !chunks.isEmpty else { return [] }
         let marks = Array(repeating: "?", count: chunks.count).joined(separator: ",")
-        return Set(try db.query("""
+        return try chunksOfUploadsUnderWay(chunks).union(try db.query("""
             SELECT DISTINCT c.chunk FROM exhibit_chunks c JOIN exhibits e ON e.num = c.exhibit
             LEFT JOIN deletions d ON d.exhibit = e.id WHERE c.chunk IN (\(marks)) AND (d.freed IS NULL OR d.freed = 0)
             """, chunks.map { .text($0.hex) }).compactMap { $0.text(0).flatMap(SHA256Digest.init(hex:)) })

@@ -1,0 +1,74 @@
+import CustodyCore
+import Foundation
+import POSIX
+import Storage
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// An upload's pieces PUT while the upload goes on (`storeEarly`), and its completion's `adopt` that sends only
+/// the others. A chunk this process stored early (its PUT answered, or the object found holding exactly its
+/// bytes) is not sent again by `adopt`, which would pay a 412 and a GET to read it back: the check of objects
+/// found present from elsewhere is the same as ever, in `upload`.
+extension S3ChunkStore: EarlyChunkStore {
+    public func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
+        let repaired = try upload(digest, Array(bytes))
+        StoredEarly.shared.insert(earlyKey(digest), repaired: repaired)
+        return true
+    }
+
+    public func forgetEarly(_ digest: SHA256Digest) { StoredEarly.shared.take(earlyKey(digest)) }
+
+    /// The chunks stored early by this process are taken as they are (their files removed, after the others'
+    /// `sync`); the others are copied (`adoptByCopy`). A chunk stored early that was found damaged and written
+    /// again is named by `takeRepaired` now, for this completion to record.
+    public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
+        let early = files.filter { FS.exists($0.path) && StoredEarly.shared.contains(earlyKey($0.digest)) }
+        let earlyPaths = Set(early.map(\.path))
+        try adoptByCopy(files.filter { !earlyPaths.contains($0.path) })
+        for (path, digest) in early {
+            unlink(path)
+            if StoredEarly.shared.take(earlyKey(digest)) == true { mutex.withLock { repaired.append(digest) } }
+        }
+    }
+
+    /// A chunk's name in `StoredEarly`: the store's location (endpoint, bucket, prefix) and the digest; every vault
+    /// of a process opens its bucket from the same location text.
+    func earlyKey(_ digest: SHA256Digest) -> String { "\(client.location)#\(digest.hex)" }
+}
+
+/// The chunks this process stored early and has not adopted yet, in every store it opened: the service opens
+/// the bucket once per vault it keeps, and one request of an upload may store a piece through one of them while
+/// its completion adopts it through another. Bounded: past `limit` names the oldest are forgotten (their
+/// chunks are then sent again by `adopt` and checked as any other).
+final class StoredEarly: @unchecked Sendable {
+    static let shared = StoredEarly()
+    /// About 256 GiB of 4 MiB pieces stored early and not yet adopted.
+    static let limit = 65_536
+    private let lock = NSLock()
+    /// Each name with whether its PUT repaired a damaged object; `order` is the order of insertion.
+    private var stored: [String: Bool] = [:]
+    private var order: [String] = []
+
+    func insert(_ key: String, repaired: Bool) {
+        lock.withLock {
+            if stored.updateValue(repaired || stored[key] == true, forKey: key) == nil { order.append(key) }
+            guard order.count > Self.limit else { return }
+            let dropped = order.prefix(order.count - Self.limit / 2)
+            for key in dropped { stored[key] = nil }
+            order.removeFirst(dropped.count)
+        }
+    }
+
+    func contains(_ key: String) -> Bool { lock.withLock { stored[key] != nil } }
+
+    /// Forgets the name; returns whether its PUT repaired the object (nil when it was not there).
+    @discardableResult
+    func take(_ key: String) -> Bool? {
+        lock.withLock {
+            guard let repaired = stored.removeValue(forKey: key) else { return nil }
+            order.removeAll { $0 == key }
+            return repaired
+        }
+    }
+}
