@@ -33,7 +33,7 @@ class RoleTableTestCase: CLITestCase {
         let covered = Set(RoleTable.rows.map(\.permission))
         XCTAssertEqual(Set(Permission.allCases).subtracting(covered), [], "every permission has its rows")
         for (index, row) in RoleTable.rows.enumerated() where row.remote || !remote {
-            for role in Role.allCases {
+            for role in roles(for: row, index: index) {
                 var cell = RoleTableCell(role: role, actor: RoleTableFixture.officers[role]!,
                                          tag: "r\(index)-\(role.rawValue)", prepared: nil, fixture: fixture)
                 cell.prepared = try row.prepare?(cell, supervisor)
@@ -41,6 +41,9 @@ class RoleTableTestCase: CLITestCase {
             }
         }
     }
+
+    /// The roles `row` (the `index`th) is run as: all of them.
+    func roles(for row: RoleTableRow, index: Int) -> [Role] { Role.allCases }
 
     /// Runs `row` as `cell`'s officer and checks the outcome against the table.
     func check(_ row: RoleTableRow, _ cell: RoleTableCell, file: StaticString = #filePath,
