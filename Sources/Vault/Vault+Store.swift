@@ -24,7 +24,8 @@ extension Vault {
         }
     }
 
-    /// Opens the bucket: credentials from the environment or `credentialsFile`, Object Lock checked.
+    /// Opens the bucket: credentials from the environment or `credentialsFile`, Object Lock checked (once per
+    /// process: `S3Buckets`).
     /// `explicitCredentials`: a file named on the command line, which wins over the environment.
     static func openS3(_ location: S3Location, lock mode: S3ChunkStore.ObjectLock.Mode?, credentialsFile: String?,
                        explicitCredentials: String? = nil, lockSeconds: () throws -> Int64) throws -> S3ChunkStore {
@@ -34,9 +35,9 @@ extension Vault {
                                + "AWS_SECRET_ACCESS_KEY, or write them to \(credentialsFile ?? "a credentials file") (0600)")
         }
         do {
-            let client = try S3Client(location: location, credentials: credentials)
             let lock = try mode.map { S3ChunkStore.ObjectLock(mode: $0, retainFor: Double(try lockSeconds())) }
-            return try S3ChunkStore.open(client, lock: lock)
+            // One client and one bucket check per bucket and key pair in this process; a store of this caller's own.
+            return try S3Buckets.shared.store(location, credentials: credentials, lock: lock)
         } catch let e as CustodyError {
             throw e
         } catch let e as S3ChunkStore.BucketRefused {
