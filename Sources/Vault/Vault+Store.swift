@@ -51,14 +51,16 @@ extension Vault {
     }
 
     /// Opens the S3 store at `location` for a process with no data directory (a remote worker): credentials
-    /// from the environment or `credentialsFile`; chunks locked for the default category's period (the
-    /// primary extends them as the exhibit's rule needs). A file store has no location outside its vault.
-    public static func openRemote(_ location: StoreLocation, credentialsFile: String?) throws -> any ChunkStore {
+    /// from the environment or `credentialsFile`; chunks locked for `lockSeconds`, the primary's default retention
+    /// period as its lease says (the built-in default when it does not; the primary extends them as the exhibit's
+    /// rule needs). A file store has no location outside its vault.
+    public static func openRemote(_ location: StoreLocation, credentialsFile: String?, lockSeconds: Int64? = nil)
+        throws -> any ChunkStore {
         guard case .s3(let s3, let mode) = location else {
             throw CustodyError.invalidInput(field: "--store", "a file store is opened by its folder")
         }
         return try openS3(s3, lock: mode, credentialsFile: nil, explicitCredentials: credentialsFile,
-                          lockSeconds: { RetentionRegistry.defaultKeepSeconds })
+                          lockSeconds: { lockSeconds ?? RetentionRegistry.defaultKeepSeconds })
     }
 
     /// Where this vault keeps its chunks.

@@ -115,7 +115,11 @@ final class RemoteWorker: @unchecked Sendable {
                 let assignment = try WorkerMessages.assignment([UInt8](answer.body))
                 Self.log("leased", ["lease": assignment.leaseID, "bundle": assignment.bundle,
                                     "exhibit": assignment.parent, "slot": String(slot)])
-                work(assignment, client: client, store: store)
+                work(assignment, client: client) { [options] in
+                    // The clip's chunks locked for as long as the lease says (a store of its own on the shared client).
+                    guard let seconds = assignment.lockSeconds else { return store }
+                    return try WorkerStore.open(location, credentials: options.credentials, lockSeconds: seconds)
+                }
             } catch let e as CustodyError where e.isCallersFault {
                 fail(e)
             } catch {
@@ -132,15 +136,15 @@ final class RemoteWorker: @unchecked Sendable {
         }
     }
 
-    /// Makes one redaction under its lease and reports how it ended.
-    private func work(_ assignment: RedactionAssignment, client: APIClient, store: any ChunkStore) {
+    /// Makes one redaction under its lease, in the store `store` opens, and reports how it ended.
+    private func work(_ assignment: RedactionAssignment, client: APIClient, store: () throws -> any ChunkStore) {
         let lease = WorkerMessages.prefix + "leases/" + assignment.leaseID + "/"
         let renewal = LeaseRenewal(worker: self, leaseID: assignment.leaseID, until: assignment.leaseUntil)
         renewal.start()
         defer { renewal.stop() }
         let cancelled = { [self] in isStopping || renewal.lost }
         do {
-            let report = try RemoteRedaction(assignment: assignment, store: store, scratch: options.scratch)
+            let report = try RemoteRedaction(assignment: assignment, store: store(), scratch: options.scratch)
                 .run(isCancelled: cancelled)
             let answer = try client.post(lease + "done", json: WorkerMessages.report(report))
             Self.log(answer.status == 200 ? "reported" : "report refused",

@@ -138,9 +138,13 @@ class S3CLITestCase: CLITestCase {
     }
 
     /// A remote worker with no data directory, told the bucket by the primary, redacts from it and into it with
-    /// its own key pair; the primary catalogues the clip and builds the bundle.
-    func checkRemoteWorkerOnTheBucket() throws {
+    /// its own key pair; the primary catalogues the clip and builds the bundle. With `defaultKeep` (days) the
+    /// vault's default category keeps that long, and the clip's chunks, written by the worker, are locked for it.
+    func checkRemoteWorkerOnTheBucket(defaultKeep: Int? = nil) throws {
         XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
+        if let defaultKeep {
+            XCTAssertEqual(try custody(["category", "add", "non-evidential", "--keep", "\(defaultKeep)d"]).status, 0)
+        }
         XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0)
         XCTAssertEqual(try custody(["case", "create", "CPS/1"]).status, 0)
         XCTAssertEqual(try custody(["case", "add", "CPS/1", "EX-000001"]).status, 0)
@@ -178,6 +182,15 @@ class S3CLITestCase: CLITestCase {
         XCTAssertEqual(Set(try allNames(try bucket("locked")).map(\.hex)), chunks)
         let verified = try custody(["bundle", "verify", dir.file("data/bundles/BN-000001.zip")])
         XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        guard let defaultKeep else { return }
+        let clip = try sqliteLines("SELECT chunk FROM exhibit_chunks WHERE exhibit = 2 EXCEPT "
+                                   + "SELECT chunk FROM exhibit_chunks WHERE exhibit = 1")
+        XCTAssertFalse(clip.isEmpty)
+        for chunk in clip {
+            let until = try XCTUnwrap(try bucket("locked").lockState(try XCTUnwrap(SHA256Digest(hex: chunk)))?.retainUntil)
+            XCTAssertEqual(until.timeIntervalSinceNow / 86_400, Double(defaultKeep), accuracy: 0.1,
+                           "the worker locks the clip for the vault's default period")
+        }
     }
 
     /// A dock's tuspy upload, a redaction and a court bundle built by the service, all on the bucket: the bundle
@@ -226,6 +239,9 @@ final class S3StoreCLITests: S3CLITestCase {
     }
     func testAnUploadRedactionAndBundleEndToEnd() throws { try checkUploadRedactBundle() }
     func testARemoteWorkerRedactsFromAndIntoTheBucket() throws { try checkRemoteWorkerOnTheBucket() }
+    func testARemoteWorkerLocksTheClipForTheVaultsDefaultPeriod() throws {
+        try checkRemoteWorkerOnTheBucket(defaultKeep: 90)
+    }
 
     /// Ingesting the genuine file again writes the tampered object again and records the repair, as for files.
     func testIngestingAgainRepairsAChangedObjectAndRecordsIt() throws {
