@@ -92,9 +92,11 @@ public final class CustodyService: @unchecked Sendable {
         // Refuses a directory `custody init` never made, and a chunk store it cannot use (saying why).
         let opened = try Vault(directory: configuration.directory)
         try opened.checkStore()
-        // What remote workers are told: the bucket (never with credentials), or the file store's folder.
+        // What remote workers are told: the bucket (never with credentials, nor this machine's CA file path: a
+        // worker gives its own, `--ca-file`), or the file store's folder.
         let storeLocation = try opened.storeLocation()
-        let sharedStore = storeLocation == .files ? configuration.directory.chunks : storeLocation.description
+        let sharedStore = storeLocation == .files ? configuration.directory.chunks
+            : storeLocation.withCAFile(nil).description
         self.configuration = configuration
         self.log = log
         metrics = Metrics()

@@ -18,6 +18,8 @@ final class RemoteWorker: @unchecked Sendable {
         var store: String?
         /// The S3 key pair's file when the environment has none.
         var credentials: String?
+        /// The CA that signed an `https://` S3 endpoint's certificate (the primary's location never names one).
+        var caFile: String?
         var scratch: String
         var jobs = 1
         var priority = CPUPriority.idle
@@ -38,7 +40,8 @@ final class RemoteWorker: @unchecked Sendable {
                         + "`custody worker add NAME` printed on the primary")
     }
 
-    /// Checks the server answers and takes the token, and where the store is; throws when not.
+    /// Checks the server answers and takes the token, and where the store is (with this worker's `caFile` for
+    /// an S3 endpoint); throws when not.
     func connect() throws -> String {
         let answer = try client().get(WorkerMessages.prefix + "store", query: [])
         try Self.refuseUnlessOK(answer, "the server")
@@ -46,7 +49,13 @@ final class RemoteWorker: @unchecked Sendable {
               let store = object["store"] as? String else {
             throw CustodyError.failure("the server's answer to GET \(WorkerMessages.prefix)store is malformed")
         }
-        return options.store ?? store
+        let location = options.store ?? store
+        guard let caFile = options.caFile else { return location }
+        guard location.hasPrefix("s3://") else {
+            throw CustodyError.invalidInput(field: "--ca-file", "--ca-file is for a store on S3 over https, not "
+                                            + "\(location.prefix(200))")
+        }
+        return try StoreLocation(location).withCAFile(caFile).description
     }
 
     /// Runs the threads until `stop` or a failure; throws the failure.

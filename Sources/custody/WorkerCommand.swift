@@ -14,8 +14,8 @@ struct WorkerCommand: OptionsOnlyCommand {
         + "bundles' redactions for a primary on another machine."
     static let usage = """
         worker [--jobs N] [--priority idle|normal|0-19] [--once] [--data DIR]
-        worker --server URL --token T [--store LOCATION] [--credentials FILE] [--scratch DIR] [--jobs N]
-               [--priority P]
+        worker --server URL --token T [--store LOCATION] [--credentials FILE] [--ca-file PEM] [--scratch DIR]
+               [--jobs N] [--priority P]
 
         Leases queued transfer jobs one at a time (--jobs: that many at once) and builds each bundle at
         idle CPU priority (Linux SCHED_IDLE: only CPU time uploads leave; --priority normal, or a nice
@@ -32,7 +32,8 @@ struct WorkerCommand: OptionsOnlyCommand {
         that printed), it leases bundles' redactions from the primary, reads the recordings straight from
         the shared chunk store (--store: its folder or s3:// location, by default where the server says its
         store is; an S3 key pair from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or --credentials, a 0600
-        file of those two lines),
+        file of those two lines; an https:// endpoint's certificate checked against the system's CAs, or
+        only --ca-file: the primary never sends its own CA file's path),
         makes each clip in a private folder under --scratch (default $TMPDIR or /tmp), writes the clip's
         chunks to the store and reports them; the primary checks and catalogues them. SIGTERM gives the
         leases back. It stops with exit 3, saying why, when the server or the store cannot be reached.
@@ -47,6 +48,7 @@ struct WorkerCommand: OptionsOnlyCommand {
         .option("store", "LOCATION", "with --server: the shared chunk store's folder or s3:// location (default: the "
                 + "server's)"),
         .option("credentials", "FILE", "with --server: the S3 key pair, a 0600 file (default: AWS_* variables)"),
+        .option("ca-file", "PEM", "with --server: trust only this CA for the S3 endpoint (default: the system's)"),
         .option("scratch", "DIR", "with --server: where clips are made (default $TMPDIR or /tmp)"),
     ]
 
@@ -54,7 +56,7 @@ struct WorkerCommand: OptionsOnlyCommand {
 
     func run() throws -> Int32 {
         if let server = args.value("server") { return try remote(server) }
-        if let given = ["token", "store", "credentials", "scratch"].first(where: { args.value($0) != nil }) {
+        if let given = ["token", "store", "credentials", "ca-file", "scratch"].first(where: { args.value($0) != nil }) {
             throw CustodyError.invalidInput(field: "--\(given)", "--\(given) is for a remote worker: give --server too")
         }
         var options = TransferWorker.Options()
@@ -98,7 +100,8 @@ struct WorkerCommand: OptionsOnlyCommand {
         }
         let token = args.value("token") ?? environment["CUSTODY_WORKER_TOKEN"] ?? ""
         let worker = RemoteWorker(.init(server: server, token: token, store: args.value("store"),
-                                        credentials: args.value("credentials"), scratch: scratch,
+                                        credentials: args.value("credentials"), caFile: args.value("ca-file"),
+                                        scratch: scratch,
                                         jobs: try args.int("jobs", in: 1...8) ?? 1,
                                         priority: try Self.priority(args, "priority")))
         let store = try worker.connect()

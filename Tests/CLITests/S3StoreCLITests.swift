@@ -243,6 +243,44 @@ final class S3StoreCLITests: S3CLITestCase {
         try checkRemoteWorkerOnTheBucket(defaultKeep: 90)
     }
 
+    /// A CA file's path with a space and `&`/`=` is kept encoded and read back whole; the primary tells its
+    /// workers the bucket without it, and a worker's own `--ca-file` goes in its location instead.
+    func testTheCAFileRoundTripsAndIsNotSentToWorkers() throws {
+        let caFile = "/etc/force ca/a&b=1.pem"
+        let r = try initialize(s3.storeURL("plain", prefix: prefix) + "&ca-file=%2Fetc%2Fforce%20ca%2Fa%26b%3D1.pem")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let stored = try XCTUnwrap(try sqliteLines("SELECT value FROM settings WHERE key = 'chunk_store'").first)
+        XCTAssertTrue(stored.contains("&ca-file=/etc/force%20ca/a%26b%3D1.pem"), stored)
+        XCTAssertEqual(try S3Location(url: stored).caFile, caFile)
+        XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0,
+                       "an http:// endpoint never loads the CA file")
+
+        let token = try custody(["worker", "add", "render-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (daemon, port, _) = try serve(["--remote-redaction", "on"])
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let told = try runProcess(try XCTUnwrap(which("curl")), ["-s", "-H", "Authorization: Bearer \(token)",
+                                                                 "http://127.0.0.1:\(port)/api/v1/worker/store"])
+        let store = try XCTUnwrap(try json(told) as? [String: Any])["store"] as? String
+        XCTAssertEqual(store, try S3Location(url: stored).withCAFile(nil).description, told.stdout)
+
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        worker.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", token,
+                            "--ca-file", "/opt/worker ca/ca.pem", "--scratch", dir.path]
+        worker.environment = s3.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
+        let workerLog = CollectedOutput()
+        let stderr = Pipe()
+        worker.standardError = stderr
+        worker.standardOutput = FileHandle.nullDevice
+        workerLog.collect(stderr.fileHandleForReading)
+        try worker.run()
+        eventually(timeout: 30) { workerLog.text.contains("started") }
+        worker.terminate()
+        worker.waitUntilExit()
+        XCTAssertTrue(workerLog.text.contains("ca-file=/opt/worker%20ca/ca.pem"), workerLog.text)
+        XCTAssertFalse(workerLog.text.contains("force"), workerLog.text)
+    }
+
     /// Ingesting the genuine file again writes the tampered object again and records the repair, as for files.
     func testIngestingAgainRepairsAChangedObjectAndRecordsIt() throws {
         XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix)).status, 0)
