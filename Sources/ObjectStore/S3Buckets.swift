@@ -37,6 +37,12 @@ public final class S3Buckets: @unchecked Sendable {
     /// How many times a bucket's settings were asked for (what sharing saves; tests count it).
     public var checks: Int { mutex.withLock { checksMade } }
 
+    /// Forgets a failed open of `location` (whatever the key pair), so the next `store` asks the bucket again.
+    public func forgetFailure(_ location: S3Location) {
+        let prefix = location.description + "\n"
+        mutex.withLock { failed = failed.filter { !$0.key.hasPrefix(prefix) } }
+    }
+
     /// A store of its own for the caller on the shared client of `location` with `credentials`, opened (client
     /// made, bucket checked) on the first call; refused when `lock` is given and the bucket has no Object Lock.
     public func store(_ location: S3Location, credentials: S3Credentials, lock: S3ChunkStore.ObjectLock?,

@@ -19,6 +19,8 @@ public struct ServiceConfiguration: Sendable {
     public var uploadTTL: Int64
     /// How often expired uploads are looked for.
     public var sweepInterval: Double
+    /// How often a chunk store that could not be reached at start is asked again until it answers.
+    public var storeCheckInterval: Double = 5
     /// The largest Upload-Length accepted.
     public var maxUploadBytes: Int64
     /// Serve HTTPS with this certificate and key; nil serves plain HTTP.
@@ -82,6 +84,8 @@ public final class CustodyService: @unchecked Sendable {
     /// Runs retention daily as custody itself (`Vault.runRetentionIfDue`).
     let retention: PeriodicTask
     let tus: TusHandler
+    /// Asks an S3 store that could not be reached at start until it answers.
+    let storeWatch: StoreWatch
     /// Builds court bundles (queued by `custody bundle create`), at idle CPU priority, one job at a time
     /// by default.
     let transfer: TransferWorker
@@ -89,9 +93,15 @@ public final class CustodyService: @unchecked Sendable {
     let api: APIHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
-        // Refuses a directory `custody init` never made, and a chunk store it cannot use (saying why).
+        // Refuses a directory `custody init` never made, and a chunk store that answers and cannot be used (saying
+        // why); one that cannot be reached is waited for (`StoreWatch`): docks stage their uploads meanwhile.
         let opened = try Vault(directory: configuration.directory)
-        try opened.checkStore()
+        var storeProblem: String?
+        do { try opened.checkStore() } catch let e as CustodyError where !e.isCallersFault {
+            storeProblem = e.description
+            log.warning("the chunk store cannot be reached: serving anyway; uploads are staged and completed into it "
+                        + "once it answers", ["error": e.description])
+        }
         // What remote workers are told: the bucket (never with credentials, nor this machine's CA file path: a
         // worker gives its own, `--ca-file`), or the file store's folder.
         let storeLocation = try opened.storeLocation()
@@ -121,9 +131,11 @@ public final class CustodyService: @unchecked Sendable {
                                     leaseSeconds: configuration.redactionLeaseSeconds,
                                     refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow,
                                                             window: configuration.refusalWindow))
+        storeWatch = StoreWatch(directory: configuration.directory, interval: configuration.storeCheckInterval,
+                                log: log, tus: tus, problem: storeProblem)
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus,
                             ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles, api: api,
-                            workers: workers)
+                            workers: workers, storeWatch: storeWatch)
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
@@ -186,6 +198,7 @@ public final class CustodyService: @unchecked Sendable {
         fields["public_url"] = configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"
         log.info("listening", fields)
         sweeper.start()
+        storeWatch.start()
         transfer.start()
         bundleSweeper.start()
         retention.start()
@@ -256,6 +269,7 @@ public final class CustodyService: @unchecked Sendable {
         server.waitUntilStopped()
         tus.startupIngests.stop()
         transfer.stop()
+        storeWatch.stop()
         sweeper.stop()
         bundleSweeper.stop()
         retention.stop()

@@ -17,7 +17,9 @@ extension Vault {
         case .files:
             return try FileChunkStore(root: directory.chunks, scratch: directory.scratch(renamingInto: directory.chunks))
         case .s3(let s3, let mode):
-            return DeferredChunkStore {
+            // A failed open is remembered by `S3Buckets` for the whole process (30 s), not by each handle: once
+            // the store answers again (`checkStore(again:)`), every handle uses it.
+            return DeferredChunkStore(retryAfter: 0) {
                 try Self.openS3(s3, lock: mode, credentialsFile: Self.credentialsFile(of: directory),
                                 lockSeconds: lockSeconds)
             }
@@ -45,6 +47,9 @@ extension Vault {
         } catch let e as S3Error where [401, 403].contains(e.status) {
             throw CustodyError(.refused, "the chunk store \(location) refused access key \(credentials.accessKeyID) "
                                + "(check the key pair and its permissions): \(e)")
+        } catch let e as S3Error where !e.isRetryable {
+            // The server answers, and says no (no such bucket, a bad request): not a matter of waiting.
+            throw CustodyError(.refused, "the chunk store \(location) cannot be used: \(e)")
         } catch {
             throw CustodyError.failure("the chunk store \(location) cannot be reached", cause: error)
         }
@@ -69,9 +74,12 @@ extension Vault {
     }
 
     /// Opens the store now if it is opened on first use, so a service refuses to start (saying why) on a bucket
-    /// it cannot use rather than failing its first upload.
-    public func checkStore() throws {
-        if let deferred = store as? DeferredChunkStore { _ = try deferred.open() }
+    /// it cannot use rather than failing its first upload. `again`: asks the bucket even if it failed within the
+    /// last 30 s (a watch waiting for it to come back).
+    public func checkStore(again: Bool = false) throws {
+        guard let deferred = store as? DeferredChunkStore else { return }
+        if again, case .s3(let location, _) = try storeLocation() { S3Buckets.shared.forgetFailure(location) }
+        _ = try deferred.open()
     }
 
     /// The store when it is the data directory's `chunks/` folder.
