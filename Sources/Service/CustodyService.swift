@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import POSIX
+import Storage
 import HTTPServer
 import Transfer
 import Uploads
@@ -152,8 +153,10 @@ public final class CustodyService: @unchecked Sendable {
                 metrics.set("custody_ledger_checkpoint_size", Double(stored.size))
             }
         }
+        let filesShared = storeLocation == .files  // swept at start by opening the vault (`removeAbandonedScratch`)
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { vault in
+            if filesShared { Self.sweepSharedTemporaries(configuration.directory, log: log) }
             api.recordEndedWindows(now: configuration.clock.uptime(), in: vault)
             workers.recordEndedWindow(now: configuration.clock.uptime(), in: vault)
             try tus.sweep(vault)
@@ -180,6 +183,13 @@ public final class CustodyService: @unchecked Sendable {
                                   log: { [log] what, fields in log.info(what, fields) })
         self.bundles = bundles
         self.api = api
+    }
+
+    /// Removes what killed remote workers left in the file store's `chunks/.tmp` (by age: they ran elsewhere).
+    static func sweepSharedTemporaries(_ directory: DataDirectory, log: Log) {
+        let removed = FileChunkStore.sweepStaleTemporaries(root: directory.chunks)
+        if removed > 0 { log.info("stale temporaries of killed writers removed", ["folder": directory.chunks + "/.tmp",
+                                                                                  "files": removed]) }
     }
 
     /// Starts listening and checkpointing; returns the bound port.

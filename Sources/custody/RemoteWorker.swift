@@ -61,6 +61,8 @@ final class RemoteWorker: @unchecked Sendable {
     /// Runs the threads until `stop` or a failure; throws the failure.
     func run(store location: String) throws {
         _ = try WorkerStore.open(location, credentials: options.credentials)  // reachable before any lease is taken
+        let swept = WorkerStore.sweepStaleTemporaries(location)
+        if swept > 0 { Self.log("removed stale temporaries of killed writers", ["files": String(swept)]) }
         condition.lock()
         running = options.jobs
         condition.unlock()

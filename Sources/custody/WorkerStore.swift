@@ -7,6 +7,12 @@ import Vault
 /// shared storage, e.g. the primary's `DATA/chunks` mounted over NFS); the one place that turns a location
 /// into a store.
 enum WorkerStore {
+    /// Removes the temporaries killed writers left in a shared folder store's `.tmp` (by age); a bucket has none.
+    /// Returns how many it removed.
+    static func sweepStaleTemporaries(_ text: String) -> Int {
+        text.hasPrefix("/") ? FileChunkStore.sweepStaleTemporaries(root: text) : 0
+    }
+
     /// Opens the store at `text`. A folder that is not a chunk store (its 256 fan-out folders missing)
     /// is refused rather than made: a mistyped or unmounted path must not become an empty store.
     /// An `s3://` location is the primary's bucket, opened with the key pair from AWS_ACCESS_KEY_ID and
