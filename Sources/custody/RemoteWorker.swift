@@ -36,7 +36,7 @@ final class RemoteWorker: @unchecked Sendable {
 
     func client() throws -> APIClient {
         try APIClient(server: options.server, token: options.token, tokenPrefix: "cwt_",
-                      tokenHelp: "--token (or $CUSTODY_WORKER_TOKEN) must hold this worker's token (cwt_...), which "
+                      tokenHelp: "--token-file (or $CUSTODY_WORKER_TOKEN) must hold this worker's token (cwt_...), which "
                         + "`custody worker add NAME` printed on the primary")
     }
 
