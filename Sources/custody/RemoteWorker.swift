@@ -36,8 +36,8 @@ final class RemoteWorker: @unchecked Sendable {
 
     func client() throws -> APIClient {
         try APIClient(server: options.server, token: options.token, tokenPrefix: "cwt_",
-                      tokenHelp: "--token-file (or $CUSTODY_WORKER_TOKEN) must hold this worker's token (cwt_...), which "
-                        + "`custody worker add NAME` printed on the primary")
+                      tokenHelp: "--token-file (or $CUSTODY_WORKER_TOKEN) must hold this worker's token (cwt_...), "
+                        + "which `custody worker add NAME` printed on the primary")
     }
 
     /// Checks the server answers and takes the token, and where the store is (with this worker's `caFile` for
@@ -128,7 +128,7 @@ final class RemoteWorker: @unchecked Sendable {
                                     "exhibit": assignment.parent, "slot": String(slot)])
                 work(assignment, client: client) { [options] in
                     // The clip's chunks locked for as long as the lease says (a store of its own on the shared client).
-                    guard let seconds = assignment.lockSeconds else { return store }
+                    guard let seconds = assignment.lockSeconds, location.hasPrefix("s3://") else { return store }
                     return try WorkerStore.open(location, credentials: options.credentials, lockSeconds: seconds)
                 }
             } catch let e as CustodyError where e.isCallersFault {

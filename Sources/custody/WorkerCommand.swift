@@ -29,7 +29,8 @@ struct WorkerCommand: OptionsOnlyCommand {
 
         With --server URL it is a remote redaction worker (README, Remote redaction workers): registered
         on the primary with `custody worker add NAME` (--token-file, a 0600 file holding the token that
-        printed, or $CUSTODY_WORKER_TOKEN; --token shows in `ps`, so prefer either), it leases bundles' redactions from the primary, reads the recordings straight from
+        printed, or $CUSTODY_WORKER_TOKEN; --token shows in `ps`, so prefer either), it leases bundles'
+        redactions from the primary, reads the recordings straight from
         the shared chunk store (--store: its folder or s3:// location, by default where the server says its
         store is; an S3 key pair from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or --credentials, a 0600
         file of those two lines; an https:// endpoint's certificate checked against the system's CAs, or

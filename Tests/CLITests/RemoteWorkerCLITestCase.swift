@@ -19,8 +19,8 @@ class RemoteWorkerCLITestCase: BundleCLITestCase {
         try serve(["--remote-redaction", "on", "--redaction-lease", String(leaseSeconds)])
     }
 
-    /// Starts `custody worker --server` with its own scratch folder and `--token token`; `pauseMark`: it stops mid-redaction
-    /// (`TransferTestHook`) and writes its PID there.
+    /// Starts `custody worker --server` with its own scratch folder and `--token token`; `pauseMark`: it stops
+    /// mid-redaction (`TransferTestHook`) and writes its PID there.
     func startWorker(port: Int, token: String, name: String, pauseMark: String? = nil, extra: [String] = [])
         throws -> (process: Process, log: CollectedOutput, scratch: String) {
         let scratch = dir.file("scratch-\(name)")

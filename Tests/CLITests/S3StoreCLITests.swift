@@ -44,6 +44,22 @@ class S3CLITestCase: CLITestCase {
 
     func allNames(_ store: ChunkStore) throws -> [SHA256Digest] { try store.list(after: nil, limit: 1000) }
 
+    /// Starts `custody worker ARGUMENTS` with `environment` and PATH only (no data directory); its stderr collected.
+    func startWorker(_ arguments: [String], environment: [String: String]) throws -> (Process, CollectedOutput) {
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        worker.arguments = ["worker"] + arguments
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        worker.environment = environment.merging(["PATH": path]) { $1 }
+        let log = CollectedOutput()
+        let stderr = Pipe()
+        worker.standardError = stderr
+        worker.standardOutput = FileHandle.nullDevice
+        log.collect(stderr.fileHandleForReading)
+        try worker.run()
+        return (worker, log)
+    }
+
     /// Init in the locked bucket with `lock`, ingest, export, redact, verify: every chunk, and only those, an
     /// object; a locked one's deletion refused; the credentials saved 0600 and never shown.
     func checkIngestRedactExportVerify(lock: String) throws {
@@ -158,17 +174,9 @@ class S3CLITestCase: CLITestCase {
         let credentials = dir.file("worker.credentials")
         FileManager.default.createFile(atPath: credentials, contents: Data(s3.credentialsText.utf8),
                                        attributes: [.posixPermissions: 0o600])
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        worker.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", token,
-                            "--credentials", credentials, "--scratch", scratch]
-        worker.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        let workerLog = CollectedOutput()
-        let stderr = Pipe()
-        worker.standardError = stderr
-        worker.standardOutput = FileHandle.nullDevice
-        workerLog.collect(stderr.fileHandleForReading)
-        try worker.run()
+        let (worker, workerLog) = try startWorker(["--server", "http://127.0.0.1:\(port)", "--token", token,
+                                                   "--credentials", credentials, "--scratch", scratch],
+                                                  environment: [:])
         defer { worker.terminate(); worker.waitUntilExit() }
         eventually(timeout: 120) {
             (try? self.sqliteLines("SELECT state FROM bundles WHERE id = 'BN-000001'")) == ["done"]
@@ -187,7 +195,8 @@ class S3CLITestCase: CLITestCase {
                                    + "SELECT chunk FROM exhibit_chunks WHERE exhibit = 1")
         XCTAssertFalse(clip.isEmpty)
         for chunk in clip {
-            let until = try XCTUnwrap(try bucket("locked").lockState(try XCTUnwrap(SHA256Digest(hex: chunk)))?.retainUntil)
+            let digest = try XCTUnwrap(SHA256Digest(hex: chunk))
+            let until = try XCTUnwrap(try bucket("locked").lockState(digest)?.retainUntil)
             XCTAssertEqual(until.timeIntervalSinceNow / 86_400, Double(defaultKeep), accuracy: 0.1,
                            "the worker locks the clip for the vault's default period")
         }
@@ -263,17 +272,9 @@ final class S3StoreCLITests: S3CLITestCase {
         let store = try XCTUnwrap(try json(told) as? [String: Any])["store"] as? String
         XCTAssertEqual(store, try S3Location(url: stored).withCAFile(nil).description, told.stdout)
 
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        worker.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", token,
-                            "--ca-file", "/opt/worker ca/ca.pem", "--scratch", dir.path]
-        worker.environment = s3.environment.merging(["PATH": "/usr/bin:/bin"]) { $1 }
-        let workerLog = CollectedOutput()
-        let stderr = Pipe()
-        worker.standardError = stderr
-        worker.standardOutput = FileHandle.nullDevice
-        workerLog.collect(stderr.fileHandleForReading)
-        try worker.run()
+        let (worker, workerLog) = try startWorker(["--server", "http://127.0.0.1:\(port)", "--token", token,
+                                                   "--ca-file", "/opt/worker ca/ca.pem", "--scratch", dir.path],
+                                                  environment: s3.environment)
         eventually(timeout: 30) { workerLog.text.contains("started") }
         worker.terminate()
         worker.waitUntilExit()

@@ -21,7 +21,8 @@ final class S3StoreDownAtStartCLITests: S3CLITestCase {
     func testServeStartsWithTheStoreDownAndCompletesAStagedUploadOnceItIsBack() throws {
         let first = try MotoServer()
         let motoPort = first.started.port
-        XCTAssertEqual(try initialize(first.storeURL("plain", prefix: prefix), environment: first.environment).status, 0)
+        let initialized = try initialize(first.storeURL("plain", prefix: prefix), environment: first.environment)
+        XCTAssertEqual(initialized.status, 0, initialized.stderr)
         let token = try custody(["device", "add", "dock-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         first.stop()
 
