@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "Service",
             dependencies: ["CustodyCore", "POSIX", "Crypto", "Ledger", "Catalog", "Uploads", "Vault", "SQLite",
-                           "HTTPServer", "Transfer", "CourtBundle", "Report"],
+                           "HTTPServer", "Transfer", "CourtBundle", "Report", "Storage"],
             exclude: ["README.md"]),
         // libFuzzer's entry for a program with its own main, declared only: Scripts/fuzz links the runtime.
         .systemLibrary(name: "CFuzzer"),

@@ -1,9 +1,6 @@
 import CustodyCore
 import Foundation
 import POSIX
-#if canImport(Glibc)
-@preconcurrency import Glibc
-#endif
 
 extension S3Credentials {
     /// The most a credentials file may hold.
@@ -25,32 +22,13 @@ extension S3Credentials {
         return try read(file)
     }
 
-    /// Reads a credentials file (see `load`): opened once without following a symbolic link, and its type,
-    /// owner, mode and size checked on that descriptor (nothing can swap the file between check and read).
+    /// Reads a credentials file (see `load`), checked as `PrivateFile` checks a secret's file.
     public static func read(_ file: String) throws -> S3Credentials {
-        let fd = Glibc.open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            throw CustodyError.invalidInput(field: "credentials", "cannot open \(file) (a regular file, not a symbolic "
-                                            + "link): \(String(cString: strerror(errno)))")
-        }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            throw CustodyError.invalidInput(field: "credentials", "\(file) is not a regular file")
-        }
-        guard st.st_mode & 0o077 == 0 else {
-            throw CustodyError.refused("\(file) holds an S3 secret key but others may read it (mode "
-                                       + String(st.st_mode & 0o777, radix: 8) + "): chmod 600 \(file)")
-        }
-        guard st.st_uid == getuid() else {
-            throw CustodyError.refused("\(file) holds an S3 secret key but belongs to another user (uid \(st.st_uid))")
-        }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: maxFileSize + 1, alignment: 1)
-        defer { buffer.deallocate() }
-        let n = (try? FS.readFull(fd, buffer, path: file)) ?? -1
-        guard n >= 0, n <= maxFileSize, let text = String(bytes: buffer[0..<n], encoding: .utf8) else {
-            throw CustodyError.invalidInput(field: "credentials", "\(file) is not a UTF-8 text file of at most "
-                                            + "\(maxFileSize) bytes")
+        let text: String
+        do { text = try PrivateFile.read(file, maxSize: maxFileSize) } catch {
+            let message = PrivateFile.message(error, file, holding: "an S3 secret key", maxSize: maxFileSize)
+            throw error.exposesTheSecret ? CustodyError.refused(message)
+                : CustodyError.invalidInput(field: "credentials", message)
         }
         var values: [String: String] = [:]
         for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

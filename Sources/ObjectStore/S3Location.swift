@@ -82,9 +82,22 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
         return alnum(bytes.first!) && alnum(bytes.last!) && bytes.allSatisfy { alnum($0) || $0 == 0x2e || $0 == 0x2d }
     }
 
+    /// The same location with another CA file (nil: the system's CAs): a remote worker's own copy of the CA.
+    public func withCAFile(_ file: String?) -> S3Location {
+        S3Location(bucket: bucket, prefix: prefix, host: host, port: port, region: region, secure: secure, caFile: file)
+    }
+
+    /// The URL form; `ca-file`'s path percent-encoded (a space, `&`, `=`, `%`), which parsing decodes.
     public var description: String {
         let host = host.contains(":") ? "[\(host)]" : host
         return "s3://\(bucket)/\(prefix)?endpoint=\(secure ? "https" : "http")://\(host):\(port)&region=\(region)"
-            + (caFile.map { "&ca-file=\($0)" } ?? "")
+            + (caFile.map { "&ca-file=" + Self.encodedValue($0) } ?? "")
+    }
+
+    /// A query value with everything but unreserved characters and `/` percent-encoded.
+    static func encodedValue(_ text: String) -> String {
+        var allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+        allowed.insert(charactersIn: "-._~/")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }

@@ -54,6 +54,27 @@ public enum Scratch {
         return removed
     }
 
+    /// Removes the files of `folder` named as `name()` names them (another process's) whose last write is more
+    /// than `seconds` ago: what `removeAbandoned` cannot judge, the temporaries of writers on other machines
+    /// sharing the folder (a file store over NFS), whose PIDs mean nothing here. A live writer's temporary is
+    /// written and renamed within minutes, so age tells a killed writer's. Folders, links and other names are
+    /// left alone. Returns how many it removed.
+    @discardableResult
+    public static func removeStale(in folder: String, olderThan seconds: Double, now: Date = Date()) -> Int {
+        var st = stat()
+        guard lstat(folder, &st) == 0, st.st_mode & S_IFMT == S_IFDIR else { return 0 }
+        let cutoff = now.timeIntervalSince1970 - seconds
+        var removed = 0
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
+            guard owner(of: name) != nil, !name.hasPrefix(prefix) else { continue }
+            let path = "\(folder)/\(name)"
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG,
+                  Double(st.st_mtim.tv_sec) < cutoff, unlink(path) == 0 else { continue }
+            removed += 1
+        }
+        return removed
+    }
+
     /// A positive PID written in decimal digits, or nil.
     public static func pid(_ text: Substring) -> Int32? {
         guard isNumber(text), let pid = Int32(text), pid > 0 else { return nil }

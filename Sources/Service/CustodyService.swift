@@ -1,6 +1,7 @@
 import CustodyCore
 import Foundation
 import POSIX
+import Storage
 import HTTPServer
 import Transfer
 import Uploads
@@ -19,6 +20,8 @@ public struct ServiceConfiguration: Sendable {
     public var uploadTTL: Int64
     /// How often expired uploads are looked for.
     public var sweepInterval: Double
+    /// How often a chunk store that could not be reached at start is asked again until it answers.
+    public var storeCheckInterval: Double = 5
     /// The largest Upload-Length accepted.
     public var maxUploadBytes: Int64
     /// Serve HTTPS with this certificate and key; nil serves plain HTTP.
@@ -82,6 +85,8 @@ public final class CustodyService: @unchecked Sendable {
     /// Runs retention daily as custody itself (`Vault.runRetentionIfDue`).
     let retention: PeriodicTask
     let tus: TusHandler
+    /// Asks an S3 store that could not be reached at start until it answers.
+    let storeWatch: StoreWatch
     /// Builds court bundles (queued by `custody bundle create`), at idle CPU priority, one job at a time
     /// by default.
     let transfer: TransferWorker
@@ -89,12 +94,20 @@ public final class CustodyService: @unchecked Sendable {
     let api: APIHandler
 
     public init(configuration: ServiceConfiguration, log: Log = Log()) throws {
-        // Refuses a directory `custody init` never made, and a chunk store it cannot use (saying why).
+        // Refuses a directory `custody init` never made, and a chunk store that answers and cannot be used (saying
+        // why); one that cannot be reached is waited for (`StoreWatch`): docks stage their uploads meanwhile.
         let opened = try Vault(directory: configuration.directory)
-        try opened.checkStore()
-        // What remote workers are told: the bucket (never with credentials), or the file store's folder.
+        var storeProblem: String?
+        do { try opened.checkStore() } catch let e as CustodyError where !e.isCallersFault {
+            storeProblem = e.description
+            log.warning("the chunk store cannot be reached: serving anyway; uploads are staged and completed into it "
+                        + "once it answers", ["error": e.description])
+        }
+        // What remote workers are told: the bucket (never with credentials, nor this machine's CA file path: a
+        // worker gives its own, `--ca-file`), or the file store's folder.
         let storeLocation = try opened.storeLocation()
-        let sharedStore = storeLocation == .files ? configuration.directory.chunks : storeLocation.description
+        let sharedStore = storeLocation == .files ? configuration.directory.chunks
+            : storeLocation.withCAFile(nil).description
         self.configuration = configuration
         self.log = log
         metrics = Metrics()
@@ -119,9 +132,11 @@ public final class CustodyService: @unchecked Sendable {
                                     leaseSeconds: configuration.redactionLeaseSeconds,
                                     refusals: RefusalBudget(burst: configuration.refusalsRecordedPerWindow,
                                                             window: configuration.refusalWindow))
+        storeWatch = StoreWatch(directory: configuration.directory, interval: configuration.storeCheckInterval,
+                                log: log, tus: tus, problem: storeProblem)
         let router = Router(directory: configuration.directory, metrics: metrics, tus: tus,
                             ledger: LedgerHandler(pool: tus.pool, log: log), bundles: bundles, api: api,
-                            workers: workers)
+                            workers: workers, storeWatch: storeWatch)
         var http = HTTPServerConfiguration(host: configuration.host, port: configuration.port,
                                            maxConnectionsPerPeer: configuration.maxConnectionsPerPeer)
         if let files = configuration.tls {
@@ -138,8 +153,10 @@ public final class CustodyService: @unchecked Sendable {
                 metrics.set("custody_ledger_checkpoint_size", Double(stored.size))
             }
         }
+        let filesShared = storeLocation == .files  // swept at start by opening the vault (`removeAbandonedScratch`)
         sweeper = PeriodicTask("upload-sweeper", directory: configuration.directory,
                                interval: configuration.sweepInterval, log: log) { vault in
+            if filesShared { Self.sweepSharedTemporaries(configuration.directory, log: log) }
             api.recordEndedWindows(now: configuration.clock.uptime(), in: vault)
             workers.recordEndedWindow(now: configuration.clock.uptime(), in: vault)
             try tus.sweep(vault)
@@ -168,6 +185,13 @@ public final class CustodyService: @unchecked Sendable {
         self.api = api
     }
 
+    /// Removes what killed remote workers left in the file store's `chunks/.tmp` (by age: they ran elsewhere).
+    static func sweepSharedTemporaries(_ directory: DataDirectory, log: Log) {
+        let removed = FileChunkStore.sweepStaleTemporaries(root: directory.chunks)
+        if removed > 0 { log.info("stale temporaries of killed writers removed", ["folder": directory.chunks + "/.tmp",
+                                                                                  "files": removed]) }
+    }
+
     /// Starts listening and checkpointing; returns the bound port.
     @discardableResult
     public func start() throws -> UInt16 {
@@ -184,6 +208,7 @@ public final class CustodyService: @unchecked Sendable {
         fields["public_url"] = configuration.publicURL ?? "\(scheme)://\(configuration.host):\(port)"
         log.info("listening", fields)
         sweeper.start()
+        storeWatch.start()
         transfer.start()
         bundleSweeper.start()
         retention.start()
@@ -254,6 +279,7 @@ public final class CustodyService: @unchecked Sendable {
         server.waitUntilStopped()
         tus.startupIngests.stop()
         transfer.stop()
+        storeWatch.stop()
         sweeper.stop()
         bundleSweeper.stop()
         retention.stop()

@@ -14,6 +14,7 @@ struct Router: HTTPHandler {
     let bundles: BundleHandler
     let api: APIHandler
     let workers: WorkerHandler
+    let storeWatch: StoreWatch
 
     /// The route label used in metrics and logs: the endpoint, never the full path (which may carry
     /// upload IDs or signed-link parameters).
@@ -56,8 +57,10 @@ struct Router: HTTPHandler {
     private func health() -> HTTPResponse {
         do {
             let health = try Vault.health(of: directory)
-            let body = try JSONSerialization.data(withJSONObject: ["status": "ok", "events": health.events],
-                                                  options: [.sortedKeys])
+            var fields: [String: Any] = ["status": "ok", "events": health.events]
+            // Uploads are staged while it is down, so the service is up; the store is named as down.
+            if storeWatch.problem != nil { fields["store"] = "unreachable" }
+            let body = try JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
             return HTTPResponse(status: .ok, headers: ["Content-Type": "application/json"],
                                 data: body + Data("\n".utf8))
         } catch {

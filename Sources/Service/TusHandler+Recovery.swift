@@ -72,7 +72,13 @@ extension TusHandler {
             }
             log.info("upload expired", ["upload": expired.id, "owner": expired.owner, "offset": expired.offset])
         }
-        for upload in try store.unfinishedCompletions() {
+        try finishReceivedUploads(vault)
+    }
+
+    /// Ingests the fully received uploads whose ingest failed and is due again (`finishReceived`), until the
+    /// service stops: the sweeper's round, and the store watch's once the store answers again.
+    func finishReceivedUploads(_ vault: Vault) throws {
+        for upload in try uploads(in: vault).unfinishedCompletions() {
             if startupIngests.isStopping { break }  // the service is stopping: its next start ingests them
             _ = finishReceived(upload, inBackground: true)
         }

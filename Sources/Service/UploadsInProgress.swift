@@ -97,6 +97,13 @@ final class IngestRetries: @unchecked Sendable {
         defer { lock.unlock() }
         next[id] = nil
     }
+
+    /// Every upload due now (the store they waited for answers again).
+    func reset() {
+        lock.lock()
+        defer { lock.unlock() }
+        next.removeAll()
+    }
 }
 
 /// Ingests of uploads whose last byte arrived before the service started, on a thread of their own

@@ -10,9 +10,11 @@ public enum WorkerMessages {
     /// Where the workers' API is.
     public static let prefix = "/api/v1/worker/"
 
-    /// A leased redaction: the lease, the parent's chunk list, the spec (base64) and its bounds.
+    /// A leased redaction: the lease, the parent's chunk list, the spec (base64), its bounds, and how long the
+    /// clip's chunks are locked (`lock_seconds`).
     public static func assignment(_ a: RedactionAssignment) -> [String: Any] {
         ["lease": a.leaseID, "lease_until": a.leaseUntil, "bundle": a.bundle, "index": a.index,
+         "lock_seconds": a.lockSeconds.map { $0 as Any } ?? NSNull(),
          "exhibit": a.parent, "sha256": a.parentSHA256.hex, "chunk_size": a.chunkSize,
          "chunks": chunkList(a.chunks), "spec": Data(a.spec).base64EncodedString(),
          "bounds": ["width": a.bounds.width, "height": a.bounds.height,
@@ -31,11 +33,21 @@ public enum WorkerMessages {
               let height = bounds["height"] as? Int else {
             throw CustodyError.invalidInput(field: "lease", "the server's lease answer is malformed")
         }
-        return RedactionAssignment(
+        var assignment = RedactionAssignment(
             leaseID: lease, leaseUntil: until, bundle: bundle, index: index, parent: exhibit, parentSHA256: sha256,
             chunkSize: chunkSize, chunks: try chunkList(o["chunks"]), spec: [UInt8](spec),
             bounds: .init(width: width, height: height, duration: bounds["duration"] as? Double ?? .infinity))
+        if let seconds = o["lock_seconds"], !(seconds is NSNull) {
+            guard let seconds = seconds as? Int64, (1...maxLockSeconds).contains(seconds) else {
+                throw field("lock_seconds", "must be 1-\(maxLockSeconds) seconds")
+            }
+            assignment.lockSeconds = seconds
+        }
+        return assignment
     }
+
+    /// The longest lock a lease may ask for: 100 years.
+    static let maxLockSeconds: Int64 = 100 * 366 * 86_400
 
     /// A success: the derived file's SHA-256, size, chunk size and chunk list, and how the redaction went.
     public static func report(_ r: RedactionReport) -> [String: Any] {

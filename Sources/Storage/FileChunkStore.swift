@@ -42,6 +42,17 @@ public final class FileChunkStore: ChunkStore, @unchecked Sendable {
         try makeFolders()
     }
 
+    /// How old a temporary in a shared store's `.tmp` must be before a sweep takes it for a killed writer's.
+    public static let staleTemporaryAge: Double = 6 * 3600
+
+    /// Removes the temporaries in `root/.tmp` (where writers sharing the store, remote workers, write theirs)
+    /// older than `staleTemporaryAge`: a killed worker's, which no PID check on this machine can judge. Returns
+    /// how many it removed.
+    @discardableResult
+    public static func sweepStaleTemporaries(root: String, now: Date = Date()) -> Int {
+        Scratch.removeStale(in: root + "/.tmp", olderThan: staleTemporaryAge, now: now)
+    }
+
     /// The 256 folders, made once (`ff` last, so its presence means all are there): otherwise a new
     /// vault's first chunks each pay a mkdir and an fsync of the root while a recording waits.
     private func makeFolders() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import POSIX
+import Storage
 
 /// What processes that are gone left in the data directory: the scratch entries of `tmp/`, and those
 /// of versions before `tmp/` existed, which nothing else cleans up. Only names custody made are touched,
@@ -9,22 +10,25 @@ extension DataDirectory {
     /// being written), in `chunks/.tmp/` and `keys/.tmp/` when those folders are on another filesystem
     /// (see `scratch(renamingInto:)`), and where earlier versions put them: chunks in `chunks/.tmp/` (`<pid>-<n>`,
     /// then `<pid>-<tag>-<n>`), redactions' work folders `uploads/.redact-<pid>-<8 hex>`, keys being
-    /// written `keys/<key file>.tmp-<pid>`. Returns how many it removed.
+    /// written `keys/<key file>.tmp-<pid>`. In `chunks/.tmp/`, which remote workers on other machines share
+    /// (a file store over NFS), a PID means nothing: there a `<pid>-<tag>-<n>` name goes by its age
+    /// (`FileChunkStore.sweepStaleTemporaries`), never while a live writer may still rename it. Returns how many
+    /// it removed.
     @discardableResult
     func removeAbandonedScratch() -> Int {
         Scratch.removeAbandoned(in: scratch)
             + Scratch.removeAbandoned(in: chunks + "/.tmp", owner: Self.legacyChunkOwner)
+            + FileChunkStore.sweepStaleTemporaries(root: chunks)
             + Scratch.removeAbandoned(in: uploads, owner: Self.legacyRedactionOwner)
             + Scratch.removeAbandoned(in: keys + "/.tmp")
             + Scratch.removeAbandoned(in: keys, owner: legacyKeyOwner)
     }
 
-    /// `<pid>-<n>` or `<pid>-<tag>-<n>` (a chunk being written into `chunks/.tmp/`).
+    /// `<pid>-<n>` (a chunk being written into `chunks/.tmp/` by a version before `<tag>` was added, always on
+    /// this machine); nil for other names.
     static func legacyChunkOwner(_ name: String) -> Int32? {
         let parts = name.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let pid = Scratch.pid(parts[0]), Scratch.pid(parts[1]) != nil else {
-            return Scratch.owner(of: name)
-        }
+        guard parts.count == 2, let pid = Scratch.pid(parts[0]), Scratch.pid(parts[1]) != nil else { return nil }
         return pid
     }
 

@@ -50,6 +50,13 @@ public enum StoreLocation: Equatable, Sendable, CustomStringConvertible {
         self = .s3(location, lock: mode)
     }
 
+    /// The same store trusting `caFile` for its endpoint's certificate (nil: the system's CAs). A file store is
+    /// itself. What the primary tells remote workers is `withCAFile(nil)`: its CA path is its own machine's.
+    public func withCAFile(_ caFile: String?) -> StoreLocation {
+        guard case .s3(let location, let lock) = self else { return self }
+        return .s3(location.withCAFile(caFile), lock: lock)
+    }
+
     public var description: String {
         switch self {
         case .files: return "files"

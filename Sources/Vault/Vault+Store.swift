@@ -17,14 +17,17 @@ extension Vault {
         case .files:
             return try FileChunkStore(root: directory.chunks, scratch: directory.scratch(renamingInto: directory.chunks))
         case .s3(let s3, let mode):
-            return DeferredChunkStore {
+            // A failed open is remembered by `S3Buckets` for the whole process (30 s), not by each handle: once
+            // the store answers again (`checkStore(again:)`), every handle uses it.
+            return DeferredChunkStore(retryAfter: 0) {
                 try Self.openS3(s3, lock: mode, credentialsFile: Self.credentialsFile(of: directory),
                                 lockSeconds: lockSeconds)
             }
         }
     }
 
-    /// Opens the bucket: credentials from the environment or `credentialsFile`, Object Lock checked.
+    /// Opens the bucket: credentials from the environment or `credentialsFile`, Object Lock checked (once per
+    /// process: `S3Buckets`).
     /// `explicitCredentials`: a file named on the command line, which wins over the environment.
     static func openS3(_ location: S3Location, lock mode: S3ChunkStore.ObjectLock.Mode?, credentialsFile: String?,
                        explicitCredentials: String? = nil, lockSeconds: () throws -> Int64) throws -> S3ChunkStore {
@@ -34,9 +37,9 @@ extension Vault {
                                + "AWS_SECRET_ACCESS_KEY, or write them to \(credentialsFile ?? "a credentials file") (0600)")
         }
         do {
-            let client = try S3Client(location: location, credentials: credentials)
             let lock = try mode.map { S3ChunkStore.ObjectLock(mode: $0, retainFor: Double(try lockSeconds())) }
-            return try S3ChunkStore.open(client, lock: lock)
+            // One client and one bucket check per bucket and key pair in this process; a store of this caller's own.
+            return try S3Buckets.shared.store(location, credentials: credentials, lock: lock)
         } catch let e as CustodyError {
             throw e
         } catch let e as S3ChunkStore.BucketRefused {
@@ -44,20 +47,25 @@ extension Vault {
         } catch let e as S3Error where [401, 403].contains(e.status) {
             throw CustodyError(.refused, "the chunk store \(location) refused access key \(credentials.accessKeyID) "
                                + "(check the key pair and its permissions): \(e)")
+        } catch let e as S3Error where !e.isRetryable {
+            // The server answers, and says no (no such bucket, a bad request): not a matter of waiting.
+            throw CustodyError(.refused, "the chunk store \(location) cannot be used: \(e)")
         } catch {
             throw CustodyError.failure("the chunk store \(location) cannot be reached", cause: error)
         }
     }
 
     /// Opens the S3 store at `location` for a process with no data directory (a remote worker): credentials
-    /// from the environment or `credentialsFile`; chunks locked for the default category's period (the
-    /// primary extends them as the exhibit's rule needs). A file store has no location outside its vault.
-    public static func openRemote(_ location: StoreLocation, credentialsFile: String?) throws -> any ChunkStore {
+    /// from the environment or `credentialsFile`; chunks locked for `lockSeconds`, the primary's default retention
+    /// period as its lease says (the built-in default when it does not; the primary extends them as the exhibit's
+    /// rule needs). A file store has no location outside its vault.
+    public static func openRemote(_ location: StoreLocation, credentialsFile: String?, lockSeconds: Int64? = nil)
+        throws -> any ChunkStore {
         guard case .s3(let s3, let mode) = location else {
             throw CustodyError.invalidInput(field: "--store", "a file store is opened by its folder")
         }
         return try openS3(s3, lock: mode, credentialsFile: nil, explicitCredentials: credentialsFile,
-                          lockSeconds: { RetentionRegistry.defaultKeepSeconds })
+                          lockSeconds: { lockSeconds ?? RetentionRegistry.defaultKeepSeconds })
     }
 
     /// Where this vault keeps its chunks.
@@ -66,9 +74,12 @@ extension Vault {
     }
 
     /// Opens the store now if it is opened on first use, so a service refuses to start (saying why) on a bucket
-    /// it cannot use rather than failing its first upload.
-    public func checkStore() throws {
-        if let deferred = store as? DeferredChunkStore { _ = try deferred.open() }
+    /// it cannot use rather than failing its first upload. `again`: asks the bucket even if it failed within the
+    /// last 30 s (a watch waiting for it to come back).
+    public func checkStore(again: Bool = false) throws {
+        guard let deferred = store as? DeferredChunkStore else { return }
+        if again, case .s3(let location, _) = try storeLocation() { S3Buckets.shared.forgetFailure(location) }
+        _ = try deferred.open()
     }
 
     /// The store when it is the data directory's `chunks/` folder.

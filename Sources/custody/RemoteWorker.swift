@@ -18,6 +18,8 @@ final class RemoteWorker: @unchecked Sendable {
         var store: String?
         /// The S3 key pair's file when the environment has none.
         var credentials: String?
+        /// The CA that signed an `https://` S3 endpoint's certificate (the primary's location never names one).
+        var caFile: String?
         var scratch: String
         var jobs = 1
         var priority = CPUPriority.idle
@@ -34,11 +36,12 @@ final class RemoteWorker: @unchecked Sendable {
 
     func client() throws -> APIClient {
         try APIClient(server: options.server, token: options.token, tokenPrefix: "cwt_",
-                      tokenHelp: "--token (or $CUSTODY_WORKER_TOKEN) must hold this worker's token (cwt_...), which "
-                        + "`custody worker add NAME` printed on the primary")
+                      tokenHelp: "--token-file (or $CUSTODY_WORKER_TOKEN) must hold this worker's token (cwt_...), "
+                        + "which `custody worker add NAME` printed on the primary")
     }
 
-    /// Checks the server answers and takes the token, and where the store is; throws when not.
+    /// Checks the server answers and takes the token, and where the store is (with this worker's `caFile` for
+    /// an S3 endpoint); throws when not.
     func connect() throws -> String {
         let answer = try client().get(WorkerMessages.prefix + "store", query: [])
         try Self.refuseUnlessOK(answer, "the server")
@@ -46,12 +49,20 @@ final class RemoteWorker: @unchecked Sendable {
               let store = object["store"] as? String else {
             throw CustodyError.failure("the server's answer to GET \(WorkerMessages.prefix)store is malformed")
         }
-        return options.store ?? store
+        let location = options.store ?? store
+        guard let caFile = options.caFile else { return location }
+        guard location.hasPrefix("s3://") else {
+            throw CustodyError.invalidInput(field: "--ca-file", "--ca-file is for a store on S3 over https, not "
+                                            + "\(location.prefix(200))")
+        }
+        return try StoreLocation(location).withCAFile(caFile).description
     }
 
     /// Runs the threads until `stop` or a failure; throws the failure.
     func run(store location: String) throws {
         _ = try WorkerStore.open(location, credentials: options.credentials)  // reachable before any lease is taken
+        let swept = WorkerStore.sweepStaleTemporaries(location)
+        if swept > 0 { Self.log("removed stale temporaries of killed writers", ["files": String(swept)]) }
         condition.lock()
         running = options.jobs
         condition.unlock()
@@ -115,7 +126,11 @@ final class RemoteWorker: @unchecked Sendable {
                 let assignment = try WorkerMessages.assignment([UInt8](answer.body))
                 Self.log("leased", ["lease": assignment.leaseID, "bundle": assignment.bundle,
                                     "exhibit": assignment.parent, "slot": String(slot)])
-                work(assignment, client: client, store: store)
+                work(assignment, client: client) { [options] in
+                    // The clip's chunks locked for as long as the lease says (a store of its own on the shared client).
+                    guard let seconds = assignment.lockSeconds, location.hasPrefix("s3://") else { return store }
+                    return try WorkerStore.open(location, credentials: options.credentials, lockSeconds: seconds)
+                }
             } catch let e as CustodyError where e.isCallersFault {
                 fail(e)
             } catch {
@@ -132,15 +147,15 @@ final class RemoteWorker: @unchecked Sendable {
         }
     }
 
-    /// Makes one redaction under its lease and reports how it ended.
-    private func work(_ assignment: RedactionAssignment, client: APIClient, store: any ChunkStore) {
+    /// Makes one redaction under its lease, in the store `store` opens, and reports how it ended.
+    private func work(_ assignment: RedactionAssignment, client: APIClient, store: () throws -> any ChunkStore) {
         let lease = WorkerMessages.prefix + "leases/" + assignment.leaseID + "/"
         let renewal = LeaseRenewal(worker: self, leaseID: assignment.leaseID, until: assignment.leaseUntil)
         renewal.start()
         defer { renewal.stop() }
         let cancelled = { [self] in isStopping || renewal.lost }
         do {
-            let report = try RemoteRedaction(assignment: assignment, store: store, scratch: options.scratch)
+            let report = try RemoteRedaction(assignment: assignment, store: store(), scratch: options.scratch)
                 .run(isCancelled: cancelled)
             let answer = try client.post(lease + "done", json: WorkerMessages.report(report))
             Self.log(answer.status == 200 ? "reported" : "report refused",

@@ -14,8 +14,8 @@ struct WorkerCommand: OptionsOnlyCommand {
         + "bundles' redactions for a primary on another machine."
     static let usage = """
         worker [--jobs N] [--priority idle|normal|0-19] [--once] [--data DIR]
-        worker --server URL --token T [--store LOCATION] [--credentials FILE] [--scratch DIR] [--jobs N]
-               [--priority P]
+        worker --server URL [--token-file FILE | --token T] [--store LOCATION] [--credentials FILE]
+               [--ca-file PEM] [--scratch DIR] [--jobs N] [--priority P]
 
         Leases queued transfer jobs one at a time (--jobs: that many at once) and builds each bundle at
         idle CPU priority (Linux SCHED_IDLE: only CPU time uploads leave; --priority normal, or a nice
@@ -28,11 +28,13 @@ struct WorkerCommand: OptionsOnlyCommand {
         (exit 3 if an attempt failed). SIGTERM or SIGINT stops it: a job being built goes back to the queue.
 
         With --server URL it is a remote redaction worker (README, Remote redaction workers): registered
-        on the primary with `custody worker add NAME` (--token, or $CUSTODY_WORKER_TOKEN, is the token
-        that printed), it leases bundles' redactions from the primary, reads the recordings straight from
+        on the primary with `custody worker add NAME` (--token-file, a 0600 file holding the token that
+        printed, or $CUSTODY_WORKER_TOKEN; --token shows in `ps`, so prefer either), it leases bundles'
+        redactions from the primary, reads the recordings straight from
         the shared chunk store (--store: its folder or s3:// location, by default where the server says its
         store is; an S3 key pair from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or --credentials, a 0600
-        file of those two lines),
+        file of those two lines; an https:// endpoint's certificate checked against the system's CAs, or
+        only --ca-file: the primary never sends its own CA file's path),
         makes each clip in a private folder under --scratch (default $TMPDIR or /tmp), writes the clip's
         chunks to the store and reports them; the primary checks and catalogues them. SIGTERM gives the
         leases back. It stops with exit 3, saying why, when the server or the store cannot be reached.
@@ -43,10 +45,13 @@ struct WorkerCommand: OptionsOnlyCommand {
         .flag("once", "build the jobs that are due, then exit"),
         .data,
         .option("server", "URL", "the primary custody server to make redactions for (a remote worker)"),
-        .option("token", "T", "with --server: this worker's token (default $CUSTODY_WORKER_TOKEN)"),
+        .option("token-file", "FILE", "with --server: a 0600 file holding this worker's token"),
+        .option("token", "T", "with --server: this worker's token (shows in `ps`: prefer --token-file or "
+                + "$CUSTODY_WORKER_TOKEN)"),
         .option("store", "LOCATION", "with --server: the shared chunk store's folder or s3:// location (default: the "
                 + "server's)"),
         .option("credentials", "FILE", "with --server: the S3 key pair, a 0600 file (default: AWS_* variables)"),
+        .option("ca-file", "PEM", "with --server: trust only this CA for the S3 endpoint (default: the system's)"),
         .option("scratch", "DIR", "with --server: where clips are made (default $TMPDIR or /tmp)"),
     ]
 
@@ -54,7 +59,8 @@ struct WorkerCommand: OptionsOnlyCommand {
 
     func run() throws -> Int32 {
         if let server = args.value("server") { return try remote(server) }
-        if let given = ["token", "store", "credentials", "scratch"].first(where: { args.value($0) != nil }) {
+        if let given = ["token", "token-file", "store", "credentials", "ca-file", "scratch"]
+            .first(where: { args.value($0) != nil }) {
             throw CustodyError.invalidInput(field: "--\(given)", "--\(given) is for a remote worker: give --server too")
         }
         var options = TransferWorker.Options()
@@ -96,9 +102,10 @@ struct WorkerCommand: OptionsOnlyCommand {
         guard FileManager.default.fileExists(atPath: scratch, isDirectory: &isFolder), isFolder.boolValue else {
             throw CustodyError.invalidInput(field: "--scratch", "--scratch \(scratch.prefix(200)) is not a folder")
         }
-        let token = args.value("token") ?? environment["CUSTODY_WORKER_TOKEN"] ?? ""
+        let token = try Self.token(args, environment)
         let worker = RemoteWorker(.init(server: server, token: token, store: args.value("store"),
-                                        credentials: args.value("credentials"), scratch: scratch,
+                                        credentials: args.value("credentials"), caFile: args.value("ca-file"),
+                                        scratch: scratch,
                                         jobs: try args.int("jobs", in: 1...8) ?? 1,
                                         priority: try Self.priority(args, "priority")))
         let store = try worker.connect()
@@ -108,6 +115,27 @@ struct WorkerCommand: OptionsOnlyCommand {
         try worker.run(store: store)
         RemoteWorker.log("stopped", [:])
         return 0
+    }
+
+    /// The most a token file may hold: a token (`cwt_` and 43 characters) and its newline, with room to spare.
+    static let maxTokenFileSize = 1024
+
+    /// The worker's token: `--token-file` (0600, this user's, checked as S3 credentials are), else `--token`, else
+    /// $CUSTODY_WORKER_TOKEN; empty when none gives one (the client says what is needed). Never quoted.
+    static func token(_ args: Arguments, _ environment: [String: String]) throws -> String {
+        guard let file = args.value("token-file") else {
+            return args.value("token") ?? environment["CUSTODY_WORKER_TOKEN"] ?? ""
+        }
+        guard args.value("token") == nil else {
+            throw CustodyError.invalidInput(field: "--token-file", "give --token-file or --token, not both")
+        }
+        do {
+            return try PrivateFile.read(file, maxSize: maxTokenFileSize).trimmingCharacters(in: .whitespacesAndNewlines)
+        } catch {
+            let message = PrivateFile.message(error, file, holding: "a worker token", maxSize: maxTokenFileSize)
+            throw error.exposesTheSecret ? CustodyError.refused(message)
+                : CustodyError.invalidInput(field: "--token-file", message)
+        }
     }
 
     /// SIGTERM and SIGINT run `stop` (on a queue, not in a signal handler).

@@ -19,16 +19,16 @@ class RemoteWorkerCLITestCase: BundleCLITestCase {
         try serve(["--remote-redaction", "on", "--redaction-lease", String(leaseSeconds)])
     }
 
-    /// Starts `custody worker --server` with its own scratch folder; `pauseMark`: it stops mid-redaction
-    /// (`TransferTestHook`) and writes its PID there.
+    /// Starts `custody worker --server` with its own scratch folder and `--token token`; `pauseMark`: it stops
+    /// mid-redaction (`TransferTestHook`) and writes its PID there.
     func startWorker(port: Int, token: String, name: String, pauseMark: String? = nil, extra: [String] = [])
         throws -> (process: Process, log: CollectedOutput, scratch: String) {
         let scratch = dir.file("scratch-\(name)")
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        process.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", token, "--scratch", scratch]
-            + extra
+        process.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--scratch", scratch]
+            + (token.isEmpty ? [] : ["--token", token]) + extra  // empty: `extra` says where the token is
         var environment = ProcessInfo.processInfo.environment
         environment["CUSTODY_DATA"] = nil
         if let pauseMark {

@@ -45,6 +45,22 @@ class S3CLITestCase: CLITestCase {
 
     func allNames(_ store: ChunkStore) throws -> [SHA256Digest] { try store.list(after: nil, limit: 1000) }
 
+    /// Starts `custody worker ARGUMENTS` with `environment` and PATH only (no data directory); its stderr collected.
+    func startWorker(_ arguments: [String], environment: [String: String]) throws -> (Process, CollectedOutput) {
+        let worker = Process()
+        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
+        worker.arguments = ["worker"] + arguments
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        worker.environment = environment.merging(["PATH": path]) { $1 }
+        let log = CollectedOutput()
+        let stderr = Pipe()
+        worker.standardError = stderr
+        worker.standardOutput = FileHandle.nullDevice
+        log.collect(stderr.fileHandleForReading)
+        try worker.run()
+        return (worker, log)
+    }
+
     /// Init in the locked bucket with `lock`, ingest, export, redact, verify: every chunk, and only those, an
     /// object; a locked one's deletion refused; the credentials saved 0600 and never shown.
     func checkIngestRedactExportVerify(lock: String) throws {
@@ -139,9 +155,13 @@ class S3CLITestCase: CLITestCase {
     }
 
     /// A remote worker with no data directory, told the bucket by the primary, redacts from it and into it with
-    /// its own key pair; the primary catalogues the clip and builds the bundle.
-    func checkRemoteWorkerOnTheBucket() throws {
+    /// its own key pair; the primary catalogues the clip and builds the bundle. With `defaultKeep` (days) the
+    /// vault's default category keeps that long, and the clip's chunks, written by the worker, are locked for it.
+    func checkRemoteWorkerOnTheBucket(defaultKeep: Int? = nil) throws {
         XCTAssertEqual(try initialize(s3.storeURL("locked", prefix: prefix, extra: "&lock=governance")).status, 0)
+        if let defaultKeep {
+            XCTAssertEqual(try custody(["category", "add", "non-evidential", "--keep", "\(defaultKeep)d"]).status, 0)
+        }
         XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0)
         XCTAssertEqual(try custody(["case", "create", "CPS/1"]).status, 0)
         XCTAssertEqual(try custody(["case", "add", "CPS/1", "EX-000001"]).status, 0)
@@ -155,17 +175,9 @@ class S3CLITestCase: CLITestCase {
         let credentials = dir.file("worker.credentials")
         FileManager.default.createFile(atPath: credentials, contents: Data(s3.credentialsText.utf8),
                                        attributes: [.posixPermissions: 0o600])
-        let worker = Process()
-        worker.executableURL = URL(fileURLWithPath: TestPaths.custodyBinary)
-        worker.arguments = ["worker", "--server", "http://127.0.0.1:\(port)", "--token", token,
-                            "--credentials", credentials, "--scratch", scratch]
-        worker.environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
-        let workerLog = CollectedOutput()
-        let stderr = Pipe()
-        worker.standardError = stderr
-        worker.standardOutput = FileHandle.nullDevice
-        workerLog.collect(stderr.fileHandleForReading)
-        try worker.run()
+        let (worker, workerLog) = try startWorker(["--server", "http://127.0.0.1:\(port)", "--token", token,
+                                                   "--credentials", credentials, "--scratch", scratch],
+                                                  environment: [:])
         defer { worker.terminate(); worker.waitUntilExit() }
         eventually(timeout: 120) {
             (try? self.sqliteLines("SELECT state FROM bundles WHERE id = 'BN-000001'")) == ["done"]
@@ -179,6 +191,16 @@ class S3CLITestCase: CLITestCase {
         XCTAssertEqual(Set(try allNames(try bucket("locked")).map(\.hex)), chunks)
         let verified = try custody(["bundle", "verify", dir.file("data/bundles/BN-000001.zip")])
         XCTAssertEqual(verified.status, 0, verified.stdout + verified.stderr)
+        guard let defaultKeep else { return }
+        let clip = try sqliteLines("SELECT chunk FROM exhibit_chunks WHERE exhibit = 2 EXCEPT "
+                                   + "SELECT chunk FROM exhibit_chunks WHERE exhibit = 1")
+        XCTAssertFalse(clip.isEmpty)
+        for chunk in clip {
+            let digest = try XCTUnwrap(SHA256Digest(hex: chunk))
+            let until = try XCTUnwrap(try bucket("locked").lockState(digest)?.retainUntil)
+            XCTAssertEqual(until.timeIntervalSinceNow / 86_400, Double(defaultKeep), accuracy: 0.1,
+                           "the worker locks the clip for the vault's default period")
+        }
     }
 
     /// A dock's tuspy upload, a redaction and a court bundle built by the service, all on the bucket: the bundle
@@ -227,6 +249,39 @@ final class S3StoreCLITests: S3CLITestCase {
     }
     func testAnUploadRedactionAndBundleEndToEnd() throws { try checkUploadRedactBundle() }
     func testARemoteWorkerRedactsFromAndIntoTheBucket() throws { try checkRemoteWorkerOnTheBucket() }
+    func testARemoteWorkerLocksTheClipForTheVaultsDefaultPeriod() throws {
+        try checkRemoteWorkerOnTheBucket(defaultKeep: 90)
+    }
+
+    /// A CA file's path with a space and `&`/`=` is kept encoded and read back whole; the primary tells its
+    /// workers the bucket without it, and a worker's own `--ca-file` goes in its location instead.
+    func testTheCAFileRoundTripsAndIsNotSentToWorkers() throws {
+        let caFile = "/etc/force ca/a&b=1.pem"
+        let r = try initialize(s3.storeURL("plain", prefix: prefix) + "&ca-file=%2Fetc%2Fforce%20ca%2Fa%26b%3D1.pem")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let stored = try XCTUnwrap(try sqliteLines("SELECT value FROM settings WHERE key = 'chunk_store'").first)
+        XCTAssertTrue(stored.contains("&ca-file=/etc/force%20ca/a%26b%3D1.pem"), stored)
+        XCTAssertEqual(try S3Location(url: stored).caFile, caFile)
+        XCTAssertEqual(try custody(["ingest", TestPaths.fixture("bodycam-a.mp4"), "--device", "BW-1"]).status, 0,
+                       "an http:// endpoint never loads the CA file")
+
+        let token = try custody(["worker", "add", "render-1"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (daemon, port, _) = try serve(["--remote-redaction", "on"])
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let told = try runProcess(try XCTUnwrap(which("curl")), ["-s", "-H", "Authorization: Bearer \(token)",
+                                                                 "http://127.0.0.1:\(port)/api/v1/worker/store"])
+        let store = try XCTUnwrap(try json(told) as? [String: Any])["store"] as? String
+        XCTAssertEqual(store, try S3Location(url: stored).withCAFile(nil).description, told.stdout)
+
+        let (worker, workerLog) = try startWorker(["--server", "http://127.0.0.1:\(port)", "--token", token,
+                                                   "--ca-file", "/opt/worker ca/ca.pem", "--scratch", dir.path],
+                                                  environment: s3.environment)
+        eventually(timeout: 30) { workerLog.text.contains("started") }
+        worker.terminate()
+        worker.waitUntilExit()
+        XCTAssertTrue(workerLog.text.contains("ca-file=/opt/worker%20ca/ca.pem"), workerLog.text)
+        XCTAssertFalse(workerLog.text.contains("force"), workerLog.text)
+    }
 
     /// Ingesting the genuine file again writes the tampered object again and records the repair, as for files.
     func testIngestingAgainRepairsAChangedObjectAndRecordsIt() throws {

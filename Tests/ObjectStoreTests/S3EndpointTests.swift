@@ -14,6 +14,21 @@ final class S3EndpointTests: XCTestCase {
         XCTAssertEqual(try S3Location(url: "s3://bucket/p?endpoint=https://[2001:db8::7]").port, 443)
     }
 
+    /// A CA file's path with a space, `&`, `=` or `%` is percent-encoded in the stored form and decoded back.
+    func testACAFilePathWithSpacesAndQuerySignsRoundTrips() throws {
+        let path = "/etc/force ca/a&b=1 100%.pem"
+        let location = S3Location(bucket: "bucket", prefix: "p", host: "rgw.example", port: 7480, secure: true,
+                                  caFile: path)
+        XCTAssertTrue(location.description.hasSuffix("&ca-file=/etc/force%20ca/a%26b%3D1%20100%25.pem"),
+                      location.description)
+        let parsed = try S3Location(url: location.description)
+        XCTAssertEqual(parsed.caFile, path)
+        XCTAssertEqual(parsed, location)
+        XCTAssertEqual(parsed.region, "us-east-1", "the path's `&` starts no other setting")
+        XCTAssertNil(location.withCAFile(nil).caFile)
+        XCTAssertFalse(location.withCAFile(nil).description.contains("ca-file"))
+    }
+
     func testAMalformedIPv6EndpointIsRefusedSayingHowToWriteIt() {
         for endpoint in ["http://[::1:9000", "http://[::1]x:9000", "http://::1:9000", "http://[zz]:9000",
                          "http://[fe80::1%25eth0]:9000", "http://[127.0.0.1]:80"] {

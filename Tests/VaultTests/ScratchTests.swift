@@ -1,5 +1,6 @@
 import CustodyCore
 import Foundation
+import POSIX
 import TestSupport
 import XCTest
 @testable import Vault
@@ -43,12 +44,16 @@ final class ScratchTests: XCTestCase {
         try fm.createDirectory(atPath: directory.scratch + "/99999999-ab-2-redact", withIntermediateDirectories: false)
         XCTAssertTrue(fm.createFile(atPath: directory.scratch + "/99999999-ab-2-redact/x.mp4", contents: Data([1])))
         XCTAssertTrue(fm.createFile(atPath: directory.scratch + "/1-cd-1-chunk", contents: Data([1])))
-        // Where versions before tmp/ staged chunks.
+        // Where versions before tmp/ staged chunks, and where remote workers sharing the store stage theirs: a
+        // PID there may be another machine's, so only an old one goes (a killed writer's), not a fresh one.
         try fm.createDirectory(atPath: directory.chunks + "/.tmp", withIntermediateDirectories: false)
         XCTAssertTrue(fm.createFile(atPath: directory.chunks + "/.tmp/99999999-ab-3", contents: Data([1])))
+        XCTAssertTrue(fm.createFile(atPath: directory.chunks + "/.tmp/99999999-ab-4-chunk", contents: Data([1])))
+        try fm.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7 * 3600)],
+                             ofItemAtPath: directory.chunks + "/.tmp/99999999-ab-3")
         _ = try Vault(directory: directory)
         XCTAssertEqual(try entries(directory.scratch), ["1-cd-1-chunk"])
-        XCTAssertEqual(try entries(directory.chunks + "/.tmp"), [])
+        XCTAssertEqual(try entries(directory.chunks + "/.tmp"), ["99999999-ab-4-chunk"])
     }
 
     func testOnlyScratchNamesAreRemovedAndASymlinkedTmpIsNotFollowed() throws {
@@ -93,5 +98,24 @@ final class ScratchTests: XCTestCase {
         XCTAssertEqual(try entries(directory.keys), ["ledger.key", "ledger.key.tmp-1", "ledger.pub", "ledger.pub.tmp-1",
                                                      "link.secret", "link.secret.tmp-1", "other.tmp-99999999"])
         XCTAssertEqual(try entries(directory.chunks + "/.tmp"), ["1-3"])
+    }
+
+    /// By age, for writers on other machines: only files named as custody names them, older than the limit,
+    /// never this process's own, never a folder.
+    func testRemoveStaleTakesOnlyOldFilesNamedAsScratch() throws {
+        let folder = dir.file("shared-tmp")
+        try FileManager.default.createDirectory(atPath: folder + "/7-ab-1-dir", withIntermediateDirectories: true)
+        let old = Date(timeIntervalSinceNow: -7200)
+        for name in ["5-ab-1-chunk", "6-ab-2", "notes.txt", Scratch.name("-chunk"), "8-ab-3-chunk"] {
+            FileManager.default.createFile(atPath: folder + "/" + name, contents: Data("x".utf8))
+            if name != "8-ab-3-chunk" {
+                try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: folder + "/" + name)
+            }
+        }
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: folder + "/7-ab-1-dir")
+        XCTAssertEqual(Scratch.removeStale(in: folder, olderThan: 3600), 2)
+        let own = try XCTUnwrap(try entries(folder).first { $0.hasPrefix(Scratch.prefix) }, "this process's own stays")
+        XCTAssertEqual(Set(try entries(folder)), ["7-ab-1-dir", "notes.txt", "8-ab-3-chunk", own])
+        XCTAssertEqual(Scratch.removeStale(in: dir.file("none"), olderThan: 0), 0)
     }
 }

@@ -19,6 +19,9 @@ public struct RedactionAssignment: Sendable {
     public let chunks: [(digest: SHA256Digest, size: Int)]
     public let spec: [UInt8]
     public let bounds: RedactionSpec.Bounds
+    /// How long the worker locks the clip's new chunks from their PUT (a store under Object Lock): the vault's
+    /// default retention period, as the primary's own writes; nil from a primary that does not say.
+    public var lockSeconds: Int64?
 
     public init(leaseID: String, leaseUntil: Int64, bundle: String, index: Int, parent: String,
                 parentSHA256: SHA256Digest, chunkSize: Int, chunks: [(digest: SHA256Digest, size: Int)], spec: [UInt8],
@@ -97,9 +100,12 @@ extension Vault {
         try record(CustodyEvent(actor: .worker(worker), action: .redact, exhibit: parent.id,
                                 objectSHA256: parent.sha256.hex, reason: Self.bundleRedactionReason(job),
                                 details: remoteDetails(job, spec: spec, lease: leaseID, ["role": "source"])))
-        return RedactionAssignment(leaseID: leaseID, leaseUntil: until, bundle: job.id, index: item.index,
-                                   parent: parent.id, parentSHA256: anchored.sha256,
-                                   chunkSize: parent.chunkSize, chunks: anchored.chunks, spec: spec, bounds: bounds)
+        var assignment = RedactionAssignment(leaseID: leaseID, leaseUntil: until, bundle: job.id, index: item.index,
+                                             parent: parent.id, parentSHA256: anchored.sha256,
+                                             chunkSize: parent.chunkSize, chunks: anchored.chunks, spec: spec,
+                                             bounds: bounds)
+        assignment.lockSeconds = try retentionRegistry.defaultKeepSecondsNow()
+        return assignment
     }
 
     /// Moves `worker`'s lease `leaseID` on to `now + leaseSeconds` and returns its new end; a conflict
