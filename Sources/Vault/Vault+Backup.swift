@@ -65,12 +65,12 @@ extension Vault {
         try copyKeys(into: folder, covering: signers)
         BackupTestHook.reached("keys")
         let target = try FileChunkStore(root: folder + "/chunks")
-        let (chunks, copied, bytes) = try Self.copyChunks(from: store, to: target, progress: progress)
+        let copied = try Self.copyChunks(from: store, to: target, progress: progress)
         let (events, checkpoint, missing) = try Self.summary(of: Database(path: snapshot, readOnly: true), in: target)
         try FS.rename(snapshot, folder + "/custody.sqlite")
         try FS.fsyncDirectory(folder)
-        return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: chunks, copied: copied,
-                            copiedBytes: bytes, missing: missing)
+        return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: copied.listed,
+                            copied: copied.copied, copiedBytes: copied.bytes, missing: missing)
     }
 
     /// The events, the newest checkpoint and the chunks missing from `store` of the catalog copy `db`.
@@ -101,32 +101,13 @@ extension Vault {
         return (try events.verify(verifier: noteVerifier()), chunks.named, chunks.missing)
     }
 
-    /// Copies every chunk of `source` that `target` lacks, each checked against its name as it is
-    /// read (a damaged one stops the copy, naming it). Returns the chunks in the target, those copied
-    /// and their bytes.
+    /// Copies every chunk of `source` that `target` lacks, several at once, each checked against its name as it
+    /// is read (a damaged one stops the copy, naming it). `progress` hears the chunks seen and those copied.
     static func copyChunks(from source: ChunkStore, to target: ChunkStore, progress: ((Int, Int) -> Void)?) throws
-        -> (chunks: Int, copied: Int, bytes: Int64) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
-        defer { buffer.deallocate() }
-        var cursor: SHA256Digest?
-        var (seen, copied, bytes) = (0, 0, Int64(0))
-        while true {
-            let page = try source.list(after: cursor, limit: 1000)
-            for digest in page {
-                seen += 1
-                if try target.exists(digest) { continue }
-                let chunk = try source.readChecked(digest, into: buffer)
-                try target.put(digest, chunk)
-                copied += 1
-                bytes += Int64(chunk.count)
-                if copied % 64 == 0 { try target.sync() }
-                progress?(seen, copied)
-            }
-            try target.sync()
-            guard page.count == 1000, let last = page.last else { break }
-            cursor = last
+        -> ChunkCopy.Progress {
+        try ChunkCopy(from: source, to: target, checkExisting: false).all(pageSize: 1000) {
+            progress?($0.copied + $0.alreadyThere, $0.copied)
         }
-        return (seen, copied, bytes)
     }
 
     /// Restores the backup in `folder` into `directory`, which must not exist or be empty: keys,
