@@ -34,8 +34,9 @@ public struct StoreMigrationReport: Sendable {
 /// 3. In one write transaction, copies what was catalogued since and switches the `chunk_store` setting, with a
 ///    `key` event (`change: chunk store`). From then on every process opening the vault uses the new store. A
 ///    vault opened before (the service's) that catalogues after the switch first copies that ingest's chunks to
-///    the new store in the same transaction (`carryChunksIfMoved`), so nothing catalogued is missing from it; a
-///    retention run or gc of such a vault refuses and runs again on a fresh one.
+///    the new store before its transaction (`carryChunksAhead`) and, in it, checks they are there
+///    (`carryChunksIfMoved`), so nothing catalogued is missing from it; a retention run or gc of such a vault
+///    refuses and runs again on a fresh one.
 /// The old store is left as it was (a copy to remove by hand once the new one is trusted).
 extension Vault {
     public func migrateStore(to target: StoreLocation, by actor: Actor,
@@ -105,11 +106,29 @@ extension Vault {
         }
     }
 
-    /// In a catalogue's transaction: when the store moved since this vault opened, copies `chunks` (just stored in
-    /// the old one) to the new one first, so everything catalogued is in the store the catalog names.
-    func carryChunksIfMoved(_ chunks: [SHA256Digest]) throws {
-        guard let moved = try storeMoved() else { return }
+    /// Before a catalogue's transaction: when the store moved since this vault opened, copies `chunks` (just stored
+    /// in the old one) to the new one, so that the transaction need not hold the writer through that network I/O.
+    func carryChunksAhead(_ chunks: [SHA256Digest]) throws -> CarriedChunks {
+        guard let moved = try storeMoved() else { return CarriedChunks(to: nil) }
         let target = try Self.openStore(moved, directory: directory, lockSeconds: { try self.defaultLockSeconds() })
         _ = try ChunkCopy(from: store, to: target, checkExisting: true).chunks(chunks)
+        return CarriedChunks(to: (moved, target))
     }
+
+    /// In a catalogue's transaction: when the store moved since this vault opened, makes sure `chunks` are in the
+    /// store the catalog names now, so everything catalogued is there. Where `carryChunksAhead` copied them to that
+    /// very store, it only asks the store they are still there (several at once), copying one a `store gc` took
+    /// meanwhile; otherwise (the store moved, or moved again, since) it copies them here.
+    func carryChunksIfMoved(_ chunks: [SHA256Digest], carried: CarriedChunks) throws {
+        guard let moved = try storeMoved() else { return }
+        let ahead = carried.to.flatMap { $0.location == moved ? $0.store : nil }
+        let target = try ahead ?? Self.openStore(moved, directory: directory,
+                                                 lockSeconds: { try self.defaultLockSeconds() })
+        _ = try ChunkCopy(from: store, to: target, checkExisting: ahead == nil).chunks(chunks)
+    }
+}
+
+/// Where `carryChunksAhead` copied a catalogue's chunks: nil when the store had not moved.
+struct CarriedChunks {
+    let to: (location: StoreLocation, store: any ChunkStore)?
 }

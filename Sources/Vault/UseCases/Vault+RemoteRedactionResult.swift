@@ -54,12 +54,13 @@ extension Vault {
                                         details: remoteDetails(job, spec: spec, lease: leaseID, [:]),
                                         damagedPackets: report.damagedPackets, droppedStreams: report.droppedStreams)
         source.officer = job.createdBy
+        let carried = try carryChunksAhead(report.chunks.map(\.digest))
         do {
             return try db.transaction {
                 guard try bundleRegistry.redactionLease(leaseID, owner: worker) != nil else { throw LeaseLost() }
                 let result = try catalogue(sha256: report.sha256, total: report.size, chunkSize: report.chunkSize,
                                            chunks: report.chunks.map { ($0.digest, $0.size) }, probe: probe,
-                                           source: source, actor: .worker(worker))
+                                           source: source, actor: .worker(worker), carried: carried)
                 try bundleRegistry.setDerived(job.id, index: lease.item.index, derived: result.exhibit.id)
                 try bundleRegistry.endRedactionLease(leaseID)
                 return result
