@@ -17,7 +17,8 @@ final class ChunkCopyTests: XCTestCase {
         let store = try FileChunkStore(root: dir.file(name))
         var names: [SHA256Digest] = []
         for i in 0..<count {
-            names.append(try ChunkStoreConformance.put(store, Array("chunk \(i) ".utf8) + [UInt8](repeating: 7, count: i)))
+            let bytes = Array("chunk \(i) ".utf8) + [UInt8](repeating: 7, count: i)
+            names.append(try ChunkStoreConformance.put(store, bytes))
         }
         try store.sync()
         return (store, names.sorted())
@@ -58,7 +59,8 @@ final class ChunkCopyTests: XCTestCase {
         let (source, names) = try filled("source", 40)
         try damage(source, names[17])
         let target = try FileChunkStore(root: dir.file("target"))
-        XCTAssertThrowsError(try ChunkCopy(from: source, to: target, checkExisting: false, lanes: 4).all(pageSize: 16)) {
+        let copy = ChunkCopy(from: source, to: target, checkExisting: false, lanes: 4)
+        XCTAssertThrowsError(try copy.all(pageSize: 16)) {
             guard case ChunkStoreError.damaged(let digest, _, _) = $0 else { return XCTFail("\($0)") }
             XCTAssertEqual(digest, names[17])
         }
