@@ -12,12 +12,16 @@ public struct BackupReport: Sendable {
     /// Events and the newest signed checkpoint in the copied catalog.
     public let events: Int64
     public let checkpoint: String?
-    /// Chunks in the backup, and how many this run copied (the rest were there from an earlier run).
+    /// Chunks in the backup, and how many this run copied (the rest were there from an earlier run). None with
+    /// `chunks: false`.
     public let chunks: Int
     public let copied: Int
     public let copiedBytes: Int64
-    /// Chunks the copied catalog names that are in neither the store nor the backup.
+    /// Chunks the copied catalog names that are not in the backup (with `--no-chunks`: that the vault's store
+    /// does not list).
     public let missing: [String]
+    /// What the backup's manifest says: whether it holds the chunks, and where the catalog keeps them.
+    public let manifest: BackupManifest
 }
 
 /// Backup and restore. A backup folder holds `custody.sqlite` (a consistent snapshot taken with
@@ -25,6 +29,9 @@ public struct BackupReport: Sendable {
 /// secret: a backup is as secret as the data directory) and `chunks/`, a chunk store of its own
 /// filled by name: a chunk already there is not copied again, and each one copied is checked against
 /// its name first. Built bundles, uploads in progress and temporary files are not backed up.
+/// `backup.json` (`BackupManifest`) says whether `chunks/` is there: a backup taken with `chunks: false`
+/// (`--no-chunks`, natural for a vault on object storage) leaves them in the vault's store. The S3 credentials
+/// are never backed up.
 extension Vault {
     static let backupFiles = ["keys/ledger.key", "keys/ledger.pub", "keys/link.secret"]
 
@@ -38,10 +45,12 @@ extension Vault {
 
     /// Backs this vault up into `folder` (made if missing, 0700), incrementally: a supervisor, or the
     /// service account without an officer. Recorded as a `backup` event, before the snapshot, so the
-    /// backup holds it.
-    public func backup(to folder: String, by actor: Actor, progress: ((Int, Int) -> Void)? = nil) throws
-        -> BackupReport {
-        let details = ["backup": String(folder.prefix(500))]
+    /// backup holds it. `chunks: false`: catalog, ledger and keys only; the chunks the snapshot names are
+    /// checked to be listed by the vault's store.
+    public func backup(to folder: String, by actor: Actor, chunks: Bool = true,
+                       progress: ((Int, Int) -> Void)? = nil) throws -> BackupReport {
+        var details = ["backup": String(folder.prefix(500))]
+        if !chunks { details["chunks"] = "none" }
         try authorize(actor, to: .backup, details: details)
         try FS.mkdir(folder, 0o700)
         // Compared with symbolic links resolved: a link to the data directory would have the snapshot
@@ -64,13 +73,23 @@ extension Vault {
         let signers = try Self.checkpointSigners(in: Database(path: snapshot, readOnly: true))
         try copyKeys(into: folder, covering: signers)
         BackupTestHook.reached("keys")
-        let target = try FileChunkStore(root: folder + "/chunks")
-        let (chunks, copied, bytes) = try Self.copyChunks(from: store, to: target, progress: progress)
-        let (events, checkpoint, missing) = try Self.summary(of: Database(path: snapshot, readOnly: true), in: target)
+        let target: ChunkStore = chunks ? try FileChunkStore(root: folder + "/chunks") : store
+        let copied = chunks ? try Self.copyChunks(from: store, to: target, progress: progress) : ChunkCopy.Progress()
+        let copy = try Database(path: snapshot, readOnly: true)
+        let (events, checkpoint, missing) = try Self.summary(of: copy, in: target)
+        let manifest = BackupManifest(chunks: chunks, store: try Self.storeSetting(of: copy).description)
+        try manifest.write(into: folder)
         try FS.rename(snapshot, folder + "/custody.sqlite")
         try FS.fsyncDirectory(folder)
-        return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: chunks, copied: copied,
-                            copiedBytes: bytes, missing: missing)
+        return BackupReport(directory: folder, events: events, checkpoint: checkpoint, chunks: copied.listed,
+                            copied: copied.copied, copiedBytes: copied.bytes, missing: missing, manifest: manifest)
+    }
+
+    /// Where the catalog copy `db` says the chunks are.
+    static func storeSetting(of db: Database) throws -> StoreLocation {
+        let text = try db.query("SELECT value FROM settings WHERE key = ?", [.text(StoreLocation.settingName)])
+            .first?.text(0)
+        return try StoreLocation(text ?? "files", field: StoreLocation.settingName)
     }
 
     /// The events, the newest checkpoint and the chunks missing from `store` of the catalog copy `db`.
@@ -89,80 +108,20 @@ extension Vault {
     }
 
     /// The chunks the catalog in `db` names for exhibits not purged (how many), and those of them `store`
-    /// does not hold.
+    /// does not list (one listing, not a request per chunk).
     static func chunksMissing(named db: Database, from store: ChunkStore) throws -> (named: Int, missing: [String]) {
         let named = try db.query(DeletionRegistry.chunksInUseQuery).compactMap { $0.text(0) }
-        return (named.count, try named.filter { hex in try SHA256Digest(hex: hex).map { try !store.exists($0) } ?? true })
+        let digests = named.compactMap(SHA256Digest.init(hex:))
+        let unreadable = named.filter { SHA256Digest(hex: $0) == nil }
+        return (named.count, unreadable + (try store.unlisted(digests).map(\.hex)))
     }
 
-    /// A restored vault checked: the ledger as `ledger verify` does, and every chunk its catalog names.
-    public func checkRestored() throws -> (ledger: LedgerReport, chunks: Int, missing: [String]) {
-        let chunks = try Self.chunksMissing(named: db, from: store)
-        return (try events.verify(verifier: noteVerifier()), chunks.named, chunks.missing)
-    }
-
-    /// Copies every chunk of `source` that `target` lacks, each checked against its name as it is
-    /// read (a damaged one stops the copy, naming it). Returns the chunks in the target, those copied
-    /// and their bytes.
+    /// Copies every chunk of `source` that `target` lacks, several at once, each checked against its name as it
+    /// is read (a damaged one stops the copy, naming it). `progress` hears the chunks seen and those copied.
     static func copyChunks(from source: ChunkStore, to target: ChunkStore, progress: ((Int, Int) -> Void)?) throws
-        -> (chunks: Int, copied: Int, bytes: Int64) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
-        defer { buffer.deallocate() }
-        var cursor: SHA256Digest?
-        var (seen, copied, bytes) = (0, 0, Int64(0))
-        while true {
-            let page = try source.list(after: cursor, limit: 1000)
-            for digest in page {
-                seen += 1
-                if try target.exists(digest) { continue }
-                let chunk = try source.readChecked(digest, into: buffer)
-                try target.put(digest, chunk)
-                copied += 1
-                bytes += Int64(chunk.count)
-                if copied % 64 == 0 { try target.sync() }
-                progress?(seen, copied)
-            }
-            try target.sync()
-            guard page.count == 1000, let last = page.last else { break }
-            cursor = last
+        -> ChunkCopy.Progress {
+        try ChunkCopy(from: source, to: target, checkExisting: false).all(pageSize: 1000) {
+            progress?($0.copied + $0.alreadyThere, $0.copied)
         }
-        return (seen, copied, bytes)
-    }
-
-    /// Restores the backup in `folder` into `directory`, which must not exist or be empty: keys,
-    /// catalog and every chunk (each checked against its name). Returns the opened vault; the caller
-    /// verifies it (`verify`, `verifyLedger`). A backup without its catalog was interrupted: refused.
-    public static func restoreBackup(from folder: String, into directory: DataDirectory,
-                                     progress: ((Int, Int) -> Void)? = nil) throws -> Vault {
-        if !FS.exists(folder + "/custody.sqlite"), FS.entryExists(folder + "/keys") {
-            throw CustodyError.conflict(.other, "\(folder) is an incomplete backup: custody.sqlite is missing, so the "
-                                        + "backup was interrupted before it finished; run `custody backup \(folder)` "
-                                        + "again to complete it, or restore another backup")
-        }
-        for file in ["custody.sqlite"] + backupFiles where !FS.exists(folder + "/" + file) {
-            throw CustodyError.notFound(.file, "\(folder) is not a custody backup: \(file) is missing")
-        }
-        if FS.entryExists(directory.root),
-           !((try? FileManager.default.contentsOfDirectory(atPath: directory.root))?.isEmpty ?? false) {
-            throw CustodyError.conflict(.dataDirectory, "\(directory.root) exists and is not empty: restore into a "
-                                        + "new folder, never over a data directory")
-        }
-        try FS.mkdir(directory.root, 0o700)
-        try FS.mkdir(directory.keys, 0o700)
-        try FS.mkdir(directory.retiredKeys, 0o700)
-        for file in keyFiles(in: folder) {
-            let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file)))
-            try FS.writeFileDurably(directory.root + "/" + file, bytes, mode: file.hasSuffix(".pub") ? 0o644 : 0o600,
-                                    scratch: directory.keys)
-        }
-        try directory.create()  // the folders; the keys are the backup's
-        let partial = directory.database + ".partial"
-        try Database(path: folder + "/custody.sqlite", readOnly: true).backup(to: partial, wal: true)
-        try FS.rename(partial, directory.database)
-        chmod(directory.database, 0o600)
-        let vault = try Vault(directory: directory)
-        _ = try copyChunks(from: try FileChunkStore(root: folder + "/chunks"), to: vault.store, progress: progress)
-        try FS.fsyncDirectory(directory.root)
-        return vault
     }
 }

@@ -187,15 +187,19 @@ extension Vault {
         try Self.readChunk(digest, size: size, index: index, of: owner, from: store, into: buffer)
     }
 
-    /// The same from any chunk store (a remote worker's view of the shared one).
+    /// The same from any chunk store (a remote worker's view of the shared one). `ifMissing`: what a chunk the
+    /// store does not hold is (by default the damage of `owner`).
     static func readChunk(_ digest: SHA256Digest, size: Int, index: Int, of owner: String, from store: any ChunkStore,
-                          into buffer: UnsafeMutableRawBufferPointer) throws -> UnsafeRawBufferPointer {
+                          into buffer: UnsafeMutableRawBufferPointer, ifMissing: (() -> CustodyError)? = nil) throws
+        -> UnsafeRawBufferPointer {
         func damaged(_ actual: SHA256Digest, _ n: Int) -> CustodyError {
             .integrity(Self.damage(owner, index, digest, "it now hashes to \(actual) (\(n) bytes, expected \(size))"))
         }
         let bytes: UnsafeRawBufferPointer
         do { bytes = try store.readChecked(digest, into: buffer) } catch ChunkStoreError.damaged(_, let actual, let n) {
             throw damaged(actual, n)
+        } catch ChunkStoreError.missing where ifMissing != nil {
+            throw ifMissing!()
         } catch let e as ChunkStoreError {
             throw CustodyError.integrity(Self.damage(owner, index, digest, "\(e)"))
         }

@@ -103,12 +103,15 @@ extension Vault {
 
     /// Records stored bytes as an exhibit (or, when the vault already holds them, as a duplicate) in
     /// one transaction with its ingest event. Every chunk must already be durable.
-    /// `fromUpload`: a dock's upload, whose chunk size is fixed (see `repairCatalog`).
+    /// `fromUpload`: a dock's upload, whose chunk size is fixed (see `repairCatalog`). `carried`: what the caller
+    /// copied with `carryChunksAhead` before its own transaction; nil: done here, before this one.
     func catalogue(sha256: SHA256Digest, total: Int64, chunkSize: Int, chunks: [(SHA256Digest, Int)],
                    probe: MediaProbe.Result, source: IngestSource, actor: Actor,
-                   fromUpload: Bool = false) throws -> IngestResult {
-        try db.transaction {
-            try carryChunksIfMoved(chunks.map(\.0))  // `store migrate` switched stores since this vault opened
+                   fromUpload: Bool = false, carried: CarriedChunks? = nil) throws -> IngestResult {
+        // `store migrate` switched stores since this vault opened: the chunks copied before the writer is taken.
+        let carried = try carried ?? carryChunksAhead(chunks.map(\.0))
+        return try db.transaction {
+            try carryChunksIfMoved(chunks.map(\.0), carried: carried)
             if let repaired = try repairCatalog(sha256: sha256, total: total, chunkSize: chunkSize, chunks: chunks,
                                                 source: source, actor: actor, refuseOtherChunks: !fromUpload) {
                 return repaired

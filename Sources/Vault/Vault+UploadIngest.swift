@@ -32,10 +32,12 @@ extension Vault {
             owner: "upload \(upload.id)"))
         let source = IngestSource(filename: m.filename, device: m.device ?? upload.owner, capturedAt: m.capturedAt,
                                   officer: m.officer)
+        let chunks = received.pieces.map { ($0.digest, $0.size) }
+        let carried = try carryChunksAhead(chunks.map(\.0))
         try db.transaction {
             let result = try catalogue(sha256: received.sha256, total: upload.length, chunkSize: UploadStore.pieceSize,
-                                       chunks: received.pieces.map { ($0.digest, $0.size) }, probe: probe,
-                                       source: source, actor: .device(upload.owner), fromUpload: true)
+                                       chunks: chunks, probe: probe, source: source, actor: .device(upload.owner),
+                                       fromUpload: true, carried: carried)
             try completing(IngestedUpload(id: result.exhibit.id, sha256: result.exhibit.sha256,
                                           duplicate: result.duplicate))
         }

@@ -9,17 +9,21 @@ struct BackupCommand: Command {
     static let name = "backup"
     static let summary = "Back the vault up into a folder while the service runs; later runs copy only new chunks."
     static let usage = """
-        backup DIR [--data DIR] [--json]
+        backup DIR [--no-chunks] [--data DIR] [--json]
 
         DIR gets custody.sqlite (a consistent snapshot of the catalog and ledger, taken with SQLite's online
         backup API while `custody serve` keeps working), keys/ (the ledger key pair and the link secret:
-        keep the backup as safe as the data directory) and chunks/ (every chunk, each checked against its
-        SHA-256 as it is read; a chunk already in DIR is not copied again). Not backed up: built bundles
-        (made again by `custody bundle create`), uploads in progress (docks send them again). Recorded in
-        the ledger (a `backup` event, in the backup). Run it as the service account. Exit 1 if a chunk the
-        catalog names could not be backed up.
+        keep the backup as safe as the data directory), chunks/ (every chunk, each checked against its
+        SHA-256 as it is read; a chunk already in DIR is not copied again) and backup.json (what it holds).
+        With --no-chunks, no chunks/: they stay in the vault's store (natural for an S3 bucket, whose
+        Object Lock keeps them), which is checked to list every chunk the snapshot names. Not backed up:
+        built bundles (made again by `custody bundle create`), uploads in progress (docks send them again),
+        the S3 credentials. Recorded in the ledger (a `backup` event, in the backup). Run it as the service
+        account. Exit 1 if a chunk the catalog names could not be backed up (or is not in the store).
         """
-    static let options: [OptionSpec] = [.data, .json]
+    static let options: [OptionSpec] = [.data, .json,
+                                        .flag("no-chunks", "back up catalog, ledger and keys; leave the chunks in the "
+                                              + "vault's store")]
     static let refusalAction: CustodyEvent.Action? = .backup
 
     let args: Arguments
@@ -36,16 +40,24 @@ struct BackupCommand: Command {
             throw CustodyError.invalidInput(field: "DIR", "the backup folder must be outside the data directory")
         }
         let bar = ProgressBar("backup", unit: "chunks")
-        let report = try vault.backup(to: folder, by: Context.acting(args)) { seen, _ in bar.update(Int64(seen), 0) }
+        let withChunks = !args.flag("no-chunks")
+        let report = try vault.backup(to: folder, by: Context.acting(args), chunks: withChunks) { seen, _ in
+            bar.update(Int64(seen), 0)
+        }
         bar.finish()
         if args.flag("json") {
             Output.json(["backup": report.directory, "events": report.events, "checkpoint": report.checkpoint as Any,
                          "chunks": report.chunks, "copied": report.copied, "copied_bytes": report.copiedBytes,
+                         "chunks_included": withChunks, "chunk_store": report.manifest.store,
                          "missing": report.missing, "ok": report.missing.isEmpty])
-        } else {
+        } else if withChunks {
             print("Backed up \(report.events) events and \(report.chunks) chunks into \(report.directory) "
                   + "(\(report.copied) new, \(Format.bytes(report.copiedBytes))).")
             for chunk in report.missing { print("MISSING  chunk \(chunk): named by the catalog, in no store") }
+        } else {
+            print("Backed up \(report.events) events into \(report.directory), without chunks: they stay in "
+                  + "\(report.manifest.store).")
+            for chunk in report.missing { print("MISSING  chunk \(chunk): named by the catalog, not in the store") }
         }
         return report.missing.isEmpty ? 0 : 1
     }
@@ -61,6 +73,10 @@ struct RestoreBackupCommand: Command {
         and every chunk (each checked against its SHA-256), then checks the ledger as `ledger verify` does
         and that every chunk the catalog names is there. Then run `custody verify` and, with a checkpoint
         kept from before the backup, `custody ledger verify --checkpoint FILE` on NEW. Exit 1 if a check fails.
+        A backup taken with --no-chunks is restored only when its catalog keeps the chunks in an S3 bucket
+        that lists every one it names (checked by listing before anything is written; their bytes are read
+        by `custody verify`). Its credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, saved to
+        NEW/keys/s3.credentials (0600).
         """
     static let options: [OptionSpec] = [.data, .json]
 
@@ -83,13 +99,20 @@ struct RestoreBackupCommand: Command {
         }
         bar.finish()
         let (ledger, chunks, missing) = try vault.checkRestored()
+        let manifest = try BackupManifest.read(from: folder)
         let ok = ledger.isIntact && missing.isEmpty
         if args.flag("json") {
             Output.json(["restored": vault.directory.root, "events": ledger.size, "ledger_intact": ledger.isIntact,
-                         "ledger_problems": ledger.problems, "missing_chunks": missing, "ok": ok])
+                         "ledger_problems": ledger.problems, "chunks": chunks, "missing_chunks": missing,
+                         "chunks_included": manifest.chunks, "chunk_store": try vault.storeLocation().description,
+                         "ok": ok])
         } else {
             for p in ledger.problems { print("LEDGER  \(p)".escapedForTerminal) }
             for chunk in missing { print("MISSING  chunk \(chunk)") }
+            if !manifest.chunks && missing.isEmpty {
+                print("The backup held no chunks: \(try vault.storeLocation()) lists all \(chunks) the catalog "
+                      + "names (listed, not read: run `custody verify` to read them).")
+            }
             print(ok ? "Restored into \(vault.directory.root): \(ledger.size) events and \(chunks) chunks "
                        + "check out."
                      : "FAILED: the restored vault does not check out (above).")

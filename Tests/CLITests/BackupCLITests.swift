@@ -72,6 +72,30 @@ final class BackupCLITests: CLITestCase {
         XCTAssertTrue(notBackup.stderr.contains("is not a custody backup"), notBackup.stderr)
     }
 
+    /// `--no-chunks` of a vault that keeps its chunks in its own folder: allowed (the manifest says so), but no
+    /// restore can reach those chunks, so restoring it is refused, saying why, before anything is written.
+    func testABackupWithoutChunksOfAFileStoreVaultIsNotRestored() throws {
+        try ingest("bodycam-a.mp4")
+        let help = try custody(["backup", "--help"])
+        XCTAssertTrue(help.stdout.contains("--no-chunks"), help.stdout)
+        let made = try XCTUnwrap(try json(try custody(["backup", backup, "--no-chunks", "--json"])) as? [String: Any])
+        XCTAssertEqual(made["ok"] as? Bool, true, "the vault's own folder holds every chunk")
+        XCTAssertEqual(made["chunks_included"] as? Bool, false)
+        XCTAssertEqual(made["chunk_store"] as? String, "files")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: backup + "/chunks"))
+        let restored = dir.file("restored")
+        let r = try runProcess(TestPaths.custodyBinary, ["restore-backup", backup, "--data", restored])
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("holds no chunks (taken with --no-chunks)")
+                      && r.stderr.contains("restore a backup taken without --no-chunks"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: restored), "nothing written")
+
+        // The same folder backed up with its chunks again restores (the manifest says they are there now).
+        XCTAssertEqual(try backupJSON()["chunks_included"] as? Bool, true)
+        let full = try runProcess(TestPaths.custodyBinary, ["restore-backup", backup, "--data", restored, "--json"])
+        XCTAssertEqual(full.status, 0, full.stdout + full.stderr)
+    }
+
     func testDamagedChunksAreNeitherBackedUpNorRestored() throws {
         try ingest("bodycam-a.mp4")
         XCTAssertEqual(try backupJSON()["copied"] as? Int, 1)

@@ -72,16 +72,19 @@ final class RemoteWorkerCLITests: RemoteWorkerCLITestCase {
         XCTAssertEqual(terminate(primary), 0)
     }
 
-    /// A report whose bytes do not match (a chunk stored under a name its bytes do not hash to, or a
-    /// wrong whole SHA-256) is refused and catalogues nothing; a wrong token is refused (401) and recorded.
+    /// A report whose bytes do not match (a chunk stored under a name its bytes do not hash to, a chunk never
+    /// stored, or a wrong whole SHA-256) is refused and catalogues nothing; a wrong token is refused (401) and
+    /// recorded.
     func testReportsWhoseBytesDoNotMatchAreRefusedAndWrongTokensRecorded() throws {
         try makeCase()
         try queue(["EX-000001:\(spec)"])
         try queue(["EX-000002:\(try specFile("s1.json", #"{"clip": [0.5, 2.5]}"#))"])
+        try queue(["EX-000001:\(try specFile("s2.json", #"{"clip": [1.0, 2.0]}"#))"])
         let (primary, port, _) = try servePrimary(leaseSeconds: 60)
         defer { _ = terminate(primary) }
         let token = try addWorker("w-c")
         let first = try lease(port, token: token), second = try lease(port, token: token)
+        let third = try lease(port, token: token)
         XCTAssertEqual(first["bundle"] as? String, "BN-000001")
         XCTAssertEqual(second["bundle"] as? String, "BN-000002")
         XCTAssertEqual((first["chunks"] as? [[String: Any]])?.isEmpty, false)
@@ -100,17 +103,25 @@ final class RemoteWorkerCLITests: RemoteWorkerCLITestCase {
         XCTAssertEqual(wrong.0, 400, wrong.1)
         XCTAssertTrue(wrong.1.contains("not the \(nameX) reported"), wrong.1)
 
+        // A chunk the worker never stored: its read finds it missing, and says so.
+        let never = Data("bytes the worker never stored\n".utf8)
+        let nameNever = try sha256(never)
+        let absent = try report(port, token: token, lease: third, storing: nil, as: nameNever, size: never.count,
+                                sha256: nameNever)
+        XCTAssertEqual(absent.0, 400, absent.1)
+        XCTAssertTrue(absent.1.contains("chunk 0 (\(nameNever)) is not in the store"), absent.1)
+
         // Nothing catalogued; both clips wait for another try, their failures recorded.
         XCTAssertEqual(try sqliteLines("SELECT COUNT(*) FROM exhibits"), ["2"])
         XCTAssertEqual(try cataloguedRedactions(), [])
-        for id in ["BN-000001", "BN-000002"] {
+        for id in ["BN-000001", "BN-000002", "BN-000003"] {
             let job = try show(id)
             XCTAssertEqual(job["state"] as? String, "queued")
             XCTAssertTrue((job["items"] as? [[String: Any]])?.first?["derived"] is NSNull, "\(job)")
             XCTAssertTrue((job["error"] as? String)?.contains("the worker's report was refused") == true, "\(job)")
         }
         XCTAssertEqual(try sqliteLines("SELECT COUNT(*) FROM events WHERE action = 'redact' AND outcome = 'failed' "
-                                       + "AND actor = 'w-c' AND actor_kind = 'worker'"), ["2"])
+                                       + "AND actor = 'w-c' AND actor_kind = 'worker'"), ["3"])
 
         // Wrong tokens: refused (401) and recorded, never named.
         let officer = try addOfficer("eo.2", role: "evidence-officer")
@@ -169,11 +180,14 @@ final class RemoteWorkerCLITests: RemoteWorkerCLITestCase {
 
     /// Writes `bytes` into the store as chunk `name` and reports, under `lease`, a file of that one chunk
     /// of `size` bytes whose SHA-256 is `sha256`.
-    private func report(_ port: Int, token: String, lease: [String: Any], storing bytes: Data, as name: String,
+    /// Reports one chunk `name` of `size` bytes, stored first with `bytes` (nil: not stored).
+    private func report(_ port: Int, token: String, lease: [String: Any], storing bytes: Data?, as name: String,
                         size: Int, sha256: String) throws -> (Int, String) {
-        let folder = data + "/chunks/\(name.prefix(2))"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try bytes.write(to: URL(fileURLWithPath: folder + "/" + name))
+        if let bytes {
+            let folder = data + "/chunks/\(name.prefix(2))"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try bytes.write(to: URL(fileURLWithPath: folder + "/" + name))
+        }
         return try post(port, "/api/v1/worker/leases/\(lease["lease"]!)/done", token: token, body: [
             "sha256": sha256, "size": size, "chunk_size": size, "chunks": [["sha256": name, "size": size]],
         ])

@@ -93,8 +93,28 @@ final class S3MigrateCLITests: S3CLITestCase {
         // The vault opened before the switch catalogues into the new store; it runs no retention on the old one.
         let late = dir.file("late.bin")
         try Data(repeating: 0x5a, count: 3 * piece + 10).write(to: URL(fileURLWithPath: late))
+        // Its chunks go to the new store before its catalogue's transaction: while another connection holds the
+        // writer (as the service's other requests may), they arrive in the bucket all the same.
+        let before = try allNames(bucket).count
+        let holding = Unchecked(value: (try Vault(directory: DataDirectory(root: data)), bucket, HeldWriter()))
+        let held = DispatchSemaphore(value: 0), released = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let (holder, bucket, seen) = holding.value
+            try? holder.db.transaction {
+                held.signal()
+                let deadline = Date().addingTimeInterval(8)  // under the ingest's busy timeout of 10 s
+                repeat {
+                    seen.objects = (try? bucket.list(after: nil, limit: 1000).count) ?? 0
+                    usleep(20_000)
+                } while seen.objects < before + 2 && Date() < deadline
+            }
+            released.signal()
+        }
+        held.wait()
         let stored = try early.ingest(path: late, source: IngestSource(filename: "late.bin", device: "BW2-1"),
                                       actor: .officer(Self.supervisor), chunkSize: piece)
+        released.wait()
+        XCTAssertEqual(holding.value.2.objects, before + 2, "the 2 different chunks copied while the writer was held")
         XCTAssertThrowsError(try early.runRetention(by: .officer(Self.supervisor)))
         XCTAssertEqual(Set(try allNames(bucket).map(\.hex)), Set(try sqliteLines("SELECT chunk FROM exhibit_chunks")))
 
@@ -108,4 +128,9 @@ final class S3MigrateCLITests: S3CLITestCase {
         XCTAssertEqual(try custody(["export", stored.exhibit.id, "--out", dir.file("late.out"), "--reason", "c"]).status, 0)
         XCTAssertEqual(try custody(["ledger", "verify"]).status, 0)
     }
+}
+
+/// What the thread holding the writer saw in the bucket.
+private final class HeldWriter: @unchecked Sendable {
+    var objects = 0
 }

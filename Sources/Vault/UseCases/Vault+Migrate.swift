@@ -28,12 +28,15 @@ public struct StoreMigrationReport: Sendable {
 /// 1. Copies every chunk of the old store, each read checked against its name (a damaged one stops the move,
 ///    named) and written with the PUT checks. One found intact in the new store is not copied again, so a run
 ///    killed part-way is resumed by running it again.
-/// 2. Checks every chunk an exhibit references is in the new store (`HEAD`), copying those catalogued meanwhile.
+///    Several chunks at once (`ChunkCopy`), a page of names at a time, the new store synced after each page.
+/// 2. Checks every chunk an exhibit references is in the new store (by listing it), copying those catalogued
+///    meanwhile.
 /// 3. In one write transaction, copies what was catalogued since and switches the `chunk_store` setting, with a
 ///    `key` event (`change: chunk store`). From then on every process opening the vault uses the new store. A
 ///    vault opened before (the service's) that catalogues after the switch first copies that ingest's chunks to
-///    the new store in the same transaction (`carryChunksIfMoved`), so nothing catalogued is missing from it; a
-///    retention run or gc of such a vault refuses and runs again on a fresh one.
+///    the new store before its transaction (`carryChunksAhead`) and, in it, checks they are there
+///    (`carryChunksIfMoved`), so nothing catalogued is missing from it; a retention run or gc of such a vault
+///    refuses and runs again on a fresh one.
 /// The old store is left as it was (a copy to remove by hand once the new one is trusted).
 extension Vault {
     public func migrateStore(to target: StoreLocation, by actor: Actor,
@@ -52,37 +55,25 @@ extension Vault {
                                           lockSeconds: { try self.defaultLockSeconds() })
         _ = try Self.saveCredentials(for: target, in: directory)
         var report = StoreMigrationReport(from: openedStore, to: target)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
-        defer { buffer.deallocate() }
-        var cursor: SHA256Digest?
-        repeat {
-            let page = try store.list(after: cursor, limit: 256)
-            for chunk in page {
-                if try copy(chunk, to: destination, buffer) { report.copied += 1 } else { report.alreadyThere += 1 }
-            }
-            try destination.sync()
-            report.listed += page.count
-            progress?(report)
-            cursor = page.last
-            if page.count < 256 { break }
-        } while true
-        var checked = Set<SHA256Digest>()
-        for chunk in try referencedChunks() {
-            if try !destination.exists(chunk) {
-                try copy(chunk, to: destination, buffer)
-                try destination.sync()
-                report.caughtUp += 1
-                guard try destination.exists(chunk) else { throw ChunkStoreError.missing(chunk) }
-            }
-            checked.insert(chunk)
+        let copier = ChunkCopy(from: store, to: destination, checkExisting: true)
+        let start = report
+        let copied = try copier.all { done in
+            var now = start
+            (now.listed, now.copied, now.alreadyThere) = (done.listed, done.copied, done.alreadyThere)
+            progress?(now)
         }
+        (report.listed, report.copied, report.alreadyThere) = (copied.listed, copied.copied, copied.alreadyThere)
+        progress?(report)
+        // Catalogued while the copy ran: found missing by one listing of the new store, not a HEAD per chunk.
+        let referenced = try referencedChunks()
+        let missing = try destination.unlisted(referenced)
+        report.caughtUp = try copier.chunks(missing).copied
+        if let lost = try destination.unlisted(missing).first { throw ChunkStoreError.missing(lost) }
+        var checked = Set(referenced)
         try db.transaction {
-            for chunk in try referencedChunks() where !checked.contains(chunk) {
-                try copy(chunk, to: destination, buffer)
-                report.caughtUp += 1
-                checked.insert(chunk)
-            }
-            try destination.sync()
+            let since = try referencedChunks().filter { !checked.contains($0) }
+            report.caughtUp += try copier.chunks(since).copied
+            checked.formUnion(since)
             report.checked = checked.count
             try catalog.setSetting(StoreLocation.settingName, target.description)
             details["from"] = openedStore.description
@@ -91,20 +82,6 @@ extension Vault {
         }
         do { report.locks = try Vault(directory: directory).syncLocks() } catch { report.lockFailure = "\(error)" }
         return report
-    }
-
-    /// Copies one chunk from this vault's store to `target` unless it holds it intact; true when copied.
-    @discardableResult
-    private func copy(_ chunk: SHA256Digest, to target: ChunkStore, _ buffer: UnsafeMutableRawBufferPointer) throws
-        -> Bool {
-        if try target.exists(chunk) {
-            do {
-                _ = try target.readChecked(chunk, into: buffer)
-                return false
-            } catch ChunkStoreError.damaged, ChunkStoreError.tooLarge {}  // written again below, as `put` does
-        }
-        try target.put(chunk, store.readChecked(chunk, into: buffer))
-        return true
     }
 
     /// Every chunk an exhibit that is not purged references.
@@ -129,14 +106,29 @@ extension Vault {
         }
     }
 
-    /// In a catalogue's transaction: when the store moved since this vault opened, copies `chunks` (just stored in
-    /// the old one) to the new one first, so everything catalogued is in the store the catalog names.
-    func carryChunksIfMoved(_ chunks: [SHA256Digest]) throws {
-        guard let moved = try storeMoved() else { return }
+    /// Before a catalogue's transaction: when the store moved since this vault opened, copies `chunks` (just stored
+    /// in the old one) to the new one, so that the transaction need not hold the writer through that network I/O.
+    func carryChunksAhead(_ chunks: [SHA256Digest]) throws -> CarriedChunks {
+        guard let moved = try storeMoved() else { return CarriedChunks(to: nil) }
         let target = try Self.openStore(moved, directory: directory, lockSeconds: { try self.defaultLockSeconds() })
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ChunkSize.maximum, alignment: 4096)
-        defer { buffer.deallocate() }
-        for chunk in Set(chunks) { try copy(chunk, to: target, buffer) }
-        try target.sync()
+        _ = try ChunkCopy(from: store, to: target, checkExisting: true).chunks(chunks)
+        return CarriedChunks(to: (moved, target))
     }
+
+    /// In a catalogue's transaction: when the store moved since this vault opened, makes sure `chunks` are in the
+    /// store the catalog names now, so everything catalogued is there. Where `carryChunksAhead` copied them to that
+    /// very store, it only asks the store they are still there (several at once), copying one a `store gc` took
+    /// meanwhile; otherwise (the store moved, or moved again, since) it copies them here.
+    func carryChunksIfMoved(_ chunks: [SHA256Digest], carried: CarriedChunks) throws {
+        guard let moved = try storeMoved() else { return }
+        let ahead = carried.to.flatMap { $0.location == moved ? $0.store : nil }
+        let target = try ahead ?? Self.openStore(moved, directory: directory,
+                                                 lockSeconds: { try self.defaultLockSeconds() })
+        _ = try ChunkCopy(from: store, to: target, checkExisting: ahead == nil).chunks(chunks)
+    }
+}
+
+/// Where `carryChunksAhead` copied a catalogue's chunks: nil when the store had not moved.
+struct CarriedChunks {
+    let to: (location: StoreLocation, store: any ChunkStore)?
 }

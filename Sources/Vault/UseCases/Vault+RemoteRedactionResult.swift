@@ -24,8 +24,8 @@ public struct RedactionReport: Sendable {
 
 extension Vault {
     /// Catalogues a remote worker's redaction under its lease `leaseID`, trusting nothing the worker says
-    /// of the bytes: each listed chunk must be in the store, and the file is read back from it, every
-    /// chunk checked against its name and size and the whole against the reported SHA-256, then probed.
+    /// of the bytes: the file is read back from the store (a listed chunk it does not hold refuses the report),
+    /// every chunk checked against its name and size and the whole against the reported SHA-256, then probed.
     /// It is then catalogued as `redact` catalogues a redaction (the same events and details, the worker
     /// the actor, the officer who queued the job named) and noted as the clip's derived exhibit, in the
     /// transaction that checks the lease is still the worker's. A report that does not hold is refused
@@ -54,12 +54,13 @@ extension Vault {
                                         details: remoteDetails(job, spec: spec, lease: leaseID, [:]),
                                         damagedPackets: report.damagedPackets, droppedStreams: report.droppedStreams)
         source.officer = job.createdBy
+        let carried = try carryChunksAhead(report.chunks.map(\.digest))
         do {
             return try db.transaction {
                 guard try bundleRegistry.redactionLease(leaseID, owner: worker) != nil else { throw LeaseLost() }
                 let result = try catalogue(sha256: report.sha256, total: report.size, chunkSize: report.chunkSize,
                                            chunks: report.chunks.map { ($0.digest, $0.size) }, probe: probe,
-                                           source: source, actor: .worker(worker))
+                                           source: source, actor: .worker(worker), carried: carried)
                 try bundleRegistry.setDerived(job.id, index: lease.item.index, derived: result.exhibit.id)
                 try bundleRegistry.endRedactionLease(leaseID)
                 return result
@@ -70,7 +71,8 @@ extension Vault {
     }
 
     /// The chunk list is whole and consistent (every chunk but the last `chunkSize` bytes, their sum the
-    /// size), every chunk is in the store, and the bytes read back hash to the reported SHA-256.
+    /// size), every chunk is in the store (found by reading it), and the bytes read back hash to the reported
+    /// SHA-256.
     private func checkReport(_ report: RedactionReport, owner: String) throws {
         guard (1...Self.maxChunkSize).contains(report.chunkSize) else {
             throw CustodyError.invalidInput(field: "chunk_size", "the chunk size must be 1-\(Self.maxChunkSize) bytes")
@@ -81,14 +83,15 @@ extension Vault {
             throw CustodyError.invalidInput(field: "chunks", "the chunk list does not add up to \(report.size) bytes "
                                             + "in chunks of \(report.chunkSize) (only the last may be shorter)")
         }
-        for (index, chunk) in report.chunks.enumerated() where try !store.exists(chunk.digest) {
-            throw CustodyError.invalidInput(field: "chunks", "chunk \(index) (\(chunk.digest)) is not in the store")
-        }
         let whole = SHA256()
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: report.chunkSize, alignment: 4096)
         defer { buffer.deallocate() }
+        // No `exists` first: the read finds a chunk the worker did not store (one request per chunk, not two).
         for (index, chunk) in report.chunks.enumerated() {
-            whole.update(try readChunk(chunk.digest, size: chunk.size, index: index, of: owner, into: buffer))
+            whole.update(try Self.readChunk(chunk.digest, size: chunk.size, index: index, of: owner, from: store,
+                                            into: buffer) {
+                CustodyError.invalidInput(field: "chunks", "chunk \(index) (\(chunk.digest)) is not in the store")
+            })
         }
         let actual = whole.finalize()
         guard actual == report.sha256 else {
