@@ -44,7 +44,7 @@ final class DirectWriteTests: XCTestCase {
     }
 
     func testEverySizeAndAlignmentRoundTrips() throws {
-        let dir = TemporaryDirectory()
+        let dir = TemporaryDirectory(onDisk: true)
         for (i, (count, offset)) in [(0, 0), (17, 0), (4096, 0), (3 * 4096 + 17, 0), (bytes.count, 0),
                                      (3 * 4096, 100), (bytes.count - 1, 1)].enumerated() {
             let path = dir.file("f\(i)")
@@ -62,7 +62,7 @@ final class DirectWriteTests: XCTestCase {
     }
 
     func testTheAlignedPartBypassesThePageCache() throws {
-        let dir = TemporaryDirectory()
+        let dir = TemporaryDirectory(onDisk: true)
         let path = dir.file("direct")
         // tmpfs is the page cache: it accepts O_DIRECT (since Linux 6.6) but keeps every page.
         if let type = filesystemType(dir.path), type == "tmpfs" { throw XCTSkip("\(dir.path) is on tmpfs") }

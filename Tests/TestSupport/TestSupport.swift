@@ -35,9 +35,14 @@ public final class TemporaryDirectory: @unchecked Sendable {
     public let url: URL
     public var path: String { url.path }
 
-    public init(_ label: String = "custody-test") {
+    /// A new folder under `$TMPDIR`, or with `onDisk` under `$CUSTODY_TEST_DISK_TMPDIR` when it is set: a test
+    /// of what only a disk filesystem does (direct I/O, another filesystem than tmpfs) asks for that, as
+    /// `Scripts/test` runs the suite with `$TMPDIR` on tmpfs where there is room (fsync there costs nothing).
+    public init(_ label: String = "custody-test", onDisk: Bool = false) {
         let name = "\(label)-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8))"
-        url = FileManager.default.temporaryDirectory.appendingPathComponent(name)
+        let disk = onDisk ? ProcessInfo.processInfo.environment["CUSTODY_TEST_DISK_TMPDIR"].map(URL.init(fileURLWithPath:))
+            : nil
+        url = (disk ?? FileManager.default.temporaryDirectory).appendingPathComponent(name)
         try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 

@@ -10,7 +10,7 @@ import XCTest
 /// volume mounted or linked there): their temporaries must be renamed within that filesystem.
 final class CrossFilesystemTests: XCTestCase {
     func testChunksAndKeysOnAnotherFilesystemStillStoreAndExport() throws {
-        let dir = TemporaryDirectory()
+        let dir = TemporaryDirectory(onDisk: true)
         let elsewhere = "/dev/shm/custody-test-\(getpid())-\(UUID().uuidString.prefix(8))"
         try FS.mkdir(elsewhere, 0o700)
         defer { try? FileManager.default.removeItem(atPath: elsewhere) }
