@@ -11,24 +11,24 @@ import Storage
 /// bytes) is not sent again by `adopt`, which would pay a 412 and a GET to read it back: the check of objects
 /// found present from elsewhere is the same as ever, in `upload`.
 extension S3ChunkStore: EarlyChunkStore {
-    public func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
+    public func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> EarlyOutcome {
         let repaired = try upload(digest, Array(bytes))
-        StoredEarly.shared.insert(earlyKey(digest), repaired: repaired)
-        return true
+        StoredEarly.shared.insert(earlyKey(digest))
+        return repaired ? .repaired : .stored
     }
 
     public func forgetEarly(_ digest: SHA256Digest) { StoredEarly.shared.take(earlyKey(digest)) }
 
     /// The chunks stored early by this process are taken as they are (their files removed, after the others'
     /// `sync`); the others are copied (`adoptByCopy`). A chunk stored early that was found damaged and written
-    /// again is named by `takeRepaired` now, for this completion to record.
+    /// again is not named by `takeRepaired`: its upload recorded it (`storeEarly` said so).
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         let early = files.filter { FS.exists($0.path) && StoredEarly.shared.contains(earlyKey($0.digest)) }
         let earlyPaths = Set(early.map(\.path))
         try adoptByCopy(files.filter { !earlyPaths.contains($0.path) })
         for (path, digest) in early {
             unlink(path)
-            if StoredEarly.shared.take(earlyKey(digest)) == true { mutex.withLock { repaired.append(digest) } }
+            StoredEarly.shared.take(earlyKey(digest))
         }
     }
 
@@ -46,29 +46,27 @@ final class StoredEarly: @unchecked Sendable {
     /// About 256 GiB of 4 MiB pieces stored early and not yet adopted.
     static let limit = 65_536
     private let lock = NSLock()
-    /// Each name with whether its PUT repaired a damaged object; `order` is the order of insertion.
-    private var stored: [String: Bool] = [:]
+    /// The names; `order` is the order of insertion.
+    private var stored: Set<String> = []
     private var order: [String] = []
 
-    func insert(_ key: String, repaired: Bool) {
+    func insert(_ key: String) {
         lock.withLock {
-            if stored.updateValue(repaired || stored[key] == true, forKey: key) == nil { order.append(key) }
+            if stored.insert(key).inserted { order.append(key) }
             guard order.count > Self.limit else { return }
             let dropped = order.prefix(order.count - Self.limit / 2)
-            for key in dropped { stored[key] = nil }
+            for key in dropped { stored.remove(key) }
             order.removeFirst(dropped.count)
         }
     }
 
-    func contains(_ key: String) -> Bool { lock.withLock { stored[key] != nil } }
+    func contains(_ key: String) -> Bool { lock.withLock { stored.contains(key) } }
 
-    /// Forgets the name; returns whether its PUT repaired the object (nil when it was not there).
-    @discardableResult
-    func take(_ key: String) -> Bool? {
+    /// Forgets the name.
+    func take(_ key: String) {
         lock.withLock {
-            guard let repaired = stored.removeValue(forKey: key) else { return nil }
+            guard stored.remove(key) != nil else { return }
             order.removeAll { $0 == key }
-            return repaired
         }
     }
 }

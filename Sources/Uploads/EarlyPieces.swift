@@ -29,6 +29,8 @@ final class EarlyPieces: @unchecked Sendable {
         var queued = 0
         /// The chunks stored, and through which store.
         var stored: [(SHA256Digest, any EarlyChunkStore)] = []
+        /// The chunks whose object held other bytes and was written again: for `settle` to hand to the ledger.
+        var repaired: [SHA256Digest] = []
     }
 
     private let lock = NSLock()
@@ -51,8 +53,10 @@ final class EarlyPieces: @unchecked Sendable {
             upload.queues[lane].async { [self] in
                 guard lock.withLock({ !upload.stopped && ticket > upload.failedBefore[lane] }) else { return }
                 do {
-                    if try Self.store(piece, in: target.value) {
-                        lock.withLock { upload.stored.append((piece.digest, target.value)) }
+                    let outcome = try Self.store(piece, in: target.value)
+                    lock.withLock {
+                        if outcome != .notStored { upload.stored.append((piece.digest, target.value)) }
+                        if outcome == .repaired { upload.repaired.append(piece.digest) }
                     }
                 } catch {
                     lock.withLock { upload.failedBefore[lane] = upload.queued }
@@ -64,23 +68,26 @@ final class EarlyPieces: @unchecked Sendable {
     /// Skips what is still queued for upload `id` and waits for the PUTs under way: before its completion
     /// adopts the pieces (which sends those not stored yet, in parallel) or its pieces are removed. `abandoned`:
     /// the upload ends without completing, so the store forgets which of its chunks were stored early (nothing
-    /// keeps them from `store gc` now).
-    func settle(_ id: String, abandoned: Bool = false) {
-        guard let upload = lock.withLock({ uploads.removeValue(forKey: id) }) else { return }
+    /// keeps them from `store gc` now). Returns the chunks its early PUTs found damaged and wrote again, however
+    /// the upload ends: the caller records them (`CustodyEvent.chunkRepaired`), once.
+    @discardableResult
+    func settle(_ id: String, abandoned: Bool = false) -> [SHA256Digest] {
+        guard let upload = lock.withLock({ uploads.removeValue(forKey: id) }) else { return [] }
         lock.withLock { upload.stopped = true }
         for queue in upload.queues { queue.sync {} }
         if abandoned { for (digest, store) in upload.stored { store.forgetEarly(digest) } }
+        return lock.withLock { upload.repaired }
     }
 
-    /// Reads one piece file and stores it; returns whether the store took it. A file that is not its full size is
-    /// left to `adopt`.
+    /// Reads one piece file and stores it; returns what the store did. A file that is not its full size is left
+    /// to `adopt`.
     private static func store(_ piece: (path: String, digest: SHA256Digest, size: Int), in store: any EarlyChunkStore)
-        throws -> Bool {
+        throws -> EarlyOutcome {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piece.size, alignment: 4096)
         defer { buffer.deallocate() }
         let fd = try FS.open(piece.path, O_RDONLY | O_CLOEXEC)
         defer { close(fd) }
-        guard try FS.readFull(fd, buffer, path: piece.path) == piece.size else { return false }
+        guard try FS.readFull(fd, buffer, path: piece.path) == piece.size else { return .notStored }
         return try store.storeEarly(piece.digest, UnsafeRawBufferPointer(buffer))
     }
 }

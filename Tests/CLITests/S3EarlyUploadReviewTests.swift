@@ -33,13 +33,13 @@ extension S3EarlyUploadCLITests {
 
     /// EX-000001's first chunk is damaged in the bucket; the dock sends the same recording again, 9 of 10 MiB,
     /// and abandons it. Its early PUT found the damage and wrote the chunk again: the ledger must say so, as a
-    /// completion's `adopt` would have (`recordRepairs`). Today `forgetEarly` drops the repair with the name.
+    /// completion's `adopt` would have (`recordRepairs`). `settle` hands it to the ledger.
     func testARepairMadeEarlyIsRecordedWhenItsUploadIsAbandoned() throws {
         try repairEarly(abandon: true)
     }
 
     /// The same with the second upload completed (a duplicate of EX-000001): passes today, and shows the query
-    /// above finds the event a completion writes.
+    /// above finds the event a completion writes (once).
     func testARepairMadeEarlyIsRecordedWhenItsUploadCompletes() throws {
         try repairEarly(abandon: false)
     }

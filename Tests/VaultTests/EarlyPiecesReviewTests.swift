@@ -19,7 +19,7 @@ final class EarlyPiecesReviewTests: XCTestCase {
         private(set) var most = 0
         init(_ store: S3ChunkStore) { self.store = store }
 
-        func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> Bool {
+        func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> EarlyOutcome {
             lock.withLock { now += 1; most = max(most, now) }
             defer { lock.withLock { now -= 1 } }
             return try store.storeEarly(digest, bytes)
