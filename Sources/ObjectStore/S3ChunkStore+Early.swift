@@ -11,8 +11,8 @@ import Storage
 /// bytes) is not sent again by `adopt`, which would pay a 412 and a GET to read it back: the check of objects
 /// found present from elsewhere is the same as ever, in `upload`.
 extension S3ChunkStore: EarlyChunkStore {
-    public func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> EarlyOutcome {
-        let repaired = try upload(digest, Array(bytes))
+    public func storeEarly(_ digest: SHA256Digest, _ bytes: [UInt8]) throws -> EarlyOutcome {
+        let repaired = try upload(digest, bytes)
         StoredEarly.shared.insert(earlyKey(digest))
         return repaired ? .repaired : .stored
     }

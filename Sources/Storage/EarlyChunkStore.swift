@@ -11,7 +11,7 @@ public protocol EarlyChunkStore: ChunkStore {
     /// bytes and was written again, for the caller to record (a later `adopt` does not name it in
     /// `takeRepaired`). `notStored` when the store gains nothing from it and did nothing. The caller guarantees
     /// `digest` is the SHA-256 of `bytes`.
-    func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> EarlyOutcome
+    func storeEarly(_ digest: SHA256Digest, _ bytes: [UInt8]) throws -> EarlyOutcome
     /// Forgets that the chunk was stored early (its upload ended without completing): nothing protects it from
     /// deletion now, so a later `adopt` of it must send it again.
     func forgetEarly(_ digest: SHA256Digest)
@@ -24,7 +24,7 @@ public enum EarlyOutcome: Sendable, Equatable {
 
 extension DeferredChunkStore: EarlyChunkStore {
     /// The opened store's, when it has one; `notStored` otherwise.
-    public func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> EarlyOutcome {
+    public func storeEarly(_ digest: SHA256Digest, _ bytes: [UInt8]) throws -> EarlyOutcome {
         guard let store = try open() as? EarlyChunkStore else { return .notStored }
         return try store.storeEarly(digest, bytes)
     }

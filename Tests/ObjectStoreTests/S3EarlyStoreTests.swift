@@ -51,7 +51,7 @@ final class S3EarlyStoreTests: XCTestCase {
         let (store, requests, other) = try counted()
         let early = try piece("stored early by this process")
         let elsewhere = try piece("stored by another process")
-        XCTAssertEqual(try early.bytes.withUnsafeBytes { try store.storeEarly(early.digest, $0) }, .stored)
+        XCTAssertEqual(try store.storeEarly(early.digest, early.bytes), .stored)
         XCTAssertEqual(try ChunkStoreConformance.readChecked(other, early.digest), early.bytes, "durable already")
         try elsewhere.bytes.withUnsafeBytes { try other.put(elsewhere.digest, $0) }
         try other.sync()
@@ -71,7 +71,7 @@ final class S3EarlyStoreTests: XCTestCase {
         let forgotten = try piece("its upload was abandoned")
         let deleted = try piece("deleted by this process")
         for p in [forgotten, deleted] {
-            XCTAssertEqual(try p.bytes.withUnsafeBytes { try store.storeEarly(p.digest, $0) }, .stored)
+            XCTAssertEqual(try store.storeEarly(p.digest, p.bytes), .stored)
         }
         store.forgetEarly(forgotten.digest)
         try store.delete(deleted.digest)
@@ -87,7 +87,7 @@ final class S3EarlyStoreTests: XCTestCase {
         let (store, _, _) = try counted()
         let p = try piece("the recording's piece")
         try S3TestStores.overwrite(store, p.digest, Array("tampered".utf8))
-        XCTAssertEqual(try p.bytes.withUnsafeBytes { try store.storeEarly(p.digest, $0) }, .repaired)
+        XCTAssertEqual(try store.storeEarly(p.digest, p.bytes), .repaired)
         XCTAssertEqual(store.takeRepaired(), [])
         try store.adopt([(p.path, p.digest)])
         XCTAssertEqual(store.takeRepaired(), [], "recorded once, by the upload")

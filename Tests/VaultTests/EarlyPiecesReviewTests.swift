@@ -19,7 +19,7 @@ final class EarlyPiecesReviewTests: XCTestCase {
         private(set) var most = 0
         init(_ store: S3ChunkStore) { self.store = store }
 
-        func storeEarly(_ digest: SHA256Digest, _ bytes: UnsafeRawBufferPointer) throws -> EarlyOutcome {
+        func storeEarly(_ digest: SHA256Digest, _ bytes: [UInt8]) throws -> EarlyOutcome {
             lock.withLock { now += 1; most = max(most, now) }
             defer { lock.withLock { now -= 1 } }
             return try store.storeEarly(digest, bytes)
@@ -55,7 +55,7 @@ final class EarlyPiecesReviewTests: XCTestCase {
         let ids = (0..<24).map { _ in Hex.encode(Array(UUID().uuidString.utf8.prefix(16))) }
         var uploads: [(String, [(path: String, digest: SHA256Digest, size: Int)])] = []
         for id in ids {
-            uploads.append((id, try (0..<3).map { index in
+            uploads.append((id, (0..<3).map { index in
                 let bytes = Array("\(id)/\(index)".utf8) + [UInt8](repeating: UInt8(index), count: 1 << 20)
                 let path = folder.file("\(id)-p\(index)")
                 XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
