@@ -19,17 +19,34 @@ extension S3ChunkStore: EarlyChunkStore {
 
     public func forgetEarly(_ digest: SHA256Digest) { StoredEarly.shared.take(earlyKey(digest)) }
 
-    /// The chunks stored early by this process are taken as they are (their files removed, after the others'
+    /// The chunks stored early by this process and still in the bucket (a HEAD each, in parallel: one deleted
+    /// outside custody meanwhile is sent again) are taken as they are (their files removed, after the others'
     /// `sync`); the others are copied (`adoptByCopy`). A chunk stored early that was found damaged and written
     /// again is not named by `takeRepaired`: its upload recorded it (`storeEarly` said so).
     public func adopt(_ files: [(path: String, digest: SHA256Digest)]) throws {
         let early = files.filter { FS.exists($0.path) && StoredEarly.shared.contains(earlyKey($0.digest)) }
-        let earlyPaths = Set(early.map(\.path))
-        try adoptByCopy(files.filter { !earlyPaths.contains($0.path) })
-        for (path, digest) in early {
-            unlink(path)
-            StoredEarly.shared.take(earlyKey(digest))
+        let present = try exist(early.map(\.digest))
+        let kept = zip(early, present).filter(\.1).map(\.0)
+        let keptPaths = Set(kept.map(\.path))
+        try adoptByCopy(files.filter { !keptPaths.contains($0.path) })
+        for (path, _) in kept { unlink(path) }
+        for (_, digest) in early { StoredEarly.shared.take(earlyKey(digest)) }
+    }
+
+    /// Whether the bucket holds each of `digests`: their HEADs, up to 8 at a time.
+    func exist(_ digests: [SHA256Digest]) throws -> [Bool] {
+        guard !digests.isEmpty else { return [] }
+        var answers = [Result<Bool, any Error>](repeating: .success(false), count: digests.count)
+        let lanes = min(8, digests.count)
+        answers.withUnsafeMutableBufferPointer { buffer in
+            let slots = Unchecked(value: buffer)  // each lane writes its own indices
+            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+                for index in stride(from: lane, to: digests.count, by: lanes) {
+                    slots.value[index] = Result { try exists(digests[index]) }
+                }
+            }
         }
+        return try answers.map { try $0.get() }
     }
 
     /// A chunk's name in `StoredEarly`: the store's location (endpoint, bucket, prefix) and the digest; every vault
