@@ -63,27 +63,22 @@ final class StoredEarly: @unchecked Sendable {
     /// About 256 GiB of 4 MiB pieces stored early and not yet adopted.
     static let limit = 65_536
     private let lock = NSLock()
-    /// The names; `order` is the order of insertion.
-    private var stored: Set<String> = []
-    private var order: [String] = []
+    /// Each name with its turn of insertion (the oldest go first at the limit).
+    private var stored: [String: Int] = [:]
+    private var turn = 0
 
     func insert(_ key: String) {
         lock.withLock {
-            if stored.insert(key).inserted { order.append(key) }
-            guard order.count > Self.limit else { return }
-            let dropped = order.prefix(order.count - Self.limit / 2)
-            for key in dropped { stored.remove(key) }
-            order.removeFirst(dropped.count)
+            turn += 1
+            stored[key] = stored[key] ?? turn
+            guard stored.count > Self.limit else { return }
+            let kept = stored.sorted { $0.value < $1.value }.suffix(Self.limit / 2)
+            stored = Dictionary(uniqueKeysWithValues: kept.map { ($0.key, $0.value) })
         }
     }
 
-    func contains(_ key: String) -> Bool { lock.withLock { stored.contains(key) } }
+    func contains(_ key: String) -> Bool { lock.withLock { stored[key] != nil } }
 
     /// Forgets the name.
-    func take(_ key: String) {
-        lock.withLock {
-            guard stored.remove(key) != nil else { return }
-            order.removeAll { $0 == key }
-        }
-    }
+    func take(_ key: String) { lock.withLock { stored[key] = nil } }
 }

@@ -13,8 +13,9 @@ import Storage
 /// `limit` PUTs in flight at once, `lanes` of them for one upload; a piece waits in its upload's list, holding
 /// neither memory nor a thread, until its turn, when it is read back from its file and stored. A request only
 /// queues the work and never waits for the network. A piece file is never removed here: the completion's `adopt`
-/// removes it, once its chunk is stored. A failed PUT (the store down) drops what its upload had waiting: the
-/// pieces stay on disk and the completion sends them, or fails as it would have, leaving the upload to resume.
+/// removes it, once its chunk is stored. A failed PUT (the store down) is logged (`warn`) and drops what its upload
+/// had waiting: the pieces stay on disk and the completion sends them, or fails as it would have, leaving the upload
+/// to resume.
 final class EarlyPieces: @unchecked Sendable {
     static let shared = EarlyPieces()
     /// PUTs in flight per upload: two keep the link busy while one waits for its answer.
@@ -26,6 +27,7 @@ final class EarlyPieces: @unchecked Sendable {
     typealias Piece = (path: String, digest: SHA256Digest, size: Int)
 
     private final class Upload: @unchecked Sendable {  // guarded by `lock`
+        let id: String
         /// Pieces waiting for their turn, in order, each with the store to put it in.
         var waiting: [(Piece, Unchecked<any EarlyChunkStore>)] = []
         var running = 0
@@ -35,6 +37,7 @@ final class EarlyPieces: @unchecked Sendable {
         var stored: [(SHA256Digest, any EarlyChunkStore)] = []
         /// The chunks whose object held other bytes and was written again: for `settle` to hand to the ledger.
         var repaired: [SHA256Digest] = []
+        init(_ id: String) { self.id = id }
     }
 
     private let lock = NSLock()
@@ -42,13 +45,19 @@ final class EarlyPieces: @unchecked Sendable {
     /// PUTs in flight over every upload.
     private var running = 0
     private let queue = DispatchQueue(label: "custody.early-pieces", attributes: .concurrent)
+    /// Told of each failed PUT (a message and safe fields: the upload, the chunk, the error), once per failure.
+    var warn: @Sendable (String, [String: String]) -> Void = { message, fields in
+        FileHandle.standardError.write(Data("\(message) \(fields.sorted { $0.key < $1.key })\n".utf8))
+    }
+
+    func setWarn(_ warn: @escaping @Sendable (String, [String: String]) -> Void) { lock.withLock { self.warn = warn } }
 
     /// Queues the pieces of upload `id` for `store`, each a file of `size` bytes named by `digest`.
     func sealed(_ id: String, _ pieces: [Piece], store: any EarlyChunkStore) {
         guard !pieces.isEmpty else { return }
         let target = Unchecked(value: store)  // thread-safe for `storeEarly` (the protocol's promise)
         lock.withLock {
-            let upload = uploads[id] ?? Upload()
+            let upload = uploads[id] ?? Upload(id)
             uploads[id] = upload
             upload.waiting += pieces.map { ($0, target) }
             startWaiting()
@@ -68,6 +77,10 @@ final class EarlyPieces: @unchecked Sendable {
             queue.async { [self] in
                 defer { upload.busy.leave() }
                 let outcome = Result { try Self.store(piece, in: target.value) }
+                if case .failure(let error) = outcome {
+                    lock.withLock { warn }("an early PUT failed; the upload's completion sends the piece",
+                                           ["upload": upload.id, "chunk": piece.digest.hex, "error": "\(error)"])
+                }
                 lock.withLock {
                     running -= 1
                     upload.running -= 1

@@ -84,6 +84,11 @@ extension UploadStore {
         return stranded
     }
 
+    /// Where a failed early PUT of any upload of the process is told (the service's log); stderr until set.
+    public static func logEarlyFailures(to warn: @escaping @Sendable (String, [String: String]) -> Void) {
+        EarlyPieces.shared.setWarn(warn)
+    }
+
     /// Chunks the early PUTs of `upload` found damaged and wrote again (`EarlyPieces.settle`): recorded as a
     /// completion's `adopt` records its repairs, whether the upload completes or not.
     func recordRepairs(_ upload: Upload, _ repaired: [SHA256Digest]) throws {
