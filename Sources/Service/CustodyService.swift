@@ -110,6 +110,7 @@ public final class CustodyService: @unchecked Sendable {
             : storeLocation.withCAFile(nil).description
         self.configuration = configuration
         self.log = log
+        UploadStore.logEarlyFailures { [log] message, fields in log.warning(message, fields) }
         metrics = Metrics()
         Self.describeMetrics(metrics)
         let tus = TusHandler(configuration: configuration, pool: VaultPool(directory: configuration.directory),

@@ -26,7 +26,7 @@ extension UploadStore {
         // Listed first, so a completion cut short after moving some pieces can finish after a restart.
         try db.transaction { try recordPieces(upload.id, pieces, from: 0) }
         // What is still queued to be stored early is left to `adopt`, which sends it in parallel.
-        EarlyPieces.shared.settle(upload.id)
+        try recordRepairs(upload, EarlyPieces.shared.settle(upload.id))
         // Pieces an interrupted completion already moved are passed too: the store makes sure their
         // renames are durable before the exhibit refers to them.
         var paths: [String] = []
@@ -55,10 +55,11 @@ extension UploadStore {
     /// Recorded first, then moved: after a crash in between, `finishQuarantines` moves the pieces at
     /// the next start (moved first, the restart would have found the pieces gone and the upload stuck).
     private func quarantine(_ upload: Upload, reason: String) throws -> Upload {
-        EarlyPieces.shared.settle(upload.id, abandoned: true)
+        let repaired = EarlyPieces.shared.settle(upload.id, abandoned: true)
         var q = upload
         q.state = .quarantined
         try db.transaction {
+            try recordRepairs(upload, repaired)
             try setState(q)
             try record(q, outcome: .failed, reason: reason,
                        details: ["change": "quarantined", "kept_at": quarantine + "/\(upload.id)"])
@@ -83,7 +84,21 @@ extension UploadStore {
         return stranded
     }
 
-    /// Removes an upload's pieces (what is left of them): completed, or abandoned (`completed` false).
+    /// Where a failed early PUT of any upload of the process is told (the service's log); stderr until set.
+    public static func logEarlyFailures(to warn: @escaping @Sendable (String, [String: String]) -> Void) {
+        EarlyPieces.shared.setWarn(warn)
+    }
+
+    /// Chunks the early PUTs of `upload` found damaged and wrote again (`EarlyPieces.settle`): recorded as a
+    /// completion's `adopt` records its repairs, whether the upload completes or not.
+    func recordRepairs(_ upload: Upload, _ repaired: [SHA256Digest]) throws {
+        for digest in repaired {
+            try recordEvent(.chunkRepaired(digest, from: "upload \(upload.id)", actor: .device(upload.owner)))
+        }
+    }
+
+    /// Removes an upload's pieces (what is left of them): completed, or abandoned (`completed` false). Its early
+    /// pieces are settled by the caller first (their repairs recorded).
     func removeData(_ id: String, completed: Bool = false) {
         EarlyPieces.shared.settle(id, abandoned: !completed)
         try? FileManager.default.removeItem(atPath: dataPath(id))
@@ -95,9 +110,11 @@ extension UploadStore {
     public func terminate(_ upload: Upload) throws {
         guard upload.state == .active else { throw UploadError.gone(upload.state) }
         guard !upload.isFinished else { throw UploadError.fullyReceived }
+        let repaired = EarlyPieces.shared.settle(upload.id, abandoned: true)
         var t = upload
         t.state = .terminated
         try db.transaction {
+            try recordRepairs(upload, repaired)
             try setState(t)
             try record(t, outcome: .ok, details: ["change": "terminated", "offset": String(upload.offset)])
         }
@@ -119,9 +136,11 @@ extension UploadStore {
     public func expire(_ id: String) throws -> Upload? {
         guard let upload = try get(id), upload.state == .active, !upload.isFinished,
               upload.isPastExpiry(at: clock.now()) else { return nil }
+        let repaired = EarlyPieces.shared.settle(upload.id, abandoned: true)
         var e = upload
         e.state = .expired
         try db.transaction {
+            try recordRepairs(upload, repaired)
             try setState(e)
             try recordEvent(CustodyEvent(actor: .system, action: .upload, outcome: .failed,
                                           reason: "abandoned upload expired; its \(upload.offset) bytes were removed",

@@ -75,11 +75,7 @@ extension Vault {
     @discardableResult
     func recordRepairs(from source: String, actor: Actor) throws -> [SHA256Digest] {
         let repaired = store.takeRepaired()
-        for digest in repaired {
-            try record(CustodyEvent(actor: actor, action: .verify, objectSHA256: digest.hex, outcome: .failed,
-                                    reason: "chunk \(digest) was damaged in the store; replaced by identical bytes from "
-                                        + "\(source)", details: ["chunk": digest.hex, "repaired": "true"]))
-        }
+        for digest in repaired { try record(.chunkRepaired(digest, from: source, actor: actor)) }
         return repaired
     }
 

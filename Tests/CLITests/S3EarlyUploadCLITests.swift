@@ -9,7 +9,7 @@ import XCTest
 /// A dock's upload into a bucket stores each piece once it is sealed (full and durable on disk) while the rest
 /// arrives, so that its completion sends only the last: the pieces are objects before the upload completes, their
 /// files stay until it does, a kill -9 in between is resumed and completes, and a store down while the PATCHes
-/// arrive fails none of them.
+/// arrive fails none of them (its failed PUTs are logged).
 final class S3EarlyUploadCLITests: S3CLITestCase {
     /// A tuspy upload of argv[3] to the service on port argv[1] with token argv[2], up to byte argv[4] (0: to the
     /// end), resuming argv[5] when given; prints the upload's URL.
@@ -135,13 +135,15 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
         let first = try MotoServer()
         let (token, recording) = try vaultWithRecording(first.storeURL("plain", prefix: prefix),
                                                         environment: first.environment)
-        var (daemon, port, _) = try serve()
+        var (daemon, port, log) = try serve()
         first.stop()
         let started = Date()
         let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
         XCTAssertLessThan(Date().timeIntervalSince(started), 20, "no PATCH waits for the store's retries")
         XCTAssertEqual(try sqliteLines("SELECT offset FROM uploads WHERE id = '\(id)'"), [String(9 << 20)])
         XCTAssertEqual(pieceFiles(id), ["p000000", "p000001", "p000002"])
+        eventually(timeout: 30) { log.text.contains("an early PUT failed") }  // logged, not dropped silently
+        XCTAssertFalse(log.text.contains(first.secretAccessKey))
         daemon.terminate()
         daemon.waitUntilExit()
 

@@ -6,9 +6,10 @@ import Storage
 import StorageConformance
 import XCTest
 
-/// An upload's pieces stored early (`storeEarly`) and then adopted, on moto's server: the completion sends nothing
-/// for a chunk this process stored early, while one found present from elsewhere is still refused by
-/// `If-None-Match` and read back; a forgotten one is sent again; a repair made early is named at the adoption.
+/// An upload's pieces stored early (`storeEarly`) and then adopted, on moto's server: the completion only asks
+/// (HEAD) for a chunk this process stored early, while one found present from elsewhere is still refused by
+/// `If-None-Match` and read back; a forgotten one, or one deleted
+/// elsewhere meanwhile, is sent again; a repair made early is named by its early PUT only.
 final class S3EarlyStoreTests: XCTestCase {
     nonisolated(unsafe) static var moto: MotoS3?
     var moto: MotoS3 { Self.moto! }
@@ -51,45 +52,51 @@ final class S3EarlyStoreTests: XCTestCase {
         let (store, requests, other) = try counted()
         let early = try piece("stored early by this process")
         let elsewhere = try piece("stored by another process")
-        XCTAssertTrue(try early.bytes.withUnsafeBytes { try store.storeEarly(early.digest, $0) })
+        XCTAssertEqual(try store.storeEarly(early.digest, early.bytes), .stored)
         XCTAssertEqual(try ChunkStoreConformance.readChecked(other, early.digest), early.bytes, "durable already")
         try elsewhere.bytes.withUnsafeBytes { try other.put(elsewhere.digest, $0) }
         try other.sync()
 
         let before = requests.count
         try store.adopt([(early.path, early.digest)])
-        XCTAssertEqual(requests.count, before, "nothing is sent for a chunk this process stored early")
+        XCTAssertEqual(requests.count, before + 1, "only a HEAD for a chunk this process stored early")
         XCTAssertFalse(FileManager.default.fileExists(atPath: early.path))
         try store.adopt([(elsewhere.path, elsewhere.digest)])
-        XCTAssertEqual(requests.count, before + 2, "a PUT refused by If-None-Match, then the GET that checks it")
+        XCTAssertEqual(requests.count, before + 3,
+                       "the HEAD above, a PUT refused by If-None-Match, then the GET that checks it")
         XCTAssertFalse(FileManager.default.fileExists(atPath: elsewhere.path))
         XCTAssertEqual(try ChunkStoreConformance.readChecked(store, early.digest), early.bytes)
     }
 
     func testAForgottenOrDeletedChunkIsSentAgain() throws {
-        let (store, requests, _) = try counted()
+        let (store, requests, other) = try counted()
         let forgotten = try piece("its upload was abandoned")
         let deleted = try piece("deleted by this process")
-        for p in [forgotten, deleted] {
-            XCTAssertTrue(try p.bytes.withUnsafeBytes { try store.storeEarly(p.digest, $0) })
+        let elsewhere = try piece("deleted by another process")
+        for p in [forgotten, deleted, elsewhere] {
+            XCTAssertEqual(try store.storeEarly(p.digest, p.bytes), .stored)
         }
         store.forgetEarly(forgotten.digest)
         try store.delete(deleted.digest)
+        try other.delete(elsewhere.digest)
         let before = requests.count
-        try store.adopt([(forgotten.path, forgotten.digest), (deleted.path, deleted.digest)])
-        XCTAssertGreaterThanOrEqual(requests.count, before + 3, "both sent again")
+        try store.adopt([(forgotten.path, forgotten.digest), (deleted.path, deleted.digest),
+                         (elsewhere.path, elsewhere.digest)])
+        XCTAssertGreaterThanOrEqual(requests.count, before + 4, "a HEAD, and all three sent again")
+        XCTAssertEqual(try ChunkStoreConformance.readChecked(store, elsewhere.digest), elsewhere.bytes)
         XCTAssertEqual(try ChunkStoreConformance.readChecked(store, deleted.digest), deleted.bytes)
         XCTAssertEqual(try ChunkStoreConformance.readChecked(store, forgotten.digest), forgotten.bytes)
     }
 
-    func testAnObjectRepairedEarlyIsNamedWhenAdopted() throws {
+    /// Said by `storeEarly`, for its upload to record however it ends; not named again by the completion's `adopt`.
+    func testAnObjectRepairedEarlyIsNamedByItsEarlyPUTOnly() throws {
         let (store, _, _) = try counted()
         let p = try piece("the recording's piece")
         try S3TestStores.overwrite(store, p.digest, Array("tampered".utf8))
-        XCTAssertTrue(try p.bytes.withUnsafeBytes { try store.storeEarly(p.digest, $0) })
-        XCTAssertEqual(store.takeRepaired(), [], "named by the completion that adopts it")
+        XCTAssertEqual(try store.storeEarly(p.digest, p.bytes), .repaired)
+        XCTAssertEqual(store.takeRepaired(), [])
         try store.adopt([(p.path, p.digest)])
-        XCTAssertEqual(store.takeRepaired(), [p.digest])
+        XCTAssertEqual(store.takeRepaired(), [], "recorded once, by the upload")
         XCTAssertEqual(try ChunkStoreConformance.readChecked(store, p.digest), p.bytes)
     }
 }

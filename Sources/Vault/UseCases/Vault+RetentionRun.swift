@@ -2,6 +2,7 @@ import Catalog
 import CustodyCore
 import Foundation
 import Ledger
+import Storage
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -180,8 +181,10 @@ extension Vault {
         for id in try deletionRegistry.unfreed() {
             try db.transaction {
                 let chunks = try deletionRegistry.chunksOnlyUsed(by: id)
-                let uploading = try chunksOfUploadsUnderWay(chunks.map(\.digest))
-                // One an upload under way holds is its now: `store gc` removes it if that upload never completes.
+                // In a store that takes pieces early (a bucket), one an upload under way holds is its now: its
+                // completion takes it as stored; `store gc` removes it if that upload never completes. A file store
+                // adopts pieces by rename: its chunks are deleted as ever.
+                let uploading = store is EarlyChunkStore ? try chunksOfUploadsUnderWay(chunks.map(\.digest)) : []
                 for chunk in chunks where !uploading.contains(chunk.digest) {
                     try deleteChunk(chunk.digest, locks) { until in
                         try locks.refusedDeletion(chunk.digest, exhibit: id, size: chunk.size, at: now, until: until)
