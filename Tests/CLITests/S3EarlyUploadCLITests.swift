@@ -43,6 +43,25 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
         return (token, recording)
     }
 
+    /// A service on a vault in the plain bucket, and a 10 MiB recording uploaded to 9 MiB: returned once its two
+    /// whole pieces (`sealed`, sorted) are the bucket's objects. The caller stops the service.
+    func uploadStoppedOnceItsPiecesAreStored() throws
+        -> (daemon: Process, port: Int, token: String, recording: String, id: String, sealed: [String]) {
+        let (token, recording) = try vaultWithRecording(s3.storeURL("plain", prefix: prefix))
+        let (daemon, port, _) = try serve()
+        let id: String, sealed: [String]
+        do {
+            id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
+            sealed = try wholePieces(recording).sorted()
+        } catch {
+            daemon.terminate()
+            daemon.waitUntilExit()
+            throw error
+        }
+        eventually(timeout: 30) { (try? self.allNames(try self.bucket("plain")).map(\.hex)) == sealed }
+        return (daemon, port, token, recording, id, sealed)
+    }
+
     /// The SHA-256 of each whole 4 MiB piece of `file` (the last, short one left out).
     func wholePieces(_ file: String) throws -> [String] {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
@@ -97,12 +116,8 @@ final class S3EarlyUploadCLITests: S3CLITestCase {
     /// `store gc` leaves alone the pieces an upload under way has stored, old as they may be: no exhibit names
     /// them yet, but its completion takes them as stored.
     func testGCKeepsThePiecesOfAnUploadUnderWay() throws {
-        let (token, recording) = try vaultWithRecording(s3.storeURL("plain", prefix: prefix))
-        let (daemon, port, _) = try serve()
+        let (daemon, port, token, recording, id, sealed) = try uploadStoppedOnceItsPiecesAreStored()
         defer { daemon.terminate(); daemon.waitUntilExit() }
-        let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
-        let sealed = try wholePieces(recording).sorted()
-        eventually(timeout: 30) { (try? self.allNames(try self.bucket("plain")).map(\.hex)) == sealed }
         Thread.sleep(forTimeInterval: 2.1)  // LastModified is in whole seconds: then they are older than 0 s
         let gc = try XCTUnwrap(try json(try custody(["store", "gc", "--older-than", "0s", "--json"])) as? [String: Any])
         XCTAssertEqual(gc["listed"] as? Int, 2)

@@ -8,12 +8,8 @@ import XCTest
 /// asks the bucket before removing the piece file, sends it again, and the upload completes.
 extension S3EarlyUploadCLITests {
     func testAnObjectStoredEarlyAndDeletedOutsideCustodyIsSentAgain() throws {
-        let (token, recording) = try vaultWithRecording(s3.storeURL("plain", prefix: prefix))
-        let (daemon, port, _) = try serve()
+        let (daemon, port, token, recording, id, sealed) = try uploadStoppedOnceItsPiecesAreStored()
         defer { daemon.terminate(); daemon.waitUntilExit() }
-        let id = try tus(port: port, token: token, recording, stopAt: 9 << 20)
-        let sealed = try wholePieces(recording).sorted()
-        eventually(timeout: 30) { (try? self.allNames(try self.bucket("plain")).map(\.hex)) == sealed }
         let gone = try XCTUnwrap(SHA256Digest(hex: sealed[0]))
         _ = try bucket("plain").client.perform(S3Client.Request("DELETE", key: gone.hex, operation: "deleting"))
         XCTAssertEqual(try allNames(try bucket("plain")).map(\.hex), [sealed[1]])
