@@ -33,16 +33,16 @@ extension S3ChunkStore: EarlyChunkStore {
         for (_, digest) in early { StoredEarly.shared.take(earlyKey(digest)) }
     }
 
-    /// Whether the bucket holds each of `digests`: their HEADs, up to 8 at a time.
+    /// Whether the bucket holds each of `digests`: their HEADs, up to 8 at a time (`Lanes`).
     func exist(_ digests: [SHA256Digest]) throws -> [Bool] {
         guard !digests.isEmpty else { return [] }
         var answers = [Result<Bool, any Error>](repeating: .success(false), count: digests.count)
         let lanes = min(8, digests.count)
         answers.withUnsafeMutableBufferPointer { buffer in
             let slots = Unchecked(value: buffer)  // each lane writes its own indices
-            DispatchQueue.concurrentPerform(iterations: lanes) { lane in
+            Lanes.run(lanes) { lane in
                 for index in stride(from: lane, to: digests.count, by: lanes) {
-                    slots.value[index] = Result { try exists(digests[index]) }
+                    slots.value[index] = Result { try self.exists(digests[index]) }
                 }
             }
         }

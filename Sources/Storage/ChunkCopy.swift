@@ -61,15 +61,7 @@ public struct ChunkCopy {
     private func copy(_ page: [SHA256Digest], _ done: inout Progress, _ progress: ((Progress) -> Void)?) throws {
         guard !page.isEmpty else { return }
         let run = PageRun(copy: self, page: page, done: done, progress: progress.map { Unchecked(value: $0) })
-        let threads = min(lanes, page.count)
-        let finished = DispatchSemaphore(value: 0)
-        for _ in 0..<threads {
-            Thread.detachNewThread {
-                run.lane()
-                finished.signal()
-            }
-        }
-        for _ in 0..<threads { finished.wait() }
+        Lanes.run(min(lanes, page.count)) { _ in run.lane() }
         if let failure = run.failure {
             _ = try? target.sync()
             throw failure
